@@ -1,0 +1,420 @@
+/* Log store: slotted chunks, an RCU-published chunk directory, release/acquire line counts.
+ *
+ * Ordering. The writer fills a line record and its text/runs, then release-stores the chunk's
+ * count and the store's end; a reader acquire-loads a count (or end) before it reads anything
+ * below it. A new chunk is fully initialised before the directory that lists it is published
+ * (release), and that happens before any line in it is committed, so a reader that saw a line
+ * number below `end` finds its chunk in the directory it loads next.
+ *
+ * Publication uses C11 release/acquire on the pointers rather than rcu_assign_pointer and
+ * rcu_dereference: liburcu 0.13 implements those as out-of-line calls and inline asm that
+ * ThreadSanitizer cannot see, and C11 gives the same ordering (what urcu >= 0.14 does itself
+ * with atomic builtins). Reclamation still goes through call_rcu, so readers must hold
+ * rcu_read_lock as the header says.
+ *
+ * Retention. After each append the writer evicts whole oldest chunks while the chunks after
+ * them still hold at least max_lines lines, or while the chunk memory exceeds max_bytes. The
+ * chunk being written is never evicted, so retention overshoots by at most one chunk: up to
+ * max_lines + (lines of one chunk) lines, and up to max_bytes + (one chunk) bytes. */
+#include "core/logstore.h"
+
+#include <assert.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rcu.h"
+#include "core/util.h"
+
+#define CHUNK_MIN (16u * 1024u)  /* first chunk of a store: quiet processes stay small */
+#define CHUNK_MAX (256u * 1024u) /* chunks double up to this */
+#define DEFAULT_MAX_LINES 100000u
+#define DEFAULT_MAX_BYTES (256ull * 1024u * 1024u)
+
+/* 16 bytes per line: the only per-line overhead besides 4-byte alignment of the text. */
+typedef struct LineRec {
+   uint32_t off;   /* from the chunk start: nruns StyleRuns, then the text */
+   uint32_t len;   /* text bytes */
+   uint32_t dt_ms; /* time_ms - chunk base_ms */
+   uint16_t nruns;
+   _Atomic uint16_t flags; /* ORed after publication by logstore_add_flags */
+} LineRec;
+
+typedef struct Chunk {
+   struct rcu_head rcu;
+   uint64_t first;         /* global number of recs[0]; immutable once published */
+   uint64_t base_ms;       /* time of the first line */
+   uint32_t size;          /* bytes of the whole block (what logstore_bytes counts) */
+   _Atomic uint32_t count; /* committed records: release by the writer, acquire by readers */
+   LineRec recs[];         /* grow up; text and runs grow down from the end of the block */
+} Chunk;
+
+typedef struct DirEnt {
+   uint64_t first;
+   Chunk* chunk; /* borrowed from the store */
+} DirEnt;
+
+/* Immutable once published: a chunk added or evicted publishes a fresh copy. */
+typedef struct Dir {
+   struct rcu_head rcu;
+   uint32_t n;
+   DirEnt ents[];
+} Dir;
+
+/* The unfinished line, one allocation: header, runs, text. */
+typedef struct Partial {
+   struct rcu_head rcu;
+   uint64_t lineno; /* the end at the time it was set: stale once end moves past it */
+   uint64_t time_ms;
+   uint32_t len;
+   uint16_t nruns;
+   StyleRun runs[]; /* then `len` bytes of text */
+} Partial;
+
+struct LogStore {
+   _Atomic(Dir*) dir;         /* RCU */
+   _Atomic(Partial*) partial; /* RCU */
+   _Atomic uint64_t begin, end;
+   _Atomic uint64_t bytes, evicted;
+   /* writer-only state below */
+   Dir* wdir;      /* borrowed: same as dir, read without atomics */
+   Chunk* cur;     /* borrowed: the chunk being filled (last in wdir) */
+   uint32_t front; /* offset of the next record in cur */
+   uint32_t back;  /* lowest offset used by text/runs in cur */
+   uint32_t next_size;
+   uint32_t chunk_max;
+   uint64_t wend, wbegin, wbytes, wevicted;
+   bool has_partial;
+   uint64_t max_lines, max_bytes;
+};
+
+_Static_assert(sizeof(LineRec) == 16, "line records are 16 bytes");
+_Static_assert(sizeof(StyleRun) == 16, "style runs are 16 bytes");
+
+static uint32_t align4(uint32_t n) {
+   return (n + 3u) & ~3u;
+}
+
+static bool style_default(const StyleRun* r) {
+   return r->fg == COLOR_DEFAULT && r->bg == COLOR_DEFAULT && r->attr == 0;
+}
+
+LogStore* logstore_new(const LogStoreConfig* cfg) {
+   LogStore* ls = xcalloc(1, sizeof *ls);
+   ls->max_lines = cfg && cfg->max_lines ? cfg->max_lines : DEFAULT_MAX_LINES;
+   ls->max_bytes = cfg && cfg->max_bytes ? cfg->max_bytes : DEFAULT_MAX_BYTES;
+   /* small byte budgets get small chunks so the one-chunk overshoot stays proportionate */
+   uint64_t cmax = ls->max_bytes / 8;
+   if (cmax > CHUNK_MAX) cmax = CHUNK_MAX;
+   if (cmax < CHUNK_MIN) cmax = CHUNK_MIN;
+   ls->chunk_max = (uint32_t)cmax;
+   ls->next_size = CHUNK_MIN;
+   atomic_init(&ls->dir, NULL);
+   atomic_init(&ls->partial, NULL);
+   atomic_init(&ls->begin, 0);
+   atomic_init(&ls->end, 0);
+   atomic_init(&ls->bytes, 0);
+   atomic_init(&ls->evicted, 0);
+   return ls;
+}
+
+void logstore_free(LogStore* ls) {
+   if (!ls) return;
+   Dir* d = ls->wdir;
+   if (d) {
+      for (uint32_t i = 0; i < d->n; i++) free(d->ents[i].chunk);
+      free(d);
+   }
+   free(atomic_load_explicit(&ls->partial, memory_order_relaxed));
+   free(ls);
+}
+
+/* ---------------------------------------------------------------- writer */
+
+static void free_rcu(struct rcu_head* head) {
+   /* rcu is the first member of Dir, Chunk and Partial */
+   free(head);
+}
+
+/* Publishes a directory made of old[skip..] plus `add` (if any) and returns the old one, which
+ * the caller hands to call_rcu once it no longer needs it. */
+static Dir* dir_replace(LogStore* ls, uint32_t skip, Chunk* add) {
+   Dir* old = ls->wdir;
+   uint32_t keep = old ? old->n - skip : 0;
+   uint32_t n = keep + (add ? 1u : 0u);
+   Dir* d = xmalloc(sizeof *d + (size_t)n * sizeof(DirEnt));
+   d->n = n;
+   if (keep) memcpy(d->ents, old->ents + skip, (size_t)keep * sizeof(DirEnt));
+   if (add) d->ents[keep] = (DirEnt){.first = add->first, .chunk = add};
+   atomic_store_explicit(&ls->dir, d, memory_order_release);
+   ls->wdir = d;
+   return old;
+}
+
+static void chunk_open(LogStore* ls, uint32_t need, uint64_t time_ms) {
+   uint32_t size = ls->next_size;
+   uint32_t min = (uint32_t)sizeof(Chunk) + need;
+   if (size < min) size = (min + 63u) & ~63u; /* an oversized line gets a chunk of its own size */
+   if (ls->next_size < ls->chunk_max) {
+      ls->next_size *= 2;
+      if (ls->next_size > ls->chunk_max) ls->next_size = ls->chunk_max;
+   }
+   Chunk* c = xmalloc(size);
+   c->first = ls->wend;
+   c->base_ms = time_ms;
+   c->size = size;
+   atomic_init(&c->count, 0);
+   ls->cur = c;
+   ls->front = (uint32_t)sizeof(Chunk);
+   ls->back = size;
+   ls->wbytes += size;
+   atomic_store_explicit(&ls->bytes, ls->wbytes, memory_order_relaxed);
+   Dir* old = dir_replace(ls, 0, c);
+   if (old) call_rcu(&old->rcu, free_rcu);
+}
+
+static void evict(LogStore* ls) {
+   const Dir* d = ls->wdir;
+   uint32_t k = 0;
+   uint64_t retained = ls->wend - ls->wbegin, bytes = ls->wbytes, dropped = 0;
+   while (k + 1 < d->n) {
+      uint64_t lines = d->ents[k + 1].first - d->ents[k].first;
+      if (retained - lines < ls->max_lines && bytes <= ls->max_bytes) break;
+      retained -= lines;
+      dropped += lines;
+      bytes -= d->ents[k].chunk->size;
+      k++;
+   }
+   if (!k) return;
+   /* begin moves first, so no reader sees a line above begin that the directory has lost */
+   ls->wbegin += dropped;
+   ls->wbytes = bytes;
+   ls->wevicted += dropped;
+   atomic_store_explicit(&ls->begin, ls->wbegin, memory_order_release);
+   Dir* old = dir_replace(ls, k, NULL);
+   atomic_store_explicit(&ls->bytes, ls->wbytes, memory_order_relaxed);
+   atomic_store_explicit(&ls->evicted, ls->wevicted, memory_order_relaxed);
+   /* only now unreachable for new readers: the grace period covers the ones that saw them */
+   for (uint32_t i = 0; i < k; i++) call_rcu(&old->ents[i].chunk->rcu, free_rcu);
+   call_rcu(&old->rcu, free_rcu);
+}
+
+/* Stores one piece: `lead` (optional) becomes a run at 0, runs[] are re-based by -base. */
+static void put_piece(LogStore* ls, const char* text, uint32_t len, const StyleRun* lead,
+                      const StyleRun* runs, uint32_t nruns, uint32_t base, uint16_t flags,
+                      uint64_t time_ms) {
+   uint32_t total_runs = nruns + (lead ? 1u : 0u);
+   uint32_t region = total_runs * (uint32_t)sizeof(StyleRun) + align4(len);
+   uint32_t need = (uint32_t)sizeof(LineRec) + region;
+   Chunk* c = ls->cur;
+   if (!c || ls->front + need > ls->back ||
+       (time_ms > c->base_ms && time_ms - c->base_ms > UINT32_MAX)) {
+      chunk_open(ls, need, time_ms);
+      c = ls->cur;
+   }
+   ls->back -= region;
+   char* at = (char*)c + ls->back;
+   StyleRun* out = (StyleRun*)at;
+   if (lead) {
+      *out = *lead;
+      out->start = 0;
+      out++;
+   }
+   for (uint32_t i = 0; i < nruns; i++) {
+      out[i] = runs[i];
+      out[i].start -= base;
+   }
+   if (len) memcpy(at + total_runs * sizeof(StyleRun), text, len);
+   uint32_t idx = (ls->front - (uint32_t)sizeof(Chunk)) / (uint32_t)sizeof(LineRec);
+   LineRec* r = &c->recs[idx];
+   r->off = ls->back;
+   r->len = len;
+   /* a clock that went backwards reads as the chunk's base time */
+   r->dt_ms = time_ms >= c->base_ms ? (uint32_t)(time_ms - c->base_ms) : 0;
+   r->nruns = (uint16_t)total_runs;
+   atomic_store_explicit(&r->flags, flags, memory_order_relaxed);
+   ls->front += (uint32_t)sizeof(LineRec);
+   atomic_store_explicit(&c->count, idx + 1, memory_order_release);
+   ls->wend++;
+   atomic_store_explicit(&ls->end, ls->wend, memory_order_release);
+}
+
+/* Where a piece starting at `a` may end: at most LOGSTORE_MAX_LINE bytes, not inside a UTF-8
+ * sequence (unless the piece would be empty). */
+static uint32_t piece_end(const char* text, uint32_t len, uint32_t a) {
+   if (len - a <= LOGSTORE_MAX_LINE) return len;
+   uint32_t b = a + LOGSTORE_MAX_LINE;
+   for (uint32_t back = 0; back < 3 && b > a + 1 && ((unsigned char)text[b] & 0xC0u) == 0x80u;
+        back++)
+      b--;
+   return b;
+}
+
+uint64_t logstore_append(LogStore* ls, const char* text, uint32_t len, const StyleRun* runs,
+                         uint16_t nruns, uint16_t flags, uint64_t time_ms) {
+   uint64_t first = ls->wend;
+   uint32_t nr = nruns;
+   while (nr && runs[nr - 1].start >= len) nr--;
+   if (len <= LOGSTORE_MAX_LINE && nr <= LOGSTORE_MAX_RUNS) {
+      put_piece(ls, text, len, NULL, runs, nr, 0, flags, time_ms);
+   } else {
+      uint32_t a = 0, ri = 0;
+      uint16_t pflags = flags;
+      do {
+         while (ri < nr && runs[ri].start <= a) ri++;
+         /* a piece starts with the style in force at its start */
+         const StyleRun* lead = ri && !style_default(&runs[ri - 1]) ? &runs[ri - 1] : NULL;
+         uint32_t b = piece_end(text, len, a);
+         uint32_t j = ri, max = LOGSTORE_MAX_RUNS - (lead ? 1u : 0u);
+         while (j < nr && runs[j].start < b && j - ri < max) j++;
+         if (j < nr && runs[j].start < b) b = runs[j].start; /* too many runs: cut before it */
+         while (j > ri && runs[j - 1].start >= b) j--;
+         put_piece(ls, text + a, b - a, lead, runs + ri, j - ri, a, pflags, time_ms);
+         pflags = flags | LINE_CONTINUED;
+         a = b;
+      } while (a < len);
+   }
+   if (ls->has_partial) logstore_set_partial(ls, NULL, 0, NULL, 0, 0);
+   if (ls->wdir->n > 1) evict(ls);
+   return first;
+}
+
+void logstore_add_flags(LogStore* ls, uint64_t lineno, uint16_t flags) {
+   const Dir* d = ls->wdir;
+   if (!d || lineno < ls->wbegin || lineno >= ls->wend) return;
+   uint32_t lo = 0, hi = d->n;
+   while (hi - lo > 1) {
+      uint32_t mid = lo + (hi - lo) / 2;
+      if (d->ents[mid].first <= lineno)
+         lo = mid;
+      else
+         hi = mid;
+   }
+   Chunk* c = d->ents[lo].chunk;
+   atomic_fetch_or_explicit(&c->recs[lineno - c->first].flags, flags, memory_order_relaxed);
+}
+
+void logstore_set_partial(LogStore* ls, const char* text, uint32_t len, const StyleRun* runs,
+                          uint16_t nruns, uint64_t time_ms) {
+   Partial* p = NULL;
+   if (len) {
+      if (len > LOGSTORE_MAX_LINE) len = LOGSTORE_MAX_LINE; /* a preview: the head is enough */
+      uint32_t nr = nruns > LOGSTORE_MAX_RUNS ? LOGSTORE_MAX_RUNS : nruns;
+      while (nr && runs[nr - 1].start >= len) nr--;
+      p = xmalloc(sizeof *p + (size_t)nr * sizeof(StyleRun) + len);
+      p->lineno = ls->wend;
+      p->time_ms = time_ms;
+      p->len = len;
+      p->nruns = (uint16_t)nr;
+      if (nr) memcpy(p->runs, runs, (size_t)nr * sizeof(StyleRun));
+      memcpy((char*)(p->runs + nr), text, len);
+   } else if (!ls->has_partial) {
+      return; /* nothing to clear: the common case on every committed line */
+   }
+   Partial* old = atomic_exchange_explicit(&ls->partial, p, memory_order_acq_rel);
+   ls->has_partial = p != NULL;
+   if (old) call_rcu(&old->rcu, free_rcu);
+}
+
+/* ---------------------------------------------------------------- readers */
+
+static const Dir* dir_load(const LogStore* ls) {
+   /* acquire: pairs with the release in dir_replace (the directory and its chunks' headers) */
+   return atomic_load_explicit(&((LogStore*)ls)->dir, memory_order_acquire);
+}
+
+/* Index of the chunk that holds lineno (lineno >= ents[0].first). */
+static uint32_t dir_find(const Dir* d, uint64_t lineno) {
+   uint32_t lo = 0, hi = d->n;
+   while (hi - lo > 1) {
+      uint32_t mid = lo + (hi - lo) / 2;
+      if (d->ents[mid].first <= lineno)
+         lo = mid;
+      else
+         hi = mid;
+   }
+   return lo;
+}
+
+static uint32_t chunk_count(const Chunk* c) {
+   return atomic_load_explicit(&((Chunk*)c)->count, memory_order_acquire);
+}
+
+static void fill(const Chunk* c, uint32_t idx, LogLine* out) {
+   const LineRec* r = &c->recs[idx];
+   const char* at = (const char*)c + r->off;
+   out->lineno = c->first + idx;
+   out->time_ms = c->base_ms + r->dt_ms;
+   out->runs = (const StyleRun*)at;
+   out->nruns = r->nruns;
+   out->text = at + (size_t)r->nruns * sizeof(StyleRun);
+   out->len = r->len;
+   out->flags = atomic_load_explicit(&((LineRec*)r)->flags, memory_order_relaxed);
+}
+
+uint64_t logstore_begin(const LogStore* ls) {
+   return atomic_load_explicit(&((LogStore*)ls)->begin, memory_order_acquire);
+}
+
+uint64_t logstore_end(const LogStore* ls) {
+   return atomic_load_explicit(&((LogStore*)ls)->end, memory_order_acquire);
+}
+
+uint64_t logstore_bytes(const LogStore* ls) {
+   return atomic_load_explicit(&((LogStore*)ls)->bytes, memory_order_relaxed);
+}
+
+uint64_t logstore_evicted(const LogStore* ls) {
+   return atomic_load_explicit(&((LogStore*)ls)->evicted, memory_order_relaxed);
+}
+
+bool logstore_get(const LogStore* ls, uint64_t lineno, LogLine* out) {
+   const Dir* d = dir_load(ls);
+   if (!d || !d->n || lineno < d->ents[0].first) return false;
+   const Chunk* c = d->ents[dir_find(d, lineno)].chunk;
+   uint64_t idx = lineno - c->first;
+   if (idx >= chunk_count(c)) return false;
+   fill(c, (uint32_t)idx, out);
+   return true;
+}
+
+bool logstore_partial(const LogStore* ls, LogLine* out) {
+   const Partial* p = atomic_load_explicit(&((LogStore*)ls)->partial, memory_order_acquire);
+   /* a line committed after it was set makes it stale (it is cleared right after) */
+   if (!p || p->lineno != logstore_end(ls)) return false;
+   out->lineno = p->lineno;
+   out->time_ms = p->time_ms;
+   out->runs = p->runs;
+   out->nruns = p->nruns;
+   out->text = (const char*)(p->runs + p->nruns);
+   out->len = p->len;
+   out->flags = 0;
+   return true;
+}
+
+void logiter_init(LogIter* it, const LogStore* ls, uint64_t from) {
+   uint64_t b = logstore_begin(ls);
+   it->ls = ls;
+   it->chunk = NULL;
+   it->next = from < b ? b : from;
+}
+
+bool logiter_next(LogIter* it, LogLine* out) {
+   const Chunk* c = it->chunk;
+   /* fast path: still inside the cached chunk (its memory stays valid for the read section) */
+   if (c && it->next >= c->first && it->next - c->first < chunk_count(c)) {
+      fill(c, (uint32_t)(it->next - c->first), out);
+      it->next++;
+      return true;
+   }
+   const Dir* d = dir_load(it->ls);
+   if (!d || !d->n) return false;
+   if (it->next < d->ents[0].first) it->next = d->ents[0].first; /* evicted meanwhile: skip */
+   c = d->ents[dir_find(d, it->next)].chunk;
+   it->chunk = c;
+   uint64_t idx = it->next - c->first;
+   if (idx >= chunk_count(c)) return false;
+   fill(c, (uint32_t)idx, out);
+   it->next++;
+   return true;
+}

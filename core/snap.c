@@ -1,0 +1,46 @@
+#include "core/snap.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+ProcSnap* snap_new(const ProcSnap* base, const char* message) {
+   if (!message) message = base ? base->message : "";
+   size_t n = strlen(message);
+   ProcSnap* s = xmalloc(sizeof *s + n + 1);
+   if (base) *s = *base;
+   else memset(s, 0, sizeof *s);
+   memcpy(s->text, message, n + 1);
+   s->message = s->text;
+   return s;
+}
+
+void snap_free_rcu(struct rcu_head* head) {
+   free(caa_container_of(head, ProcSnap, rcu));
+}
+
+const char* snap_state_name(ProcState s) {
+   static const char* const names[] = {"idle",   "starting", "running", "stopping",
+                                       "exited", "failed",   "killed",  "stopped"};
+   return (unsigned)s < ARRAY_LEN(names) ? names[s] : "?";
+}
+
+int snap_is_active(ProcState s) {
+   return s == PROC_STARTING || s == PROC_RUNNING || s == PROC_STOPPING;
+}
+
+void snap_describe(const ProcSnap* s, char* buf, unsigned size) {
+   switch (s->state) {
+   case PROC_EXITED: snprintf(buf, size, "exited ok"); break;
+   case PROC_FAILED:
+      if (s->exit_code == 127) snprintf(buf, size, "failed (127: command not found)");
+      else if (s->exit_code < 0) snprintf(buf, size, "failed to start");
+      else snprintf(buf, size, "failed (%d)", s->exit_code);
+      break;
+   case PROC_KILLED: snprintf(buf, size, "killed (%d)", s->term_signal); break;
+   default: snprintf(buf, size, "%s", snap_state_name(s->state)); break;
+   }
+}

@@ -1,0 +1,46 @@
+/* Process snapshots: what a frame may read about a process. Built whole by the supervisor,
+ * published once with RCU, never written again, reclaimed with call_rcu. */
+#ifndef BRUM_CORE_SNAP_H
+#define BRUM_CORE_SNAP_H
+
+#include <stdint.h>
+
+#include "core/rcu.h"
+
+typedef enum ProcState {
+   PROC_IDLE,     /* never started */
+   PROC_STARTING, /* spawn requested */
+   PROC_RUNNING,
+   PROC_STOPPING, /* SIGTERM sent, waiting (SIGKILL after the grace period) */
+   PROC_EXITED,   /* exited with code 0 */
+   PROC_FAILED,   /* exited with a non-zero code, or could not be started */
+   PROC_KILLED,   /* ended by a signal it did not ask for (or SIGKILL after the grace period) */
+   PROC_STOPPED,  /* ended because the user stopped it */
+} ProcState;
+
+typedef struct ProcSnap {
+   uint64_t id;
+   ProcState state;
+   int pid;          /* 0 when not running */
+   int exit_code;    /* PROC_EXITED / PROC_FAILED; -1 when it never ran */
+   int term_signal;  /* PROC_KILLED / PROC_STOPPED by a signal */
+   uint64_t started_ms, ended_ms; /* wall clock; 0 when not yet */
+   uint64_t exit_seq;   /* order in which processes ended (1, 2, ...); 0 while not ended */
+   uint32_t restarts;   /* starts after the first */
+   int output_open;     /* its terminal (or pipe) is still being read */
+   uint64_t lines, errors, warnings; /* counts at publication time */
+   const char* message; /* inline text, e.g. why a spawn failed; "" when none */
+   struct rcu_head rcu; /* reclaimed with call_rcu */
+   char text[];         /* storage for message */
+} ProcSnap;
+
+/* One allocation: a copy of `base` (NULL: zeroed) with `message` (NULL: keep base's). */
+ProcSnap* snap_new(const ProcSnap* base, const char* message);
+void snap_free_rcu(struct rcu_head* head);
+
+const char* snap_state_name(ProcState s); /* "idle", "running", ... */
+int snap_is_active(ProcState s);          /* starting, running or stopping */
+/* Human description: "running", "exited ok", "failed (1)", "killed (9)", "stopped". */
+void snap_describe(const ProcSnap* s, char* buf, unsigned size);
+
+#endif
