@@ -1,0 +1,742 @@
+#include "scripts/pkg.h"
+
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#ifndef BRUM_VERSION
+#define BRUM_VERSION "0"
+#endif
+
+extern char** environ;
+
+/* A package.json bigger than this is not a package.json. */
+#define PKG_MAX_FILE (64u << 20)
+/* How deep a `**` workspace pattern descends. */
+#define PKG_MAX_DEPTH 8
+
+/* A growable array of heap strings. */
+typedef struct StrVec {
+   char** v; /* owned */
+   size_t n, cap;
+} StrVec;
+
+static void sv_push(StrVec* sv, char* s) {
+   if (sv->n == sv->cap) {
+      sv->cap = sv->cap ? sv->cap * 2 : 8;
+      sv->v = xrealloc(sv->v, sv->cap * sizeof *sv->v);
+   }
+   sv->v[sv->n++] = s;
+}
+
+static bool sv_has(const StrVec* sv, const char* s) {
+   for (size_t i = 0; i < sv->n; i++)
+      if (strcmp(sv->v[i], s) == 0) return true;
+   return false;
+}
+
+static void sv_done(StrVec* sv) {
+   for (size_t i = 0; i < sv->n; i++) free(sv->v[i]);
+   free(sv->v);
+   *sv = (StrVec){0};
+}
+
+/* Loading state: the project plus capacities of its arrays. */
+typedef struct Loader {
+   Project* p; /* borrowed */
+   size_t scripts_cap;
+   size_t warnings_cap;
+} Loader;
+
+static void warn(Loader* l, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(Loader* l, const char* fmt, ...) {
+   va_list ap;
+   va_start(ap, fmt);
+   int n = vsnprintf(NULL, 0, fmt, ap);
+   va_end(ap);
+   if (n < 0) return;
+   char* s = xmalloc((size_t)n + 1);
+   va_start(ap, fmt);
+   vsnprintf(s, (size_t)n + 1, fmt, ap);
+   va_end(ap);
+   Project* p = l->p;
+   if (p->nwarnings == l->warnings_cap) {
+      l->warnings_cap = l->warnings_cap ? l->warnings_cap * 2 : 4;
+      p->warnings = xrealloc(p->warnings, l->warnings_cap * sizeof *p->warnings);
+   }
+   p->warnings[p->nwarnings++] = s;
+}
+
+static Script* add_script(Loader* l) {
+   Project* p = l->p;
+   if (p->nscripts == l->scripts_cap) {
+      l->scripts_cap = l->scripts_cap ? l->scripts_cap * 2 : 16;
+      p->scripts = xrealloc(p->scripts, l->scripts_cap * sizeof *p->scripts);
+   }
+   Script* s = &p->scripts[p->nscripts++];
+   *s = (Script){0};
+   return s;
+}
+
+static const char* base_name(const char* path) {
+   const char* slash = strrchr(path, '/');
+   return slash && slash[1] ? slash + 1 : path;
+}
+
+static char* join_path(const char* dir, const char* name) {
+   size_t n = strlen(dir);
+   return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
+}
+
+/* Reads a whole file; a directory or an oversized file is an error, not a partial read. */
+static int read_all(const char* path, char** out, size_t* len) {
+   int fd = open(path, O_RDONLY | O_CLOEXEC);
+   if (fd < 0) return -errno;
+   int err = 0;
+   char* buf = NULL;
+   size_t n = 0, cap = 0;
+   struct stat st;
+   if (fstat(fd, &st) < 0) {
+      err = -errno;
+      goto out;
+   }
+   if (S_ISDIR(st.st_mode)) {
+      err = -EISDIR;
+      goto out;
+   }
+   for (;;) {
+      if (n == cap) {
+         if (cap >= PKG_MAX_FILE) {
+            err = -EFBIG;
+            goto out;
+         }
+         cap = cap ? cap * 2 : 4096;
+         buf = xrealloc(buf, cap + 1);
+      }
+      ssize_t r = read(fd, buf + n, cap - n);
+      if (r < 0) {
+         if (errno == EINTR) continue;
+         err = -errno;
+         goto out;
+      }
+      if (r == 0) break;
+      n += (size_t)r;
+   }
+   buf = xrealloc(buf, n + 1);
+   buf[n] = '\0';
+   *out = buf;
+   *len = n;
+   buf = NULL;
+out:
+   free(buf);
+   close(fd);
+   return err;
+}
+
+/* Parses a package.json file into an object. shown: the path as messages print it. */
+static int load_json(const char* path, const char* shown, json_t** out, char** cause) {
+   char* buf = NULL;
+   size_t len = 0;
+   json_t* root = NULL;
+   int err = read_all(path, &buf, &len);
+   if (err < 0) {
+      *cause = xasprintf("cannot read %s: %s", shown, strerror(-err));
+      return err;
+   }
+   const char* text = buf;
+   /* Editors on Windows save a BOM, which jansson rejects. */
+   if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) text += 3, len -= 3;
+   size_t i = 0;
+   while (i < len && text[i] && strchr(" \t\r\n", text[i])) i++;
+   if (i == len) {
+      *cause = xasprintf("%s: the file is empty (a package.json holds an object: { ... })", shown);
+      err = -EINVAL;
+      goto out;
+   }
+   json_error_t je;
+   root = json_loadb(text, len, 0, &je);
+   if (!root) {
+      /* Without JSON_DECODE_ANY a scalar top level fails to parse: say what is wrong with it. */
+      bool scalar = strncmp(je.text, "'[' or '{' expected", 19) == 0;
+      *cause = xasprintf("%s:%d:%d: %s%s", shown, je.line, je.column,
+                         scalar ? "the top level must be an object: " : "", je.text);
+      err = -EINVAL;
+      goto out;
+   }
+   if (!json_is_object(root)) {
+      *cause = xasprintf("%s: the top level is %s, but a package.json holds an object ({ ... })",
+                         shown, json_is_array(root) ? "an array" : "not an object");
+      json_decref(root);
+      root = NULL;
+      err = -EINVAL;
+      goto out;
+   }
+   *out = root;
+out:
+   free(buf);
+   return err;
+}
+
+static char* json_str_or(json_t* obj, const char* key, const char* dflt) {
+   const char* s = json_string_value(json_object_get(obj, key));
+   return xstrdup(s ? s : dflt);
+}
+
+/* Adds the "scripts" of one package.json in file order (jansson objects iterate in insertion
+ * order since 2.8). shown: the file's path relative to the project, for warnings. */
+static void add_scripts(Loader* l, json_t* pkg, const char* dir, const char* pkgname,
+                        const char* version, bool in_workspace, const char* shown) {
+   json_t* scripts = json_object_get(pkg, "scripts");
+   if (!scripts) return;
+   if (!json_is_object(scripts)) {
+      warn(l, "%s: \"scripts\" is not an object (no scripts loaded from it)", shown);
+      return;
+   }
+   const char* key;
+   json_t* val;
+   json_object_foreach(scripts, key, val) {
+      if (!json_is_string(val)) {
+         warn(l, "%s: script \"%s\" is not a string (skipped)", shown, key);
+         continue;
+      }
+      char* name = in_workspace ? xasprintf("%s:%s", pkgname, key) : xstrdup(key);
+      if (pkg_find(l->p, name)) {
+         warn(l, "%s: script \"%s\" is defined twice (skipped)", shown, name);
+         free(name);
+         continue;
+      }
+      Script* s = add_script(l);
+      s->name = name;
+      s->command = xstrdup(json_string_value(val));
+      s->package = xstrdup(pkgname);
+      s->dir = xstrdup(dir);
+      s->in_workspace = in_workspace;
+      s->version = xstrdup(version);
+   }
+}
+
+static const struct {
+   const char* file;
+   PkgManager pm;
+} lockfiles[] = {
+    {"bun.lock", PM_BUN},   {"bun.lockb", PM_BUN},         {"pnpm-lock.yaml", PM_PNPM},
+    {"yarn.lock", PM_YARN}, {"package-lock.json", PM_NPM},
+};
+
+static bool pm_parse(const char* s, size_t n, PkgManager* pm) {
+   static const char* names[] = {"npm", "yarn", "pnpm", "bun"};
+   for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+      if (strlen(names[i]) == n && strncmp(s, names[i], n) == 0) {
+         *pm = (PkgManager)i;
+         return true;
+      }
+   }
+   return false;
+}
+
+static void detect_pm(Loader* l, json_t* root) {
+   Project* p = l->p;
+   json_t* field = json_object_get(root, "packageManager");
+   if (field) {
+      const char* s = json_string_value(field);
+      if (!s) {
+         warn(l, "package.json: \"packageManager\" is not a string (ignored)");
+      } else if (pm_parse(s, strcspn(s, "@"), &p->pm)) {
+         p->pm_reason = xasprintf("packageManager field (%s)", s);
+         return;
+      } else {
+         warn(l, "package.json: unknown packageManager \"%s\" (ignored)", s);
+      }
+   }
+   for (size_t i = 0; i < ARRAY_LEN(lockfiles); i++) {
+      char* path = join_path(p->dir, lockfiles[i].file);
+      bool found = access(path, F_OK) == 0;
+      free(path);
+      if (found) {
+         p->pm = lockfiles[i].pm;
+         p->pm_reason = xstrdup(lockfiles[i].file);
+         return;
+      }
+   }
+   p->pm = PM_NPM;
+   p->pm_reason = xstrdup("default (no lockfile)");
+}
+
+/* Like `command -v`: is an executable regular file called name on PATH? */
+static bool on_path(const char* name) {
+   const char* path = getenv("PATH");
+   if (!path) path = "/usr/local/bin:/usr/bin:/bin";
+   for (const char* p = path;;) {
+      size_t n = strcspn(p, ":");
+      /* An empty PATH entry means the current directory. */
+      char* dir = n ? xstrndup(p, n) : xstrdup(".");
+      char* file = join_path(dir, name);
+      struct stat st;
+      bool ok = stat(file, &st) == 0 && S_ISREG(st.st_mode) && access(file, X_OK) == 0;
+      free(file);
+      free(dir);
+      if (ok) return true;
+      if (!p[n]) return false;
+      p += n + 1;
+   }
+}
+
+/* ---- workspaces ---- */
+
+/* Escapes glob metacharacters so a real directory name is matched literally. */
+static char* glob_escape(const char* s) {
+   char* out = xmalloc(strlen(s) * 2 + 1);
+   char* o = out;
+   for (; *s; s++) {
+      if (strchr("*?[]\\", *s)) *o++ = '\\';
+      *o++ = *s;
+   }
+   *o = '\0';
+   return out;
+}
+
+/* Directories matching pattern under base (one glob, no `**`), as given by glob(3). */
+static void glob_dirs(const char* base, const char* pat, StrVec* out) {
+   char* eb = glob_escape(base);
+   char* full = join_path(eb, pat);
+   glob_t g;
+   if (glob(full, GLOB_ONLYDIR, NULL, &g) == 0) {
+      for (size_t i = 0; i < g.gl_pathc; i++) {
+         struct stat st;
+         /* GLOB_ONLYDIR is only a hint: check. */
+         if (stat(g.gl_pathv[i], &st) == 0 && S_ISDIR(st.st_mode))
+            sv_push(out, xstrdup(g.gl_pathv[i]));
+      }
+      globfree(&g);
+   }
+   free(full);
+   free(eb);
+}
+
+static void expand(const char* base, const char* pat, StrVec* out, int depth);
+
+/* Visits dir and its subdirectories for a `**`, applying rest in each; seen holds the real paths
+ * already walked so symlink loops end. */
+static void walk(const char* dir, const char* rest, StrVec* out, StrVec* seen, int depth) {
+   char* real = realpath(dir, NULL);
+   if (!real) return;
+   if (sv_has(seen, real)) {
+      free(real);
+      return;
+   }
+   sv_push(seen, real);
+   if (*rest)
+      expand(dir, rest, out, depth + 1);
+   else
+      sv_push(out, xstrdup(dir));
+   if (depth >= PKG_MAX_DEPTH) return;
+   StrVec subs = {0};
+   glob_dirs(dir, "*", &subs);
+   for (size_t i = 0; i < subs.n; i++) {
+      /* Dependencies are never workspace packages, and walking them is slow. */
+      if (strcmp(base_name(subs.v[i]), "node_modules") == 0) continue;
+      walk(subs.v[i], rest, out, seen, depth + 1);
+   }
+   sv_done(&subs);
+}
+
+/* Expands a workspace pattern relative to base; `**` matches any number of directory levels. */
+static void expand(const char* base, const char* pat, StrVec* out, int depth) {
+   while (pat[0] == '.' && pat[1] == '/') pat += 2;
+   const char* star = NULL;
+   for (const char* s = pat; *s; s = strchr(s, '/') ? strchr(s, '/') + 1 : s + strlen(s)) {
+      if (strncmp(s, "**", 2) == 0 && (s[2] == '/' || s[2] == '\0')) {
+         star = s;
+         break;
+      }
+   }
+   if (!star) {
+      if (!*pat || strcmp(pat, ".") == 0)
+         sv_push(out, xstrdup(base));
+      else
+         glob_dirs(base, pat, out);
+      return;
+   }
+   const char* rest = star[2] == '/' ? star + 3 : star + 2;
+   StrVec bases = {0};
+   if (star == pat) {
+      sv_push(&bases, xstrdup(base));
+   } else {
+      char* prefix = xstrndup(pat, (size_t)(star - pat - 1));
+      glob_dirs(base, prefix, &bases);
+      free(prefix);
+   }
+   for (size_t i = 0; i < bases.n; i++) {
+      /* Each `**` gets its own visited set: the same directory may match at several levels. */
+      StrVec walked = {0};
+      walk(bases.v[i], rest, out, &walked, depth);
+      sv_done(&walked);
+   }
+   sv_done(&bases);
+}
+
+/* Real paths of the directories a pattern matches. */
+static void expand_real(const char* root, const char* pat, StrVec* out) {
+   StrVec raw = {0};
+   expand(root, pat, &raw, 0);
+   for (size_t i = 0; i < raw.n; i++) {
+      char* real = realpath(raw.v[i], NULL);
+      if (real && !sv_has(out, real))
+         sv_push(out, real);
+      else
+         free(real);
+   }
+   sv_done(&raw);
+}
+
+/* Appends the pattern strings of a JSON array; where says which field for warnings. */
+static void patterns_from_json(Loader* l, json_t* arr, const char* where, StrVec* pats) {
+   size_t i;
+   json_t* v;
+   json_array_foreach(arr, i, v) {
+      const char* s = json_string_value(v);
+      if (s)
+         sv_push(pats, xstrdup(s));
+      else
+         warn(l, "package.json: %s[%zu] is not a string (skipped)", where, i);
+   }
+}
+
+static void patterns_from_package_json(Loader* l, json_t* root, StrVec* pats) {
+   json_t* ws = json_object_get(root, "workspaces");
+   if (!ws) return;
+   if (json_is_array(ws)) {
+      patterns_from_json(l, ws, "workspaces", pats);
+   } else if (json_is_object(ws) && json_is_array(json_object_get(ws, "packages"))) {
+      patterns_from_json(l, json_object_get(ws, "packages"), "workspaces.packages", pats);
+   } else if (!json_is_object(ws) || json_object_get(ws, "packages")) {
+      warn(l, "package.json: \"workspaces\" must be an array of patterns or "
+              "{ \"packages\": [...] } (ignored)");
+   }
+}
+
+static yaml_node_t* yaml_map_get(yaml_document_t* doc, yaml_node_t* map, const char* key) {
+   for (yaml_node_pair_t* pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
+        pr++) {
+      yaml_node_t* k = yaml_document_get_node(doc, pr->key);
+      if (k && k->type == YAML_SCALAR_NODE && strcmp((char*)k->data.scalar.value, key) == 0)
+         return yaml_document_get_node(doc, pr->value);
+   }
+   return NULL;
+}
+
+/* pnpm-workspace.yaml: the `packages:` sequence of patterns. */
+static void patterns_from_pnpm_yaml(Loader* l, StrVec* pats) {
+   char* path = join_path(l->p->dir, "pnpm-workspace.yaml");
+   FILE* f = fopen(path, "rb");
+   free(path);
+   if (!f) {
+      if (errno != ENOENT) warn(l, "cannot read pnpm-workspace.yaml: %s", strerror(errno));
+      return;
+   }
+   yaml_parser_t parser;
+   yaml_document_t doc;
+   if (!yaml_parser_initialize(&parser)) util_die_oom();
+   yaml_parser_set_input_file(&parser, f);
+   if (!yaml_parser_load(&parser, &doc)) {
+      warn(l, "pnpm-workspace.yaml:%zu:%zu: %s%s%s (workspaces ignored)",
+           parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+           parser.context ? parser.context : "", parser.context ? ": " : "",
+           parser.problem ? parser.problem : "syntax error");
+      goto out_parser;
+   }
+   yaml_node_t* root = yaml_document_get_root_node(&doc);
+   if (!root) goto out_doc; /* an empty file */
+   yaml_node_t* seq = root->type == YAML_MAPPING_NODE ? yaml_map_get(&doc, root, "packages") : NULL;
+   if (root->type != YAML_MAPPING_NODE) {
+      warn(l, "pnpm-workspace.yaml: the top level is not a mapping (ignored)");
+   } else if (seq && seq->type == YAML_SEQUENCE_NODE) {
+      for (yaml_node_item_t* it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
+           it++) {
+         yaml_node_t* item = yaml_document_get_node(&doc, *it);
+         if (item && item->type == YAML_SCALAR_NODE)
+            sv_push(pats, xstrdup((char*)item->data.scalar.value));
+         else
+            warn(l, "pnpm-workspace.yaml:%zu: a package pattern is not a string (skipped)",
+                 item ? item->start_mark.line + 1 : 0);
+      }
+   } else if (seq && !(seq->type == YAML_SCALAR_NODE && seq->data.scalar.length == 0)) {
+      warn(l, "pnpm-workspace.yaml:%zu: \"packages\" is not a list (ignored)",
+           seq->start_mark.line + 1);
+   }
+out_doc:
+   yaml_document_delete(&doc);
+out_parser:
+   yaml_parser_delete(&parser);
+   fclose(f);
+}
+
+/* The path of dir relative to the project root, for messages. */
+static const char* rel_to(const char* root, const char* dir) {
+   size_t n = strlen(root);
+   if (strncmp(dir, root, n) == 0 && dir[n] == '/') return dir + n + 1;
+   return dir;
+}
+
+static void load_workspace_package(Loader* l, const char* dir) {
+   char* path = join_path(dir, "package.json");
+   char* shown = xasprintf("%s/package.json", rel_to(l->p->dir, dir));
+   char* cause = NULL;
+   json_t* pkg = NULL;
+   if (load_json(path, shown, &pkg, &cause) < 0) {
+      warn(l, "%s (workspace package skipped)", cause);
+      goto out;
+   }
+   json_t* jname = json_object_get(pkg, "name");
+   const char* name = json_string_value(jname);
+   if (!name || !*name) {
+      if (jname) warn(l, "%s: \"name\" is not a string (using the directory name)", shown);
+      name = base_name(dir);
+   }
+   for (size_t i = 0; i < l->p->nscripts; i++) {
+      const Script* s = &l->p->scripts[i];
+      if (s->in_workspace && strcmp(s->package, name) == 0 && strcmp(s->dir, dir) != 0) {
+         warn(l, "%s: package name \"%s\" is also used by %s (skipped)", shown, name,
+              rel_to(l->p->dir, s->dir));
+         goto out;
+      }
+   }
+   char* version = json_str_or(pkg, "version", "");
+   add_scripts(l, pkg, dir, name, version, true, shown);
+   free(version);
+out:
+   json_decref(pkg);
+   free(cause);
+   free(shown);
+   free(path);
+}
+
+static void load_workspaces(Loader* l, json_t* root) {
+   StrVec pats = {0}, dirs = {0}, excluded = {0};
+   patterns_from_package_json(l, root, &pats);
+   patterns_from_pnpm_yaml(l, &pats);
+   for (size_t i = 0; i < pats.n; i++)
+      if (pats.v[i][0] == '!') expand_real(l->p->dir, pats.v[i] + 1, &excluded);
+   for (size_t i = 0; i < pats.n; i++) {
+      if (pats.v[i][0] == '!') continue;
+      StrVec found = {0};
+      expand_real(l->p->dir, pats.v[i], &found);
+      size_t packages = 0;
+      for (size_t j = 0; j < found.n; j++) {
+         char* pj = join_path(found.v[j], "package.json");
+         bool is_pkg = access(pj, F_OK) == 0;
+         free(pj);
+         if (!is_pkg || strcmp(found.v[j], l->p->dir) == 0) continue;
+         packages++;
+         if (sv_has(&excluded, found.v[j]) || sv_has(&dirs, found.v[j])) continue;
+         sv_push(&dirs, xstrdup(found.v[j]));
+      }
+      if (packages == 0) warn(l, "workspace pattern \"%s\" matches no package", pats.v[i]);
+      sv_done(&found);
+   }
+   for (size_t i = 0; i < dirs.n; i++) load_workspace_package(l, dirs.v[i]);
+   sv_done(&excluded);
+   sv_done(&dirs);
+   sv_done(&pats);
+}
+
+int pkg_load(const char* dir, Project** out, char** cause) {
+   *out = NULL;
+   *cause = NULL;
+   int err = 0;
+   json_t* root = NULL;
+   char* path = NULL;
+   char* shown = NULL;
+   Project* p = xcalloc(1, sizeof *p);
+   Loader l = {.p = p};
+
+   struct stat st;
+   if (stat(dir, &st) < 0) {
+      err = -errno;
+      *cause = err == -ENOENT ? xasprintf("no such directory: %s", dir)
+                              : xasprintf("cannot open %s: %s", dir, strerror(-err));
+      goto fail;
+   }
+   if (!S_ISDIR(st.st_mode)) {
+      err = -ENOTDIR;
+      *cause = xasprintf("not a directory: %s", dir);
+      goto fail;
+   }
+   p->dir = realpath(dir, NULL);
+   if (!p->dir) {
+      err = -errno;
+      *cause = xasprintf("cannot resolve %s: %s", dir, strerror(-err));
+      goto fail;
+   }
+   path = join_path(p->dir, "package.json");
+   shown = join_path(dir, "package.json");
+   if (access(path, F_OK) < 0 && errno == ENOENT) {
+      err = -ENOENT;
+      *cause = xasprintf("no package.json in %s (looked for %s); run brum in a project directory "
+                         "or pass -d DIR",
+                         p->dir, path);
+      goto fail;
+   }
+   err = load_json(path, shown, &root, cause);
+   if (err < 0) goto fail;
+
+   json_t* jname = json_object_get(root, "name");
+   if (jname && !json_is_string(jname))
+      warn(&l, "package.json: \"name\" is not a string (using the directory name)");
+   const char* name = json_string_value(jname);
+   p->name = xstrdup(name && *name ? name : base_name(p->dir));
+   p->version = json_str_or(root, "version", "");
+   detect_pm(&l, root);
+   p->pm_available = on_path(pkg_manager_name(p->pm));
+   add_scripts(&l, root, p->dir, p->name, p->version, false, "package.json");
+   load_workspaces(&l, root);
+   *out = p;
+   p = NULL;
+fail:
+   json_decref(root);
+   free(shown);
+   free(path);
+   pkg_free(p);
+   return err;
+}
+
+void pkg_free(Project* p) {
+   if (!p) return;
+   for (size_t i = 0; i < p->nscripts; i++) {
+      Script* s = &p->scripts[i];
+      free(s->name);
+      free(s->command);
+      free(s->package);
+      free(s->dir);
+      free(s->version);
+   }
+   free(p->scripts);
+   for (size_t i = 0; i < p->nwarnings; i++) free(p->warnings[i]);
+   free(p->warnings);
+   free(p->dir);
+   free(p->name);
+   free(p->version);
+   free(p->pm_reason);
+   free(p);
+}
+
+const Script* pkg_find(const Project* p, const char* name) {
+   for (size_t i = 0; i < p->nscripts; i++)
+      if (strcmp(p->scripts[i].name, name) == 0) return &p->scripts[i];
+   return NULL;
+}
+
+const char* pkg_manager_name(PkgManager pm) {
+   switch (pm) {
+   case PM_NPM:
+      return "npm";
+   case PM_YARN:
+      return "yarn";
+   case PM_PNPM:
+      return "pnpm";
+   case PM_BUN:
+      return "bun";
+   }
+   return "npm";
+}
+
+/* ---- running ---- */
+
+/* The name of a script inside its own package.json: "dev" for "web:dev". */
+static const char* bare_name(const Script* s) {
+   size_t n = strlen(s->package);
+   if (s->in_workspace && strncmp(s->name, s->package, n) == 0 && s->name[n] == ':')
+      return s->name + n + 1;
+   return s->name;
+}
+
+static const char* env_get(const StrVec* env, const char* key) {
+   size_t n = strlen(key);
+   for (size_t i = 0; i < env->n; i++)
+      if (strncmp(env->v[i], key, n) == 0 && env->v[i][n] == '=') return env->v[i] + n + 1;
+   return NULL;
+}
+
+static void env_set(StrVec* env, const char* key, const char* value) {
+   size_t n = strlen(key);
+   char* kv = xasprintf("%s=%s", key, value);
+   for (size_t i = 0; i < env->n; i++) {
+      if (strncmp(env->v[i], key, n) == 0 && env->v[i][n] == '=') {
+         free(env->v[i]);
+         env->v[i] = kv;
+         return;
+      }
+   }
+   sv_push(env, kv);
+}
+
+int pkg_run_prepare(const Project* p, const Script* s, bool force_shell, PkgRun* out) {
+   *out = (PkgRun){0};
+   if (!p || !s) return -EINVAL;
+   StrVec env = {0}, argv = {0};
+   for (char** e = environ; e && *e; e++) sv_push(&env, xstrdup(*e));
+   /* Children run in a PTY, but some tools only colour when told to. */
+   if (!env_get(&env, "FORCE_COLOR") && !env_get(&env, "NO_COLOR"))
+      env_set(&env, "FORCE_COLOR", "1");
+
+   if (p->pm_available && !force_shell) {
+      sv_push(&argv, xstrdup(pkg_manager_name(p->pm)));
+      sv_push(&argv, xstrdup("run"));
+      sv_push(&argv, xstrdup(bare_name(s)));
+   } else {
+      sv_push(&argv, xstrdup("/bin/sh"));
+      sv_push(&argv, xstrdup("-c"));
+      sv_push(&argv, xstrdup(s->command));
+      const char* old = env_get(&env, "PATH");
+      if (!old) old = "/usr/local/bin:/usr/bin:/bin";
+      char* path;
+      if (strcmp(s->dir, p->dir) != 0)
+         path = xasprintf("%s/node_modules/.bin:%s/node_modules/.bin:%s", s->dir, p->dir, old);
+      else
+         path = xasprintf("%s/node_modules/.bin:%s", p->dir, old);
+      env_set(&env, "PATH", path);
+      free(path);
+      char* pj = join_path(s->dir, "package.json");
+      char cwd[PATH_MAX];
+      env_set(&env, "npm_lifecycle_event", bare_name(s));
+      env_set(&env, "npm_lifecycle_script", s->command);
+      env_set(&env, "npm_package_name", s->package);
+      env_set(&env, "npm_package_version", s->version ? s->version : "");
+      env_set(&env, "npm_package_json", pj);
+      env_set(&env, "npm_config_user_agent", "brum/" BRUM_VERSION);
+      /* npm's INIT_CWD is where the user started it, not the package directory. */
+      env_set(&env, "INIT_CWD", getcwd(cwd, sizeof cwd) ? cwd : p->dir);
+      free(pj);
+      if (!force_shell)
+         out->note = xasprintf("%s is not installed: running the script with sh -c",
+                               pkg_manager_name(p->pm));
+   }
+   sv_push(&argv, NULL);
+   sv_push(&env, NULL);
+   out->argv = argv.v;
+   out->env = env.v;
+   out->cwd = xstrdup(s->dir);
+   return 0;
+}
+
+void pkg_run_free(PkgRun* r) {
+   if (!r) return;
+   for (char** a = r->argv; a && *a; a++) free(*a);
+   for (char** e = r->env; e && *e; e++) free(*e);
+   free(r->argv);
+   free(r->env);
+   free(r->cwd);
+   free(r->note);
+   *r = (PkgRun){0};
+}
