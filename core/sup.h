@@ -1,0 +1,83 @@
+/* The supervisor: one thread with its own libuv loop that owns every child process. It spawns
+ * scripts in PTYs, drains and parses their output into log stores, reaps them, escalates stops,
+ * and publishes process snapshots with RCU. Other threads talk to it only through commands
+ * (a wait-free queue + uv_async_send) and read it only through RCU-published data. */
+#ifndef BRUM_CORE_SUP_H
+#define BRUM_CORE_SUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/detect.h"
+#include "core/lineidx.h"
+#include "core/logstore.h"
+#include "core/snap.h"
+
+/* How one process is launched; the supervisor copies it. */
+typedef struct SupLaunch {
+   char* const* argv; /* argv[0] absolute, or looked up in the PATH of env */
+   char* const* env;  /* full environment; NULL: the supervisor's own */
+   const char* cwd;
+   const char* note;  /* shown as a marker line when it starts (NULL: none) */
+} SupLaunch;
+
+/* One registered process. The slot lives as long as the supervisor; its fields other than snap
+ * never change after registration. */
+typedef struct ProcSlot {
+   uint64_t id;     /* index in the registry, stable */
+   const char* name;        /* owned by the supervisor */
+   LogStore* log;           /* owned by the supervisor, read lock-free */
+   ProcSnap* snap;          /* RCU: rcu_dereference inside a read section */
+   DetectSnap* intel;       /* RCU: errors, URLs, test results found so far (NULL: none yet) */
+   _Atomic uint64_t consumed; /* headless only: lines the printer has taken (backpressure) */
+} ProcSlot;
+
+/* The live set of processes: an immutable array, replaced whole (RCU) when it changes. */
+typedef struct Registry {
+   size_t n;
+   ProcSlot* slots[]; /* borrowed from the supervisor */
+} Registry;
+
+typedef struct SupConfig {
+   bool use_pty;            /* false: pipes (--no-pty) */
+   bool backpressure;       /* pause reading a child whose unconsumed lines exceed half the
+                               retention, until `consumed` catches up (headless: lose nothing) */
+   double kill_timeout_s;   /* grace period between SIGTERM and SIGKILL (default 5) */
+   LogStoreConfig log;      /* retention per process */
+   unsigned short cols, rows; /* initial PTY size */
+   void (*wake)(void* ud);  /* called on the supervisor thread when something visible changed */
+   void* wake_ud;
+} SupConfig;
+
+typedef struct Sup Sup;
+
+/* Starts the supervisor thread. */
+int sup_new(const SupConfig* cfg, Sup** out);
+/* Registers a process (idle until started). Call before other threads read the registry or at
+ * any time from the thread that owns the Sup (the main thread). Returns the id. */
+uint64_t sup_add(Sup* s, const char* name, const SupLaunch* launch);
+/* Quits if needed, joins the thread, waits for pending call_rcu callbacks, frees everything.
+ * Other readers of the registry and log stores must be done. */
+void sup_free(Sup* s);
+
+/* Commands: thread-safe, never block, processed in order. */
+void sup_start(Sup* s, uint64_t id);   /* start; restart when it has ended */
+void sup_stop(Sup* s, uint64_t id);    /* SIGTERM to the group, SIGKILL after the grace period */
+void sup_kill(Sup* s, uint64_t id);    /* SIGKILL now */
+void sup_restart(Sup* s, uint64_t id); /* stop if running, then start */
+void sup_resize(Sup* s, unsigned short cols, unsigned short rows);
+void sup_resume(Sup* s, uint64_t id);  /* headless: the printer consumed lines, read again */
+/* Stop every child (SIGTERM, SIGKILL after the grace period), wait for them, end the thread.
+ * sup_finished() turns true (and wake is called) once all are gone. */
+void sup_quit(Sup* s);
+bool sup_finished(const Sup* s);
+
+/* Readers: inside rcu_read_lock on a registered thread. */
+const Registry* sup_registry(const Sup* s);
+const ProcSnap* sup_snap(const ProcSlot* slot);
+const DetectSnap* sup_intel(const ProcSlot* slot);
+/* Every line of every process in arrival (= time) order, as LINEREFs: the All view's source. */
+const LineIdx* sup_all_index(const Sup* s);
+
+#endif

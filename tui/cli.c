@@ -1,0 +1,120 @@
+#include "tui/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+void cli_usage(FILE* f) {
+   fputs("usage: brum [-d DIR] [--run SCRIPT]... [SCRIPT...] [options]\n"
+         "\n"
+         "Runs a project's package.json scripts as supervised processes and shows their output.\n"
+         "\n"
+         "options:\n"
+         "  -d, --dir DIR            project directory (default: the current directory)\n"
+         "  -r, --run SCRIPT         start SCRIPT at launch (repeatable; same as a positional SCRIPT)\n"
+         "      --headless           no UI: print every line as [script] text, exit when all end\n"
+         "  -f, --filter REGEX       only lines matching REGEX (PCRE2, smart-case)\n"
+         "  -l, --list               print the package manager and the scripts, then exit\n"
+         "      --max-lines N        lines kept per process (default 100000)\n"
+         "      --no-pty             run scripts with pipes instead of a terminal\n"
+         "      --shell              run script text with sh -c, not through the package manager\n"
+         "      --kill-timeout SECS  grace period between SIGTERM and SIGKILL (default 5)\n"
+         "      --theme NAME|PATH    colour theme (default, light, high-contrast, mono)\n"
+         "      --log FILE           diagnostics log (default $XDG_STATE_HOME/brum/brum.log)\n"
+         "  -V, --version            print the version and exit\n"
+         "  -h, --help               print this help and exit\n"
+         "\n"
+         "exit status: 0 ok; 2 usage or project error; headless: the code of the first script to\n"
+         "fail (128+N when a signal N ended it)\n",
+         f);
+}
+
+static int parse_u64(const char* s, uint64_t* out) {
+   char* end;
+   errno = 0;
+   unsigned long long v = strtoull(s, &end, 10);
+   if (errno || end == s || *end || *s == '-' || v == 0) return -EINVAL;
+   *out = v;
+   return 0;
+}
+
+int cli_parse(int argc, char** argv, Options* o, char** cause) {
+   enum { OPT_HEADLESS = 256, OPT_MAX_LINES, OPT_NO_PTY, OPT_SHELL, OPT_KILL, OPT_THEME, OPT_LOG };
+   static const struct option longopts[] = {
+      {"dir", required_argument, NULL, 'd'},
+      {"run", required_argument, NULL, 'r'},
+      {"headless", no_argument, NULL, OPT_HEADLESS},
+      {"filter", required_argument, NULL, 'f'},
+      {"list", no_argument, NULL, 'l'},
+      {"max-lines", required_argument, NULL, OPT_MAX_LINES},
+      {"no-pty", no_argument, NULL, OPT_NO_PTY},
+      {"shell", no_argument, NULL, OPT_SHELL},
+      {"kill-timeout", required_argument, NULL, OPT_KILL},
+      {"theme", required_argument, NULL, OPT_THEME},
+      {"log", required_argument, NULL, OPT_LOG},
+      {"version", no_argument, NULL, 'V'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+   };
+   memset(o, 0, sizeof *o);
+   o->dir = ".";
+   o->max_lines = 100000;
+   o->kill_timeout_s = 5.0;
+   o->runs = xcalloc((size_t)argc + 1, sizeof *o->runs);
+   opterr = 0;
+   optind = 1;
+   int c;
+   while ((c = getopt_long(argc, argv, ":d:r:f:lVh", longopts, NULL)) != -1) {
+      switch (c) {
+      case 'd': o->dir = optarg; break;
+      case 'r': o->runs[o->nruns++] = optarg; break;
+      case 'f': o->filter = optarg; break;
+      case 'l': o->list = true; break;
+      case 'V': o->version = true; break;
+      case 'h': o->help = true; break;
+      case OPT_HEADLESS: o->headless = true; break;
+      case OPT_NO_PTY: o->no_pty = true; break;
+      case OPT_SHELL: o->shell = true; break;
+      case OPT_THEME: o->theme = optarg; break;
+      case OPT_LOG: o->log_path = optarg; break;
+      case OPT_MAX_LINES:
+         if (parse_u64(optarg, &o->max_lines) < 0) {
+            *cause = xasprintf("--max-lines needs a positive whole number, not '%s'", optarg);
+            return -EINVAL;
+         }
+         break;
+      case OPT_KILL: {
+         char* end;
+         double v = strtod(optarg, &end);
+         if (end == optarg || *end || !isfinite(v) || v < 0 || v > 3600) {
+            *cause = xasprintf("--kill-timeout needs seconds between 0 and 3600, not '%s'",
+                               optarg);
+            return -EINVAL;
+         }
+         o->kill_timeout_s = v > 0 ? v : 0.001;
+         break;
+      }
+      case ':':
+         *cause = xasprintf("option '%s' needs a value", argv[optind - 1]);
+         return -EINVAL;
+      default:
+         *cause = xasprintf("unknown option '%s' (see brum --help)", argv[optind - 1]);
+         return -EINVAL;
+      }
+   }
+   for (int i = optind; i < argc; i++) o->runs[o->nruns++] = argv[i];
+   if (o->headless && o->nruns == 0 && !o->list && !o->help && !o->version) {
+      *cause = xasprintf("--headless needs at least one script to run (brum --headless SCRIPT...)");
+      return -EINVAL;
+   }
+   return 0;
+}
+
+void cli_done(Options* o) {
+   free(o->runs);
+   o->runs = NULL;
+}

@@ -1,0 +1,27 @@
+/* Command-line options of the brum executable. */
+#ifndef BRUM_TUI_CLI_H
+#define BRUM_TUI_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct Options {
+   const char* dir;      /* borrowed from argv; "." by default */
+   const char** runs;    /* owned array of borrowed strings: scripts to start at launch */
+   size_t nruns;
+   bool headless, list, no_pty, shell, help, version;
+   const char* filter;   /* borrowed, NULL: none */
+   const char* theme;    /* borrowed, NULL: default (or mono with NO_COLOR) */
+   const char* log_path; /* borrowed, NULL: $XDG_STATE_HOME/brum/brum.log */
+   uint64_t max_lines;
+   double kill_timeout_s;
+} Options;
+
+/* Parses argv. Returns 0, or -EINVAL with a heap message in *cause (usage error, exit 2). */
+int cli_parse(int argc, char** argv, Options* o, char** cause);
+void cli_done(Options* o);
+void cli_usage(FILE* f);
+
+#endif

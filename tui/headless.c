@@ -1,0 +1,282 @@
+/* Headless mode: no UI, every output line printed as "[name] text", exit when all have ended. */
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "core/rcu.h"
+#include "core/regex.h"
+#include "core/util.h"
+#include "tui/app.h"
+
+typedef struct Headless {
+   uv_loop_t* loop;
+   uv_async_t wake;
+   uv_signal_t sigs[3];
+   Sup* sup;        /* owned */
+   Regex* filter;   /* owned, NULL: print everything */
+   RegexScratch* scratch; /* owned */
+   bool color;
+   int width;       /* widest name, for the padded prefix */
+   size_t n;
+   uint64_t* next;  /* owned: per process, next line to print */
+   uint64_t* resumed_at; /* owned: consumed count at the last resume command */
+   int signal;      /* the signal that asked us to quit, 0: none */
+   bool quitting;
+   char* out;       /* owned: output buffer */
+   size_t outlen, outcap;
+} Headless;
+
+/* Prefix colours, cycled by process index (bright ANSI colours read well on dark and light). */
+static const int prefix_colors[] = {36, 33, 32, 35, 34, 91, 96, 93, 92, 95};
+
+static void out_reserve(Headless* h, size_t n) {
+   if (h->outlen + n <= h->outcap) return;
+   while (h->outlen + n > h->outcap) h->outcap = h->outcap ? h->outcap * 2 : 1 << 16;
+   h->out = xrealloc(h->out, h->outcap);
+}
+
+static void out_put(Headless* h, const char* s, size_t n) {
+   out_reserve(h, n);
+   memcpy(h->out + h->outlen, s, n);
+   h->outlen += n;
+}
+
+static void out_flush(Headless* h) {
+   size_t off = 0;
+   while (off < h->outlen) {
+      ssize_t w = write(STDOUT_FILENO, h->out + off, h->outlen - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) break; /* stdout gone (EPIPE): nothing more to do with the text */
+      off += (size_t)w;
+   }
+   h->outlen = 0;
+}
+
+static void put_color(Headless* h, char* buf, uint32_t c, bool bg) {
+   int n = 0;
+   switch (COLOR_KIND(c)) {
+   case COLOR_KIND_INDEX: n = sprintf(buf, ";%d;5;%u", bg ? 48 : 38, c & 0xffu); break;
+   case COLOR_KIND_RGB:
+      n = sprintf(buf, ";%d;2;%u;%u;%u", bg ? 48 : 38, (c >> 16) & 0xffu, (c >> 8) & 0xffu,
+                  c & 0xffu);
+      break;
+   default: break;
+   }
+   out_put(h, buf, (size_t)n);
+}
+
+/* Re-encodes a style run as one SGR sequence (from a reset, so runs never leak into each other). */
+static void put_sgr(Headless* h, const StyleRun* r) {
+   char buf[64];
+   out_put(h, "\x1b[0", 3);
+   static const struct { uint16_t attr; const char* code; } attrs[] = {
+      {ATTR_BOLD, ";1"},    {ATTR_DIM, ";2"},     {ATTR_ITALIC, ";3"}, {ATTR_UNDERLINE, ";4"},
+      {ATTR_BLINK, ";5"},   {ATTR_REVERSE, ";7"}, {ATTR_STRIKE, ";9"},
+   };
+   for (size_t i = 0; i < ARRAY_LEN(attrs); i++)
+      if (r->attr & attrs[i].attr) out_put(h, attrs[i].code, 2);
+   put_color(h, buf, r->fg, false);
+   put_color(h, buf, r->bg, true);
+   out_put(h, "m", 1);
+}
+
+static void print_line(Headless* h, size_t idx, const char* name, const LogLine* l) {
+   char pre[256];
+   int n;
+   if (h->color)
+      n = snprintf(pre, sizeof pre, "\x1b[%dm[%-*s]\x1b[0m ",
+                   prefix_colors[idx % ARRAY_LEN(prefix_colors)], h->width, name);
+   else n = snprintf(pre, sizeof pre, "[%-*s] ", h->width, name);
+   out_put(h, pre, (size_t)(n < (int)sizeof pre ? n : (int)sizeof pre - 1));
+   if (!h->color || l->nruns == 0) {
+      out_put(h, l->text, l->len);
+   } else {
+      uint32_t pos = 0;
+      for (uint16_t i = 0; i < l->nruns; i++) {
+         uint32_t start = l->runs[i].start < l->len ? l->runs[i].start : l->len;
+         out_put(h, l->text + pos, start - pos);
+         put_sgr(h, &l->runs[i]);
+         pos = start;
+      }
+      out_put(h, l->text + pos, l->len - pos);
+      out_put(h, "\x1b[0m", 4);
+   }
+   out_put(h, "\n", 1);
+}
+
+/* Prints what every process has added since the last call; tells the supervisor to read on. */
+static void drain(Headless* h) {
+   rcu_read_lock();
+   const Registry* r = sup_registry(h->sup);
+   for (size_t i = 0; i < r->n && i < h->n; i++) {
+      ProcSlot* slot = r->slots[i];
+      uint64_t begin = logstore_begin(slot->log);
+      if (h->next[i] < begin) {
+         char msg[128];
+         int n = snprintf(msg, sizeof msg, "[%-*s] … %llu lines lost (over --max-lines)\n",
+                          h->width, slot->name, (unsigned long long)(begin - h->next[i]));
+         out_put(h, msg, (size_t)n);
+         h->next[i] = begin;
+      }
+      LogIter it;
+      LogLine l;
+      logiter_init(&it, slot->log, h->next[i]);
+      while (logiter_next(&it, &l)) {
+         bool show = !h->filter || (l.flags & LINE_MARKER) ||
+                     regex_match(h->filter, h->scratch, l.text, l.len);
+         if (show) print_line(h, i, slot->name, &l);
+         h->next[i] = l.lineno + 1;
+         if (h->outlen > (1u << 20)) out_flush(h);
+      }
+      atomic_store_explicit(&slot->consumed, h->next[i], memory_order_release);
+      if (h->next[i] - h->resumed_at[i] > 1024) {
+         h->resumed_at[i] = h->next[i];
+         sup_resume(h->sup, slot->id);
+      }
+   }
+   rcu_read_unlock();
+   out_flush(h);
+}
+
+/* All started processes have ended and their output is read: time to quit. */
+static bool all_done(Headless* h) {
+   bool done = true;
+   rcu_read_lock();
+   const Registry* r = sup_registry(h->sup);
+   for (size_t i = 0; i < r->n; i++) {
+      const ProcSnap* s = sup_snap(r->slots[i]);
+      if (snap_is_active(s->state) || s->state == PROC_IDLE || s->output_open ||
+          h->next[i] < logstore_end(r->slots[i]->log))
+         done = false;
+   }
+   rcu_read_unlock();
+   return done;
+}
+
+static void on_wake(uv_async_t* a) {
+   Headless* h = a->data;
+   drain(h);
+   if (sup_finished(h->sup)) {
+      drain(h);
+      uv_stop(h->loop);
+      return;
+   }
+   if (!h->quitting && all_done(h)) {
+      h->quitting = true;
+      sup_quit(h->sup);
+   }
+}
+
+static void on_signal(uv_signal_t* s, int signum) {
+   Headless* h = s->data;
+   if (h->signal && signum == SIGINT) {
+      /* a second Ctrl-C: do not wait for the grace period */
+      rcu_read_lock();
+      const Registry* r = sup_registry(h->sup);
+      for (size_t i = 0; i < r->n; i++) sup_kill(h->sup, r->slots[i]->id);
+      rcu_read_unlock();
+      return;
+   }
+   if (!h->signal) {
+      h->signal = signum;
+      fprintf(stderr, "brum: %s, stopping every process...\n",
+              signum == SIGINT ? "interrupted" : strsignal(signum));
+   }
+   h->quitting = true;
+   sup_quit(h->sup);
+}
+
+static void wake_cb(void* ud) {
+   uv_async_send(ud);
+}
+
+/* 0 if every process succeeded, else the code of the first to fail (128+N for signal N). */
+static int exit_status(Headless* h) {
+   int code = 0;
+   uint64_t first = UINT64_MAX;
+   rcu_read_lock();
+   const Registry* r = sup_registry(h->sup);
+   for (size_t i = 0; i < r->n; i++) {
+      const ProcSnap* s = sup_snap(r->slots[i]);
+      int c = 0;
+      if (s->state == PROC_FAILED) c = s->exit_code < 0 ? 127 : s->exit_code;
+      else if (s->state == PROC_KILLED) c = 128 + s->term_signal;
+      if (c && s->exit_seq < first) {
+         first = s->exit_seq;
+         code = c;
+      }
+   }
+   rcu_read_unlock();
+   if (!code && h->signal) code = 128 + h->signal;
+   return code;
+}
+
+static void on_close(uv_handle_t* hd) {
+   (void)hd;
+}
+
+int headless_run(const Project* prj, const Options* o) {
+   Headless h = {0};
+   h.loop = uv_default_loop();
+   const char* nc = getenv("NO_COLOR");
+   h.color = isatty(STDOUT_FILENO) && !(nc && *nc);
+   int rc = 2;
+   if (o->filter) {
+      char* cause = NULL;
+      if (regex_compile(o->filter, &h.filter, &cause) < 0) {
+         fprintf(stderr, "brum: --filter '%s': %s\n", o->filter, cause);
+         free(cause);
+         return 2;
+      }
+      h.scratch = regex_scratch_new();
+   }
+   signal(SIGPIPE, SIG_IGN);
+   uv_async_init(h.loop, &h.wake, on_wake);
+   h.wake.data = &h;
+   static const int signums[] = {SIGINT, SIGTERM, SIGHUP};
+   for (size_t i = 0; i < ARRAY_LEN(signums); i++) {
+      uv_signal_init(h.loop, &h.sigs[i]);
+      h.sigs[i].data = &h;
+      uv_signal_start(&h.sigs[i], on_signal, signums[i]);
+   }
+
+   SupConfig cfg = app_sup_config(o);
+   cfg.backpressure = true;
+   cfg.wake = wake_cb;
+   cfg.wake_ud = &h.wake;
+   int err = sup_new(&cfg, &h.sup);
+   if (err < 0) {
+      fprintf(stderr, "brum: cannot start the supervisor: %s\n", uv_strerror(err));
+      goto out;
+   }
+   h.n = o->nruns;
+   h.next = xcalloc(h.n, sizeof *h.next);
+   h.resumed_at = xcalloc(h.n, sizeof *h.resumed_at);
+   for (size_t i = 0; i < o->nruns; i++) {
+      const Script* s = pkg_find(prj, o->runs[i]);
+      int w = (int)strlen(s->name);
+      if (w > h.width) h.width = w;
+      app_register(h.sup, prj, s, o);
+   }
+   for (size_t i = 0; i < o->nruns; i++) sup_start(h.sup, i);
+
+   uv_run(h.loop, UV_RUN_DEFAULT);
+   drain(&h);
+   rc = exit_status(&h);
+out:
+   uv_close((uv_handle_t*)&h.wake, on_close);
+   for (size_t i = 0; i < ARRAY_LEN(signums); i++) uv_close((uv_handle_t*)&h.sigs[i], on_close);
+   uv_run(h.loop, UV_RUN_NOWAIT);
+   sup_free(h.sup);
+   regex_free(h.filter);
+   regex_scratch_free(h.scratch);
+   free(h.next);
+   free(h.resumed_at);
+   free(h.out);
+   return rc;
+}
