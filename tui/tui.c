@@ -1,0 +1,431 @@
+/* The curses layer: the main thread's uv loop (stdin, wakeups, signals, a one-shot frame timer),
+ * key and mouse decoding, and copying the view's canvas to the terminal, changed cells only. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include "tui/tui.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "core/filter.h"
+#include "core/rcu.h"
+#include "core/util.h"
+#include "tui/app.h"
+#include "tui/view.h"
+
+#define FRAME_NS 16000000ull /* at most ~60 frames a second */
+
+typedef struct Tui {
+   uv_loop_t* loop;
+   uv_poll_t input;
+   uv_async_t wake;
+   uv_timer_t frame;
+   uv_signal_t sigs[4];
+   Sup* sup;       /* owned */
+   Filter* filter; /* owned */
+   Theme* theme;   /* owned */
+   View view;
+   Canvas cur, prev;
+   bool frame_pending, full_redraw, quit_sent, stopped;
+   uint64_t last_frame_ns;
+   int pane_cols, pane_rows; /* what the children's terminals were last told */
+} Tui;
+
+static struct termios saved_tio;
+static bool tio_saved;
+
+/* Async-signal-safe terminal restore for the crash path: leave the alternate screen, show the
+ * cursor, stop mouse reporting, restore the line discipline. */
+static void restore_terminal_raw(void) {
+   static const char seq[] = "\033[?1000l\033[?1002l\033[?1006l\033[0m\033[?25h\033[?1049l\r\n";
+   ssize_t w = write(STDOUT_FILENO, seq, sizeof seq - 1);
+   (void)w;
+   if (tio_saved) tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+}
+
+static void on_crash(int sig) {
+   restore_terminal_raw();
+   signal(sig, SIG_DFL);
+   raise(sig);
+}
+
+static void schedule_frame(Tui* t);
+
+/* ---------------------------------------------------------------- drawing */
+
+static void put_canvas(Tui* t) {
+   Canvas* c = &t->cur;
+   bool all = t->full_redraw || t->prev.w != c->w || t->prev.h != c->h;
+   for (int y = 0; y < c->h; y++) {
+      for (int x = 0; x < c->w; x++) {
+         const Cell* cell = canvas_at(c, x, y);
+         if (!all && memcmp(cell, canvas_at(&t->prev, x, y), sizeof *cell) == 0) continue;
+         if (cell->wide == 0) continue; /* the right half of a wide character */
+         Style st = {.fg = cell->fg, .bg = cell->bg, .attr = cell->attr};
+         ThemeCurses tc = theme_curses_style(&st);
+         wchar_t wc[2] = {(wchar_t)cell->ch, 0};
+         cchar_t cc;
+         setcchar(&cc, wc, (attr_t)tc.attr, (short)tc.pair, &tc.pair);
+         mvadd_wch(y, x, &cc);
+      }
+   }
+   /* the previous frame becomes the comparison base */
+   if (t->prev.w != c->w || t->prev.h != c->h) canvas_resize(&t->prev, c->w, c->h);
+   memcpy(t->prev.cells, c->cells, (size_t)c->w * (size_t)c->h * sizeof(Cell));
+   t->full_redraw = false;
+}
+
+static void base64(const char* in, size_t n, char* out) {
+   static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+   size_t o = 0;
+   for (size_t i = 0; i < n; i += 3) {
+      uint32_t v = (uint32_t)(unsigned char)in[i] << 16;
+      if (i + 1 < n) v |= (uint32_t)(unsigned char)in[i + 1] << 8;
+      if (i + 2 < n) v |= (unsigned char)in[i + 2];
+      out[o++] = tbl[(v >> 18) & 63];
+      out[o++] = tbl[(v >> 12) & 63];
+      out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+      out[o++] = i + 2 < n ? tbl[v & 63] : '=';
+   }
+   out[o] = '\0';
+}
+
+/* OSC 52: the terminal (or tmux with set-clipboard, or ssh's local terminal) sets its clipboard. */
+static void send_clipboard(const char* text) {
+   size_t n = strlen(text);
+   if (n > 100000) n = 100000;
+   char* b = xmalloc(n / 3 * 4 + 8);
+   base64(text, n, b);
+   char* seq = xasprintf("\033]52;c;%s\a", b);
+   size_t len = strlen(seq), off = 0;
+   while (off < len) {
+      ssize_t w = write(STDOUT_FILENO, seq + off, len - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) break;
+      off += (size_t)w;
+   }
+   free(seq);
+   free(b);
+}
+
+/* Tells the children how big their terminal is: the output pane, less the gutter. */
+static void sync_pane_size(Tui* t) {
+   int cols, rows;
+   view_pane_size(&t->view, &cols, &rows);
+   cols -= 1;
+   if (cols < 1) cols = 1;
+   if (cols != t->pane_cols || rows != t->pane_rows) {
+      t->pane_cols = cols;
+      t->pane_rows = rows;
+      sup_resize(t->sup, (unsigned short)cols, (unsigned short)rows);
+   }
+}
+
+static void draw_frame(Tui* t) {
+   t->last_frame_ns = util_mono_ns();
+   rcu_read_lock();
+   view_sync(&t->view);
+   bool more = view_tick(&t->view);
+   view_draw(&t->view, &t->cur);
+   rcu_read_unlock();
+   put_canvas(t);
+   wnoutrefresh(stdscr);
+   doupdate();
+   if (t->view.copy) {
+      send_clipboard(t->view.copy);
+      free(t->view.copy);
+      t->view.copy = NULL;
+   }
+   sync_pane_size(t);
+   if (more) schedule_frame(t);
+}
+
+static void on_frame(uv_timer_t* timer) {
+   Tui* t = timer->data;
+   t->frame_pending = false;
+   draw_frame(t);
+}
+
+/* A frame soon, but not sooner than FRAME_NS after the last one (coalesces floods). */
+static void schedule_frame(Tui* t) {
+   if (t->frame_pending || t->stopped) return;
+   uint64_t now = util_mono_ns();
+   uint64_t due = t->last_frame_ns + FRAME_NS;
+   uint64_t delay_ms = due > now ? (due - now + 999999) / 1000000 : 0;
+   t->frame_pending = true;
+   uv_timer_start(&t->frame, on_frame, delay_ms, 0);
+}
+
+/* ---------------------------------------------------------------- quitting */
+
+static void check_quit(Tui* t) {
+   if (t->view.quit && !t->quit_sent) {
+      t->quit_sent = true;
+      if (t->filter) filter_set(t->filter, NULL, 0);
+      sup_quit(t->sup);
+   }
+   if (t->quit_sent && sup_finished(t->sup) && !t->stopped) {
+      t->stopped = true;
+      uv_stop(t->loop);
+   }
+}
+
+/* ---------------------------------------------------------------- input */
+
+static int map_key(wint_t ch, int kind) {
+   if (kind == KEY_CODE_YES) {
+      switch (ch) {
+      case KEY_UP: return VK_UP;
+      case KEY_DOWN: return VK_DOWN;
+      case KEY_LEFT: return VK_LEFT;
+      case KEY_RIGHT: return VK_RIGHT;
+      case KEY_HOME: return VK_HOME;
+      case KEY_END: return VK_END;
+      case KEY_PPAGE: return VK_PGUP;
+      case KEY_NPAGE: return VK_PGDN;
+      case KEY_BACKSPACE: return VK_BACKSPACE;
+      case KEY_DC: return VK_DELETE;
+      case KEY_ENTER: return VK_ENTER;
+      case KEY_BTAB: return VK_BTAB;
+      case KEY_F(1): return VK_F1;
+      default: return -1;
+      }
+   }
+   switch (ch) {
+   case 27: return VK_ESC;
+   case '\t': return VK_TAB;
+   case '\r': case '\n': return VK_ENTER;
+   case 127: case 8: return VK_BACKSPACE;
+   default: return (int)ch;
+   }
+}
+
+static void on_input(uv_poll_t* h, int status, int events) {
+   (void)status;
+   (void)events;
+   Tui* t = h->data;
+   bool changed = false;
+   wint_t ch;
+   int kind;
+   while ((kind = get_wch(&ch)) != ERR) {
+      int key;
+      if (kind == KEY_CODE_YES && ch == KEY_MOUSE) {
+         MEVENT me;
+         if (getmouse(&me) != OK) continue;
+         t->view.mouse_x = me.x;
+         t->view.mouse_y = me.y;
+         if (me.bstate & BUTTON4_PRESSED) key = VK_WHEEL_UP;
+         else if (me.bstate & BUTTON5_PRESSED) key = VK_WHEEL_DOWN;
+         else if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED)) key = VK_CLICK;
+         else continue;
+      } else if (kind == KEY_CODE_YES && ch == KEY_RESIZE) {
+         continue; /* SIGWINCH is handled by the loop */
+      } else {
+         key = map_key(ch, kind);
+      }
+      if (key < 0) continue;
+      rcu_read_lock();
+      changed |= view_key(&t->view, key);
+      rcu_read_unlock();
+   }
+   check_quit(t);
+   if (changed || t->view.quit) schedule_frame(t);
+}
+
+static void on_wake(uv_async_t* a) {
+   Tui* t = a->data;
+   if (t->filter) filter_poke(t->filter);
+   check_quit(t);
+   schedule_frame(t);
+}
+
+static void wake_cb(void* ud) {
+   uv_async_send(ud);
+}
+
+static void resize_now(Tui* t) {
+   struct winsize ws;
+   if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row) {
+      resize_term(ws.ws_row, ws.ws_col);
+   }
+   view_resize(&t->view, COLS, LINES);
+   t->full_redraw = true;
+   clearok(curscr, TRUE);
+}
+
+static void on_signal(uv_signal_t* s, int signum) {
+   Tui* t = s->data;
+   if (signum == SIGWINCH) {
+      resize_now(t);
+      schedule_frame(t);
+      return;
+   }
+   util_log("received signal %d: stopping every process", signum);
+   t->view.confirm_quit = false;
+   t->view.quit = true;
+   check_quit(t);
+   schedule_frame(t);
+}
+
+static void on_url_exit(uv_process_t* p, int64_t status, int sig) {
+   (void)status;
+   (void)sig;
+   uv_close((uv_handle_t*)p, (uv_close_cb)free);
+}
+
+static void open_url(const char* url) {
+   const char* browser = getenv("BROWSER");
+   char* argv[3] = {(char*)(browser && *browser ? browser : "xdg-open"), (char*)url, NULL};
+   uv_process_t* p = xcalloc(1, sizeof *p);
+   uv_stdio_container_t io[3] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_IGNORE}};
+   uv_process_options_t o = {.file = argv[0], .args = argv, .stdio_count = 3, .stdio = io,
+                             .flags = UV_PROCESS_DETACHED};
+   o.exit_cb = on_url_exit;
+   int err = uv_spawn(uv_default_loop(), p, &o);
+   if (err < 0) {
+      util_log("cannot open %s with %s: %s", url, argv[0], uv_strerror(err));
+      uv_close((uv_handle_t*)p, (uv_close_cb)free);
+   }
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static char* exe_dir(void) {
+   char buf[4096];
+   ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+   if (n <= 0) return NULL;
+   buf[n] = '\0';
+   char* slash = strrchr(buf, '/');
+   if (slash) *slash = '\0';
+   return xstrdup(buf);
+}
+
+static Theme* load_theme(const Options* o, char** warning) {
+   const char* name = o->theme ? o->theme : theme_default_name();
+   const char* nc = getenv("NO_COLOR");
+   if (nc && *nc) name = "mono";
+   char* dir = exe_dir();
+   Theme* th = NULL;
+   char* cause = NULL;
+   if (theme_load(name, dir, &th, &cause) < 0) {
+      *warning = xasprintf("theme: %s (using the default theme)", cause);
+      free(cause);
+      th = theme_builtin("default");
+   }
+   free(dir);
+   return th;
+}
+
+static void on_close_noop(uv_handle_t* h) {
+   (void)h;
+}
+
+int tui_run(const Project* prj, const Options* o) {
+   if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+      fprintf(stderr, "brum: the terminal UI needs a terminal; use --headless SCRIPT... for "
+                      "pipes and CI\n");
+      return 2;
+   }
+   char* theme_warning = NULL;
+   Tui t = {0};
+   t.theme = load_theme(o, &theme_warning);
+   t.loop = uv_default_loop();
+
+   SupConfig cfg = app_sup_config(o);
+   cfg.wake = wake_cb;
+   cfg.wake_ud = &t.wake;
+   uv_async_init(t.loop, &t.wake, on_wake);
+   t.wake.data = &t;
+   int err = sup_new(&cfg, &t.sup);
+   if (err < 0) {
+      fprintf(stderr, "brum: cannot start the supervisor: %s\n", uv_strerror(err));
+      theme_free(t.theme);
+      return 2;
+   }
+   for (size_t i = 0; i < prj->nscripts; i++) app_register(t.sup, prj, &prj->scripts[i], o);
+   t.filter = filter_new(t.sup, wake_cb, &t.wake);
+
+   if (tcgetattr(STDIN_FILENO, &saved_tio) == 0) tio_saved = true;
+   util_set_fatal_hook(restore_terminal_raw);
+   signal(SIGSEGV, on_crash);
+   signal(SIGBUS, on_crash);
+   signal(SIGFPE, on_crash);
+   signal(SIGILL, on_crash);
+   signal(SIGABRT, on_crash);
+   signal(SIGPIPE, SIG_IGN);
+
+   set_escdelay(25);
+   initscr();
+   raw();
+   noecho();
+   nonl();
+   keypad(stdscr, TRUE);
+   nodelay(stdscr, TRUE);
+   leaveok(stdscr, TRUE);
+   curs_set(0);
+   mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+   mouseinterval(0);
+   theme_curses_init();
+
+   const char* cs = nl_langinfo(CODESET);
+   view_init(&t.view, t.sup, t.filter, prj, t.theme);
+   t.view.ascii = !(cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0));
+   t.view.open_url = open_url;
+   if (theme_warning) {
+      snprintf(t.view.msg, sizeof t.view.msg, "%s", theme_warning);
+      t.view.msg_error = true;
+      free(theme_warning);
+   }
+   view_resize(&t.view, COLS, LINES);
+   sync_pane_size(&t);
+
+   /* scripts named on the command line start at launch; the first is selected */
+   for (size_t i = 0; i < o->nruns; i++) {
+      for (size_t k = 0; k < prj->nscripts; k++) {
+         if (strcmp(prj->scripts[k].name, o->runs[i]) != 0) continue;
+         sup_start(t.sup, k);
+         if (i == 0) t.view.sel = k;
+      }
+   }
+
+   uv_poll_init(t.loop, &t.input, STDIN_FILENO);
+   t.input.data = &t;
+   uv_poll_start(&t.input, UV_READABLE, on_input);
+   uv_timer_init(t.loop, &t.frame);
+   t.frame.data = &t;
+   static const int signums[] = {SIGWINCH, SIGTERM, SIGHUP, SIGINT};
+   for (size_t i = 0; i < ARRAY_LEN(signums); i++) {
+      uv_signal_init(t.loop, &t.sigs[i]);
+      t.sigs[i].data = &t;
+      uv_signal_start(&t.sigs[i], on_signal, signums[i]);
+   }
+   t.full_redraw = true;
+   draw_frame(&t);
+
+   uv_run(t.loop, UV_RUN_DEFAULT);
+
+   /* the supervisor has stopped every child; put the terminal back */
+   endwin();
+   util_set_fatal_hook(NULL);
+   uv_poll_stop(&t.input);
+   uv_close((uv_handle_t*)&t.input, on_close_noop);
+   uv_close((uv_handle_t*)&t.wake, on_close_noop);
+   uv_close((uv_handle_t*)&t.frame, on_close_noop);
+   for (size_t i = 0; i < ARRAY_LEN(signums); i++) uv_close((uv_handle_t*)&t.sigs[i], on_close_noop);
+   uv_run(t.loop, UV_RUN_DEFAULT);
+   filter_free(t.filter);
+   view_done(&t.view);
+   sup_free(t.sup);
+   canvas_free(&t.cur);
+   canvas_free(&t.prev);
+   theme_free(t.theme);
+   return 0;
+}
