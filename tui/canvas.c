@@ -125,16 +125,33 @@ int canvas_printf(Canvas* c, int x, int y, int max_cols, Style st, const char* f
    return canvas_text(c, x, y, max_cols, buf, (size_t)n, st);
 }
 
+static size_t utf8_encode(uint32_t cp, char* out) {
+   if (cp < 0x80) return out[0] = (char)cp, 1;
+   if (cp < 0x800) {
+      out[0] = (char)(0xc0 | (cp >> 6));
+      out[1] = (char)(0x80 | (cp & 0x3f));
+      return 2;
+   }
+   if (cp < 0x10000) {
+      out[0] = (char)(0xe0 | (cp >> 12));
+      out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+      out[2] = (char)(0x80 | (cp & 0x3f));
+      return 3;
+   }
+   out[0] = (char)(0xf0 | (cp >> 18));
+   out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+   out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+   out[3] = (char)(0x80 | (cp & 0x3f));
+   return 4;
+}
+
 void canvas_row_text(const Canvas* c, int y, char* buf, size_t size) {
    size_t o = 0;
    for (int x = 0; x < c->w && y >= 0 && y < c->h; x++) {
       const Cell* cell = &c->cells[(size_t)y * (size_t)c->w + (size_t)x];
       if (cell->wide == 0) continue;
-      char tmp[8];
-      mbstate_t ps;
-      memset(&ps, 0, sizeof ps);
-      size_t k = cell->ch < 0x80 ? (tmp[0] = (char)cell->ch, 1) : wcrtomb(tmp, (wchar_t)cell->ch, &ps);
-      if (k == (size_t)-1) tmp[0] = '?', k = 1;
+      char tmp[4];
+      size_t k = utf8_encode(cell->ch, tmp);
       if (o + k + 1 >= size) break;
       memcpy(buf + o, tmp, k);
       o += k;

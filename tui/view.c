@@ -772,6 +772,19 @@ typedef struct ErrRef {
    uint32_t idx;
 } ErrRef;
 
+static const DetectEntry* err_entry(const Registry* r, const ErrRef* e) {
+   return &sup_intel(r->slots[e->proc])->entries[e->idx];
+}
+
+static int cmp_err_newest(const void* a, const void* b, void* reg) {
+   const DetectEntry* x = err_entry(reg, a);
+   const DetectEntry* y = err_entry(reg, b);
+   if (x->time_ms != y->time_ms) return x->time_ms > y->time_ms ? -1 : 1;
+   const ErrRef *ra = a, *rb = b;
+   if (ra->proc != rb->proc) return ra->proc < rb->proc ? -1 : 1;
+   return ra->idx > rb->idx ? -1 : ra->idx < rb->idx;
+}
+
 /* The error entries of every process, newest first (by time). */
 static size_t collect_errors(const View* v, ErrRef* out, size_t max) {
    const Registry* r = sup_registry(v->sup);
@@ -783,20 +796,7 @@ static size_t collect_errors(const View* v, ErrRef* out, size_t max) {
          out[n++] = (ErrRef){.proc = i, .idx = k};
       }
    }
-   /* insertion sort by time, newest first (n is small: at most 500 per process) */
-   for (size_t i = 1; i < n; i++) {
-      ErrRef x = out[i];
-      const DetectEntry* ex = &sup_intel(r->slots[x.proc])->entries[x.idx];
-      size_t j = i;
-      while (j > 0) {
-         const ErrRef* p = &out[j - 1];
-         const DetectEntry* ep = &sup_intel(r->slots[p->proc])->entries[p->idx];
-         if (ep->time_ms > ex->time_ms || (ep->time_ms == ex->time_ms && ep->first_line > ex->first_line)) break;
-         out[j] = out[j - 1];
-         j--;
-      }
-      out[j] = x;
-   }
+   qsort_r(out, n, sizeof *out, cmp_err_newest, (void*)r);
    return n;
 }
 

@@ -1,0 +1,261 @@
+/* The view without a terminal: key dispatch and what a frame draws, over a real supervisor. */
+#include <criterion/criterion.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/rcu.h"
+#include "core/util.h"
+#include "tui/view.h"
+
+static Sup* sup;
+static Filter* filt;
+static Theme* theme;
+static Project prj;
+static View v;
+static Canvas cv;
+
+static void nop_wake(void* ud) {
+   (void)ud;
+}
+
+static void add(const char* name, const char* script) {
+   char sh[] = "/bin/sh", dash_c[] = "-c";
+   char* argv[] = {sh, dash_c, (char*)script, NULL};
+   SupLaunch l = {.argv = argv, .cwd = "/tmp"};
+   sup_add(sup, name, &l);
+}
+
+static void setup(void) {
+   setlocale(LC_ALL, "C.UTF-8");
+   rcu_register_thread();
+   SupConfig cfg = {.use_pty = true, .kill_timeout_s = 1, .cols = 80, .rows = 24};
+   cr_assert_eq(sup_new(&cfg, &sup), 0);
+   add("levels", "printf '[INFO] starting\\n[ERR] disk full\\n[INFO] retry\\n[WARN] slow\\n'");
+   add("count", "i=0; while [ $i -lt 300 ]; do echo \"count $i\"; i=$((i+1)); done");
+   add("sleeper", "echo sleeping; exec sleep 1000");
+   filt = filter_new(sup, nop_wake, NULL);
+   theme = theme_builtin("default");
+   static char demo[] = "demo";
+   prj.name = demo;
+   prj.pm = PM_NPM;
+   view_init(&v, sup, filt, &prj, theme);
+   view_resize(&v, 100, 30);
+}
+
+static void teardown(void) {
+   filter_free(filt);
+   view_done(&v);
+   sup_quit(sup);
+   for (int i = 0; i < 500 && !sup_finished(sup); i++) nanosleep(&(struct timespec){0, 10000000}, NULL);
+   sup_free(sup);
+   theme_free(theme);
+   canvas_free(&cv);
+   rcu_unregister_thread();
+}
+
+TestSuite(view, .init = setup, .fini = teardown, .timeout = 60);
+
+static bool key(int k) {
+   rcu_read_lock();
+   bool r = view_key(&v, k);
+   rcu_read_unlock();
+   return r;
+}
+
+static void draw(void) {
+   rcu_read_lock();
+   view_tick(&v);
+   view_draw(&v, &cv);
+   rcu_read_unlock();
+}
+
+static void type(const char* s) {
+   for (; *s; s++) key((unsigned char)*s);
+}
+
+/* Does any row of the frame contain `needle`? */
+static bool screen_has(const char* needle) {
+   draw();
+   char row[1024];
+   for (int y = 0; y < cv.h; y++) {
+      canvas_row_text(&cv, y, row, sizeof row);
+      if (strstr(row, needle)) return true;
+   }
+   return false;
+}
+
+static bool wait_screen(const char* needle) {
+   for (int i = 0; i < 1000; i++) { /* 10 s */
+      if (screen_has(needle)) return true;
+      nanosleep(&(struct timespec){0, 10000000}, NULL);
+   }
+   return false;
+}
+
+static ProcState state_of(uint64_t id) {
+   rcu_read_lock();
+   ProcState s = sup_snap(sup_registry(sup)->slots[id])->state;
+   rcu_read_unlock();
+   return s;
+}
+
+Test(view, first_frame_lists_every_script) {
+   cr_assert(screen_has("brum"));
+   cr_assert(screen_has("demo"));
+   cr_assert(screen_has("levels"));
+   cr_assert(screen_has("count"));
+   cr_assert(screen_has("sleeper"));
+   cr_assert(screen_has("press Enter to start"));
+}
+
+Test(view, enter_starts_and_output_appears) {
+   cr_assert(key(VK_ENTER));
+   cr_assert(wait_screen("[ERR] disk full"));
+   cr_assert(wait_screen("levels · exited ok"));
+}
+
+Test(view, number_and_jk_select) {
+   key('2');
+   cr_assert(screen_has("count · idle"));
+   key('k');
+   cr_assert(screen_has("levels · idle"));
+   key('k'); /* at the top: stays */
+   cr_assert(screen_has("levels · idle"));
+   key('j');
+   key('j');
+   key('j'); /* past the end: stays on the last */
+   cr_assert(screen_has("sleeper · idle"));
+   key('9'); /* no ninth process: nothing happens */
+   cr_assert(screen_has("sleeper · idle"));
+}
+
+Test(view, filter_hides_other_lines) {
+   key(VK_ENTER);
+   cr_assert(wait_screen("levels · exited ok"));
+   key('f');
+   cr_assert(screen_has("filter:"));
+   type("^\\[(ERR|WARN)");
+   key(VK_ENTER);
+   cr_assert(wait_screen("filter: 2/"));
+   cr_assert(screen_has("[ERR] disk full"));
+   cr_assert(screen_has("[WARN] slow"));
+   cr_assert_not(screen_has("[INFO] retry"));
+}
+
+Test(view, invalid_regex_keeps_previous_filter) {
+   key(VK_ENTER);
+   cr_assert(wait_screen("levels · exited ok"));
+   key('f');
+   type("ERR");
+   key(VK_ENTER);
+   cr_assert(wait_screen("filter: 1/"));
+   key('f');
+   key(VK_CTRL('u'));
+   type("(");
+   key(VK_ENTER);
+   cr_assert(screen_has("invalid regex at offset 1"));
+   cr_assert(screen_has("filter: 1/"));
+   cr_assert_not(screen_has("[INFO] retry"));
+   /* an empty pattern clears it */
+   key('f');
+   key(VK_CTRL('u'));
+   key(VK_ENTER);
+   cr_assert(screen_has("[INFO] retry"));
+}
+
+Test(view, search_moves_to_the_match) {
+   key('2');
+   key(VK_ENTER);
+   cr_assert(wait_screen("count · exited ok"));
+   key('/');
+   type("count 12$");
+   key(VK_ENTER);
+   draw();
+   cr_assert(wait_screen("paused"));
+   cr_assert(screen_has("count 12"));
+   cr_assert_not(screen_has("count 299"));
+   key('G');
+   cr_assert(screen_has("count 299"));
+}
+
+Test(view, scrolling_pauses_and_G_follows) {
+   key('2');
+   key(VK_ENTER);
+   cr_assert(wait_screen("count · exited ok"));
+   cr_assert(screen_has("follow"));
+   key(VK_PGUP);
+   cr_assert(screen_has("paused"));
+   cr_assert_not(screen_has("count 299"));
+   key('g');
+   cr_assert(screen_has("count 0"));
+   key('G');
+   cr_assert(screen_has("follow"));
+   cr_assert(screen_has("count 299"));
+}
+
+Test(view, zoom_wrap_help_tabs) {
+   cr_assert(screen_has("sleeper"));
+   key('z');
+   cr_assert_not(screen_has("sleeper"));
+   key('z');
+   cr_assert(screen_has("sleeper"));
+   key('w');
+   cr_assert(screen_has("wrap off"));
+   key('?');
+   cr_assert(screen_has("restart all running"));
+   cr_assert_not(key('x')); /* does nothing in Help */
+   key(VK_ESC);
+   cr_assert(screen_has("levels · idle"));
+   key(VK_TAB);
+   cr_assert(screen_has("all processes, in time order"));
+   key(VK_TAB);
+   cr_assert(screen_has("none yet"));
+   key(VK_BTAB);
+   key(VK_BTAB);
+   cr_assert(screen_has("levels · idle"));
+}
+
+Test(view, quit_asks_when_running) {
+   key('3');
+   key(VK_ENTER);
+   cr_assert(wait_screen("sleeper · running"));
+   key('q');
+   cr_assert(v.confirm_quit);
+   cr_assert(screen_has("still running"));
+   key('n');
+   cr_assert_not(v.confirm_quit);
+   cr_assert_not(v.quit);
+   key(VK_CTRL('c'));
+   cr_assert(v.confirm_quit);
+   key('y');
+   cr_assert(v.quit);
+}
+
+Test(view, quit_without_running_is_immediate) {
+   key('q');
+   cr_assert(v.quit);
+   cr_assert_not(v.confirm_quit);
+}
+
+Test(view, stop_and_kill) {
+   key('3');
+   key(VK_ENTER);
+   cr_assert(wait_screen("sleeper · running"));
+   key('x');
+   cr_assert(wait_screen("sleeper · stopped"));
+   cr_assert_eq(state_of(2), PROC_STOPPED);
+   key('s');
+   cr_assert(wait_screen("sleeper · running"));
+   key('X');
+   cr_assert(wait_screen("sleeper · killed (9)"));
+}
+
+Test(view, tiny_terminal) {
+   view_resize(&v, 30, 8);
+   cr_assert(screen_has("terminal too small"));
+   cr_assert_not(key('j')); /* keys other than quit do nothing */
+   view_resize(&v, 100, 30);
+   cr_assert(screen_has("levels"));
+}
