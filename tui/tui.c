@@ -61,13 +61,12 @@ static void schedule_frame(Tui* t);
 
 /* ---------------------------------------------------------------- drawing */
 
-static void put_canvas(Tui* t) {
-   Canvas* c = &t->cur;
-   bool all = t->full_redraw || t->prev.w != c->w || t->prev.h != c->h;
+void tui_blit(const Canvas* c, Canvas* prev, bool full) {
+   bool all = full || prev->w != c->w || prev->h != c->h;
    for (int y = 0; y < c->h; y++) {
       for (int x = 0; x < c->w; x++) {
-         const Cell* cell = canvas_at(c, x, y);
-         if (!all && memcmp(cell, canvas_at(&t->prev, x, y), sizeof *cell) == 0) continue;
+         const Cell* cell = &c->cells[(size_t)y * (size_t)c->w + (size_t)x];
+         if (!all && memcmp(cell, canvas_at(prev, x, y), sizeof *cell) == 0) continue;
          if (cell->wide == 0) continue; /* the right half of a wide character */
          Style st = {.fg = cell->fg, .bg = cell->bg, .attr = cell->attr};
          ThemeCurses tc = theme_curses_style(&st);
@@ -78,9 +77,8 @@ static void put_canvas(Tui* t) {
       }
    }
    /* the previous frame becomes the comparison base */
-   if (t->prev.w != c->w || t->prev.h != c->h) canvas_resize(&t->prev, c->w, c->h);
-   memcpy(t->prev.cells, c->cells, (size_t)c->w * (size_t)c->h * sizeof(Cell));
-   t->full_redraw = false;
+   if (prev->w != c->w || prev->h != c->h) canvas_resize(prev, c->w, c->h);
+   memcpy(prev->cells, c->cells, (size_t)c->w * (size_t)c->h * sizeof(Cell));
 }
 
 static void base64(const char* in, size_t n, char* out) {
@@ -136,7 +134,8 @@ static void draw_frame(Tui* t) {
    bool more = view_tick(&t->view);
    view_draw(&t->view, &t->cur);
    rcu_read_unlock();
-   put_canvas(t);
+   tui_blit(&t->cur, &t->prev, t->full_redraw);
+   t->full_redraw = false;
    wnoutrefresh(stdscr);
    doupdate();
    if (t->view.copy) {
