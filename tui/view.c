@@ -560,7 +560,7 @@ static const char* newest_url(const View* v) {
       const DetectSnap* d = sup_intel(r->slots[i]);
       if (!d || !snap_is_active(ps->state)) continue;
       for (uint32_t k = 0; k < d->nurls; k++)
-         if (d->urls[k].time_ms >= best_t) best = d->urls[k].url, best_t = d->urls[k].time_ms;
+         if (!best || d->urls[k].time_ms > best_t) best = d->urls[k].url, best_t = d->urls[k].time_ms;
    }
    return best;
 }
@@ -694,10 +694,6 @@ static void draw_sidebar(View* v, Canvas* c, int y, int w, int rows) {
                                 d->tests.total);
       if (ps->errors) rl += (size_t)snprintf(right + rl, sizeof right - rl, "%s%llu ", v->ascii ? "E" : "✖", (unsigned long long)ps->errors);
       if (ps->warnings) rl += (size_t)snprintf(right + rl, sizeof right - rl, "%s%llu ", v->ascii ? "W" : "▲", (unsigned long long)ps->warnings);
-      if (ps->state == PROC_FAILED && rl < sizeof right)
-         rl += (size_t)snprintf(right + rl, sizeof right - rl, "%d ", ps->exit_code);
-      else if (ps->state == PROC_KILLED && rl < sizeof right)
-         rl += (size_t)snprintf(right + rl, sizeof right - rl, "sig%d ", ps->term_signal);
       int rw = canvas_str_width(right, strlen(right));
       int name_max = w - x - rw - 1;
       if (name_max < 4) name_max = w - x - 1, rw = 0;

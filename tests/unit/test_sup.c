@@ -1,0 +1,262 @@
+/* The supervisor with real children: spawning in a PTY, exit codes, signals, stop escalation,
+ * restarts, resizing, snapshots. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/rcu.h"
+#include "core/sup.h"
+
+static Sup* sup;
+
+static void start_sup(bool pty) {
+   rcu_register_thread();
+   SupConfig cfg = {.use_pty = pty, .kill_timeout_s = 0.5, .cols = 100, .rows = 30};
+   cr_assert_eq(sup_new(&cfg, &sup), 0);
+}
+
+static void setup(void) {
+   start_sup(true);
+}
+
+static void teardown(void) {
+   sup_quit(sup);
+   for (int i = 0; i < 1000 && !sup_finished(sup); i++)
+      nanosleep(&(struct timespec){0, 10000000}, NULL);
+   cr_assert(sup_finished(sup), "the supervisor finished quitting in time");
+   sup_free(sup);
+   rcu_unregister_thread();
+}
+
+TestSuite(sup, .init = setup, .fini = teardown, .timeout = 60);
+
+static uint64_t add_in(const char* script, const char* cwd) {
+   char sh[] = "/bin/sh", dc[] = "-c";
+   char* argv[] = {sh, dc, (char*)script, NULL};
+   SupLaunch l = {.argv = argv, .cwd = cwd};
+   return sup_add(sup, "p", &l);
+}
+
+static uint64_t add(const char* script) {
+   return add_in(script, "/tmp");
+}
+
+static ProcSnap snap(uint64_t id) {
+   rcu_read_lock();
+   ProcSnap s = *sup_snap(sup_registry(sup)->slots[id]);
+   rcu_read_unlock();
+   return s;
+}
+
+static bool wait_state(uint64_t id, ProcState st) {
+   for (int i = 0; i < 1000; i++) {
+      ProcSnap s = snap(id);
+      if (s.state == st && (snap_is_active(st) || !s.output_open)) return true;
+      nanosleep(&(struct timespec){0, 10000000}, NULL);
+   }
+   return false;
+}
+
+/* Does the process's log hold a line containing `needle`? */
+static bool has_line(uint64_t id, const char* needle) {
+   bool found = false;
+   rcu_read_lock();
+   const LogStore* ls = sup_registry(sup)->slots[id]->log;
+   LogIter it;
+   LogLine l;
+   logiter_init(&it, ls, 0);
+   while (!found && logiter_next(&it, &l))
+      found = memmem(l.text, l.len, needle, strlen(needle)) != NULL;
+   rcu_read_unlock();
+   return found;
+}
+
+static bool wait_line(uint64_t id, const char* needle) {
+   for (int i = 0; i < 1000; i++) {
+      if (has_line(id, needle)) return true;
+      nanosleep(&(struct timespec){0, 10000000}, NULL);
+   }
+   return false;
+}
+
+Test(sup, exit_codes) {
+   uint64_t ok = add("echo hello"), bad = add("exit 3");
+   sup_start(sup, ok);
+   sup_start(sup, bad);
+   cr_assert(wait_state(ok, PROC_EXITED));
+   cr_assert(wait_state(bad, PROC_FAILED));
+   cr_assert_eq(snap(ok).exit_code, 0);
+   cr_assert_eq(snap(bad).exit_code, 3);
+   cr_assert(has_line(ok, "hello"));
+   cr_assert(has_line(bad, "exited with code 3"));
+   cr_assert_gt(snap(bad).exit_seq, 0);
+   cr_assert_gt(snap(ok).ended_ms, 0);
+}
+
+Test(sup, killed_by_a_signal) {
+   uint64_t id = add("kill -SEGV $$");
+   sup_start(sup, id);
+   cr_assert(wait_state(id, PROC_KILLED));
+   cr_assert_eq(snap(id).term_signal, SIGSEGV);
+}
+
+Test(sup, command_not_found_is_127) {
+   uint64_t id = add("no-such-command-brum-test");
+   sup_start(sup, id);
+   cr_assert(wait_state(id, PROC_FAILED));
+   cr_assert_eq(snap(id).exit_code, 127);
+   cr_assert(has_line(id, "command not found"));
+}
+
+Test(sup, missing_directory_fails_with_a_message) {
+   uint64_t id = add_in("echo never", "/nonexistent/brum-test-dir");
+   sup_start(sup, id);
+   cr_assert(wait_state(id, PROC_FAILED));
+   ProcSnap s = snap(id);
+   cr_assert_eq(s.exit_code, -1);
+   cr_assert(has_line(id, "does not exist"));
+}
+
+Test(sup, runs_in_a_pty_as_session_leader) {
+   uint64_t id = add("[ -t 1 ] && echo is-a-tty; ps -o sid= -o pgid= -p $$ | awk '{print ($1==$2) ? \"leader\" : \"not-leader\"}'; stty size");
+   sup_start(sup, id);
+   cr_assert(wait_state(id, PROC_EXITED));
+   cr_assert(has_line(id, "is-a-tty"));
+   cr_assert(has_line(id, "leader"));
+   cr_assert_not(has_line(id, "not-leader"));
+   cr_assert(has_line(id, "30 100"));
+}
+
+Test(sup, resize_reaches_the_child) {
+   uint64_t id = add("echo ready; while :; do [ \"$(stty size)\" = '21 77' ] && { echo resized; exit 0; }; sleep 0.02; done");
+   sup_start(sup, id);
+   cr_assert(wait_line(id, "ready"));
+   sup_resize(sup, 77, 21);
+   cr_assert(wait_state(id, PROC_EXITED));
+   cr_assert(has_line(id, "resized"));
+}
+
+Test(sup, stop_sends_sigterm) {
+   uint64_t id = add("echo up; exec sleep 1000");
+   sup_start(sup, id);
+   cr_assert(wait_line(id, "up"));
+   cr_assert(wait_state(id, PROC_RUNNING));
+   sup_stop(sup, id);
+   cr_assert(wait_state(id, PROC_STOPPED));
+   cr_assert_eq(snap(id).term_signal, SIGTERM);
+}
+
+Test(sup, sigterm_ignored_gets_sigkill_after_grace) {
+   uint64_t id = add("trap '' TERM; echo trapped; while :; do sleep 0.05; done");
+   sup_start(sup, id);
+   cr_assert(wait_line(id, "trapped"));
+   sup_stop(sup, id);
+   cr_assert(wait_state(id, PROC_KILLED));
+   ProcSnap s = snap(id);
+   cr_assert_eq(s.term_signal, SIGKILL);
+   cr_assert(has_line(id, "sent SIGKILL"));
+}
+
+Test(sup, kill_is_immediate) {
+   uint64_t id = add("trap '' TERM; echo trapped; while :; do sleep 0.05; done");
+   sup_start(sup, id);
+   cr_assert(wait_line(id, "trapped"));
+   sup_kill(sup, id);
+   cr_assert(wait_state(id, PROC_KILLED));
+   cr_assert_eq(snap(id).term_signal, SIGKILL);
+}
+
+Test(sup, grandchild_is_gone_after_stop) {
+   char pidfile[] = "/tmp/brum-gc-XXXXXX";
+   int fd = mkstemp(pidfile);
+   close(fd);
+   char script[256];
+   snprintf(script, sizeof script, "sleep 1000 & echo $! > %s; echo started; wait", pidfile);
+   uint64_t id = add(script);
+   sup_start(sup, id);
+   cr_assert(wait_line(id, "started"));
+   FILE* f = fopen(pidfile, "r");
+   int gpid = 0;
+   cr_assert(f && fscanf(f, "%d", &gpid) == 1);
+   fclose(f);
+   unlink(pidfile);
+   char proc[64];
+   snprintf(proc, sizeof proc, "/proc/%d", gpid);
+   struct stat st;
+   cr_assert_eq(stat(proc, &st), 0, "the grandchild runs");
+   sup_stop(sup, id);
+   cr_assert(wait_state(id, PROC_STOPPED));
+   bool gone = false;
+   for (int i = 0; i < 500 && !gone; i++) {
+      gone = stat(proc, &st) != 0;
+      if (!gone) nanosleep(&(struct timespec){0, 10000000}, NULL);
+   }
+   cr_assert(gone, "the grandchild was stopped with its group");
+}
+
+Test(sup, restart_counts_and_keeps_output) {
+   uint64_t id = add("echo run");
+   sup_start(sup, id);
+   cr_assert(wait_state(id, PROC_EXITED));
+   sup_restart(sup, id);
+   for (int i = 0; i < 1000 && snap(id).restarts < 1; i++)
+      nanosleep(&(struct timespec){0, 10000000}, NULL);
+   cr_assert(wait_state(id, PROC_EXITED));
+   ProcSnap s = snap(id);
+   cr_assert_eq(s.restarts, 1);
+   cr_assert(has_line(id, "restarting"));
+}
+
+Test(sup, restart_of_a_running_process_stops_it_first) {
+   uint64_t id = add("echo run; exec sleep 1000");
+   sup_start(sup, id);
+   cr_assert(wait_state(id, PROC_RUNNING));
+   int pid1 = snap(id).pid;
+   sup_restart(sup, id);
+   for (int i = 0; i < 1000 && (snap(id).pid == pid1 || snap(id).pid == 0); i++)
+      nanosleep(&(struct timespec){0, 10000000}, NULL);
+   cr_assert(wait_state(id, PROC_RUNNING));
+   cr_assert_neq(snap(id).pid, pid1);
+   cr_assert_eq(snap(id).restarts, 1);
+}
+
+Test(sup, terminal_queries_are_answered) {
+   /* a program that asks for the cursor position and waits for the answer */
+   uint64_t id = add("stty raw -echo; printf '\\033[6n'; dd bs=1 count=6 2>/dev/null | od -c | head -1; stty sane; echo done");
+   sup_start(sup, id);
+   cr_assert(wait_state(id, PROC_EXITED));
+   cr_assert(has_line(id, "033   ["));
+   cr_assert(has_line(id, "done"));
+}
+
+Test(sup, carriage_return_keeps_the_last_state) {
+   uint64_t id = add("printf '10%%\\r50%%\\r100%%\\n'");
+   sup_start(sup, id);
+   cr_assert(wait_state(id, PROC_EXITED));
+   cr_assert(has_line(id, "100%"));
+   cr_assert_not(has_line(id, "50%"));
+}
+
+Test(sup, snapshot_counts_lines) {
+   uint64_t id = add("i=0; while [ $i -lt 500 ]; do echo line $i; i=$((i+1)); done");
+   sup_start(sup, id);
+   cr_assert(wait_state(id, PROC_EXITED));
+   cr_assert_geq(snap(id).lines, 500);
+   cr_assert(has_line(id, "line 499"));
+}
+
+static void setup_pipes(void) {
+   start_sup(false);
+}
+
+Test(sup_pipes, no_pty_uses_pipes, .init = setup_pipes, .fini = teardown, .timeout = 60) {
+   uint64_t id = add("[ -t 1 ] && echo tty || echo pipe");
+   sup_start(sup, id);
+   cr_assert(wait_state(id, PROC_EXITED));
+   cr_assert(has_line(id, "pipe"));
+}
