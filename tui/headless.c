@@ -216,6 +216,50 @@ static int exit_status(Headless* h) {
    return code;
 }
 
+static void put_str(Headless* h, const char* s) {
+   out_put(h, s, strlen(s));
+}
+
+/* At exit, per process: how it ended, error and warning counts, test results, URLs. */
+static void print_summary(Headless* h) {
+   char buf[512];
+   put_str(h, h->color ? "\x1b[1m── summary ──\x1b[0m\n" : "── summary ──\n");
+   rcu_read_lock();
+   const Registry* r = sup_registry(h->sup);
+   for (size_t i = 0; i < r->n; i++) {
+      const ProcSnap* s = sup_snap(r->slots[i]);
+      const DetectSnap* d = sup_intel(r->slots[i]);
+      char st[64];
+      snap_describe(s, st, sizeof st);
+      bool bad = s->state == PROC_FAILED || s->state == PROC_KILLED;
+      int n = snprintf(buf, sizeof buf, "%s%-*s  %s%-16s%s  %llu error%s, %llu warning%s",
+                       h->color ? "\x1b[1m" : "", h->width, r->slots[i]->name,
+                       h->color ? (bad ? "\x1b[0;31m" : "\x1b[0;32m") : "", st,
+                       h->color ? "\x1b[0m" : "", (unsigned long long)s->errors,
+                       s->errors == 1 ? "" : "s", (unsigned long long)s->warnings,
+                       s->warnings == 1 ? "" : "s");
+      out_put(h, buf, (size_t)n);
+      if (d && d->tests.seen) {
+         n = snprintf(buf, sizeof buf, "  tests (%s): %u passed, %u failed", d->tests.framework,
+                      d->tests.passed, d->tests.failed);
+         out_put(h, buf, (size_t)n);
+         if (d->tests.skipped) {
+            n = snprintf(buf, sizeof buf, ", %u skipped", d->tests.skipped);
+            out_put(h, buf, (size_t)n);
+         }
+      }
+      if (d && d->build != BUILD_NONE) put_str(h, d->build == BUILD_OK ? "  build ok" : "  build failed");
+      put_str(h, "\n");
+      for (uint32_t k = 0; d && k < d->nurls; k++) {
+         n = snprintf(buf, sizeof buf, "%*s  %s%s%s\n", h->width, "", d->urls[k].url,
+                      d->urls[k].label[0] ? "  " : "", d->urls[k].label);
+         out_put(h, buf, (size_t)n);
+      }
+   }
+   rcu_read_unlock();
+   out_flush(h);
+}
+
 static void on_close(uv_handle_t* hd) {
    (void)hd;
 }
@@ -267,6 +311,7 @@ int headless_run(const Project* prj, const Options* o) {
 
    uv_run(h.loop, UV_RUN_DEFAULT);
    drain(&h);
+   print_summary(&h);
    rc = exit_status(&h);
 out:
    uv_close((uv_handle_t*)&h.wake, on_close);
