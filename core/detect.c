@@ -21,38 +21,44 @@ enum { TITLE_MAX = 200, LOC_MAX = 200, URL_MAX = 1024, PREFIX_MAX = 15, GROUP_MA
 
 /* Trigger word families: a rule runs only if one of its families occurs in the line. */
 enum {
-   TW_ERR = 1u << 0,    /* rror err! err_ err] err: err  */
-   TW_WARN = 1u << 1,   /* warn */
-   TW_FAIL = 1u << 2,   /* fail */
-   TW_FATAL = 1u << 3,  /* fata */
-   TW_CRIT = 1u << 4,   /* crit */
-   TW_PANIC = 1u << 5,  /* pani */
-   TW_TRACE = 1u << 6,  /* trac */
-   TW_EXC = 1u << 7,    /* xcep caus */
-   TW_UNC = 1u << 8,    /* ncau nhan */
-   TW_URL = 1u << 9,    /* p:// s:// */
-   TW_TEST = 1u << 10,  /* test */
-   TW_PASS = 1u << 11,  /* pass */
-   TW_PEND = 1u << 12,  /* pend skip todo */
-   TW_OK = 1u << 13,    /* "ok  " "t ok" */
-   TW_BUILD = 1u << 14, /* buil mpil inis */
-   TW_GO = 1u << 15,    /* goro .go: */
-   TW_MISC = 1u << 16,   /* dule plug */
-   TW_LEVEL = 1u << 17, /* evel */
-   TW_HI = 1u << 18,    /* any byte >= 0x80 (✘ ✕ ● ✓ ⨯ ▲ ...) */
+   TW_ERR = 1u << 0,      /* rror err! err_ err] err: err  */
+   TW_WARN = 1u << 1,     /* warn */
+   TW_FAIL = 1u << 2,     /* fail */
+   TW_FATAL = 1u << 3,    /* fata */
+   TW_CRIT = 1u << 4,     /* crit */
+   TW_PANIC = 1u << 5,    /* pani */
+   TW_TRACE = 1u << 6,    /* trac */
+   TW_EXC = 1u << 7,      /* xcep caus */
+   TW_UNC = 1u << 8,      /* ncau nhan */
+   TW_URL = 1u << 9,      /* p:// s:// */
+   TW_TEST = 1u << 10,    /* test */
+   TW_PASS = 1u << 11,    /* pass */
+   TW_PEND = 1u << 12,    /* pend skip todo */
+   TW_OK = 1u << 13,      /* "ok  " "t ok" */
+   TW_BUILD = 1u << 14,   /* buil */
+   TW_GO = 1u << 15,      /* goro .go: */
+   TW_MISC = 1u << 16,    /* dule plug */
+   TW_LEVEL = 1u << 17,   /* evel */
+   TW_SYM = 1u << 18,     /* status symbols and a blank: "✘ " "● " "✓ " " × " ... */
+   TW_COMPILE = 1u << 19, /* mpil */
+   TW_FINISH = 1u << 20,  /* inis */
 };
 
 static const struct {
    const char* word; /* 4 bytes; compared ASCII-case-folded (| 0x20 on every byte) */
    uint32_t fam;
 } trigger_words[] = {
-   {"rror", TW_ERR},  {"err!", TW_ERR},  {"err_", TW_ERR},  {"err]", TW_ERR},   {"err:", TW_ERR},
-   {"err ", TW_ERR},  {"warn", TW_WARN}, {"fail", TW_FAIL}, {"fata", TW_FATAL}, {"crit", TW_CRIT},
-   {"pani", TW_PANIC}, {"trac", TW_TRACE}, {"xcep", TW_EXC}, {"caus", TW_EXC},   {"ncau", TW_UNC},
-   {"nhan", TW_UNC},  {"p://", TW_URL},  {"s://", TW_URL},  {"test", TW_TEST},  {"pass", TW_PASS},
-   {"pend", TW_PEND}, {"skip", TW_PEND}, {"todo", TW_PEND}, {"ok  ", TW_OK}, {"t ok", TW_OK},    {"buil", TW_BUILD},
-   {"mpil", TW_BUILD}, {"inis", TW_BUILD}, {"goro", TW_GO}, {".go:", TW_GO},    {"dule", TW_MISC},  {"plug", TW_MISC},
-   {"evel", TW_LEVEL},
+    {"rror", TW_ERR},   {"err!", TW_ERR},   {"err_", TW_ERR},     {"err]", TW_ERR},
+    {"err:", TW_ERR},   {"err ", TW_ERR},   {"warn", TW_WARN},    {"fail", TW_FAIL},
+    {"fata", TW_FATAL}, {"crit", TW_CRIT},  {"pani", TW_PANIC},   {"trac", TW_TRACE},
+    {"xcep", TW_EXC},   {"caus", TW_EXC},   {"ncau", TW_UNC},     {"nhan", TW_UNC},
+    {"p://", TW_URL},   {"s://", TW_URL},   {"test", TW_TEST},    {"pass", TW_PASS},
+    {"pend", TW_PEND},  {"skip", TW_PEND},  {"todo", TW_PEND},    {"ok  ", TW_OK},
+    {"t ok", TW_OK},    {"buil", TW_BUILD}, {"mpil", TW_COMPILE}, {"inis", TW_FINISH},
+    {"✘ ", TW_SYM},     {"✕ ", TW_SYM},     {"✗ ", TW_SYM},       {"✖ ", TW_SYM},
+    {"● ", TW_SYM},     {"▲ ", TW_SYM},     {"⨯ ", TW_SYM},       {"⚠ ", TW_SYM},
+    {"✓ ", TW_SYM},     {" × ", TW_SYM},    {"goro", TW_GO},      {".go:", TW_GO},
+    {"dule", TW_MISC},  {"plug", TW_MISC},  {"evel", TW_LEVEL},
 };
 
 /* What follows the head line of an entry (see group_continues). */
@@ -71,10 +77,10 @@ typedef enum Group {
 } Group;
 
 enum {
-   R_NOT = 1,        /* the line is explicitly no entry (ends the search for an entry rule) */
-   R_ESLINT = 2,     /* location = the file line above + line:col */
-   R_TITLE_NEXT = 4, /* the first following non-path line is the better title */
-   R_PATHHEAD = 8,   /* if the title is a bare path, it is the location and the title follows */
+   R_NOT = 1,           /* the line is explicitly no entry (ends the search for an entry rule) */
+   R_ESLINT = 2,        /* location = the file line above + line:col */
+   R_TITLE_NEXT = 4,    /* the first following non-path line is the better title */
+   R_PATHHEAD = 8,      /* if the title is a bare path, it is the location and the title follows */
    R_TITLE_APPEND = 16, /* the first following line completes the title (Rust's panic message) */
 };
 
@@ -98,6 +104,7 @@ typedef struct Rule {
    const char* name;    /* DetectEntry.rule: the ecosystem */
    uint32_t need;       /* F_* families, any of */
    const char* lead;    /* the first non-blank byte must be one of these; NULL: any */
+   const char* must;    /* a literal the line must contain (memmem before PCRE2); NULL: none */
    uint8_t sev;         /* DETECT_ERROR, DETECT_WARNING, or 0 */
    uint8_t group;       /* Group */
    uint8_t tests;       /* TestsParse */
@@ -113,159 +120,179 @@ typedef struct Rule {
 /* The rules, in priority order: the first entry rule that matches wins; tests and build rules
  * are independent categories (one line may be an error and a build failure). */
 static const Rule rules[] = {
-   /* ---- explicitly not entries (summaries that mention errors) ---- */
-   {"eslint-summary", "eslint", TW_HI, "\xe2", 0, G_NONE, 0, 0, R_NOT, "^\\s*✖ \\d+ problems? \\("},
-   {"jest-console", "jest", TW_HI, "\xe2", 0, G_NONE, 0, 0, R_NOT, "^\\s*● Console\\s*$"},
-   {"rust-aborting", "rust", TW_ERR, "e", 0, G_NONE, 0, BUILD_FAILED, R_NOT,
-    "^error: aborting due to"},
-   {"cargo-failed", "rust", TW_ERR, "e", 0, G_NONE, 0, BUILD_FAILED, R_NOT,
-    "^error: could not compile"},
-   {"rust-warn-summary", "rust", TW_WARN, "w", 0, G_NONE, 0, 0, R_NOT,
-    "^warning: (?:.* generated \\d+ warnings?|\\d+ warnings? emitted)"},
-   {"tsc-found-ok", "ts", TW_ERR, "F", 0, G_NONE, 0, BUILD_OK, R_NOT, "^Found 0 errors\\b"},
-   {"tsc-found-errors", "ts", TW_ERR, "F", 0, G_NONE, 0, BUILD_FAILED, R_NOT,
-    "^Found [1-9]\\d* errors?\\b"},
+    /* ---- explicitly not entries (summaries that mention errors) ---- */
+    {"eslint-summary", "eslint", TW_SYM, "\xe2", NULL, 0, G_NONE, 0, 0, R_NOT,
+     "^\\s*✖ \\d+ problems? \\("},
+    {"jest-console", "jest", TW_SYM, "\xe2", NULL, 0, G_NONE, 0, 0, R_NOT, "^\\s*● Console\\s*$"},
+    {"rust-aborting", "rust", TW_ERR, "e", NULL, 0, G_NONE, 0, BUILD_FAILED, R_NOT,
+     "^error: aborting due to"},
+    {"cargo-failed", "rust", TW_ERR, "e", NULL, 0, G_NONE, 0, BUILD_FAILED, R_NOT,
+     "^error: could not compile"},
+    {"rust-warn-summary", "rust", TW_WARN, "w", NULL, 0, G_NONE, 0, 0, R_NOT,
+     "^warning: (?:.* generated \\d+ warnings?|\\d+ warnings? emitted)"},
+    {"tsc-found-ok", "ts", TW_ERR, "F", NULL, 0, G_NONE, 0, BUILD_OK, R_NOT, "^Found 0 errors\\b"},
+    {"tsc-found-errors", "ts", TW_ERR, "F", NULL, 0, G_NONE, 0, BUILD_FAILED, R_NOT,
+     "^Found [1-9]\\d* errors?\\b"},
 
-   /* ---- compilers and type checkers ---- */
-   {"ts-paren", "ts", TW_ERR, NULL, DETECT_ERROR, G_INDENT, 0, 0, 0,
-    "^(?<file>[^\\s(]+?\\." EXT ")\\((?<line>\\d+),(?<col>\\d+)\\): (?<t>error TS\\d+: .*)"},
-   {"ts-paren-warn", "ts", TW_WARN, NULL, DETECT_WARNING, G_INDENT, 0, 0, 0,
-    "^(?<file>[^\\s(]+?\\." EXT ")\\((?<line>\\d+),(?<col>\\d+)\\): (?<t>warning TS\\d+: .*)"},
-   {"ts-pretty", "ts", TW_ERR, NULL, DETECT_ERROR, G_INDENT, 0, 0, 0,
-    "^(?<loc>\\S+?\\." EXT ":\\d+:\\d+) - (?<t>error TS\\d+: .*)"},
-   {"ts-pretty-warn", "ts", TW_WARN, NULL, DETECT_WARNING, G_INDENT, 0, 0, 0,
-    "^(?<loc>\\S+?\\." EXT ":\\d+:\\d+) - (?<t>warning TS\\d+: .*)"},
-   {"eslint", "eslint", TW_ERR, DIGITS, DETECT_ERROR, G_NONE, 0, 0, R_ESLINT,
-    "^\\s+(?<line>\\d+):(?<col>\\d+)\\s+error\\s+(?<t>\\S.*?)(?:\\s{2,}(?<sub>[\\w@/-]+))?\\s*$"},
-   {"eslint-warn", "eslint", TW_WARN, DIGITS, DETECT_WARNING, G_NONE, 0, 0, R_ESLINT,
-    "^\\s+(?<line>\\d+):(?<col>\\d+)\\s+warning\\s+(?<t>\\S.*?)(?:\\s{2,}(?<sub>[\\w@/-]+))?\\s*$"},
-   {"cc", "cc", TW_ERR, NULL, DETECT_ERROR, G_INDENT, 0, 0, 0,
-    "^(?<loc>[^\\s:]+\\.\\w+:\\d+:\\d+): (?<t>(?:fatal )?error: .*)"},
-   {"cc-warn", "cc", TW_WARN, NULL, DETECT_WARNING, G_INDENT, 0, 0, 0,
-    "^(?<loc>[^\\s:]+\\.\\w+:\\d+:\\d+): (?<t>warning: .*)"},
-   {"go-build", "go", TW_GO, NULL, DETECT_ERROR, G_INDENT, 0, 0, 0,
-    "^(?<loc>[^\\s:]+\\.go:\\d+:\\d+): (?<t>.+)"},
-   {"rust", "rust", TW_ERR, "e", DETECT_ERROR, G_INDENT, 0, 0, 0, "^error\\[E\\d+\\]: "},
+    /* ---- compilers and type checkers ---- */
+    {"ts-paren", "ts", TW_ERR, NULL, "): error TS", DETECT_ERROR, G_INDENT, 0, 0, 0,
+     "^(?<file>[^\\s(]+?\\." EXT ")\\((?<line>\\d+),(?<col>\\d+)\\): (?<t>error TS\\d+: .*)"},
+    {"ts-paren-warn", "ts", TW_WARN, NULL, "): warning TS", DETECT_WARNING, G_INDENT, 0, 0, 0,
+     "^(?<file>[^\\s(]+?\\." EXT ")\\((?<line>\\d+),(?<col>\\d+)\\): (?<t>warning TS\\d+: .*)"},
+    {"ts-pretty", "ts", TW_ERR, NULL, " - error TS", DETECT_ERROR, G_INDENT, 0, 0, 0,
+     "^(?<loc>\\S+?\\." EXT ":\\d+:\\d+) - (?<t>error TS\\d+: .*)"},
+    {"ts-pretty-warn", "ts", TW_WARN, NULL, " - warning TS", DETECT_WARNING, G_INDENT, 0, 0, 0,
+     "^(?<loc>\\S+?\\." EXT ":\\d+:\\d+) - (?<t>warning TS\\d+: .*)"},
+    {"eslint", "eslint", TW_ERR, DIGITS, "error", DETECT_ERROR, G_NONE, 0, 0, R_ESLINT,
+     "^\\s+(?<line>\\d+):(?<col>\\d+)\\s+error\\s+(?<t>\\S.*?)(?:\\s{2,}(?<sub>[\\w@/-]+))?\\s*$"},
+    {"eslint-warn", "eslint", TW_WARN, DIGITS, "warning", DETECT_WARNING, G_NONE, 0, 0, R_ESLINT,
+     "^\\s+(?<line>\\d+):(?<col>\\d+)\\s+warning\\s+(?<t>\\S.*?)(?:\\s{2,}(?<sub>[\\w@/"
+     "-]+))?\\s*$"},
+    {"cc", "cc", TW_ERR, NULL, "error: ", DETECT_ERROR, G_INDENT, 0, 0, 0,
+     "^(?<loc>[^\\s:]+\\.\\w+:\\d+:\\d+): (?<t>(?:fatal )?error: .*)"},
+    {"cc-warn", "cc", TW_WARN, NULL, "warning: ", DETECT_WARNING, G_INDENT, 0, 0, 0,
+     "^(?<loc>[^\\s:]+\\.\\w+:\\d+:\\d+): (?<t>warning: .*)"},
+    {"go-build", "go", TW_GO, NULL, ".go:", DETECT_ERROR, G_INDENT, 0, 0, 0,
+     "^(?<loc>[^\\s:]+\\.go:\\d+:\\d+): (?<t>.+)"},
+    {"rust", "rust", TW_ERR, "e", NULL, DETECT_ERROR, G_INDENT, 0, 0, 0, "^error\\[E\\d+\\]: "},
 
-   /* ---- runtime crashes ---- */
-   {"go-panic", "go", TW_PANIC, "p", DETECT_ERROR, G_GO, 0, 0, 0, "^panic: "},
-   {"go-fatal", "go", TW_FATAL, "f", DETECT_ERROR, G_GO, 0, 0, 0, "^fatal error: "},
-   {"goroutine", "go", TW_GO, "g", DETECT_ERROR, G_GO, 0, 0, 0, "^goroutine \\d+ \\[[^\\]]*\\]:\\s*$"},
-   {"rust-panic", "rust", TW_PANIC, "t", DETECT_ERROR, G_PANIC, 0, 0, R_TITLE_APPEND,
-    "^thread '[^']*' panicked at "},
-   {"python", "python", TW_TRACE, "T", DETECT_ERROR, G_PYTHON, 0, 0, 0,
-    "^\\s*Traceback \\(most recent call last\\):"},
-   {"java-thread", "java", TW_EXC, "E", DETECT_ERROR, G_JAVA, 0, 0, 0,
-    "^Exception in thread \"[^\"]*\" "},
-   {"java-caused", "java", TW_EXC, "C", DETECT_ERROR, G_JAVA, 0, 0, 0, "^Caused by: "},
-   {"java-exception", "java", TW_EXC | TW_ERR, NULL, DETECT_ERROR, G_JAVA, 0, 0, 0,
-    "^(?:[a-z_$][\\w$]*\\.)+[A-Z][\\w$]*(?:Exception|Error)(?::\\s|\\s*$)"},
+    /* ---- runtime crashes ---- */
+    {"go-panic", "go", TW_PANIC, "p", NULL, DETECT_ERROR, G_GO, 0, 0, 0, "^panic: "},
+    {"go-fatal", "go", TW_FATAL, "f", NULL, DETECT_ERROR, G_GO, 0, 0, 0, "^fatal error: "},
+    {"goroutine", "go", TW_GO, "g", NULL, DETECT_ERROR, G_GO, 0, 0, 0,
+     "^goroutine \\d+ \\[[^\\]]*\\]:\\s*$"},
+    {"rust-panic", "rust", TW_PANIC, "t", NULL, DETECT_ERROR, G_PANIC, 0, 0, R_TITLE_APPEND,
+     "^thread '[^']*' panicked at "},
+    {"python", "python", TW_TRACE, "T", NULL, DETECT_ERROR, G_PYTHON, 0, 0, 0,
+     "^\\s*Traceback \\(most recent call last\\):"},
+    {"java-thread", "java", TW_EXC, "E", NULL, DETECT_ERROR, G_JAVA, 0, 0, 0,
+     "^Exception in thread \"[^\"]*\" "},
+    {"java-caused", "java", TW_EXC, "C", NULL, DETECT_ERROR, G_JAVA, 0, 0, 0, "^Caused by: "},
+    {"java-exception", "java", TW_EXC | TW_ERR, NULL, ".", DETECT_ERROR, G_JAVA, 0, 0, 0,
+     "^(?:[a-z_$][\\w$]*\\.)+[A-Z][\\w$]*(?:Exception|Error)(?::\\s|\\s*$)"},
 
-   /* ---- test runners ---- */
-   {"go-test-fail", "go", TW_FAIL, "-", DETECT_ERROR, G_INDENT, TP_GO_FAIL, 0, 0, "^\\s*--- FAIL: "},
-   {"vitest-fail", "vitest", TW_FAIL, "F", DETECT_ERROR, G_VITEST, 0, 0, 0,
-    "^\\s*FAIL\\s+(?<loc>\\S+) > "},
-   {"jest-fail", "jest", TW_FAIL, "F", DETECT_ERROR, G_NONE, 0, 0, 0,
-    "^\\s*FAIL {1,2}(?<loc>[^\\s>]+\\.\\w+)(?:\\s+\\(.*\\))?\\s*$"},
-   {"jest-block", "jest", TW_HI, "\xe2", DETECT_ERROR, G_INDENT, 0, 0, 0, "^\\s*● (?<t>.+)"},
-   {"test-cross", "test", TW_HI, "\xe2\xc3", DETECT_ERROR, G_NONE, 0, 0, 0,
-    "^\\s*(?:✕|×|✗|✖) (?<t>.+)"},
-   {"tap-not-ok", "tap", TW_OK, "n", DETECT_ERROR, G_INDENT, 0, 0, 0, "^not ok \\d+ - (?<t>.+)"},
-   {"pytest-failed", "python", TW_FAIL | TW_ERR, "FE", DETECT_ERROR, G_NONE, 0, 0, 0,
-    "^(?:FAILED|ERROR) (?<loc>[^\\s:]+\\.py)::\\S"},
+    /* ---- test runners ---- */
+    {"go-test-fail", "go", TW_FAIL, "-", NULL, DETECT_ERROR, G_INDENT, TP_GO_FAIL, 0, 0,
+     "^\\s*--- FAIL: "},
+    {"vitest-fail", "vitest", TW_FAIL, "F", NULL, DETECT_ERROR, G_VITEST, 0, 0, 0,
+     "^\\s*FAIL\\s+(?<loc>\\S+) > "},
+    {"jest-fail", "jest", TW_FAIL, "F", NULL, DETECT_ERROR, G_NONE, 0, 0, 0,
+     "^\\s*FAIL {1,2}(?<loc>[^\\s>]+\\.\\w+)(?:\\s+\\(.*\\))?\\s*$"},
+    {"jest-block", "jest", TW_SYM, "\xe2", NULL, DETECT_ERROR, G_INDENT, 0, 0, 0,
+     "^\\s*● (?<t>.+)"},
+    {"test-cross", "test", TW_SYM, "\xe2\xc3", NULL, DETECT_ERROR, G_NONE, 0, 0, 0,
+     "^\\s*(?:✕|×|✗|✖) (?<t>.+)"},
+    {"tap-not-ok", "tap", TW_OK, "n", NULL, DETECT_ERROR, G_INDENT, 0, 0, 0,
+     "^not ok \\d+ - (?<t>.+)"},
+    {"pytest-failed", "python", TW_FAIL | TW_ERR, "FE", NULL, DETECT_ERROR, G_NONE, 0, 0, 0,
+     "^(?:FAILED|ERROR) (?<loc>[^\\s:]+\\.py)::\\S"},
 
-   /* ---- bundlers and frameworks ---- */
-   {"esbuild", "esbuild", TW_HI, "\xe2", DETECT_ERROR, G_INDENT, 0, 0, 0,
-    "^\\s*✘ \\[ERROR\\] (?<t>.+)"},
-   {"esbuild-warn", "esbuild", TW_HI, "\xe2", DETECT_WARNING, G_INDENT, 0, 0, 0,
-    "^\\s*▲ \\[WARNING\\] (?<t>.+)"},
-   {"next-error", "next", TW_HI, "\xe2", DETECT_ERROR, G_BLOCK, 0, 0, R_PATHHEAD, "^\\s*⨯ (?<t>.+)"},
-   {"next-warn", "next", TW_HI, "\xe2", DETECT_WARNING, G_NONE, 0, 0, 0, "^\\s*⚠ (?<t>.+)"},
-   {"next-failed", "next", TW_FAIL, "F", DETECT_ERROR, G_BLOCK, 0, BUILD_FAILED, R_TITLE_NEXT,
-    "^\\s*Failed to compile\\b"},
-   {"next12-error", "next", TW_ERR, "e", DETECT_ERROR, G_BLOCK, 0, 0, R_PATHHEAD,
-    "^error\\s+- (?<t>.+)"},
-   {"next12-warn", "next", TW_WARN, "w", DETECT_WARNING, G_NONE, 0, 0, 0, "^warn\\s+- (?<t>.+)"},
-   {"vite", "vite", TW_ERR, "[", DETECT_ERROR, G_INDENT, 0, 0, 0,
-    "^\\[vite\\] (?:Internal server error|Pre-transform error|error)\\b"},
-   {"vite-plugin", "vite", TW_MISC, "[", DETECT_ERROR, G_INDENT, 0, 0, 0,
-    "^\\[plugin:[^\\]]+\\] "},
-   {"vite-build", "vite", TW_ERR, "e", DETECT_ERROR, G_BLOCK, 0, BUILD_FAILED, R_TITLE_NEXT,
-    "^error during build:"},
-   {"webpack", "webpack", TW_ERR, "E", DETECT_ERROR, G_BLOCK, 0, 0, R_TITLE_NEXT,
-    "^\\s*ERROR in (?<file>(?:\\.{0,2}/|[\\w@-]+/)\\S+|[\\w@.-]+\\.\\w+(?::\\d+:\\d+)?)(?=\\s|$)(?: (?<line>\\d+):(?<col>\\d+))?"},
-   {"webpack-warn", "webpack", TW_WARN, "W", DETECT_WARNING, G_BLOCK, 0, 0, R_TITLE_NEXT,
-    "^\\s*WARNING in (?<file>(?:\\.{0,2}/|[\\w@-]+/)\\S+|[\\w@.-]+\\.\\w+(?::\\d+:\\d+)?)(?=\\s|$)(?: (?<line>\\d+):(?<col>\\d+))?"},
-   {"module-not-found", "webpack", TW_MISC, "M", DETECT_ERROR, G_BLOCK, 0, 0, 0, "^Module not found: "},
+    /* ---- bundlers and frameworks ---- */
+    {"esbuild", "esbuild", TW_SYM, "\xe2", NULL, DETECT_ERROR, G_INDENT, 0, 0, 0,
+     "^\\s*✘ \\[ERROR\\] (?<t>.+)"},
+    {"esbuild-warn", "esbuild", TW_SYM, "\xe2", NULL, DETECT_WARNING, G_INDENT, 0, 0, 0,
+     "^\\s*▲ \\[WARNING\\] (?<t>.+)"},
+    {"next-error", "next", TW_SYM, "\xe2", NULL, DETECT_ERROR, G_BLOCK, 0, 0, R_PATHHEAD,
+     "^\\s*⨯ (?<t>.+)"},
+    {"next-warn", "next", TW_SYM, "\xe2", NULL, DETECT_WARNING, G_NONE, 0, 0, 0, "^\\s*⚠ (?<t>.+)"},
+    {"next-failed", "next", TW_FAIL, "F", NULL, DETECT_ERROR, G_BLOCK, 0, BUILD_FAILED,
+     R_TITLE_NEXT, "^\\s*Failed to compile\\b"},
+    {"next12-error", "next", TW_ERR, "e", "- ", DETECT_ERROR, G_BLOCK, 0, 0, R_PATHHEAD,
+     "^error\\s+- (?<t>.+)"},
+    {"next12-warn", "next", TW_WARN, "w", "- ", DETECT_WARNING, G_NONE, 0, 0, 0,
+     "^warn\\s+- (?<t>.+)"},
+    {"vite", "vite", TW_ERR, "[", "[vite] ", DETECT_ERROR, G_INDENT, 0, 0, 0,
+     "^\\[vite\\] (?:Internal server error|Pre-transform error|error)\\b"},
+    {"vite-plugin", "vite", TW_MISC, "[", "[plugin:", DETECT_ERROR, G_INDENT, 0, 0, 0,
+     "^\\[plugin:[^\\]]+\\] "},
+    {"vite-build", "vite", TW_ERR, "e", NULL, DETECT_ERROR, G_BLOCK, 0, BUILD_FAILED, R_TITLE_NEXT,
+     "^error during build:"},
+    {"webpack", "webpack", TW_ERR, "E", "ERROR in ", DETECT_ERROR, G_BLOCK, 0, 0, R_TITLE_NEXT,
+     "^\\s*ERROR in "
+     "(?<file>(?:\\.{0,2}/|[\\w@-]+/)\\S+|[\\w@.-]+\\.\\w+(?::\\d+:\\d+)?)(?=\\s|$)(?: "
+     "(?<line>\\d+):(?<col>\\d+))?"},
+    {"webpack-warn", "webpack", TW_WARN, "W", "WARNING in ", DETECT_WARNING, G_BLOCK, 0, 0,
+     R_TITLE_NEXT,
+     "^\\s*WARNING in "
+     "(?<file>(?:\\.{0,2}/|[\\w@-]+/)\\S+|[\\w@.-]+\\.\\w+(?::\\d+:\\d+)?)(?=\\s|$)(?: "
+     "(?<line>\\d+):(?<col>\\d+))?"},
+    {"module-not-found", "webpack", TW_MISC, "M", NULL, DETECT_ERROR, G_BLOCK, 0, 0, 0,
+     "^Module not found: "},
 
-   /* ---- package managers ---- */
-   {"npm", "npm", TW_ERR, "n", DETECT_ERROR, G_PREFIX, 0, 0, 0, "^npm ERR! "},
-   {"npm10", "npm", TW_ERR, "n", DETECT_ERROR, G_PREFIX, 0, 0, 0, "^npm error "},
-   {"npm-warn", "npm", TW_WARN, "n", DETECT_WARNING, G_NONE, 0, 0, 0, "^npm (?:WARN|warn) "},
-   {"pnpm", "pnpm", TW_ERR, NULL, DETECT_ERROR, G_INDENT, 0, 0, 0, "\\bERR_PNPM_[A-Z_]+"},
-   {"pnpm-lifecycle", "pnpm", TW_FAIL, "E", DETECT_ERROR, G_NONE, 0, 0, 0,
-    "^\\s*ELIFECYCLE\\s+Command failed"},
-   {"yarn", "yarn", TW_ERR, "e", DETECT_ERROR, G_NONE, 0, 0, 0,
-    "^error (?:Command failed|An unexpected error)"},
+    /* ---- package managers ---- */
+    {"npm", "npm", TW_ERR, "n", NULL, DETECT_ERROR, G_PREFIX, 0, 0, 0, "^npm ERR! "},
+    {"npm10", "npm", TW_ERR, "n", NULL, DETECT_ERROR, G_PREFIX, 0, 0, 0, "^npm error "},
+    {"npm-warn", "npm", TW_WARN, "n", NULL, DETECT_WARNING, G_NONE, 0, 0, 0, "^npm (?:WARN|warn) "},
+    {"pnpm", "pnpm", TW_ERR, NULL, "ERR_PNPM_", DETECT_ERROR, G_INDENT, 0, 0, 0,
+     "\\bERR_PNPM_[A-Z_]+"},
+    {"pnpm-lifecycle", "pnpm", TW_FAIL, "E", NULL, DETECT_ERROR, G_NONE, 0, 0, 0,
+     "^\\s*ELIFECYCLE\\s+Command failed"},
+    {"yarn", "yarn", TW_ERR, "e", NULL, DETECT_ERROR, G_NONE, 0, 0, 0,
+     "^error (?:Command failed|An unexpected error)"},
 
-   /* ---- JavaScript errors ---- */
-   {"js-unhandled", "js", TW_UNC, NULL, DETECT_ERROR, G_STACK, 0, 0, 0, "UnhandledPromiseRejection"},
-   {"js-uncaught", "js", TW_UNC, "U", DETECT_ERROR, G_STACK, 0, 0, 0, "^\\s*Uncaught\\b"},
-   {"js-error", "js", TW_ERR | TW_EXC, UPPER, DETECT_ERROR, G_STACK, 0, 0, 0,
-    "^\\s*(?:[A-Z][A-Za-z0-9]*)?(?:Error|Exception)(?: \\[[\\w-]+\\])?: "},
-   {"node-warning", "js", TW_WARN, "(", DETECT_WARNING, G_INDENT, 0, 0, 0,
-    "^\\(node:\\d+\\) (?:\\[[\\w-]+\\] )?\\w*Warning: "},
-   {"js-warning", "js", TW_WARN, "W", DETECT_WARNING, G_INDENT, 0, 0, 0, "^\\s*Warning: "},
+    /* ---- JavaScript errors ---- */
+    {"js-unhandled", "js", TW_UNC, NULL, "UnhandledPromiseRejection", DETECT_ERROR, G_STACK, 0, 0,
+     0, "UnhandledPromiseRejection"},
+    {"js-uncaught", "js", TW_UNC, "U", NULL, DETECT_ERROR, G_STACK, 0, 0, 0, "^\\s*Uncaught\\b"},
+    {"js-error", "js", TW_ERR | TW_EXC, UPPER, NULL, DETECT_ERROR, G_STACK, 0, 0, 0,
+     "^\\s*(?:[A-Z][A-Za-z0-9]*)?(?:Error|Exception)(?: \\[[\\w-]+\\])?: "},
+    {"node-warning", "js", TW_WARN, "(", NULL, DETECT_WARNING, G_INDENT, 0, 0, 0,
+     "^\\(node:\\d+\\) (?:\\[[\\w-]+\\] )?\\w*Warning: "},
+    {"js-warning", "js", TW_WARN, "W", NULL, DETECT_WARNING, G_INDENT, 0, 0, 0, "^\\s*Warning: "},
 
-   /* ---- generic log levels (where the level is: first word, logfmt, JSON) ---- */
-   {"level-error", "log", TW_ERR | TW_FATAL | TW_CRIT | TW_PANIC, NULL, DETECT_ERROR, G_LOG, 0, 0, 0,
-    "^\\s*(?:\\|\\s*)?(?:\\[\\s*(?:ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|error|err|fatal|critical|"
-    "Error|Fatal)\\s*\\]|(?:ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC)\\b(?![=.])|"
-    "(?:error|fatal|Error|Fatal|critical) ?:(?:\\s|$))"},
-   {"logfmt-error", "log", TW_ERR | TW_FATAL | TW_CRIT | TW_PANIC, NULL, DETECT_ERROR, G_LOG, 0, 0,
-    0, "\\blevel=\"?(?:error|err|fatal|crit|critical|panic|ERROR|FATAL)\\b"},
-   {"json-error", "log", TW_LEVEL, "{", DETECT_ERROR, G_NONE, 0, 0, 0,
-    "\"level\"\\s*:\\s*(?:\"(?:error|fatal|ERROR|FATAL)\"|(?:50|60)\\b)"},
-   {"level-warn", "log", TW_WARN, NULL, DETECT_WARNING, G_LOG, 0, 0, 0,
-    "^\\s*(?:\\|\\s*)?(?:\\[\\s*(?:WARN|WARNING|warn|warning|Warn|Warning)\\s*\\]|"
-    "(?:WARN|WARNING)\\b(?![=.])|(?:warning|warn|Warning|Warn) ?:(?:\\s|$))"},
-   {"logfmt-warn", "log", TW_WARN, NULL, DETECT_WARNING, G_LOG, 0, 0, 0,
-    "\\blevel=\"?(?:warn|warning|WARN|WARNING)\\b"},
-   {"json-warn", "log", TW_LEVEL, "{", DETECT_WARNING, G_NONE, 0, 0, 0,
-    "\"level\"\\s*:\\s*(?:\"(?:warn|warning|WARN)\"|40\\b)"},
+    /* ---- generic log levels (where the level is: first word, logfmt, JSON) ---- */
+    {"level-error", "log", TW_ERR | TW_FATAL | TW_CRIT | TW_PANIC, NULL, NULL, DETECT_ERROR, G_LOG,
+     0, 0, 0,
+     "^\\s*(?:\\|\\s*)?(?:\\[\\s*(?:ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|error|err|fatal|critical|"
+     "Error|Fatal)\\s*\\]|(?:ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC)\\b(?![=.])|"
+     "(?:error|fatal|Error|Fatal|critical) ?:(?:\\s|$))"},
+    {"logfmt-error", "log", TW_ERR | TW_FATAL | TW_CRIT | TW_PANIC, NULL, "level=", DETECT_ERROR,
+     G_LOG, 0, 0, 0, "\\blevel=\"?(?:error|err|fatal|crit|critical|panic|ERROR|FATAL)\\b"},
+    {"json-error", "log", TW_LEVEL, "{", "\"level\"", DETECT_ERROR, G_NONE, 0, 0, 0,
+     "\"level\"\\s*:\\s*(?:\"(?:error|fatal|ERROR|FATAL)\"|(?:50|60)\\b)"},
+    {"level-warn", "log", TW_WARN, NULL, NULL, DETECT_WARNING, G_LOG, 0, 0, 0,
+     "^\\s*(?:\\|\\s*)?(?:\\[\\s*(?:WARN|WARNING|warn|warning|Warn|Warning)\\s*\\]|"
+     "(?:WARN|WARNING)\\b(?![=.])|(?:warning|warn|Warning|Warn) ?:(?:\\s|$))"},
+    {"logfmt-warn", "log", TW_WARN, NULL, "level=", DETECT_WARNING, G_LOG, 0, 0, 0,
+     "\\blevel=\"?(?:warn|warning|WARN|WARNING)\\b"},
+    {"json-warn", "log", TW_LEVEL, "{", "\"level\"", DETECT_WARNING, G_NONE, 0, 0, 0,
+     "\"level\"\\s*:\\s*(?:\"(?:warn|warning|WARN)\"|40\\b)"},
 
-   /* ---- test summaries ---- */
-   {"jest-tests", "jest", TW_TEST, "T", 0, G_NONE, TP_JEST, 0, 0, "^Tests:\\s+.*\\d+ total"},
-   {"vitest-tests", "vitest", TW_TEST, "T", 0, G_NONE, TP_VITEST, 0, 0,
-    "^\\s*Tests\\s+\\d+ .*\\(\\d+\\)"},
-   {"mocha-tests", "mocha", TW_PASS | TW_FAIL | TW_PEND, DIGITS, 0, G_NONE, TP_MOCHA, 0, 0,
-    "^\\s*\\d+ (?:passing|failing|pending)\\b"},
-   {"node-tests", "node:test", TW_TEST | TW_PASS | TW_FAIL | TW_PEND, "#\xe2", 0, G_NONE, TP_NODE, 0, 0,
-    "^(?:#|ℹ) (?:tests|pass|fail|skipped|todo) \\d+\\s*$"},
-   {"go-test-pass", "go", TW_PASS, "-", 0, G_NONE, TP_GO_PASS, 0, 0, "^\\s*--- PASS: "},
-   {"go-test-skip", "go", TW_PEND, "-", 0, G_NONE, TP_GO_SKIP, 0, 0, "^\\s*--- SKIP: "},
-   {"go-pkg-ok", "go", TW_OK, "o", 0, G_NONE, TP_GO_PKG_OK, 0, 0,
-    "^ok\\s+\\S+\\s+(?:[\\d.]+s|\\(cached\\))"},
-   {"go-pkg-fail", "go", TW_FAIL, "F", 0, G_NONE, TP_GO_PKG_FAIL, 0, 0,
-    "^FAIL\\s+\\S+\\s+(?:[\\d.]+s|\\[(?:build|setup) failed\\])"},
-   {"pytest-tests", "pytest", TW_PASS | TW_FAIL | TW_PEND | TW_ERR, "=" DIGITS, 0, G_NONE, TP_PYTEST, 0,
-    0, "^(?:=+ )?(?:\\d+ \\w+, )*\\d+ (?:passed|failed|skipped|errors?|xfailed|xpassed|deselected)"
-       "(?:, \\d+ \\w+)* in [\\d.]+s\\b(?: \\([^)]*\\))?(?: =+)?\\s*$"},
-   {"cargo-tests", "cargo", TW_TEST, "t", 0, G_NONE, TP_CARGO, 0, 0,
-    "^test result: (?:ok|FAILED)\\. \\d+ passed; \\d+ failed;"},
+    /* ---- test summaries ---- */
+    {"jest-tests", "jest", TW_TEST, "T", " total", 0, G_NONE, TP_JEST, 0, 0,
+     "^Tests:\\s+.*\\d+ total"},
+    {"vitest-tests", "vitest", TW_TEST, "T", ")", 0, G_NONE, TP_VITEST, 0, 0,
+     "^\\s*Tests\\s+\\d+ .*\\(\\d+\\)"},
+    {"mocha-tests", "mocha", TW_PASS | TW_FAIL | TW_PEND, DIGITS, NULL, 0, G_NONE, TP_MOCHA, 0, 0,
+     "^\\s*\\d+ (?:passing|failing|pending)\\b"},
+    {"node-tests", "node:test", TW_TEST | TW_PASS | TW_FAIL | TW_PEND, "#\xe2", NULL, 0, G_NONE,
+     TP_NODE, 0, 0, "^(?:#|ℹ) (?:tests|pass|fail|skipped|todo) \\d+\\s*$"},
+    {"go-test-pass", "go", TW_PASS, "-", NULL, 0, G_NONE, TP_GO_PASS, 0, 0, "^\\s*--- PASS: "},
+    {"go-test-skip", "go", TW_PEND, "-", NULL, 0, G_NONE, TP_GO_SKIP, 0, 0, "^\\s*--- SKIP: "},
+    {"go-pkg-ok", "go", TW_OK, "o", "ok", 0, G_NONE, TP_GO_PKG_OK, 0, 0,
+     "^ok\\s+\\S+\\s+(?:[\\d.]+s|\\(cached\\))"},
+    {"go-pkg-fail", "go", TW_FAIL, "F", NULL, 0, G_NONE, TP_GO_PKG_FAIL, 0, 0,
+     "^FAIL\\s+\\S+\\s+(?:[\\d.]+s|\\[(?:build|setup) failed\\])"},
+    {"pytest-tests", "pytest", TW_PASS | TW_FAIL | TW_PEND | TW_ERR, "=" DIGITS, " in ", 0, G_NONE,
+     TP_PYTEST, 0, 0,
+     "^(?:=+ )?(?:\\d+ \\w+, )*\\d+ (?:passed|failed|skipped|errors?|xfailed|xpassed|deselected)"
+     "(?:, \\d+ \\w+)* in [\\d.]+s\\b(?: \\([^)]*\\))?(?: =+)?\\s*$"},
+    {"cargo-tests", "cargo", TW_TEST, "t", NULL, 0, G_NONE, TP_CARGO, 0, 0,
+     "^test result: (?:ok|FAILED)\\. \\d+ passed; \\d+ failed;"},
 
-   /* ---- build results ---- */
-   {"vite-built", "vite", TW_HI, "\xe2", 0, G_NONE, 0, BUILD_OK, 0, "^\\s*✓ built in [\\d.]+m?s"},
-   {"compiled-errors", "webpack", TW_BUILD, NULL, 0, G_NONE, 0, BUILD_FAILED, 0,
-    "\\b[Cc]ompiled with [1-9]\\d* errors?\\b"},
-   {"compiled-ok", "webpack", TW_BUILD, NULL, 0, G_NONE, 0, BUILD_OK, 0,
-    "\\b[Cc]ompiled (?:successfully|with \\d+ warnings?)\\b|^\\s*✓ Compiled\\b"},
-   {"build-failed", "build", TW_BUILD, NULL, 0, G_NONE, 0, BUILD_FAILED, 0,
-    "\\b(?:Build failed|BUILD FAIL(?:ED|URE)|build failed)\\b"},
-   {"build-ok", "build", TW_BUILD, NULL, 0, G_NONE, 0, BUILD_OK, 0,
-    "\\b(?:Build succeeded|Build successful|BUILD SUCCESS(?:FUL)?|build succeeded)\\b"},
-   {"cargo-finished", "rust", TW_BUILD, "F", 0, G_NONE, 0, BUILD_OK, 0,
-    "^\\s*Finished\\b.*\\btarget\\(s\\) in "},
+    /* ---- build results ---- */
+    {"vite-built", "vite", TW_SYM, "\xe2", "built in ", 0, G_NONE, 0, BUILD_OK, 0,
+     "^\\s*✓ built in [\\d.]+m?s"},
+    {"compiled-errors", "webpack", TW_COMPILE, NULL, "ompiled with ", 0, G_NONE, 0, BUILD_FAILED, 0,
+     "\\b[Cc]ompiled with [1-9]\\d* errors?\\b"},
+    {"compiled-ok", "webpack", TW_COMPILE, NULL, "ompiled", 0, G_NONE, 0, BUILD_OK, 0,
+     "\\b[Cc]ompiled (?:successfully|with \\d+ warnings?)\\b|^\\s*✓ Compiled\\b"},
+    {"build-failed", "build", TW_BUILD, NULL, NULL, 0, G_NONE, 0, BUILD_FAILED, 0,
+     "\\b(?:Build failed|BUILD FAIL(?:ED|URE)|build failed)\\b"},
+    {"build-ok", "build", TW_BUILD, NULL, NULL, 0, G_NONE, 0, BUILD_OK, 0,
+     "\\b(?:Build succeeded|Build successful|BUILD SUCCESS(?:FUL)?|build succeeded)\\b"},
+    {"cargo-finished", "rust", TW_FINISH, "F", "target(s) in ", 0, G_NONE, 0, BUILD_OK, 0,
+     "^\\s*Finished\\b.*\\btarget\\(s\\) in "},
 };
 
 enum { NRULES = ARRAY_LEN(rules) };
@@ -274,8 +301,9 @@ enum { NRULES = ARRAY_LEN(rules) };
 typedef struct Compiled {
    pcre2_code* code; /* owned, never freed (process lifetime) */
    bool jit;
+   uint8_t must_len;
    int8_t g_t, g_sub, g_loc, g_file, g_line, g_col; /* named group numbers, -1 when absent */
-   uint8_t lead[256 / 8];                    /* bitset of allowed first bytes (all set: any) */
+   uint8_t lead[256 / 8]; /* bitset of allowed first bytes (all set: any) */
 } Compiled;
 
 static Compiled compiled[NRULES];
@@ -345,17 +373,18 @@ static void detect_init(void) {
       int err;
       PCRE2_SIZE off;
       Compiled* c = &compiled[i];
-      c->code = pcre2_compile((PCRE2_SPTR)rules[i].pattern, PCRE2_ZERO_TERMINATED, 0, &err, &off,
-                              NULL);
+      c->code =
+          pcre2_compile((PCRE2_SPTR)rules[i].pattern, PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
       if (!c->code) {
          PCRE2_UCHAR msg[256];
          pcre2_get_error_message(err, msg, sizeof msg);
-         fprintf(stderr, "brum: detect rule %s: bad pattern at %zu: %s\n", rules[i].id,
-                 (size_t)off, (const char*)msg);
+         fprintf(stderr, "brum: detect rule %s: bad pattern at %zu: %s\n", rules[i].id, (size_t)off,
+                 (const char*)msg);
          abort();
       }
       c->jit = pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE) == 0;
       c->g_t = group_number(c->code, "t");
+      c->must_len = rules[i].must ? (uint8_t)strlen(rules[i].must) : 0;
       c->g_sub = group_number(c->code, "sub");
       c->g_loc = group_number(c->code, "loc");
       c->g_file = group_number(c->code, "file");
@@ -397,16 +426,16 @@ struct Detector {
 
    /* the open group: the newest entry, while lines may still belong to it */
    bool open;
-   uint8_t mode;         /* Group */
-   uint8_t rflags;       /* R_* of the rule that opened it */
-   bool loc_foreign;     /* the entry's location is in node_modules etc.: a better one may replace it */
+   uint8_t mode;     /* Group */
+   uint8_t rflags;   /* R_* of the rule that opened it */
+   bool loc_foreign; /* the entry's location is in node_modules etc.: a better one may replace it */
    bool title_pending;   /* R_TITLE_NEXT: the next non-path line becomes the title */
    uint32_t head_indent; /* continuation lines are indented deeper than this */
    uint32_t blanks;      /* blank lines seen since the last grouped line */
    uint32_t ngrouped;
-   bool deep;            /* G_BLOCK: an indented or code-frame line was grouped */
-   uint32_t nflush;      /* G_BLOCK: flush-left lines grouped */
-   bool brace;           /* the last line of the entry ended with `{` (Node prints error props) */
+   bool deep;       /* G_BLOCK: an indented or code-frame line was grouped */
+   uint32_t nflush; /* G_BLOCK: flush-left lines grouped */
+   bool brace;      /* the last line of the entry ended with `{` (Node prints error props) */
    char prefix[PREFIX_MAX + 1];
    uint8_t prefix_len;
 
@@ -505,8 +534,10 @@ static uint32_t skip_stamp(const char* s, uint32_t n) {
       if (d == 4 && n > 10 && (s[4] == '-' || s[4] == '/') && is_digit(s[5]) && is_digit(s[6]) &&
           s[7] == s[4] && is_digit(s[8]) && is_digit(s[9])) {
          i = 10; /* a date; a time may follow */
-         if (i < n && (s[i] == 'T' || s[i] == ' ') && i + 1 < n && is_digit(s[i + 1])) i++;
-         else if (i < n && !is_space(s[i])) return 0;
+         if (i < n && (s[i] == 'T' || s[i] == ' ') && i + 1 < n && is_digit(s[i + 1]))
+            i++;
+         else if (i < n && !is_space(s[i]))
+            return 0;
       }
       if (i + 8 <= n && is_digit(s[i]) && is_digit(s[i + 1]) && s[i + 2] == ':' &&
           is_digit(s[i + 3]) && is_digit(s[i + 4]) && s[i + 5] == ':' && is_digit(s[i + 6]) &&
@@ -516,7 +547,8 @@ static uint32_t skip_stamp(const char* s, uint32_t n) {
             i++;
             while (i < n && is_digit(s[i])) i++;
          }
-         if (i < n && s[i] == 'Z') i++;
+         if (i < n && s[i] == 'Z')
+            i++;
          else if (i + 3 <= n && (s[i] == '+' || s[i] == '-') && is_digit(s[i + 1])) {
             i++;
             while (i < n && (is_digit(s[i]) || s[i] == ':')) i++;
@@ -536,9 +568,12 @@ static uint32_t skip_stamp(const char* s, uint32_t n) {
 static uint32_t indent_of(const char* s, uint32_t n, uint32_t* bytes) {
    uint32_t w = 0, i = 0;
    for (; i < n; i++) {
-      if (s[i] == ' ') w++;
-      else if (s[i] == '\t') w += 4;
-      else break;
+      if (s[i] == ' ')
+         w++;
+      else if (s[i] == '\t')
+         w += 4;
+      else
+         break;
    }
    *bytes = i;
    return w;
@@ -580,15 +615,6 @@ static uint32_t trigger_mask(const char* s, uint32_t n) {
 #endif
       mask |= trigger_lookup(w);
    }
-   uint64_t hi = 0;
-   uint32_t j = 0;
-   for (; j + 8 <= n; j += 8) {
-      uint64_t q;
-      memcpy(&q, s + j, 8);
-      hi |= q;
-   }
-   for (; j < n; j++) hi |= (uint8_t)s[j];
-   if (hi & 0x8080808080808080u) mask |= TW_HI;
    return mask;
 }
 
@@ -596,9 +622,10 @@ static uint32_t trigger_mask(const char* s, uint32_t n) {
 
 static bool path_is_foreign(const char* p, size_t n) {
    static const char* const foreign[] = {
-      "node_modules", "node:", "<anonymous>", "site-packages", "dist-packages", "/lib/python",
-      "<frozen", "/usr/lib/", "/usr/local/go/", "/pkg/mod/", "/rustc/", "/.cargo/registry/",
-      "/.rustup/", "webpack/runtime", "<string>",
+       "node_modules",   "node:",           "<anonymous>", "site-packages",
+       "dist-packages",  "/lib/python",     "<frozen",     "/usr/lib/",
+       "/usr/local/go/", "/pkg/mod/",       "/rustc/",     "/.cargo/registry/",
+       "/.rustup/",      "webpack/runtime", "<string>",
    };
    for (size_t i = 0; i < ARRAY_LEN(foreign); i++)
       if (has_sub(p, n, foreign[i])) return true;
@@ -628,13 +655,16 @@ static void set_loc_parts(char* out, const char* path, size_t plen, const char* 
    }
    if (plen > LOC_MAX - 24) plen = LOC_MAX - 24;
    int k = snprintf(out, LOC_MAX + 1, "%.*s", (int)plen, path);
-   if (llen && llen < 12) k += snprintf(out + k, (size_t)(LOC_MAX + 1 - k), ":%.*s", (int)llen, line);
-   if (llen && clen && clen < 10) snprintf(out + k, (size_t)(LOC_MAX + 1 - k), ":%.*s", (int)clen, col);
+   if (llen && llen < 12)
+      k += snprintf(out + k, (size_t)(LOC_MAX + 1 - k), ":%.*s", (int)llen, line);
+   if (llen && clen && clen < 10)
+      snprintf(out + k, (size_t)(LOC_MAX + 1 - k), ":%.*s", (int)clen, col);
 }
 
 static bool tok_stop(char c) {
    return is_space(c) || c == '(' || c == ')' || c == '"' || c == '\'' || c == '<' || c == '>' ||
-          c == '[' || c == ']' || c == '{' || c == '}' || c == '`' || c == ',' || c == '=' || c == '@';
+          c == '[' || c == ']' || c == '{' || c == '}' || c == '`' || c == ',' || c == '=' ||
+          c == '@';
 }
 
 /* The first source location in a line: `File "x.py", line N`, or a token `path.ext:line[:col]`
@@ -702,7 +732,7 @@ static bool is_bare_path(const char* s, uint32_t n) {
 
 /* ESLint's stylish format names the file on a line of its own, then the problems under it. */
 static void note_file_line(Detector* d, const char* s, uint32_t n) {
-   static const char* const exts[] = {".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs",
+   static const char* const exts[] = {".js",  ".jsx", ".ts",  ".tsx",    ".mjs",  ".cjs",
                                       ".mts", ".cts", ".vue", ".svelte", ".astro"};
    if (n < 4 || n > LOC_MAX || !is_alnum(s[n - 1]) || is_space(s[0])) return;
    const char* dot = memrchr(s + (n > 8 ? n - 8 : 0), '.', n > 8 ? 8 : n);
@@ -806,8 +836,8 @@ static bool is_code_frame(const char* s, uint32_t n) {
 
 /* An indented line that is a log record of its own (`  ERROR  x`, consola style). */
 static bool is_level_start(const char* r, uint32_t rn) {
-   static const char* const levels[] = {"ERROR", "WARN", "FATAL", "INFO", "DEBUG", "[ERROR]",
-                                        "[WARN", "[INFO]", "[DEBUG]"};
+   static const char* const levels[] = {"ERROR",   "WARN",  "FATAL",  "INFO",   "DEBUG",
+                                        "[ERROR]", "[WARN", "[INFO]", "[DEBUG]"};
    for (size_t i = 0; i < ARRAY_LEN(levels); i++) {
       size_t k = strlen(levels[i]);
       if (rn > k && memcmp(r, levels[i], k) == 0 && (is_space(r[k]) || r[k] == ':' || r[k] == ']'))
@@ -837,7 +867,8 @@ static bool is_java_exception(const char* s, uint32_t n) {
    if (!n || !(s[0] >= 'a' && s[0] <= 'z')) return false;
    uint32_t i = 0;
    bool dot = false;
-   while (i < n && (is_alnum(s[i]) || s[i] == '.' || s[i] == '_' || s[i] == '$')) dot |= s[i++] == '.';
+   while (i < n && (is_alnum(s[i]) || s[i] == '.' || s[i] == '_' || s[i] == '$'))
+      dot |= s[i++] == '.';
    if (!dot || (i < n && s[i] != ':')) return false;
    return (i >= 9 && memcmp(s + i - 9, "Exception", 9) == 0) ||
           (i >= 5 && memcmp(s + i - 5, "Error", 5) == 0);
@@ -994,8 +1025,10 @@ static void tests_count_words(DetectTests* t, const char* s, uint32_t n) {
          size_t wl = 0;
          while (w + wl < end && ((w[wl] | 0x20) >= 'a' && (w[wl] | 0x20) <= 'z')) wl++;
 #define W(lit) (wl == sizeof(lit) - 1 && memcmp(w, lit, wl) == 0)
-         if (W("passed") || W("passing")) t->passed += v;
-         else if (W("failed") || W("failing") || W("error") || W("errors")) t->failed += v;
+         if (W("passed") || W("passing"))
+            t->passed += v;
+         else if (W("failed") || W("failing") || W("error") || W("errors"))
+            t->failed += v;
          else if (W("skipped") || W("pending") || W("ignored") || W("todo") || W("xfailed") ||
                   W("xpassed"))
             t->skipped += v;
@@ -1041,9 +1074,12 @@ static void tests_apply(Detector* d, TestsParse tp, const char* s, uint32_t n) {
       p++;
       bool passing = starts_with(p, (uint32_t)(end - p), "passing");
       if (passing || !t->seen || strcmp(t->framework, "mocha") != 0) tests_reset(d, "mocha");
-      if (passing) t->passed = v;
-      else if (starts_with(p, (uint32_t)(end - p), "failing")) t->failed = v;
-      else t->skipped = v;
+      if (passing)
+         t->passed = v;
+      else if (starts_with(p, (uint32_t)(end - p), "failing"))
+         t->failed = v;
+      else
+         t->skipped = v;
       t->total = t->passed + t->failed + t->skipped;
       break;
    }
@@ -1057,10 +1093,14 @@ static void tests_apply(Detector* d, TestsParse tp, const char* s, uint32_t n) {
       uint32_t v = parse_u32(p + 1, end, &p);
       bool tests = wl == 5 && memcmp(w, "tests", 5) == 0;
       if (tests || !t->seen || strcmp(t->framework, "node:test") != 0) tests_reset(d, "node:test");
-      if (tests) t->total = v;
-      else if (wl == 4 && memcmp(w, "pass", 4) == 0) t->passed = v;
-      else if (wl == 4 && memcmp(w, "fail", 4) == 0) t->failed = v;
-      else t->skipped += v;
+      if (tests)
+         t->total = v;
+      else if (wl == 4 && memcmp(w, "pass", 4) == 0)
+         t->passed = v;
+      else if (wl == 4 && memcmp(w, "fail", 4) == 0)
+         t->failed = v;
+      else
+         t->skipped += v;
       if (!tests && t->total < t->passed + t->failed + t->skipped)
          t->total = t->passed + t->failed + t->skipped;
       break;
@@ -1075,11 +1115,16 @@ static void tests_apply(Detector* d, TestsParse tp, const char* s, uint32_t n) {
          d->go_pass = d->go_fail = d->go_skip = d->go_pkg_ok = d->go_pkg_fail = 0;
          d->tests_fresh = false;
       }
-      if (tp == TP_GO_PASS) d->go_pass++;
-      else if (tp == TP_GO_FAIL) d->go_fail++;
-      else if (tp == TP_GO_SKIP) d->go_skip++;
-      else if (tp == TP_GO_PKG_OK) d->go_pkg_ok++;
-      else d->go_pkg_fail++;
+      if (tp == TP_GO_PASS)
+         d->go_pass++;
+      else if (tp == TP_GO_FAIL)
+         d->go_fail++;
+      else if (tp == TP_GO_SKIP)
+         d->go_skip++;
+      else if (tp == TP_GO_PKG_OK)
+         d->go_pkg_ok++;
+      else
+         d->go_pkg_fail++;
       /* per test when `--- X:` lines show (go test -v, or failures); else per package */
       bool per_test = d->go_pass || d->go_fail || d->go_skip;
       t->passed = per_test ? d->go_pass : d->go_pkg_ok;
@@ -1116,8 +1161,8 @@ static const char* url_label(const char* s, size_t n) {
 }
 
 static bool url_char(char c) {
-   return (uint8_t)c > 0x20 && (uint8_t)c < 0x7f && c != '"' && c != '\'' && c != '<' &&
-          c != '>' && c != '`' && c != '\\' && c != '^' && c != '|';
+   return (uint8_t)c > 0x20 && (uint8_t)c < 0x7f && c != '"' && c != '\'' && c != '<' && c != '>' &&
+          c != '`' && c != '\\' && c != '^' && c != '|';
 }
 
 static uint32_t count_char(const char* s, size_t n, char c) {
@@ -1153,8 +1198,10 @@ static bool scan_urls(Detector* d, const char* s, uint32_t n, uint64_t lineno, u
    const char* p = s;
    while ((p = memmem(p, (size_t)(end - p), "://", 3))) {
       const char* start = NULL;
-      if (p - s >= 5 && memcmp(p - 5, "https", 5) == 0) start = p - 5;
-      else if (p - s >= 4 && memcmp(p - 4, "http", 4) == 0) start = p - 4;
+      if (p - s >= 5 && memcmp(p - 5, "https", 5) == 0)
+         start = p - 5;
+      else if (p - s >= 4 && memcmp(p - 4, "http", 4) == 0)
+         start = p - 4;
       p += 3;
       if (!start || (start > s && is_alnum(start[-1]))) continue;
       const char* q = p;
@@ -1162,7 +1209,8 @@ static bool scan_urls(Detector* d, const char* s, uint32_t n, uint64_t lineno, u
       size_t len = (size_t)(q - start);
       for (;;) { /* trailing punctuation is the sentence's, unbalanced closers the text's */
          char c = start[len - 1];
-         if (c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?' || c == '*') len--;
+         if (c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?' || c == '*')
+            len--;
          else if ((c == ')' && count_char(start, len, '(') < count_char(start, len, ')')) ||
                   (c == ']' && count_char(start, len, '[') < count_char(start, len, ']')) ||
                   (c == '}' && count_char(start, len, '{') < count_char(start, len, '}')))
@@ -1180,8 +1228,7 @@ static bool scan_urls(Detector* d, const char* s, uint32_t n, uint64_t lineno, u
 
 /* ------------------------------------------------------------------ the rules */
 
-static bool group_span(int g, const PCRE2_SIZE* ov, const char** out, size_t* len,
-                       const char* s) {
+static bool group_span(int g, const PCRE2_SIZE* ov, const char** out, size_t* len, const char* s) {
    if (g < 0 || ov[2 * g] == PCRE2_UNSET) return false;
    *out = s + ov[2 * g];
    *len = ov[2 * g + 1] - ov[2 * g];
@@ -1196,8 +1243,10 @@ static void entry_start(Detector* d, const Rule* r, const Compiled* c, const cha
    e->first = e->last = lineno;
    e->time_ms = time_ms;
    e->rule = r->name;
-   if (r->sev == DETECT_ERROR) d->errors++;
-   else d->warnings++;
+   if (r->sev == DETECT_ERROR)
+      d->errors++;
+   else
+      d->warnings++;
    d->changed = true;
 
    d->open = r->group != G_NONE;
@@ -1225,8 +1274,10 @@ static void entry_start(Detector* d, const Rule* r, const Compiled* c, const cha
 
    const char *t = NULL, *a = NULL, *b = NULL, *cc = NULL;
    size_t tl, al, bl, cl;
-   if (group_span(c->g_t, ov, &t, &tl, s) && tl) copy_trimmed(e->title, TITLE_MAX, t, tl);
-   else copy_trimmed(e->title, TITLE_MAX, s, n);
+   if (group_span(c->g_t, ov, &t, &tl, s) && tl)
+      copy_trimmed(e->title, TITLE_MAX, t, tl);
+   else
+      copy_trimmed(e->title, TITLE_MAX, s, n);
    if (group_span(c->g_sub, ov, &a, &al, s) && al) { /* `message (rule)` */
       size_t k = strlen(e->title);
       if (k + al + 3 <= TITLE_MAX) snprintf(e->title + k, TITLE_MAX + 1 - k, " (%.*s)", (int)al, a);
@@ -1272,6 +1323,7 @@ static uint16_t run_rules(Detector* d, uint32_t mask, const char* s, uint32_t n,
       unsigned cats = ((r->sev || (r->flags & R_NOT)) ? CAT_ENTRY : 0) |
                       (r->tests ? CAT_TESTS : 0) | (r->build ? CAT_BUILD : 0);
       if (!(cats & ~done)) continue;
+      if (r->must && !memmem(s, n, r->must, c->must_len)) continue;
       if (!rule_matches(d, c, s, n)) continue;
       if (d->last_rule < 0) d->last_rule = (int)i;
       if ((cats & CAT_ENTRY) && !(done & CAT_ENTRY) && r->sev) {
@@ -1296,7 +1348,8 @@ uint16_t detect_line(Detector* d, const char* text, uint32_t len, uint64_t linen
    bool grouped = false;
 
    if (d->open) {
-      if (lineno - newest(d)->first >= GROUP_MAX_LINES) d->open = false;
+      if (lineno - newest(d)->first >= GROUP_MAX_LINES)
+         d->open = false;
       else {
          int k = group_continues(d, s, n);
          if (k == C_GROUP || k == C_GROUP_LAST) {
@@ -1370,7 +1423,9 @@ DetectSnap* detect_snapshot(Detector* d) {
    for (uint32_t i = 0; i < d->nurls; i++) {
       size_t k = strlen(d->urls[i].url) + 1;
       memcpy(sp, d->urls[i].url, k);
-      urls[i] = (DetectUrl){.url = sp, .label = d->urls[i].label, .lineno = d->urls[i].lineno,
+      urls[i] = (DetectUrl){.url = sp,
+                            .label = d->urls[i].label,
+                            .lineno = d->urls[i].lineno,
                             .time_ms = d->urls[i].time_ms};
       sp += k;
    }

@@ -18,9 +18,10 @@ typedef struct DetectEntry {
    DetectKind kind;
    uint64_t first_line, last_line; /* global line numbers in the process's log store */
    uint64_t time_ms;
-   const char* title;    /* e.g. "TypeError: x is not a function" */
-   const char* location; /* first in-project "path:line:col", preferring non-node_modules; or NULL */
-   const char* rule;     /* which rule matched, e.g. "ts", "jest", "python" */
+   const char* title; /* e.g. "TypeError: x is not a function" */
+   const char*
+       location;     /* first in-project "path:line:col", preferring non-node_modules; or NULL */
+   const char* rule; /* which rule matched, e.g. "ts", "jest", "python" */
 } DetectEntry;
 
 typedef struct DetectUrl {
@@ -63,7 +64,7 @@ uint16_t detect_line(Detector* d, const char* text, uint32_t len, uint64_t linen
 /* A new run of the process starts (restart): ends open groups; keeps entries and URLs. */
 void detect_restart(Detector* d);
 /* (URLs stay after the process ends; the UI marks them stale by the process state.) */
-bool detect_changed(const Detector* d); /* something new since the last snapshot */
+bool detect_changed(const Detector* d);   /* something new since the last snapshot */
 DetectSnap* detect_snapshot(Detector* d); /* a fresh immutable copy; clears `changed` */
 void detect_snap_free_rcu(struct rcu_head* head);
 

@@ -485,6 +485,7 @@ static void proc_start(Proc* p) {
    c->started_ms = util_now_ms();
    proc_set_message(p, NULL);
    p->stop_requested = p->kill_sent = false;
+   ansi_set_width(p->parser, s->cfg.cols ? s->cfg.cols : 80);
 
    int err;
    struct stat st;
@@ -852,8 +853,7 @@ uint64_t sup_add(Sup* s, const char* name, const SupLaunch* launch) {
    p->note = launch->note ? xstrdup(launch->note) : NULL;
    p->pidfd = p->out_fd = -1;
    static const AnsiSink sink = {.line = on_line, .reply = on_reply};
-   p->parser = ansi_new(&sink, p);
-   ansi_set_width(p->parser, s->cfg.cols ? s->cfg.cols : 80);
+   p->parser = ansi_new(&sink, p); /* width: set by proc_start (cfg.cols is the supervisor's) */
    p->det = detect_new();
    p->cur.exit_code = -1;
 

@@ -55,6 +55,7 @@ static void sv_done(StrVec* sv) {
 /* Loading state: the project plus capacities of its arrays. */
 typedef struct Loader {
    Project* p; /* borrowed */
+   json_t* names; /* owned: a set of the script names so far (a hash: 100,000 scripts load fast) */
    size_t scripts_cap;
    size_t warnings_cap;
 } Loader;
@@ -211,11 +212,12 @@ static void add_scripts(Loader* l, json_t* pkg, const char* dir, const char* pkg
          continue;
       }
       char* name = in_workspace ? xasprintf("%s:%s", pkgname, key) : xstrdup(key);
-      if (pkg_find(l->p, name)) {
+      if (json_object_get(l->names, name)) {
          warn(l, "%s: script \"%s\" is defined twice (skipped)", shown, name);
          free(name);
          continue;
       }
+      json_object_set_new_nocheck(l->names, name, json_true()); /* a dir name may not be UTF-8 */
       Script* s = add_script(l);
       s->name = name;
       s->command = xstrdup(json_string_value(val));
@@ -559,7 +561,8 @@ int pkg_load(const char* dir, Project** out, char** cause) {
    char* path = NULL;
    char* shown = NULL;
    Project* p = xcalloc(1, sizeof *p);
-   Loader l = {.p = p};
+   Loader l = {.p = p, .names = json_object()};
+   if (!l.names) util_die_oom();
 
    struct stat st;
    if (stat(dir, &st) < 0) {
@@ -604,6 +607,7 @@ int pkg_load(const char* dir, Project** out, char** cause) {
    *out = p;
    p = NULL;
 fail:
+   json_decref(l.names);
    json_decref(root);
    free(shown);
    free(path);

@@ -727,8 +727,8 @@ static void draw_pane_title(View* v, Canvas* c, int x, int y, int w) {
       if (ps->pid > 0 && used < (int)sizeof buf)
          used += snprintf(buf + used, sizeof buf - (size_t)used, " · pid %d", ps->pid);
       if (used < (int)sizeof buf)
-         used += snprintf(buf + used, sizeof buf - (size_t)used, " · %llu lines",
-                          (unsigned long long)ps->lines);
+         used += snprintf(buf + used, sizeof buf - (size_t)used, " · %llu line%s",
+                          (unsigned long long)ps->lines, ps->lines == 1 ? "" : "s");
       if (ps->message[0] && used < (int)sizeof buf)
          used += snprintf(buf + used, sizeof buf - (size_t)used, " · %s", ps->message);
    }
