@@ -12,9 +12,11 @@
 
 /* How a line is classified, cheapest first:
  *  1. an open group (error above) tests whether the line continues it (a few byte checks);
- *  2. one pass over the line hashes every 4-byte window (ASCII case folded) into a small table of
- *     trigger words ("rror", "warn", "fail", "p://", ...) and collects a mask of word families;
- *  3. only the rules whose families occur (and whose lead byte fits) run their PCRE2 (JIT) pattern.
+ *  2. one pass over the line looks up the 3-byte fragment at every even offset in a small hash
+ *     table; only a hit looks up the 4-byte trigger words ("rror", "warn", "fail", "p://",
+ *     "✘ ", ...; ASCII case folded) at that offset and the one before, collecting word families;
+ *  3. only the rules whose families occur, whose lead byte fits and whose required literal is
+ *     in the line (memmem) run their PCRE2 (JIT) pattern.
  * A plain log line has no trigger word, so it costs step 2 only. */
 
 enum { TITLE_MAX = 200, LOC_MAX = 200, URL_MAX = 1024, PREFIX_MAX = 15, GROUP_MAX_LINES = 400 };
