@@ -31,6 +31,7 @@ extern char** environ;
 #define DRAIN_AT_EXIT (8u << 20) /* read at most this much at once when a child has exited */
 #define LINGER_MS 500            /* keep reading a hung-up child's terminal this long after exit */
 #define QUIT_EXTRA_MS 2000       /* after grace + this, quitting gives up waiting */
+#define INTEL_EVERY_MS 100       /* findings are republished at most this often under a flood */
 
 enum { CMD_START, CMD_STOP, CMD_KILL, CMD_RESTART, CMD_RESIZE, CMD_RESUME, CMD_QUIT };
 
@@ -57,6 +58,8 @@ typedef struct Proc {
    uv_poll_t* out_poll;   /* owned, freed in its close callback */
    uv_poll_t* exit_poll;  /* owned, freed in its close callback */
    uv_timer_t* timer;     /* owned: kill escalation, then linger after exit */
+   uv_timer_t* intel_timer; /* owned: publishes findings held back by the rate limit */
+   uint64_t intel_ms;     /* when findings were last published */
    AnsiParser* parser;    /* owned */
    Detector* det;         /* owned */
    bool stop_requested, kill_sent, restart_pending, paused, exit_marker_pending;
@@ -148,7 +151,7 @@ static void on_line(void* ud, const char* text, uint32_t len, const StyleRun* ru
    Proc* p = ud;
    Sup* s = p->sup;
    uint64_t lineno = logstore_end(p->slot.log);
-   uint16_t flags = detect_line(p->det, text, len, lineno, s->batch_ms);
+   uint16_t flags = s->cfg.no_detect ? 0 : detect_line(p->det, text, len, lineno, s->batch_ms);
    if (ansi_line_continued(p->parser)) flags |= LINE_CONTINUED;
    uint64_t first = logstore_append(p->slot.log, text, len, runs, nruns, flags, s->batch_ms);
    proc_index_lines(p, first);
@@ -191,14 +194,32 @@ static void publish_partial(Proc* p) {
 
 /* ---------------------------------------------------------------- state */
 
-static void proc_publish(Proc* p) {
-   if (detect_changed(p->det)) {
-      DetectSnap* d = detect_snapshot(p->det);
-      p->cur.errors = d->errors;
-      p->cur.warnings = d->warnings;
-      DetectSnap* old_d = rcu_xchg_pointer(&p->slot.intel, d);
-      if (old_d) call_rcu(&old_d->rcu, detect_snap_free_rcu);
+static void on_intel_timer(uv_timer_t* t) {
+   Proc* p = t->data;
+   p->intel_ms = 0; /* due now */
+   proc_publish(p);
+}
+
+/* Findings (a copy of up to 500 entries) are republished at most every INTEL_EVERY_MS while
+ * output floods in; a timer publishes what the limit held back. */
+static void proc_publish_intel(Proc* p) {
+   if (!detect_changed(p->det)) return;
+   uint64_t now = util_now_ms();
+   if (p->intel_ms && now - p->intel_ms < INTEL_EVERY_MS && p->out_fd >= 0) {
+      if (p->intel_timer && !uv_is_active((uv_handle_t*)p->intel_timer))
+         uv_timer_start(p->intel_timer, on_intel_timer, INTEL_EVERY_MS - (now - p->intel_ms), 0);
+      return;
    }
+   p->intel_ms = now;
+   DetectSnap* d = detect_snapshot(p->det);
+   p->cur.errors = d->errors;
+   p->cur.warnings = d->warnings;
+   DetectSnap* old_d = rcu_xchg_pointer(&p->slot.intel, d);
+   if (old_d) call_rcu(&old_d->rcu, detect_snap_free_rcu);
+}
+
+static void proc_publish(Proc* p) {
+   proc_publish_intel(p);
    p->cur.lines = logstore_end(p->slot.log);
    ProcSnap* next = snap_new(&p->cur, p->message ? p->message : "");
    ProcSnap* old = rcu_xchg_pointer(&p->slot.snap, next);
@@ -514,6 +535,20 @@ static void proc_start(Proc* p) {
       proc_set_message(p, xasprintf("cannot start %s: %s", exe, uv_strerror(err)));
       goto fail;
    }
+   /* Without a pidfd nothing would ever reap it (and quitting would wait for it forever): with
+    * no descriptor left (EMFILE), this spawn fails like the others. */
+   int pidfd = pidfd_open_(pid);
+   if (pidfd < 0) {
+      int e = errno;
+      killpg(pid, SIGKILL);
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+      close(out_fd);
+      util_log("pidfd_open(%d) failed: %s", (int)pid, strerror(e));
+      proc_set_message(p, xasprintf("cannot start %s: cannot watch its exit: %s", exe,
+                                    uv_strerror(-e)));
+      err = -e;
+      goto fail;
+   }
    free(exe);
    exe = NULL;
    p->pid = pid;
@@ -526,16 +561,11 @@ static void proc_start(Proc* p) {
    p->out_poll->data = p;
    uv_poll_start(p->out_poll, UV_READABLE, on_out_ready);
 
-   p->pidfd = pidfd_open_(pid);
-   if (p->pidfd >= 0) {
-      p->exit_poll = xmalloc(sizeof *p->exit_poll);
-      uv_poll_init(&s->loop, p->exit_poll, p->pidfd);
-      p->exit_poll->data = p;
-      uv_poll_start(p->exit_poll, UV_READABLE, on_exit_ready);
-   } else {
-      util_log("pidfd_open(%d) failed: %s; exit detection will be late", (int)pid,
-               strerror(errno));
-   }
+   p->pidfd = pidfd;
+   p->exit_poll = xmalloc(sizeof *p->exit_poll);
+   uv_poll_init(&s->loop, p->exit_poll, p->pidfd);
+   p->exit_poll->data = p;
+   uv_poll_start(p->exit_poll, UV_READABLE, on_exit_ready);
    c->state = PROC_RUNNING;
    proc_publish(p);
    return;
@@ -600,6 +630,7 @@ static void sup_finish(Sup* s) {
          if (g > 0) killpg(g, SIGKILL);
       }
       proc_close_output(p);
+      if (detect_changed(p->det)) proc_publish(p); /* findings the rate limit held back */
       if (p->exit_poll) {
          uv_close((uv_handle_t*)p->exit_poll, on_exit_closed);
          p->exit_poll = NULL;
@@ -608,7 +639,8 @@ static void sup_finish(Sup* s) {
       p->pidfd = -1;
       if (p->timer) {
          uv_close((uv_handle_t*)p->timer, free_handle);
-         p->timer = NULL;
+         uv_close((uv_handle_t*)p->intel_timer, free_handle);
+         p->timer = p->intel_timer = NULL;
       }
    }
    uv_close((uv_handle_t*)&s->cmd_async, on_quit_closed);
@@ -669,6 +701,9 @@ static void proc_ensure_handles(Proc* p) {
    p->timer = xmalloc(sizeof *p->timer);
    uv_timer_init(&p->sup->loop, p->timer);
    p->timer->data = p;
+   p->intel_timer = xmalloc(sizeof *p->intel_timer);
+   uv_timer_init(&p->sup->loop, p->intel_timer);
+   p->intel_timer->data = p;
 }
 
 static void on_cmd(uv_async_t* a) {

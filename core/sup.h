@@ -41,6 +41,7 @@ typedef struct Registry {
 
 typedef struct SupConfig {
    bool use_pty;            /* false: pipes (--no-pty) */
+   bool no_detect;          /* skip error/URL detection (--no-detect; for measuring its cost) */
    bool backpressure;       /* pause reading a child whose unconsumed lines exceed half the
                                retention, until `consumed` catches up (headless: lose nothing) */
    double kill_timeout_s;   /* grace period between SIGTERM and SIGKILL (default 5) */

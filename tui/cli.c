@@ -22,6 +22,7 @@ void cli_usage(FILE* f) {
          "      --max-lines N        lines kept per process (default 100000)\n"
          "      --no-pty             run scripts with pipes instead of a terminal\n"
          "      --shell              run script text with sh -c, not through the package manager\n"
+         "      --no-detect          no error, warning and URL detection\n"
          "      --kill-timeout SECS  grace period between SIGTERM and SIGKILL (default 5)\n"
          "      --theme NAME|PATH    colour theme (default, light, high-contrast, mono)\n"
          "      --log FILE           diagnostics log (default $XDG_STATE_HOME/brum/brum.log)\n"
@@ -43,7 +44,16 @@ static int parse_u64(const char* s, uint64_t* out) {
 }
 
 int cli_parse(int argc, char** argv, Options* o, char** cause) {
-   enum { OPT_HEADLESS = 256, OPT_MAX_LINES, OPT_NO_PTY, OPT_SHELL, OPT_KILL, OPT_THEME, OPT_LOG };
+   enum {
+      OPT_HEADLESS = 256,
+      OPT_MAX_LINES,
+      OPT_NO_PTY,
+      OPT_SHELL,
+      OPT_NO_DETECT,
+      OPT_KILL,
+      OPT_THEME,
+      OPT_LOG
+   };
    static const struct option longopts[] = {
       {"dir", required_argument, NULL, 'd'},
       {"run", required_argument, NULL, 'r'},
@@ -53,6 +63,7 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
       {"max-lines", required_argument, NULL, OPT_MAX_LINES},
       {"no-pty", no_argument, NULL, OPT_NO_PTY},
       {"shell", no_argument, NULL, OPT_SHELL},
+      {"no-detect", no_argument, NULL, OPT_NO_DETECT},
       {"kill-timeout", required_argument, NULL, OPT_KILL},
       {"theme", required_argument, NULL, OPT_THEME},
       {"log", required_argument, NULL, OPT_LOG},
@@ -79,6 +90,7 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
       case OPT_HEADLESS: o->headless = true; break;
       case OPT_NO_PTY: o->no_pty = true; break;
       case OPT_SHELL: o->shell = true; break;
+      case OPT_NO_DETECT: o->no_detect = true; break;
       case OPT_THEME: o->theme = optarg; break;
       case OPT_LOG: o->log_path = optarg; break;
       case OPT_MAX_LINES:

@@ -25,6 +25,7 @@ typedef struct Headless {
    size_t n;
    uint64_t* next;  /* owned: per process, next line to print */
    uint64_t* resumed_at; /* owned: consumed count at the last resume command */
+   char** prefix;   /* owned: per process, its "[name] " */
    int signal;      /* the signal that asked us to quit, 0: none */
    bool quitting;
    char* out;       /* owned: output buffer */
@@ -85,14 +86,16 @@ static void put_sgr(Headless* h, const StyleRun* r) {
    out_put(h, "m", 1);
 }
 
-static void print_line(Headless* h, size_t idx, const char* name, const LogLine* l) {
-   char pre[256];
-   int n;
+/* "[name ] " padded and coloured, built once per process. */
+static char* make_prefix(const Headless* h, size_t idx, const char* name) {
    if (h->color)
-      n = snprintf(pre, sizeof pre, "\x1b[%dm[%-*s]\x1b[0m ",
-                   prefix_colors[idx % ARRAY_LEN(prefix_colors)], h->width, name);
-   else n = snprintf(pre, sizeof pre, "[%-*s] ", h->width, name);
-   out_put(h, pre, (size_t)(n < (int)sizeof pre ? n : (int)sizeof pre - 1));
+      return xasprintf("\x1b[%dm[%-*s]\x1b[0m ", prefix_colors[idx % ARRAY_LEN(prefix_colors)],
+                       h->width, name);
+   return xasprintf("[%-*s] ", h->width, name);
+}
+
+static void print_line(Headless* h, size_t idx, const LogLine* l) {
+   out_put(h, h->prefix[idx], strlen(h->prefix[idx]));
    if (!h->color || l->nruns == 0) {
       out_put(h, l->text, l->len);
    } else {
@@ -129,7 +132,7 @@ static void drain(Headless* h) {
       while (logiter_next(&it, &l)) {
          bool show = !h->filter || (l.flags & LINE_MARKER) ||
                      regex_match(h->filter, h->scratch, l.text, l.len);
-         if (show) print_line(h, i, slot->name, &l);
+         if (show) print_line(h, i, &l);
          h->next[i] = l.lineno + 1;
          if (h->outlen > (1u << 20)) out_flush(h);
       }
@@ -301,10 +304,14 @@ int headless_run(const Project* prj, const Options* o) {
    h.n = o->nruns;
    h.next = xcalloc(h.n, sizeof *h.next);
    h.resumed_at = xcalloc(h.n, sizeof *h.resumed_at);
+   h.prefix = xcalloc(h.n, sizeof *h.prefix);
+   for (size_t i = 0; i < o->nruns; i++) {
+      int w = (int)strlen(o->runs[i]);
+      if (w > h.width) h.width = w;
+   }
    for (size_t i = 0; i < o->nruns; i++) {
       const Script* s = pkg_find(prj, o->runs[i]);
-      int w = (int)strlen(s->name);
-      if (w > h.width) h.width = w;
+      h.prefix[i] = make_prefix(&h, i, s->name);
       app_register(h.sup, prj, s, o);
    }
    for (size_t i = 0; i < o->nruns; i++) sup_start(h.sup, i);
@@ -322,6 +329,8 @@ out:
    regex_scratch_free(h.scratch);
    free(h.next);
    free(h.resumed_at);
+   for (size_t i = 0; h.prefix && i < h.n; i++) free(h.prefix[i]);
+   free(h.prefix);
    free(h.out);
    return rc;
 }
