@@ -857,6 +857,7 @@ static void draw_errors(View* v, Canvas* c, int y, int rows) {
       fmt_time(e->time_ms, ts, sizeof ts);
       Style ks = role(v, e->kind == DETECT_ERROR ? THEME_ERROR : THEME_WARNING);
       ks.bg = base.bg;
+      if (sel) canvas_text(c, 0, y + row, 1, v->ascii ? ">" : "▸", v->ascii ? 1 : 3, base);
       int x = 1;
       x += canvas_text(c, x, y + row, 2, e->kind == DETECT_ERROR ? (v->ascii ? "E" : "✖") : (v->ascii ? "W" : "▲"), e->kind == DETECT_ERROR ? (v->ascii ? 1 : 3) : (v->ascii ? 1 : 3), ks);
       x += 1;
@@ -933,6 +934,7 @@ static void draw_urls(View* v, Canvas* c, int y, int rows) {
       if (!live) us.attr |= ATTR_DIM;
       Style ns = role(v, (ThemeRole)(THEME_NAME0 + (int)(refs[i].proc % THEME_NAME_COUNT)));
       ns.bg = base.bg;
+      if (sel) canvas_text(c, 0, y + row, 1, v->ascii ? ">" : "▸", v->ascii ? 1 : 3, base);
       int x = 1;
       x += canvas_printf(c, x, y + row, 16, ns, "%-12.12s ", slot->name);
       x += canvas_printf(c, x, y + row, 12, base, "%-10.10s ", u->label[0] ? u->label : "-");
@@ -1297,16 +1299,36 @@ static void jump_flag(View* v, uint16_t flag, int dir) {
    }
    Scroll* sc = cur_scroll(v);
    uint64_t pos;
-   if (sc->follow) {
-      if (!seq_last(&s, &pos)) return;
-      if (dir > 0) return (void)set_msg(v, false, "at the end");
+   bool inclusive = false; /* is `pos` itself a candidate? */
+   if (v->search_has_hit && !sc->follow) {
+      pos = v->search_hit;
+   } else if (sc->follow) {
+      /* from what is on screen: its top going down, its bottom going up */
+      inclusive = true;
+      if (dir < 0) {
+         if (!seq_last(&s, &pos)) return;
+      } else {
+         Scroll b;
+         LineCtx lc;
+         int cols, rows;
+         ctx_for(v, &lc);
+         view_pane_size(v, &cols, &rows);
+         anchor_bottom(v, &s, &lc, cols, v->pane_rows > 0 ? v->pane_rows : rows, &b);
+         pos = b.top;
+      }
    } else {
-      pos = v->search_has_hit ? v->search_hit : sc->top;
+      pos = sc->top;
+      inclusive = dir > 0;
    }
    const char* what = flag == LINE_ERROR ? "error" : "warning";
    for (int i = 0; i < 2000000; i++) {
       uint64_t next;
-      if (!(dir > 0 ? seq_next(&s, pos, &next) : seq_prev(&s, pos, &next))) break;
+      if (inclusive) {
+         inclusive = false;
+         next = pos;
+      } else if (!(dir > 0 ? seq_next(&s, pos, &next) : seq_prev(&s, pos, &next))) {
+         break;
+      }
       pos = next;
       LogLine l;
       uint64_t proc;

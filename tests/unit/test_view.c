@@ -259,3 +259,28 @@ Test(view, tiny_terminal) {
    view_resize(&v, 100, 30);
    cr_assert(screen_has("levels"));
 }
+
+Test(view, mouse_selects_process_and_tab) {
+   draw();
+   v.mouse_x = 3;
+   v.mouse_y = 3; /* second sidebar row */
+   cr_assert(key(VK_CLICK));
+   cr_assert(screen_has("count · idle"));
+   /* the All tab: click on the cell where its label starts */
+   int col = -1;
+   for (int x = 0; x + 2 < cv.w && col < 0; x++)
+      if (canvas_at(&cv, x, 1)->ch == 'A' && canvas_at(&cv, x + 1, 1)->ch == 'l') col = x;
+   cr_assert_geq(col, 0);
+   v.mouse_x = col;
+   v.mouse_y = 1;
+   cr_assert(key(VK_CLICK));
+   cr_assert(screen_has("all processes, in time order"));
+   /* the wheel scrolls the pane: up pauses follow */
+   key(VK_BTAB);
+   key(VK_ENTER);
+   cr_assert(wait_screen("count · exited ok"));
+   key(VK_WHEEL_UP);
+   cr_assert(screen_has("paused"));
+   for (int i = 0; i < 200 && !screen_has("follow"); i++) key(VK_WHEEL_DOWN);
+   cr_assert(screen_has("follow"));
+}
