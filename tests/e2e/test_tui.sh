@@ -111,4 +111,18 @@ start_tui 100 30 --shell -d "$FIX" wide
 check "wide characters render" wait_screen '日本語のテキスト'
 keys q y
 check "exit" wait_screen 'BRUM-EXITED 0' 15
+# --- themes: a bad file is reported as FILE:LINE and the default is used; every shipped theme loads
+printf '[roles]\nheader = white on blue\nheadr = red\n' >"$TMP/bad.theme"
+start_tui 100 30 --shell --theme "$TMP/bad.theme" -d "$FIX"
+check "bad theme: FILE:LINE: message" wait_screen 'bad.theme:3: unknown role'
+check "bad theme: brum still runs" wait_screen 'sleeper'
+keys q
+check "exit after bad theme" wait_screen 'BRUM-EXITED 0' 15
+for th in light high-contrast mono; do
+  start_tui 100 30 --shell --theme "$th" -d "$FIX"
+  check "theme $th loads" wait_screen 'sleeper'
+  check "theme $th: no error" wait_no_screen 'theme:' 2
+  keys q
+  wait_screen 'BRUM-EXITED' 10
+done
 finish
