@@ -272,6 +272,19 @@ static void proc_close_output(Proc* p) {
    }
 }
 
+/* Every slave fd is closed but the child runs on (it closed its stdio, or redirected it): stop
+ * reading, yet keep the master open, since closing it would hang up the terminal and SIGHUP a
+ * process that is still working. It is closed when the process has ended. */
+static void proc_park_output(Proc* p) {
+   if (!p->out_poll) return;
+   ansi_flush(p->parser);
+   logstore_set_partial(p->slot.log, NULL, 0, NULL, 0, 0);
+   uv_close((uv_handle_t*)p->out_poll, on_out_closed); /* EIO would make it ready forever */
+   p->out_poll = NULL;
+   p->paused = false;
+   p->cur.output_open = 0;
+}
+
 static void proc_write_exit_marker(Proc* p) {
    const ProcSnap* c = &p->cur;
    switch (c->state) {
@@ -394,7 +407,8 @@ static void proc_read(Proc* p, size_t budget) {
       eof = true; /* 0, or EIO: every slave fd is closed */
       break;
    }
-   if (eof) proc_close_output(p);
+   if (eof && proc_active(p)) proc_park_output(p);
+   else if (eof) proc_close_output(p);
    else if (total) publish_partial(p);
 }
 
@@ -406,7 +420,8 @@ static void on_out_ready(uv_poll_t* h, int status, int events) {
    } else {
       proc_read(p, (size_t)READ_BUF * READS_PER_WAKEUP);
    }
-   if (logstore_end(p->slot.log) != p->published_lines || p->out_fd < 0) proc_publish(p);
+   if (logstore_end(p->slot.log) != p->published_lines || p->out_fd < 0 || !p->out_poll)
+      proc_publish(p);
    if (p->out_fd < 0 && !proc_active(p)) uv_timer_stop(p->timer);
    sup_check_quit(p->sup);
 }

@@ -5,6 +5,7 @@
 
 #include <curses.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ typedef struct Tui {
 
 static struct termios saved_tio;
 static bool tio_saved;
+static int saved_fl = -1; /* stdin's file status flags: uv_poll_init makes the tty non-blocking */
 
 /* Async-signal-safe terminal restore for the crash path: leave the alternate screen, show the
  * cursor, stop mouse reporting, restore the line discipline. */
@@ -49,6 +51,7 @@ static void restore_terminal_raw(void) {
    ssize_t w = write(STDOUT_FILENO, seq, sizeof seq - 1);
    (void)w;
    if (tio_saved) tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+   if (saved_fl >= 0) fcntl(STDIN_FILENO, F_SETFL, saved_fl);
 }
 
 static void on_crash(int sig) {
@@ -353,6 +356,7 @@ int tui_run(const Project* prj, const Options* o) {
    t.filter = filter_new(t.sup, wake_cb, &t.wake);
 
    if (tcgetattr(STDIN_FILENO, &saved_tio) == 0) tio_saved = true;
+   saved_fl = fcntl(STDIN_FILENO, F_GETFL);
    util_set_fatal_hook(restore_terminal_raw);
    signal(SIGSEGV, on_crash);
    signal(SIGBUS, on_crash);
@@ -416,6 +420,8 @@ int tui_run(const Project* prj, const Options* o) {
    util_set_fatal_hook(NULL);
    uv_poll_stop(&t.input);
    uv_close((uv_handle_t*)&t.input, on_close_noop);
+   /* the shell after us shares the tty's open file: O_NONBLOCK left on breaks its reads */
+   if (saved_fl >= 0) fcntl(STDIN_FILENO, F_SETFL, saved_fl);
    uv_close((uv_handle_t*)&t.wake, on_close_noop);
    uv_close((uv_handle_t*)&t.frame, on_close_noop);
    for (size_t i = 0; i < ARRAY_LEN(signums); i++) uv_close((uv_handle_t*)&t.sigs[i], on_close_noop);

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Faults to survive (issue 6), part 3: project input torture. Each broken package.json ends with
+# exit status 2 and a clear message (FILE:LINE:COL where the parser knows it), before anything
+# starts; what npm itself accepts loads, with a warning where something is skipped.
+# (A plain syntax error is in test_headless.sh.)
+. "$(dirname "$0")/lib.sh"
+. "$BRUM_SOURCE_DIR/tests/fixtures/faults/helpers.sh"
+export NO_COLOR=1
+P="$TMP/p"
+
+# project NAME: a fresh directory $P/NAME; its package.json comes from stdin
+project() { mkdir -p "$P/$1" && cat >"$P/$1/package.json"; }
+# list NAME: runs brum --list there; sets out and rc
+list() { out=$("$BRUM" --list -d "$P/$1" 2>&1); rc=$?; }
+
+# --- empty, and only whitespace
+project empty </dev/null
+list empty
+check "empty: exit 2" [ "$rc" -eq 2 ]
+check "empty: says the file is empty" grep -q 'package.json: the file is empty' <<<"$out"
+printf ' \n\t\n' | project blank
+list blank
+check "whitespace only: exit 2, says empty" bash -c '[ "$1" -eq 2 ] && grep -q "the file is empty" <<<"$2"' _ "$rc" "$out"
+
+# --- not an object
+echo '[1, 2]' | project array
+list array
+check "top-level array: exit 2" [ "$rc" -eq 2 ]
+check "top-level array: says so" grep -q 'the top level is an array, but a package.json holds an object' <<<"$out"
+echo '"scripts"' | project string
+list string
+check "top-level string: exit 2" [ "$rc" -eq 2 ]
+check "top-level string: FILE:LINE:COL and why" grep -q 'package.json:1:[0-9]*: the top level must be an object' <<<"$out"
+echo 'null' | project null
+list null
+check "top-level null: exit 2 with FILE:LINE:COL" bash -c '[ "$1" -eq 2 ] && grep -q "package.json:1:[0-9]*: " <<<"$2"' _ "$rc" "$out"
+
+# --- 10 MB: 100,000 scripts (was 45 s: a quadratic duplicate check), and one huge string
+python3 - "$P" <<'EOF'
+import json, os, sys
+p = sys.argv[1]
+os.makedirs(p + "/many", exist_ok=True)
+s = {"s%06d" % i: "echo script %d padding padding padding padding padding padding padding padding padding" % i for i in range(100000)}
+open(p + "/many/package.json", "w").write(json.dumps({"name": "many", "scripts": s}))
+os.makedirs(p + "/huge", exist_ok=True)
+open(p + "/huge/package.json", "w").write(json.dumps({"name": "huge", "description": "x" * 10_000_000, "scripts": {"hello": "echo hello from huge"}}))
+EOF
+echo "# 10 MB files: many=$(stat -c %s "$P/many/package.json") huge=$(stat -c %s "$P/huge/package.json") bytes"
+t0=$(now_ms)
+list many
+ms=$(( $(now_ms) - t0 ))
+check "10 MB, 100,000 scripts: --list exit 0" [ "$rc" -eq 0 ]
+check "10 MB, 100,000 scripts: all listed" [ "$(grep -c '^  s[0-9]\{6\} ' <<<"$out")" -eq 100000 ]
+check "10 MB, 100,000 scripts: loads in under 10 s (${ms} ms)" [ "$ms" -lt 10000 ]
+out=$("$BRUM" --headless --shell -d "$P/many" s099999 2>&1); rc=$?
+check "10 MB, 100,000 scripts: the last one runs" bash -c '[ "$1" -eq 0 ] && grep -q "^\[s099999\] script 99999" <<<"$2"' _ "$rc" "$out"
+list huge
+check "10 MB string: --list exit 0" [ "$rc" -eq 0 ]
+out=$("$BRUM" --headless --shell -d "$P/huge" hello 2>&1); rc=$?
+check "10 MB string: its script runs" bash -c '[ "$1" -eq 0 ] && grep -q "^\[hello\] hello from huge" <<<"$2"' _ "$rc" "$out"
+if command -v tmux >/dev/null; then
+  start_tui 100 30 --shell -d "$P/huge" hello
+  check "10 MB string: the TUI starts and runs it" wait_screen 'hello from huge' 20
+  keys q
+  check "10 MB string: the TUI quits" wait_screen 'BRUM-EXITED 0' 10
+fi
+# a script longer than the kernel takes for one argument (128 KiB): a clear error when it starts
+python3 -c 'import json; print(json.dumps({"scripts": {"long": "echo " + "x" * 200000, "ok": "echo ok"}}))' | project e2big
+out=$("$BRUM" --headless --shell -d "$P/e2big" long ok 2>&1); rc=$?
+check "200 KB script text: cannot start, says why" grep -q '^\[long\] cannot start .*: argument list too long' <<<"$out"
+check "200 KB script text: the other script runs, exit 127" bash -c '[ "$1" -eq 127 ] && grep -q "^\[ok  \] ok" <<<"$2"' _ "$rc" "$out"
+
+# --- deeply nested: 100,000 arrays, and 100,000 objects: jansson's depth limit, a clear error
+python3 -c 'print("{\"scripts\": " + "[" * 100000 + "]" * 100000 + "}")' | project deep
+list deep
+check "100,000 nested arrays: exit 2" [ "$rc" -eq 2 ]
+check "100,000 nested arrays: FILE:LINE:COL: maximum parsing depth" grep -q 'package.json:1:[0-9]*: maximum parsing depth reached' <<<"$out"
+python3 -c 'print("{\"a\":" * 100000 + "1" + "}" * 100000)' | project deepobj
+list deepobj
+check "100,000 nested objects: exit 2, depth error" bash -c '[ "$1" -eq 2 ] && grep -q "package.json:1:[0-9]*: maximum parsing depth reached" <<<"$2"' _ "$rc" "$out"
+
+# --- duplicate keys: the last one wins, as with npm (JSON.parse)
+echo '{"scripts": {"a": "echo first", "a": "echo second"}}' | project dup
+list dup
+check "duplicate script key: exit 0" [ "$rc" -eq 0 ]
+check "duplicate script key: the last wins, once" bash -c '[ "$(grep -c "^  a " <<<"$1")" -eq 1 ] && grep -q "^  a  echo second$" <<<"$1"' _ "$out"
+echo '{"scripts": {"a": "echo a"}, "scripts": {"b": "echo b"}}' | project dupscripts
+list dupscripts
+check "duplicate \"scripts\": the last object wins" bash -c '[ "$1" -eq 0 ] && grep -q "^  b  echo b$" <<<"$2" && ! grep -q "^  a " <<<"$2"' _ "$rc" "$out"
+
+# --- non-string scripts: skipped with a warning each; the string ones load
+echo '{"scripts": {"n": 1, "z": null, "o": {"x": 1}, "l": ["echo"], "b": true, "ok": "echo ok"}}' | project nonstring
+list nonstring
+check "non-string scripts: exit 0" [ "$rc" -eq 0 ]
+check "non-string scripts: a warning for each of the 5" [ "$(grep -c 'warning: package.json: script ".*" is not a string (skipped)' <<<"$out")" -eq 5 ]
+check "non-string scripts: the string one loads" grep -q '^  ok  echo ok$' <<<"$out"
+echo '{"scripts": ["echo a"]}' | project scriptsarray
+list scriptsarray
+check "\"scripts\" not an object: warning, no scripts" bash -c '[ "$1" -eq 0 ] && grep -q "\"scripts\" is not an object" <<<"$2" && grep -q "(no scripts)" <<<"$2"' _ "$rc" "$out"
+
+# --- BOM: accepted (editors on Windows write one)
+printf '\xef\xbb\xbf{"scripts": {"bom": "echo bom ok"}}\n' | project bom
+list bom
+check "BOM: exit 0, script loaded" bash -c '[ "$1" -eq 0 ] && grep -q "^  bom  echo bom ok$" <<<"$2"' _ "$rc" "$out"
+out=$("$BRUM" --headless --shell -d "$P/bom" bom 2>&1)
+check "BOM: the script runs" grep -q '^\[bom\] bom ok' <<<"$out"
+
+# --- bytes JSON forbids: invalid UTF-8, a raw NUL, \u0000
+printf '{"scripts": {"a": "echo \xff"}}' | project badutf8
+list badutf8
+check "invalid UTF-8: exit 2 with FILE:LINE:COL" bash -c '[ "$1" -eq 2 ] && grep -q "package.json:1:[0-9]*: unable to decode byte 0xff" <<<"$2"' _ "$rc" "$out"
+printf '{"scripts": {"a": "echo a\0b"}}' | project rawnul
+list rawnul
+check "raw NUL: exit 2 with FILE:LINE:COL" bash -c '[ "$1" -eq 2 ] && grep -q "package.json:1:[0-9]*: control character 0x0" <<<"$2"' _ "$rc" "$out"
+printf '{"scripts": {"a": "echo \\u0000b"}}' | project escnul
+list escnul
+check "\\u0000: exit 2 with FILE:LINE:COL" bash -c '[ "$1" -eq 2 ] && grep -q "package.json:1:[0-9]*: \\\\u0000 is not allowed" <<<"$2"' _ "$rc" "$out"
+
+# --- package.json is a directory; unreadable (permissions; tests run as root, so as nobody)
+mkdir -p "$P/isdir/package.json"
+list isdir
+check "package.json is a directory: exit 2, says so" bash -c '[ "$1" -eq 2 ] && grep -q "cannot read .*package.json: Is a directory" <<<"$2"' _ "$rc" "$out"
+echo '{"scripts": {"a": "echo a"}}' | project unreadable
+chmod 000 "$P/unreadable/package.json"
+chmod 755 "$TMP" "$P" "$P/unreadable"
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+  out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$BRUM" --list -d "$P/unreadable" 2>&1); rc=$?
+elif [ "$(id -u)" -ne 0 ]; then
+  list unreadable
+else
+  out="setpriv missing"; rc=0
+fi
+check "unreadable: exit 2" [ "$rc" -eq 2 ]
+check "unreadable: says permission denied" grep -q 'cannot read .*unreadable/package.json: Permission denied' <<<"$out"
+
+# --- workspaces: a glob that matches nothing; symlink loops
+mkdir -p "$P/wsnone/packages"
+echo '{"scripts": {"root": "echo root"}, "workspaces": ["packages/*", "apps/*", "does-not-exist"]}' >"$P/wsnone/package.json"
+list wsnone
+check "workspace glob matching nothing: exit 0, root scripts load" bash -c '[ "$1" -eq 0 ] && grep -q "^  root  echo root$" <<<"$2"' _ "$rc" "$out"
+check "workspace glob matching nothing: a warning per pattern" [ "$(grep -c 'warning: workspace pattern ".*" matches no package' <<<"$out")" -eq 3 ]
+
+mkdir -p "$P/wsloop/packages/p1" "$P/wsloop/packages/p2/deep"
+echo '{"scripts": {"root": "echo root"}, "workspaces": ["packages/**", "packages/*/*", "packages/*"]}' >"$P/wsloop/package.json"
+echo '{"name": "p1", "scripts": {"one": "echo one"}}' >"$P/wsloop/packages/p1/package.json"
+echo '{"name": "p2", "scripts": {"two": "echo two"}}' >"$P/wsloop/packages/p2/package.json"
+ln -s .. "$P/wsloop/packages/p1/up"            # a loop back to packages/
+ln -s ../../.. "$P/wsloop/packages/p2/deep/top" # a loop back to the project root
+ln -s self "$P/wsloop/packages/self"            # a link to itself (ELOOP)
+ln -s b "$P/wsloop/packages/a"; ln -s a "$P/wsloop/packages/b" # a two-link cycle
+out=$(timeout -s KILL 20 "$BRUM" --list -d "$P/wsloop" 2>&1); rc=$?
+check "symlink loops in workspaces: terminates, exit 0 (rc $rc)" [ "$rc" -eq 0 ]
+check "symlink loops in workspaces: each package once" bash -c '[ "$(grep -c "^  p1:one " <<<"$1")" -eq 1 ] && [ "$(grep -c "^  p2:two " <<<"$1")" -eq 1 ]' _ "$out"
+check "symlink loops in workspaces: the root package is not its own workspace" [ "$(grep -c 'root ' <<<"$out")" -eq 1 ]
+
+finish
