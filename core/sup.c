@@ -75,6 +75,9 @@ struct Sup {
    struct cds_wfcq_head cmd_head;
    struct cds_wfcq_tail cmd_tail;
    Registry* registry; /* RCU */
+   Registry* staged;   /* owned, main thread: the next registry while sup_add builds it */
+   size_t staged_cap;
+   bool batching;      /* sup_add_begin: publish at sup_add_end */
    LineIdx* all;       /* owned: every line of every process in arrival order (the All view) */
    atomic_bool finished;
    bool quitting;
@@ -907,21 +910,43 @@ uint64_t sup_add(Sup* s, const char* name, const SupLaunch* launch) {
    p->det = detect_new();
    p->cur.exit_code = -1;
 
-   Registry* old = rcu_dereference(s->registry);
-   uint64_t id = old->n;
+   /* the next registry is built unpublished (growing by doubling inside a batch), then
+    * published whole: adding n processes costs O(n), not O(n^2) */
+   const Registry* cur = s->staged ? s->staged : rcu_dereference(s->registry);
+   uint64_t id = cur->n;
    p->slot.id = id;
    p->cur.id = id;
    p->slot.snap = snap_new(&p->cur, "");
-   Registry* next = registry_alloc(old->n + 1);
-   memcpy(next->slots, old->slots, old->n * sizeof(ProcSlot*));
-   next->slots[id] = &p->slot;
-   rcu_assign_pointer(s->registry, next);
-   call_rcu(&caa_container_of(old, RegistryBox, reg)->rcu, registry_free_rcu);
+   if (!s->staged || id + 1 > s->staged_cap) {
+      size_t cap = s->batching ? (id + 1) * 2 : id + 1;
+      Registry* next = registry_alloc(cap);
+      memcpy(next->slots, cur->slots, id * sizeof(ProcSlot*));
+      if (s->staged) free(caa_container_of(s->staged, RegistryBox, reg)); /* never published */
+      s->staged = next;
+      s->staged_cap = cap;
+   }
+   s->staged->slots[id] = &p->slot;
+   s->staged->n = id + 1;
+   if (!s->batching) sup_add_end(s);
    return id;
+}
+
+void sup_add_begin(Sup* s) {
+   s->batching = true;
+}
+
+void sup_add_end(Sup* s) {
+   s->batching = false;
+   if (!s->staged) return;
+   Registry* old = rcu_dereference(s->registry);
+   rcu_assign_pointer(s->registry, s->staged);
+   s->staged = NULL;
+   call_rcu(&caa_container_of(old, RegistryBox, reg)->rcu, registry_free_rcu);
 }
 
 void sup_free(Sup* s) {
    if (!s) return;
+   sup_add_end(s);
    if (!atomic_load(&s->finished)) sup_quit(s);
    pthread_join(s->thread, NULL);
    rcu_barrier(); /* pending call_rcu frees of snapshots, registries and log chunks */

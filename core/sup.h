@@ -58,6 +58,9 @@ int sup_new(const SupConfig* cfg, Sup** out);
 /* Registers a process (idle until started). Call before other threads read the registry or at
  * any time from the thread that owns the Sup (the main thread). Returns the id. */
 uint64_t sup_add(Sup* s, const char* name, const SupLaunch* launch);
+/* Between these, sup_add calls are published as one new registry (for thousands of scripts). */
+void sup_add_begin(Sup* s);
+void sup_add_end(Sup* s);
 /* Quits if needed, joins the thread, waits for pending call_rcu callbacks, frees everything.
  * Other readers of the registry and log stores must be done. */
 void sup_free(Sup* s);

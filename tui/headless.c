@@ -309,11 +309,13 @@ int headless_run(const Project* prj, const Options* o) {
       int w = (int)strlen(o->runs[i]);
       if (w > h.width) h.width = w;
    }
+   sup_add_begin(h.sup);
    for (size_t i = 0; i < o->nruns; i++) {
       const Script* s = pkg_find(prj, o->runs[i]);
       h.prefix[i] = make_prefix(&h, i, s->name);
       app_register(h.sup, prj, s, o);
    }
+   sup_add_end(h.sup);
    for (size_t i = 0; i < o->nruns; i++) sup_start(h.sup, i);
 
    uv_run(h.loop, UV_RUN_DEFAULT);

@@ -352,7 +352,9 @@ int tui_run(const Project* prj, const Options* o) {
       theme_free(t.theme);
       return 2;
    }
+   sup_add_begin(t.sup);
    for (size_t i = 0; i < prj->nscripts; i++) app_register(t.sup, prj, &prj->scripts[i], o);
+   sup_add_end(t.sup);
    t.filter = filter_new(t.sup, wake_cb, &t.wake);
 
    if (tcgetattr(STDIN_FILENO, &saved_tio) == 0) tio_saved = true;
