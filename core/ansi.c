@@ -145,7 +145,7 @@ static void line_cut(AnsiParser* p) {
          carry[m] = p->runs[k];
          carry[m++].start -= cut;
       }
-      memcpy(p->runs, carry, m * sizeof(StyleRun));
+      if (m) memcpy(p->runs, carry, m * sizeof(StyleRun)); /* runs may still be NULL */
       n = m;
    }
    p->len = tail;
@@ -359,8 +359,9 @@ static void sgr(AnsiParser* p, const int* v, const bool* colon, int nv) {
 
 static void cursor_report(AnsiParser* p) {
    uint32_t col = 1;
-   if (!p->cr) /* columns are characters: count UTF-8 lead bytes */
-      for (uint32_t i = 0; i < p->len; i++) col += ((unsigned char)p->buf[i] & 0xC0u) != 0x80u;
+   if (!p->cr) /* columns are characters: count UTF-8 lead bytes (up to the width: clamped) */
+      for (uint32_t i = 0; i < p->len && col <= p->width; i++)
+         col += ((unsigned char)p->buf[i] & 0xC0u) != 0x80u;
    if (col > p->width) col = p->width;
    char out[32];
    int n = snprintf(out, sizeof out, "\x1b[1;%uR", col);

@@ -1,0 +1,93 @@
+/* Line index under concurrency: one writer pushing 1,500,000 values with a small retention (and
+ * changing the retention bound on the way, as a filter's match list does), while three readers
+ * look positions up, binary-search values and check that begin/end only move forward. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "core/lineidx.h"
+#include "tests/stress/stress.h"
+
+#define CONC_N 1500000u
+#define CONC_MAX 20000u
+
+typedef struct Shared {
+   LineIdx* ix;
+   atomic_bool done;
+   atomic_ulong errors, checks;
+} Shared;
+
+static void* reader(void* arg) {
+   Shared* sh = arg;
+   rcu_register_thread();
+   uint64_t last_end = 0, last_begin = 0, seed = (uint64_t)(uintptr_t)&seed;
+   for (;;) {
+      bool last = atomic_load(&sh->done);
+      rcu_read_lock();
+      uint64_t b = lineidx_begin(sh->ix), e = lineidx_end(sh->ix);
+      if (e < last_end || b < last_begin || e < b) atomic_fetch_add(&sh->errors, 1);
+      last_end = e;
+      last_begin = b;
+      for (int k = 0; k < 64 && e > b; k++) {
+         uint64_t p = b + stress_rand(&seed) % (e - b), v;
+         /* a position below the end we saw is readable unless evicted meanwhile */
+         if (lineidx_get(sh->ix, p, &v)) {
+            if (v != p * 3) atomic_fetch_add(&sh->errors, 1);
+         } else if (p >= lineidx_begin(sh->ix)) {
+            atomic_fetch_add(&sh->errors, 1);
+         }
+         uint64_t pos;
+         if (lineidx_find_le(sh->ix, p * 3 + 1, &pos) && pos != p && pos >= lineidx_begin(sh->ix))
+            atomic_fetch_add(&sh->errors, 1);
+         atomic_fetch_add(&sh->checks, 1);
+      }
+      /* a short sequential walk near the end, as a frame does */
+      uint64_t prev = 0;
+      for (uint64_t p = e > b + 100 ? e - 100 : b; p < e; p++) {
+         uint64_t v;
+         if (lineidx_get(sh->ix, p, &v)) {
+            if (v < prev || v != p * 3) atomic_fetch_add(&sh->errors, 1);
+            prev = v;
+         }
+      }
+      rcu_read_unlock();
+      if (last) break;
+   }
+   rcu_unregister_thread();
+   return NULL;
+}
+
+static int writer_readers(void) {
+   int fails = 0;
+   Shared sh = {.ix = lineidx_new(CONC_MAX)};
+   atomic_init(&sh.done, false);
+   atomic_init(&sh.errors, 0);
+   atomic_init(&sh.checks, 0);
+   pthread_t r[3];
+   for (int i = 0; i < 3; i++) EXPECT(pthread_create(&r[i], NULL, reader, &sh) == 0, "create");
+   for (uint64_t i = 0; i < CONC_N; i++) {
+      lineidx_push(sh.ix, i * 3);
+      if (i == CONC_N / 3) lineidx_set_max(sh.ix, CONC_MAX / 4); /* shrink: evicts at once */
+      if (i == 2 * CONC_N / 3) lineidx_set_max(sh.ix, CONC_MAX);
+   }
+   atomic_store(&sh.done, true);
+   for (int i = 0; i < 3; i++) pthread_join(r[i], NULL);
+   EXPECT(atomic_load(&sh.errors) == 0, "%lu errors", atomic_load(&sh.errors));
+   EXPECT(atomic_load(&sh.checks) > 0, "no checks ran");
+   rcu_read_lock();
+   EXPECT(lineidx_end(sh.ix) == CONC_N, "end %" PRIu64, lineidx_end(sh.ix));
+   EXPECT(CONC_N - lineidx_begin(sh.ix) >= CONC_MAX, "retained %" PRIu64,
+          CONC_N - lineidx_begin(sh.ix));
+   rcu_read_unlock();
+   printf("  reader checks %lu\n", atomic_load(&sh.checks));
+   rcu_barrier();
+   lineidx_free(sh.ix);
+   return fails;
+}
+
+int main(void) {
+   static const StressCase cases[] = {
+       {"lineidx: writer + 3 readers", writer_readers},
+   };
+   return stress_main(cases, ARRAY_LEN(cases));
+}
