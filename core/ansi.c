@@ -62,7 +62,8 @@ AnsiParser* ansi_new(const AnsiSink* sink, void* ud) {
    p->sink = *sink;
    p->ud = ud;
    p->cap = BUF_MIN;
-   p->buf = xmalloc(p->cap);
+   p->buf = xcalloc(p->cap, 1); /* zeroed, here and on growth: PCRE2's JIT reads ahead of a
+                                   line's end within its page, which memcheck would report */
    p->width = 80;
    return p;
 }
@@ -182,6 +183,7 @@ static void put_text(AnsiParser* p, const char* s, size_t n) {
          while (cap < p->len + k) cap *= 2;
          if (cap > LOGSTORE_MAX_LINE) cap = LOGSTORE_MAX_LINE;
          p->buf = xrealloc(p->buf, cap);
+         memset(p->buf + p->cap, 0, cap - p->cap);
          p->cap = cap;
       }
       memcpy(p->buf + p->len, s, k);

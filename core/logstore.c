@@ -159,7 +159,7 @@ static void chunk_open(LogStore* ls, uint32_t need, uint64_t time_ms) {
       ls->next_size *= 2;
       if (ls->next_size > ls->chunk_max) ls->next_size = ls->chunk_max;
    }
-   Chunk* c = xmalloc(size);
+   Chunk* c = xcalloc(1, size); /* zeroed: regex JIT reads a little past a line's end */
    c->first = ls->wend;
    c->base_ms = time_ms;
    c->size = size;

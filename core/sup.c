@@ -31,6 +31,7 @@ extern char** environ;
 #define DRAIN_AT_EXIT (8u << 20) /* read at most this much at once when a child has exited */
 #define LINGER_MS 500            /* keep reading a hung-up child's terminal this long after exit */
 #define QUIT_EXTRA_MS 2000       /* after grace + this, quitting gives up waiting */
+#define REAP_POLL_MS 50           /* waitpid polling where there is no pidfd */
 #define INTEL_EVERY_MS 100       /* findings are republished at most this often under a flood */
 
 enum { CMD_START, CMD_STOP, CMD_KILL, CMD_RESTART, CMD_RESIZE, CMD_RESUME, CMD_QUIT };
@@ -51,12 +52,13 @@ typedef struct Proc {
    char* cwd;   /* owned */
    char* note;  /* owned, may be NULL */
    /* supervisor thread only from here on */
-   ProcSnap cur;  /* the state being built; published copies go to slot.snap */
    char* message; /* owned */
    pid_t pid;
    int pidfd, out_fd;
    uv_poll_t* out_poll;   /* owned, freed in its close callback */
    uv_poll_t* exit_poll;  /* owned, freed in its close callback */
+   uv_timer_t* reap_timer; /* owned: polls waitpid where pidfd_open is missing (old kernels,
+                              valgrind); NULL normally */
    uv_timer_t* timer;     /* owned: kill escalation, then linger after exit */
    uv_timer_t* intel_timer; /* owned: publishes findings held back by the rate limit */
    uint64_t intel_ms;     /* when findings were last published */
@@ -64,6 +66,8 @@ typedef struct Proc {
    Detector* det;         /* owned */
    bool stop_requested, kill_sent, restart_pending, paused, exit_marker_pending;
    uint64_t published_lines;
+   ProcSnap cur; /* the state being built; published copies go to slot.snap (last: it ends in a
+                    flexible array member, unused here) */
 } Proc;
 
 struct Sup {
@@ -330,8 +334,9 @@ static void proc_reaped(Proc* p, int status) {
       uv_close((uv_handle_t*)p->exit_poll, on_exit_closed);
       p->exit_poll = NULL;
    }
-   close(p->pidfd);
+   if (p->pidfd >= 0) close(p->pidfd);
    p->pidfd = -1;
+   if (p->reap_timer) uv_timer_stop(p->reap_timer);
    uv_timer_stop(p->timer);
    /* whatever it wrote before it died is in the terminal buffer: read it first */
    if (!p->paused && p->out_fd >= 0) proc_read(p, DRAIN_AT_EXIT);
@@ -366,14 +371,21 @@ static void proc_reaped(Proc* p, int status) {
    sup_check_quit(s);
 }
 
-static void on_exit_ready(uv_poll_t* h, int status, int events) {
-   (void)status;
-   (void)events;
-   Proc* p = h->data;
+static void try_reap(Proc* p) {
    int st = 0;
    pid_t r = waitpid(p->pid, &st, WNOHANG);
    if (r == p->pid) proc_reaped(p, st);
    else if (r < 0 && errno == ECHILD) proc_reaped(p, 0);
+}
+
+static void on_exit_ready(uv_poll_t* h, int status, int events) {
+   (void)status;
+   (void)events;
+   try_reap(h->data);
+}
+
+static void on_reap_timer(uv_timer_t* t) {
+   try_reap(t->data);
 }
 
 /* ---------------------------------------------------------------- output */
@@ -556,7 +568,15 @@ static void proc_start(Proc* p) {
    /* Without a pidfd nothing would ever reap it (and quitting would wait for it forever): with
     * no descriptor left (EMFILE), this spawn fails like the others. */
    int pidfd = pidfd_open_(pid);
-   if (pidfd < 0) {
+   if (pidfd < 0 && errno == ENOSYS) {
+      /* no pidfd on this kernel (or under valgrind): poll waitpid for this child instead */
+      if (!p->reap_timer) {
+         p->reap_timer = xmalloc(sizeof *p->reap_timer);
+         uv_timer_init(&s->loop, p->reap_timer);
+         p->reap_timer->data = p;
+      }
+      uv_timer_start(p->reap_timer, on_reap_timer, REAP_POLL_MS, REAP_POLL_MS);
+   } else if (pidfd < 0) {
       int e = errno;
       killpg(pid, SIGKILL);
       while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
@@ -580,10 +600,12 @@ static void proc_start(Proc* p) {
    uv_poll_start(p->out_poll, UV_READABLE, on_out_ready);
 
    p->pidfd = pidfd;
-   p->exit_poll = xmalloc(sizeof *p->exit_poll);
-   uv_poll_init(&s->loop, p->exit_poll, p->pidfd);
-   p->exit_poll->data = p;
-   uv_poll_start(p->exit_poll, UV_READABLE, on_exit_ready);
+   if (pidfd >= 0) {
+      p->exit_poll = xmalloc(sizeof *p->exit_poll);
+      uv_poll_init(&s->loop, p->exit_poll, p->pidfd);
+      p->exit_poll->data = p;
+      uv_poll_start(p->exit_poll, UV_READABLE, on_exit_ready);
+   }
    c->state = PROC_RUNNING;
    proc_publish(p);
    return;
@@ -655,6 +677,10 @@ static void sup_finish(Sup* s) {
       }
       if (p->pidfd >= 0) close(p->pidfd);
       p->pidfd = -1;
+      if (p->reap_timer) {
+         uv_close((uv_handle_t*)p->reap_timer, free_handle);
+         p->reap_timer = NULL;
+      }
       if (p->timer) {
          uv_close((uv_handle_t*)p->timer, free_handle);
          uv_close((uv_handle_t*)p->intel_timer, free_handle);
