@@ -4,6 +4,12 @@ set -u
 : "${BRUM_SOURCE_DIR:?}"
 PASSED=0
 FAILED=0
+# Sanitizer builds are slower and bigger: time bounds get slack, memory bounds their shadow.
+case "${BRUM_TEST_CONFIG:-normal}" in
+  tsan) SLOW_MS=1500; RSS_LIMIT_KB=$((512 * 1024)) ;;
+  asan) SLOW_MS=500; RSS_LIMIT_KB=$((256 * 1024)) ;;
+  *) SLOW_MS=0; RSS_LIMIT_KB=65536 ;;
+esac
 TMP=$(mktemp -d)
 trap 'cleanup_tmux 2>/dev/null; rm -rf "$TMP"' EXIT
 

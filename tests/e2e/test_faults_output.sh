@@ -63,7 +63,7 @@ check "1M \\r: exit 0" [ "$rc" -eq 0 ]
 check "1M \\r: final state kept" grep -qx '\[cr\] progress 1000000' "$TMP/cr.out"
 check "1M \\r: no intermediate state printed" bash -c '! grep -q "progress 999999" "$1"' _ "$TMP/cr.out"
 check "1M \\r: output bounded ($(wc -c <"$TMP/cr.out") bytes)" [ "$(wc -c <"$TMP/cr.out")" -lt 4096 ]
-check "1M \\r: peak RSS under 64 MB (was ${rss} KB)" [ "$rss" -lt 65536 ]
+check "1M \\r: peak RSS under $((RSS_LIMIT_KB / 1024)) MB (was ${rss} KB)" [ "$rss" -lt "$RSS_LIMIT_KB" ]
 start_tui 100 30 --shell -d "$FIX" cr
 check "1M \\r in the TUI: final state" wait_screen 'progress 1000000' 30
 check "1M \\r in the TUI: exited ok" wait_screen 'cr · exited ok' 30

@@ -796,3 +796,89 @@ Test(detect, prefilter_finds_words_at_every_offset) {
    cr_expect_eq(feed(d, "  ● a", 2), LINE_ERROR, "a 3-byte symbol near the end");
    detect_free(d);
 }
+
+/* The trigger scan has a portable and a SIMD implementation (16 window starts at a time, the
+ * line's last bytes handled apart): each must find a word at any offset in lines of any length,
+ * across chunk boundaries and at the very end. */
+static uint16_t feed_fresh(const char* line) { /* no group of an earlier line takes it */
+   Detector* d = detect_new();
+   uint16_t flags = feed(d, line, 0);
+   detect_free(d);
+   return flags;
+}
+
+Test(detect, every_scan_finds_words_at_every_offset_and_length) {
+   static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789";
+   int best = detect_set_scan(-1);
+   char buf[160];
+   for (int level = 0; level <= best; level++) {
+      cr_assert_eq(detect_set_scan(level), level);
+      for (int pad = 0; pad < 70; pad++) {
+         for (int tail = 0; tail < 40; tail += 3) {
+            snprintf(buf, sizeof buf, "%*slevel=error%*s", pad, "", tail, "");
+            cr_expect_eq(feed_fresh(buf), LINE_ERROR, "scan %d `%s`", level, buf);
+            snprintf(buf, sizeof buf, "%.*s ERR_PNPM_X%*s", pad, alnum, tail, "");
+            cr_expect_eq(feed_fresh(buf) & LINE_ERROR, LINE_ERROR, "scan %d `%s`", level, buf);
+            snprintf(buf, sizeof buf, "%*sx(http://a.io)%.*s", pad, "", tail, alnum);
+            cr_expect_eq(feed_fresh(buf), LINE_URL, "scan %d `%s`", level, buf);
+            snprintf(buf, sizeof buf, "%*s● Suite › fails%*s", pad, "", tail, "");
+            cr_expect_eq(feed_fresh(buf) & LINE_ERROR, LINE_ERROR, "scan %d `%s`", level, buf);
+            snprintf(buf, sizeof buf, "%.*s ok", pad, alnum); /* padded "ok  " at the end */
+            cr_expect_eq(feed_fresh(buf), 0, "scan %d `%s`", level, buf);
+         }
+      }
+   }
+   detect_set_scan(-1);
+}
+
+/* Both scans classify every fixture line alike (flags and the first matching rule). */
+Test(detect, scans_agree_on_every_fixture_line) {
+   static const char* const names[] = {"js_node", "typescript", "eslint",   "go",     "python",
+                                       "rust",    "java",       "jest",     "vitest", "mocha",
+                                       "node_test", "npm",      "webpack",  "vite",   "esbuild",
+                                       "nextjs",  "generic",    "negatives", "urls"};
+   int best = detect_set_scan(-1);
+   for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
+      char path[512], line[4096];
+      snprintf(path, sizeof path, "%s/tests/fixtures/detect/%s.log", BRUM_SOURCE_DIR, names[f]);
+      FILE* fp = fopen(path, "r");
+      cr_assert(fp, "%s", path);
+      Detector* d[2] = {detect_new(), detect_new()};
+      uint64_t ln = 0;
+      while (fgets(line, sizeof line, fp)) {
+         size_t n = strcspn(line, "\n");
+         uint16_t flags[2];
+         const char* rule[2];
+         for (int k = 0; k < 2; k++) {
+            detect_set_scan(k ? best : DETECT_SCAN_PORTABLE);
+            flags[k] = detect_line(d[k], line, (uint32_t)n, ln, 0);
+            rule[k] = detect_last_rule(d[k]);
+         }
+         cr_expect_eq(flags[0], flags[1], "%s:%" PRIu64 " `%.*s`", names[f], ln, (int)n, line);
+         cr_expect(rule[0] == rule[1], "%s:%" PRIu64 " rules %s / %s", names[f], ln,
+                   rule[0] ? rule[0] : "-", rule[1] ? rule[1] : "-");
+         ln++;
+      }
+      fclose(fp);
+      detect_free(d[0]);
+      detect_free(d[1]);
+   }
+   detect_set_scan(-1);
+}
+
+/* JSON records: the level value is checked before the patterns run (pino's numbers, strings,
+ * blanks around the colon); other fields that say "error" do not make an error. */
+Test(detect, json_levels) {
+   Detector* d = detect_new();
+   cr_expect_eq(feed(d, "{\"level\":30,\"time\":1,\"msg\":\"request completed\"}", 0), 0);
+   cr_expect_eq(feed(d, "{\"level\":30,\"msg\":\"error rate 0%\"}", 1), 0);
+   cr_expect_eq(feed(d, "{\"level\":50,\"time\":1,\"msg\":\"boom\"}", 2), LINE_ERROR);
+   cr_expect_eq(feed(d, "{\"level\" :\t\"error\",\"msg\":\"boom\"}", 3), LINE_ERROR);
+   cr_expect_eq(feed(d, "{\"time\":1,\"level\":  60}", 4), LINE_ERROR);
+   cr_expect_eq(feed(d, "{\"level\":40,\"msg\":\"slow\"}", 5), LINE_WARNING);
+   cr_expect_eq(feed(d, "{\"level\":\"warn\",\"msg\":\"slow\"}", 6), LINE_WARNING);
+   cr_expect_eq(feed(d, "{\"level\":\"info\",\"msg\":\"fine\"}", 7), 0);
+   cr_expect_eq(feed(d, "{\"levels\":50,\"level\":\"fatal\"}", 8), LINE_ERROR);
+   cr_expect_eq(feed(d, "x {\"level\":50}", 9), 0, "json rules need a leading {");
+   detect_free(d);
+}

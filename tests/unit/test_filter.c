@@ -421,7 +421,9 @@ static void* frame_reader(void* arg) {
                prev = v;
             }
          }
-         if (atomic_load(&st->scanned) < atomic_load(&st->start) && atomic_load(&st->caught_up))
+         /* caught_up first: the worker sets it after scanned, so this order sees both */
+         bool cu = atomic_load(&st->caught_up);
+         if (cu && atomic_load(&st->scanned) < atomic_load(&st->start))
             atomic_fetch_add(&fr->bad, 1);
          (void)regex_pattern(st->re);
       }
