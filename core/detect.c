@@ -6,17 +6,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define DETECT_TEDDY 1
+#endif
 
 #include "core/logstore.h"
 #include "core/util.h"
 
 /* How a line is classified, cheapest first:
  *  1. an open group (error above) tests whether the line continues it (a few byte checks);
- *  2. one pass over the line looks up the 3-byte fragment at every even offset in a small hash
- *     table; only a hit looks up the 4-byte trigger words ("rror", "warn", "fail", "p://",
- *     "✘ ", ...; ASCII case folded) at that offset and the one before, collecting word families;
- *  3. only the rules whose families occur, whose lead byte fits and whose required literal is
- *     in the line (memmem) run their PCRE2 (JIT) pattern.
+ *  2. one pass over the line finds the 4-byte trigger words ("rror", "warn", "fail", "p://",
+ *     "✘ ", ...; ASCII case folded), collecting word families. With SSSE3 (checked at run time)
+ *     16 positions at a time are screened by their first 3 bytes with nibble tables (the
+ *     "Teddy" technique: 8 buckets of words, a position survives if its 3 bytes fit one bucket's
+ *     nibbles); without it, the 3-byte fragment at every even offset is looked up in a small hash
+ *     table. Either way only a surviving position looks up the exact word in the trigger hash;
+ *  3. only the rules whose families occur and whose lead byte fits (a bitset of candidate rules
+ *     per family and per lead byte) and whose required literal is in the line run their PCRE2
+ *     (JIT) pattern; JSON level rules first check the value after "level" by hand.
  * A plain log line has no trigger word, so it costs step 2 only. */
 
 enum { TITLE_MAX = 200, LOC_MAX = 200, URL_MAX = 1024, PREFIX_MAX = 15, GROUP_MAX_LINES = 400 };
@@ -299,11 +307,15 @@ static const Rule rules[] = {
 
 enum { NRULES = ARRAY_LEN(rules) };
 
+enum { CAT_ENTRY = 1, CAT_TESTS = 2, CAT_BUILD = 4 }; /* what a rule decides for a line */
+
 /* Compiled once for every Detector (pcre2 code is read-only and shareable across threads). */
 typedef struct Compiled {
    pcre2_code* code; /* owned, never freed (process lifetime) */
    bool jit;
    uint8_t must_len;
+   uint8_t must_at; /* the byte of `must` that memchr looks for: its rarest in log text */
+   uint8_t cats;    /* CAT_*: what a match of the rule decides */
    int8_t g_t, g_sub, g_loc, g_file, g_line, g_col; /* named group numbers, -1 when absent */
    uint8_t lead[256 / 8]; /* bitset of allowed first bytes (all set: any) */
 } Compiled;
@@ -323,6 +335,19 @@ static uint32_t frag_tab[1u << HASH_BITS];
 static uint32_t trig_mult;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
+/* The SIMD screen: for byte j (0..2) of a window, a table by low nibble and one by high nibble
+ * of the folded byte give the buckets whose words may have that byte there (bit k: bucket k). */
+static struct { uint8_t lo[3][16], hi[3][16]; } teddy __attribute__((aligned(16)));
+static int scan_level; /* DETECT_SCAN_*: the trigger scan in use */
+static int scan_best;  /* the best one this CPU has */
+
+/* Candidate rules as a bitset (NRULES <= 128): by trigger family, and by the line's lead byte. */
+typedef struct RuleSet {
+   uint64_t w[2];
+} RuleSet;
+static RuleSet fam_rules[32];
+static RuleSet lead_rules[256];
+
 static inline uint32_t trig_hash(uint32_t w) {
    return (w * trig_mult) >> (32 - HASH_BITS);
 }
@@ -339,6 +364,57 @@ static inline uint32_t frag_of(uint32_t w) {
 static int8_t group_number(pcre2_code* code, const char* name) {
    int n = pcre2_substring_number_from_name(code, (PCRE2_SPTR)name);
    return n > 0 ? (int8_t)n : -1;
+}
+
+/* A rough rank of how often a byte occurs in log text (higher: more often). */
+static int byte_commonness(uint8_t c) {
+   if (c == ' ') return 100;
+   if (strchr("etaoinsr", c)) return 80;
+   if (c >= 'a' && c <= 'z') return 60;
+   if (c >= '0' && c <= '9') return 50;
+   if (strchr("/.:-=\"", c)) return 45;
+   if (c >= 'A' && c <= 'Z') return 30;
+   return 20;
+}
+
+/* Puts each trigger word in one of 8 buckets, each time the one whose accepted byte sets
+ * (low nibbles x high nibbles, per position) grow least, and fills the nibble tables. */
+static void teddy_init(void) {
+   uint16_t lo[8][3] = {{0}}, hi[8][3] = {{0}}; /* nibble sets per bucket and position */
+   for (size_t i = 0; i < ARRAY_LEN(trigger_words); i++) {
+      uint8_t b[3];
+      for (int j = 0; j < 3; j++) b[j] = (uint8_t)((uint8_t)trigger_words[i].word[j] | 0x20);
+      int best = 0;
+      uint64_t best_cost = UINT64_MAX;
+      for (int k = 0; k < 8; k++) {
+         uint64_t before = 1, after = 1;
+         for (int j = 0; j < 3; j++) {
+            uint16_t l = lo[k][j], h = hi[k][j];
+            before *= (uint64_t)__builtin_popcount(l) * (uint64_t)__builtin_popcount(h);
+            l |= (uint16_t)(1u << (b[j] & 15));
+            h |= (uint16_t)(1u << (b[j] >> 4));
+            after *= (uint64_t)__builtin_popcount(l) * (uint64_t)__builtin_popcount(h);
+         }
+         if (after - before < best_cost) best_cost = after - before, best = k;
+      }
+      for (int j = 0; j < 3; j++) {
+         lo[best][j] |= (uint16_t)(1u << (b[j] & 15));
+         hi[best][j] |= (uint16_t)(1u << (b[j] >> 4));
+      }
+   }
+   memset(&teddy, 0, sizeof teddy);
+   for (int k = 0; k < 8; k++)
+      for (int j = 0; j < 3; j++)
+         for (int x = 0; x < 16; x++) {
+            if (lo[k][j] & (1u << x)) teddy.lo[j][x] |= (uint8_t)(1u << k);
+            if (hi[k][j] & (1u << x)) teddy.hi[j][x] |= (uint8_t)(1u << k);
+         }
+#ifdef DETECT_TEDDY
+   __builtin_cpu_init();
+   /* (AVX2 and VEX-encoded versions of the same scan took more time in brum: not used) */
+   if (__builtin_cpu_supports("ssse3")) scan_best = DETECT_SCAN_SSSE3;
+#endif
+   scan_level = scan_best;
 }
 
 static void detect_init(void) {
@@ -371,6 +447,7 @@ static void detect_init(void) {
       fputs("brum: detect: no collision-free trigger hash\n", stderr);
       abort();
    }
+   teddy_init();
    for (size_t i = 0; i < NRULES; i++) {
       int err;
       PCRE2_SIZE off;
@@ -387,6 +464,12 @@ static void detect_init(void) {
       c->jit = pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE) == 0;
       c->g_t = group_number(c->code, "t");
       c->must_len = rules[i].must ? (uint8_t)strlen(rules[i].must) : 0;
+      for (uint8_t k = 1; k < c->must_len; k++)
+         if (byte_commonness((uint8_t)rules[i].must[k]) <
+             byte_commonness((uint8_t)rules[i].must[c->must_at]))
+            c->must_at = k;
+      c->cats = (uint8_t)(((rules[i].sev || (rules[i].flags & R_NOT)) ? CAT_ENTRY : 0) |
+                          (rules[i].tests ? CAT_TESTS : 0) | (rules[i].build ? CAT_BUILD : 0));
       c->g_sub = group_number(c->code, "sub");
       c->g_loc = group_number(c->code, "loc");
       c->g_file = group_number(c->code, "file");
@@ -401,6 +484,10 @@ static void detect_init(void) {
       } else {
          memset(c->lead, 0xff, sizeof c->lead);
       }
+      for (unsigned f = 0; f < 32; f++)
+         if (rules[i].need & (1u << f)) fam_rules[f].w[i / 64] |= 1ull << (i % 64);
+      for (unsigned b = 0; b < 256; b++)
+         if (c->lead[b >> 3] & (1u << (b & 7))) lead_rules[b].w[i / 64] |= 1ull << (i % 64);
    }
 }
 
@@ -502,6 +589,25 @@ static bool starts_with(const char* s, uint32_t n, const char* lit) {
    return n >= k && memcmp(s, lit, k) == 0;
 }
 
+/* The first k-byte literal in s (k >= 1): memchr for its first byte, then a compare (cheaper
+ * than memmem's set-up for the short lines and literals here). */
+static const char* find_lit(const char* s, size_t n, const char* lit, size_t k) {
+   if (n < k) return NULL;
+   const char* end = s + n - k + 1; /* the last possible start, plus one */
+   for (const char* p = s; (p = memchr(p, lit[0], (size_t)(end - p))); p++)
+      if (memcmp(p + 1, lit + 1, k - 1) == 0) return p;
+   return NULL;
+}
+
+/* Whether s holds the k-byte literal, found by its byte at (a rare one). */
+static bool has_lit_at(const char* s, size_t n, const char* lit, size_t k, size_t at) {
+   if (n < k) return false;
+   const char* end = s + n - k + at + 1; /* the last place for lit[at], plus one */
+   for (const char* p = s + at; (p = memchr(p, lit[at], (size_t)(end - p))); p++)
+      if (memcmp(p - at, lit, k) == 0) return true;
+   return false;
+}
+
 static bool has_sub(const char* s, size_t n, const char* lit) {
    return memmem(s, n, lit, strlen(lit)) != NULL;
 }
@@ -593,19 +699,16 @@ static inline uint32_t load32(const char* p) {
    return w;
 }
 
-/* One pass over the line: the families of trigger words it contains. */
-static uint32_t trigger_mask(const char* s, uint32_t n) {
-   uint32_t mask = 0, i = 0;
-   for (; i + 4 <= n; i += 2) {
-      uint32_t w = load32(s + i), f = frag_of(w);
-      if (__builtin_expect(frag_tab[trig_hash(f)] == f, 0)) {
-         mask |= trigger_lookup(w);
-         if (i > 0) mask |= trigger_lookup(load32(s + i - 1));
-      }
+/* The windows that run past the end, padded with blanks (so "ok  " matches a bare "ok"). */
+static uint32_t trigger_tail(const char* s, uint32_t n) {
+   uint32_t mask = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+   if (n >= 4) { /* the last 4 bytes shifted down, blanks shifted in */
+      uint32_t w = load32(s + n - 4);
+      return trigger_lookup((w >> 8) | 0x20000000u) | trigger_lookup((w >> 16) | 0x20200000u) |
+             trigger_lookup((w >> 24) | 0x20202000u);
    }
-   /* the words the even offsets cannot show: one ending at the last byte, and the windows that
-    * run past the end, padded with blanks (so "ok  " matches a bare "ok") */
-   if (n >= 4) mask |= trigger_lookup(load32(s + n - 4));
+#endif
    uint8_t b[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
    uint32_t from = n >= 3 ? n - 3 : 0;
    for (uint32_t k = from; k < n; k++) b[k - from] = (uint8_t)s[k];
@@ -620,18 +723,125 @@ static uint32_t trigger_mask(const char* s, uint32_t n) {
    return mask;
 }
 
+/* One pass over the line: the families of trigger words it contains (the windows inside the
+ * line at every offset, then the padded ones at the end). */
+static uint32_t trigger_mask_scalar(const char* s, uint32_t n) {
+   uint32_t mask = 0, i = 0;
+   for (; i + 4 <= n; i += 2) {
+      uint32_t w = load32(s + i), f = frag_of(w);
+      if (__builtin_expect(frag_tab[trig_hash(f)] == f, 0)) {
+         mask |= trigger_lookup(w);
+         if (i > 0) mask |= trigger_lookup(load32(s + i - 1));
+      }
+   }
+   /* the word the even offsets cannot show: one ending at the last byte */
+   if (n >= 4) mask |= trigger_lookup(load32(s + n - 4));
+   return mask | trigger_tail(s, n);
+}
+
+#ifdef DETECT_TEDDY
+/* The buckets whose words may start with the 3 bytes that end at each byte of v: its nibbles
+ * looked up in the tables of positions 0, 1 and 2, the first two results shifted by 2 and 1
+ * bytes with the previous chunk's (carried in *p0, *p1) in front. */
+__attribute__((target("ssse3"))) static inline __m128i teddy_chunk(__m128i v, __m128i* p0,
+                                                                   __m128i* p1) {
+   const __m128i nib = _mm_set1_epi8(0x0f);
+   v = _mm_or_si128(v, _mm_set1_epi8(0x20));
+   __m128i lo = _mm_and_si128(v, nib), hi = _mm_and_si128(_mm_srli_epi16(v, 4), nib);
+   __m128i r0 = _mm_and_si128(_mm_shuffle_epi8(_mm_load_si128((const void*)teddy.lo[0]), lo),
+                              _mm_shuffle_epi8(_mm_load_si128((const void*)teddy.hi[0]), hi));
+   __m128i r1 = _mm_and_si128(_mm_shuffle_epi8(_mm_load_si128((const void*)teddy.lo[1]), lo),
+                              _mm_shuffle_epi8(_mm_load_si128((const void*)teddy.hi[1]), hi));
+   __m128i r2 = _mm_and_si128(_mm_shuffle_epi8(_mm_load_si128((const void*)teddy.lo[2]), lo),
+                              _mm_shuffle_epi8(_mm_load_si128((const void*)teddy.hi[2]), hi));
+   __m128i r =
+       _mm_and_si128(r2, _mm_and_si128(_mm_alignr_epi8(r0, *p0, 14), _mm_alignr_epi8(r1, *p1, 15)));
+   *p0 = r0, *p1 = r1;
+   return r;
+}
+
+/* The same as trigger_mask_scalar with SSSE3, 16 bytes at a time: a window start survives if
+ * its first 3 bytes fit one bucket's nibble tables, and only a survivor looks up its word. */
+__attribute__((target("ssse3"))) static uint32_t trigger_mask_ssse3(const char* s, uint32_t n) {
+   /* shift_ctl + 16 - k: a shuffle that moves the last k bytes of a vector to its front */
+   static const int8_t shift_ctl[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
+                                        11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1,
+                                        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+   uint32_t mask = 0;
+   if (n >= 4) {
+      __m128i p0 = _mm_setzero_si128(), p1 = _mm_setzero_si128();
+      for (uint32_t base = 0; base < n; base += 16) {
+         __m128i v;
+         uint32_t left = n - base;
+         if (left >= 16) {
+            v = _mm_loadu_si128((const void*)(s + base));
+         } else if (n >= 16) { /* the last 16 bytes of the line, the wanted ones moved down */
+            v = _mm_shuffle_epi8(_mm_loadu_si128((const void*)(s + n - 16)),
+                                 _mm_loadu_si128((const void*)(shift_ctl + 16 - left)));
+         } else {
+            uint8_t pad[16] = {0};
+            memcpy(pad, s + base, left);
+            v = _mm_loadu_si128((const void*)pad);
+         }
+         __m128i r = teddy_chunk(v, &p0, &p1);
+         /* bit i: a window starting at base + i - 2; the last inside the line starts at n - 4 */
+         uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(r, _mm_setzero_si128())) ^ 0xFFFFu;
+         if (left < 17) m &= (1u << (left - 1)) - 1; /* i <= left - 2 */
+         while (__builtin_expect(m != 0, 0)) {
+            mask |= trigger_lookup(load32(s + base + (uint32_t)__builtin_ctz(m) - 2));
+            m &= m - 1;
+         }
+      }
+   }
+   return mask | trigger_tail(s, n);
+}
+
+#endif
+
+static inline uint32_t trigger_mask(const char* s, uint32_t n) {
+#ifdef DETECT_TEDDY
+   if (scan_level == DETECT_SCAN_SSSE3) return trigger_mask_ssse3(s, n);
+#endif
+   return trigger_mask_scalar(s, n);
+}
+
+int detect_set_scan(int level) {
+   pthread_once(&init_once, detect_init);
+   scan_level = level < 0 || level > scan_best ? scan_best : level;
+   return scan_level;
+}
+
 /* ------------------------------------------------------------------ locations */
 
+/* A location in a dependency or a runtime: it contains node_modules, node:, <anonymous>,
+ * site-packages, dist-packages, /lib/python, <frozen, /usr/lib/, /usr/local/go/, /pkg/mod/,
+ * /rustc/, /.cargo/registry/, /.rustup/, webpack/runtime or <string>. One pass: each is looked
+ * for only where its rarest-first byte is. */
 static bool path_is_foreign(const char* p, size_t n) {
-   static const char* const foreign[] = {
-       "node_modules",   "node:",           "<anonymous>", "site-packages",
-       "dist-packages",  "/lib/python",     "<frozen",     "/usr/lib/",
-       "/usr/local/go/", "/pkg/mod/",       "/rustc/",     "/.cargo/registry/",
-       "/.rustup/",      "webpack/runtime", "<string>",
-   };
-   for (size_t i = 0; i < ARRAY_LEN(foreign); i++)
-      if (has_sub(p, n, foreign[i])) return true;
+#define AT(i, lit) (n - (i) >= sizeof(lit) - 1 && memcmp(p + (i), lit, sizeof(lit) - 1) == 0)
+   for (size_t i = 0; i < n; i++) {
+      switch (p[i]) {
+      case '/':
+         if (AT(i, "/lib/python") || AT(i, "/usr/lib/") || AT(i, "/usr/local/go/") ||
+             AT(i, "/pkg/mod/") || AT(i, "/rustc/") || AT(i, "/.cargo/registry/") ||
+             AT(i, "/.rustup/") || (i >= 7 && AT(i - 7, "webpack/runtime")))
+            return true;
+         break;
+      case '<':
+         if (AT(i, "<anonymous>") || AT(i, "<frozen") || AT(i, "<string>")) return true;
+         break;
+      case 'n':
+         if (AT(i, "node_modules") || AT(i, "node:")) return true;
+         break;
+      case '-':
+         if (i >= 4 && (AT(i - 4, "site-packages") || AT(i - 4, "dist-packages"))) return true;
+         break;
+      default:
+         break;
+      }
+   }
    return false;
+#undef AT
 }
 
 /* A stack frame of the JDK or of a library's runtime, whatever file it names. */
@@ -656,11 +866,22 @@ static void set_loc_parts(char* out, const char* path, size_t plen, const char* 
       }
    }
    if (plen > LOC_MAX - 24) plen = LOC_MAX - 24;
-   int k = snprintf(out, LOC_MAX + 1, "%.*s", (int)plen, path);
-   if (llen && llen < 12)
-      k += snprintf(out + k, (size_t)(LOC_MAX + 1 - k), ":%.*s", (int)llen, line);
-   if (llen && clen && clen < 10)
-      snprintf(out + k, (size_t)(LOC_MAX + 1 - k), ":%.*s", (int)clen, col);
+   /* path[:line][:col] (as "%.*s" would copy them: up to a NUL); at most 176 + 12 + 10 bytes */
+   size_t k = strnlen(path, plen);
+   memcpy(out, path, k);
+   if (llen && llen < 12) {
+      size_t m = strnlen(line, llen);
+      out[k++] = ':';
+      memcpy(out + k, line, m);
+      k += m;
+   }
+   if (llen && clen && clen < 10) {
+      size_t m = strnlen(col, clen);
+      out[k++] = ':';
+      memcpy(out + k, col, m);
+      k += m;
+   }
+   out[k] = '\0';
 }
 
 static bool tok_stop(char c) {
@@ -672,7 +893,7 @@ static bool tok_stop(char c) {
 /* The first source location in a line: `File "x.py", line N`, or a token `path.ext:line[:col]`
  * (Node/Java/Go frames, rustc's `-->`, Vite's `File:`); `file://` stripped. */
 static bool find_loc(const char* s, uint32_t n, char* out) {
-   const char* f = memmem(s, n, "File \"", 6);
+   const char* f = find_lit(s, n, "File \"", 6);
    if (f) {
       const char* p = f + 6;
       const char* q = memchr(p, '"', (size_t)(s + n - p));
@@ -736,9 +957,12 @@ static bool is_bare_path(const char* s, uint32_t n) {
 static void note_file_line(Detector* d, const char* s, uint32_t n) {
    static const char* const exts[] = {".js",  ".jsx", ".ts",  ".tsx",    ".mjs",  ".cjs",
                                       ".mts", ".cts", ".vue", ".svelte", ".astro"};
-   if (n < 4 || n > LOC_MAX || !is_alnum(s[n - 1]) || is_space(s[0])) return;
-   const char* dot = memrchr(s + (n > 8 ? n - 8 : 0), '.', n > 8 ? 8 : n);
-   if (!dot) return;
+   if (n < 4 || n > LOC_MAX || !(s[n - 1] >= 'a' && s[n - 1] <= 'z') || is_space(s[0])) return;
+   /* every extension is a dot and lowercase letters: walk back over them (at most 7 bytes) */
+   uint32_t k = n - 1;
+   while (k > 0 && n - k < 7 && s[k - 1] >= 'a' && s[k - 1] <= 'z') k--;
+   if (k == 0 || s[k - 1] != '.') return;
+   const char* dot = s + k - 1;
    size_t el = (size_t)(s + n - dot);
    for (size_t i = 0; i < ARRAY_LEN(exts); i++) {
       if (strlen(exts[i]) == el && memcmp(dot, exts[i], el) == 0) {
@@ -786,7 +1010,9 @@ static void entry_offer_loc(Detector* d, Entry* e, const char* loc, bool foreign
                (d->mode == G_PYTHON && !foreign && strcmp(e->loc, loc) != 0);
    if (!take) return;
    if (strcmp(e->loc, loc) != 0) {
-      snprintf(e->loc, sizeof e->loc, "%s", loc);
+      size_t k = strnlen(loc, LOC_MAX);
+      memcpy(e->loc, loc, k);
+      e->loc[k] = '\0';
       d->changed = true;
    }
    d->loc_foreign = foreign;
@@ -840,9 +1066,12 @@ static bool is_code_frame(const char* s, uint32_t n) {
 static bool is_level_start(const char* r, uint32_t rn) {
    static const char* const levels[] = {"ERROR",   "WARN",  "FATAL",  "INFO",   "DEBUG",
                                         "[ERROR]", "[WARN", "[INFO]", "[DEBUG]"};
+   static const uint8_t lens[] = {5, 4, 5, 4, 5, 7, 5, 6, 7};
+   if (!rn || !(r[0] == '[' || (r[0] >= 'A' && r[0] <= 'Z'))) return false; /* most lines */
    for (size_t i = 0; i < ARRAY_LEN(levels); i++) {
-      size_t k = strlen(levels[i]);
-      if (rn > k && memcmp(r, levels[i], k) == 0 && (is_space(r[k]) || r[k] == ':' || r[k] == ']'))
+      size_t k = lens[i];
+      if (rn > k && r[0] == levels[i][0] && memcmp(r, levels[i], k) == 0 &&
+          (is_space(r[k]) || r[k] == ':' || r[k] == ']'))
          return true;
    }
    return false;
@@ -1312,29 +1541,59 @@ static bool rule_matches(Detector* d, const Compiled* c, const char* s, uint32_t
    return rc >= 0;
 }
 
-enum { CAT_ENTRY = 1, CAT_TESTS = 2, CAT_BUILD = 4 };
+_Static_assert(NRULES <= 128, "RuleSet holds 128 rules");
+
+static inline bool is_pcre_space(char c) { /* \s without UCP */
+   return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* TW_LEVEL only serves json-error and json-warn: both need `"level"\s*:\s*` then a string
+ * (error, fatal, warn...) or 40/50/60. Checked here so that info records (pino's `"level":30`)
+ * run no pattern. A superset of what the two patterns accept. */
+static bool json_level_value(const char* s, uint32_t n) {
+   const char* end = s + n;
+   /* `"level"` by its rare 'v' */
+   for (const char* p = s + 3; p < end && (p = memchr(p, 'v', (size_t)(end - p))); p++) {
+      if (end - p < 4 || memcmp(p - 3, "\"le", 3) != 0 || memcmp(p + 1, "el\"", 3) != 0) continue;
+      p += 4;
+      while (p < end && is_pcre_space(*p)) p++;
+      if (p >= end || *p != ':') continue;
+      p++;
+      while (p < end && is_pcre_space(*p)) p++;
+      if (p < end && (*p == '"' || *p == '4' || *p == '5' || *p == '6')) return true;
+   }
+   return false;
+}
 
 static uint16_t run_rules(Detector* d, uint32_t mask, const char* s, uint32_t n, uint32_t ind,
                           uint8_t lead, bool entries, uint64_t lineno, uint64_t time_ms) {
    uint16_t flags = 0;
    unsigned done = entries ? 0 : CAT_ENTRY;
-   for (size_t i = 0; i < NRULES && done != (CAT_ENTRY | CAT_TESTS | CAT_BUILD); i++) {
-      const Rule* r = &rules[i];
-      const Compiled* c = &compiled[i];
-      if (!(r->need & mask) || !(c->lead[lead >> 3] & (1u << (lead & 7)))) continue;
-      unsigned cats = ((r->sev || (r->flags & R_NOT)) ? CAT_ENTRY : 0) |
-                      (r->tests ? CAT_TESTS : 0) | (r->build ? CAT_BUILD : 0);
-      if (!(cats & ~done)) continue;
-      if (r->must && !memmem(s, n, r->must, c->must_len)) continue;
-      if (!rule_matches(d, c, s, n)) continue;
-      if (d->last_rule < 0) d->last_rule = (int)i;
-      if ((cats & CAT_ENTRY) && !(done & CAT_ENTRY) && r->sev) {
-         entry_start(d, r, c, s, n, ind, lineno, time_ms);
-         flags |= r->sev == DETECT_ERROR ? LINE_ERROR : LINE_WARNING;
+   RuleSet cand = {{0, 0}};
+   for (uint32_t m = mask; m; m &= m - 1) {
+      const RuleSet* f = &fam_rules[__builtin_ctz(m)];
+      cand.w[0] |= f->w[0], cand.w[1] |= f->w[1];
+   }
+   cand.w[0] &= lead_rules[lead].w[0], cand.w[1] &= lead_rules[lead].w[1];
+   for (unsigned wi = 0; wi < 2; wi++) {
+      for (uint64_t bits = cand.w[wi]; bits && done != (CAT_ENTRY | CAT_TESTS | CAT_BUILD);
+           bits &= bits - 1) {
+         size_t i = wi * 64 + (size_t)__builtin_ctzll(bits);
+         const Rule* r = &rules[i];
+         const Compiled* c = &compiled[i];
+         unsigned cats = c->cats;
+         if (!(cats & ~done)) continue;
+         if (r->must && !has_lit_at(s, n, r->must, c->must_len, c->must_at)) continue;
+         if (!rule_matches(d, c, s, n)) continue;
+         if (d->last_rule < 0) d->last_rule = (int)i;
+         if ((cats & CAT_ENTRY) && !(done & CAT_ENTRY) && r->sev) {
+            entry_start(d, r, c, s, n, ind, lineno, time_ms);
+            flags |= r->sev == DETECT_ERROR ? LINE_ERROR : LINE_WARNING;
+         }
+         if ((cats & CAT_TESTS) && !(done & CAT_TESTS)) tests_apply(d, (TestsParse)r->tests, s, n);
+         if ((cats & CAT_BUILD) && !(done & CAT_BUILD)) build_apply(d, (BuildResult)r->build);
+         done |= cats;
       }
-      if ((cats & CAT_TESTS) && !(done & CAT_TESTS)) tests_apply(d, (TestsParse)r->tests, s, n);
-      if ((cats & CAT_BUILD) && !(done & CAT_BUILD)) build_apply(d, (BuildResult)r->build);
-      done |= cats;
    }
    return flags;
 }
@@ -1373,6 +1632,8 @@ uint16_t detect_line(Detector* d, const char* text, uint32_t len, uint64_t linen
       uint32_t b;
       uint32_t ind = indent_of(s, n, &b);
       uint8_t lead = b < n ? (uint8_t)s[b] : 0;
+      if ((mask & TW_LEVEL) && (lead != '{' || !json_level_value(s, n)))
+         mask &= ~(uint32_t)TW_LEVEL;
       flags |= run_rules(d, mask, s, n, ind, lead, !grouped, lineno, time_ms);
    }
    if ((mask & TW_URL) && scan_urls(d, s, n, lineno, time_ms)) flags |= LINE_URL;

@@ -73,5 +73,10 @@ void detect_snap_free_rcu(struct rcu_head* head);
 size_t detect_rule_count(void);
 const char* detect_rule_id(size_t i);
 const char* detect_last_rule(const Detector* d);
+/* For tests and benchmarks: which implementation of the trigger scan runs (all find the same).
+ * Process-wide; call while no other thread detects. A level the CPU lacks, or -1, selects the
+ * best it has. Returns the level in use. */
+enum { DETECT_SCAN_PORTABLE = 0, DETECT_SCAN_SSSE3 = 1 };
+int detect_set_scan(int level);
 
 #endif

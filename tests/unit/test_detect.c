@@ -808,7 +808,8 @@ static uint16_t feed_fresh(const char* line) { /* no group of an earlier line ta
 }
 
 Test(detect, every_scan_finds_words_at_every_offset_and_length) {
-   static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789";
+   static const char alnum[] =
+       "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789";
    int best = detect_set_scan(-1);
    char buf[160];
    for (int level = 0; level <= best; level++) {
@@ -833,10 +834,10 @@ Test(detect, every_scan_finds_words_at_every_offset_and_length) {
 
 /* Both scans classify every fixture line alike (flags and the first matching rule). */
 Test(detect, scans_agree_on_every_fixture_line) {
-   static const char* const names[] = {"js_node", "typescript", "eslint",   "go",     "python",
-                                       "rust",    "java",       "jest",     "vitest", "mocha",
-                                       "node_test", "npm",      "webpack",  "vite",   "esbuild",
-                                       "nextjs",  "generic",    "negatives", "urls"};
+   static const char* const names[] = {"js_node",   "typescript", "eslint",    "go",     "python",
+                                       "rust",      "java",       "jest",      "vitest", "mocha",
+                                       "node_test", "npm",        "webpack",   "vite",   "esbuild",
+                                       "nextjs",    "generic",    "negatives", "urls"};
    int best = detect_set_scan(-1);
    for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
       char path[512], line[4096];
