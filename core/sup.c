@@ -652,16 +652,21 @@ static void proc_stop(Proc* p, bool now) {
 
 /* ---------------------------------------------------------------- quitting */
 
+/* Processes registered so far (the supervisor thread's view). */
+static size_t sup_count(Sup* s) {
+   rcu_read_lock();
+   size_t n = rcu_dereference(s->registry)->n;
+   rcu_read_unlock();
+   return n;
+}
+
 static void on_quit_closed(uv_handle_t* h) {
    (void)h;
 }
 
 static void sup_finish(Sup* s) {
    if (atomic_load(&s->finished)) return;
-   rcu_read_lock();
-   Registry* r = rcu_dereference(s->registry);
-   size_t n = r ? r->n : 0;
-   rcu_read_unlock();
+   size_t n = sup_count(s);
    for (size_t i = 0; i < n; i++) {
       Proc* p = sup_proc(s, i);
       /* sweep what is left of each group (grandchildren that outlived their leader) */
@@ -694,10 +699,7 @@ static void sup_finish(Sup* s) {
 
 static void sup_check_quit(Sup* s) {
    if (!s->quitting || atomic_load(&s->finished)) return;
-   rcu_read_lock();
-   Registry* r = rcu_dereference(s->registry);
-   size_t n = r ? r->n : 0;
-   rcu_read_unlock();
+   size_t n = sup_count(s);
    for (size_t i = 0; i < n; i++) {
       Proc* p = sup_proc(s, i);
       if (proc_active(p)) return;
@@ -709,10 +711,7 @@ static void sup_check_quit(Sup* s) {
 static void on_quit_timeout(uv_timer_t* t) {
    Sup* s = t->data;
    util_log("quit: children still running after the grace period; giving up on them");
-   rcu_read_lock();
-   Registry* r = rcu_dereference(s->registry);
-   size_t n = r ? r->n : 0;
-   rcu_read_unlock();
+   size_t n = sup_count(s);
    for (size_t i = 0; i < n; i++) {
       Proc* p = sup_proc(s, i);
       if (p->pid > 0) killpg(p->pid, SIGKILL);
@@ -724,10 +723,7 @@ static void on_quit_timeout(uv_timer_t* t) {
 static void sup_begin_quit(Sup* s) {
    if (s->quitting) return;
    s->quitting = true;
-   rcu_read_lock();
-   Registry* r = rcu_dereference(s->registry);
-   size_t n = r ? r->n : 0;
-   rcu_read_unlock();
+   size_t n = sup_count(s);
    for (size_t i = 0; i < n; i++) {
       Proc* p = sup_proc(s, i);
       p->restart_pending = false;
