@@ -279,18 +279,12 @@ uint64_t logstore_append(LogStore* ls, const char* text, uint32_t len, const Sty
    return first;
 }
 
+static uint32_t dir_find(const Dir* d, uint64_t lineno);
+
 void logstore_add_flags(LogStore* ls, uint64_t lineno, uint16_t flags) {
    const Dir* d = ls->wdir;
    if (!d || lineno < ls->wbegin || lineno >= ls->wend) return;
-   uint32_t lo = 0, hi = d->n;
-   while (hi - lo > 1) {
-      uint32_t mid = lo + (hi - lo) / 2;
-      if (d->ents[mid].first <= lineno)
-         lo = mid;
-      else
-         hi = mid;
-   }
-   Chunk* c = d->ents[lo].chunk;
+   Chunk* c = d->ents[dir_find(d, lineno)].chunk;
    atomic_fetch_or_explicit(&c->recs[lineno - c->first].flags, flags, memory_order_relaxed);
 }
 
