@@ -64,6 +64,8 @@ static void schedule_frame(Tui* t);
 
 /* ---------------------------------------------------------------- drawing */
 
+static bool ascii_terminal; /* the locale is not UTF-8: curses cannot show other characters */
+
 void tui_blit(const Canvas* c, Canvas* prev, bool full) {
    bool all = full || prev->w != c->w || prev->h != c->h;
    for (int y = 0; y < c->h; y++) {
@@ -73,7 +75,7 @@ void tui_blit(const Canvas* c, Canvas* prev, bool full) {
          if (cell->wide == 0) continue; /* the right half of a wide character */
          Style st = {.fg = cell->fg, .bg = cell->bg, .attr = cell->attr};
          ThemeCurses tc = theme_curses_style(&st);
-         wchar_t wc[2] = {(wchar_t)cell->ch, 0};
+         wchar_t wc[2] = {(wchar_t)(ascii_terminal && cell->ch >= 0x80 ? '?' : cell->ch), 0};
          cchar_t cc;
          setcchar(&cc, wc, (attr_t)tc.attr, (short)tc.pair, &tc.pair);
          mvadd_wch(y, x, &cc);
@@ -383,6 +385,7 @@ int tui_run(const Project* prj, const Options* o) {
    const char* cs = nl_langinfo(CODESET);
    view_init(&t.view, t.sup, t.filter, prj, t.theme);
    t.view.ascii = !(cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0));
+   ascii_terminal = t.view.ascii;
    t.view.open_url = open_url;
    if (theme_warning) {
       snprintf(t.view.msg, sizeof t.view.msg, "%s", theme_warning);

@@ -368,7 +368,9 @@ static int draw_line(View* v, Canvas* c, const LineCtx* lc, int x, int y, int w,
             char buf[4];
             size_t blen = i - at;
             memcpy(buf, l->text + at, blen < 4 ? blen : 4);
-            if (cp == 0xb7 || cp == 0xfffd) canvas_text(c, x + pre + col, yy, cw, cp == 0xb7 ? "·" : "\xef\xbf\xbd", cp == 0xb7 ? 2 : 3, st);
+            if (cp == 0xb7 || cp == 0xfffd)
+               canvas_text(c, x + pre + col, yy, cw, cp == 0xb7 ? "·" : "\xef\xbf\xbd",
+                           cp == 0xb7 ? 2 : 3, st);
             else canvas_text(c, x + pre + col, yy, cw, buf, blen, st);
          }
       }
@@ -570,7 +572,8 @@ static void draw_header(View* v, Canvas* c) {
    canvas_fill(c, 0, 0, c->w, 1, hs);
    int x = 1;
    x += canvas_text(c, x, 0, c->w - x, "brum", 4, acc);
-   x += canvas_printf(c, x, 0, c->w - x, hs, " %s %s · %s", v->ascii ? "-" : "·", v->prj->name,
+   const char* dot = v->ascii ? "-" : "·";
+   x += canvas_printf(c, x, 0, c->w - x, hs, " %s %s %s %s", dot, v->prj->name, dot,
                       pkg_manager_name(v->prj->pm));
    const Registry* r = sup_registry(v->sup);
    unsigned running = 0, failed = 0;
@@ -723,14 +726,15 @@ static void draw_pane_title(View* v, Canvas* c, int x, int y, int w) {
       const ProcSnap* ps = sup_snap(slot);
       char st[64];
       snap_describe(ps, st, sizeof st);
-      used = snprintf(buf, sizeof buf, " %s · %s", slot->name, st);
+      const char* dot = v->ascii ? "-" : "·";
+      used = snprintf(buf, sizeof buf, " %s %s %s", slot->name, dot, st);
       if (ps->pid > 0 && used < (int)sizeof buf)
-         used += snprintf(buf + used, sizeof buf - (size_t)used, " · pid %d", ps->pid);
+         used += snprintf(buf + used, sizeof buf - (size_t)used, " %s pid %d", dot, ps->pid);
       if (used < (int)sizeof buf)
-         used += snprintf(buf + used, sizeof buf - (size_t)used, " · %llu line%s",
+         used += snprintf(buf + used, sizeof buf - (size_t)used, " %s %llu line%s", dot,
                           (unsigned long long)ps->lines, ps->lines == 1 ? "" : "s");
       if (ps->message[0] && used < (int)sizeof buf)
-         used += snprintf(buf + used, sizeof buf - (size_t)used, " · %s", ps->message);
+         used += snprintf(buf + used, sizeof buf - (size_t)used, " %s %s", dot, ps->message);
    }
    canvas_text(c, x, y, w, buf, strlen(buf), ts);
    /* right: modes */
@@ -877,9 +881,10 @@ static void draw_errors(View* v, Canvas* c, int y, int rows) {
    canvas_fill(c, 0, dy, c->w, 1, role(v, THEME_PANE_BORDER));
    const ProcSlot* slot = r->slots[refs[v->err_sel].proc];
    const DetectEntry* e = &sup_intel(slot)->entries[refs[v->err_sel].idx];
-   canvas_printf(c, 1, dy, c->w - 2, role(v, THEME_PANE_BORDER), "%s · lines %llu-%llu%s%s",
-                 slot->name, (unsigned long long)e->first_line + 1,
-                 (unsigned long long)e->last_line + 1, e->location ? " · " : "",
+   const char* dot = v->ascii ? " - " : " · ";
+   canvas_printf(c, 1, dy, c->w - 2, role(v, THEME_PANE_BORDER), "%s%slines %llu-%llu%s%s",
+                 slot->name, dot, (unsigned long long)e->first_line + 1,
+                 (unsigned long long)e->last_line + 1, e->location ? dot : "",
                  e->location ? e->location : "");
    LineCtx lc;
    memset(&lc, 0, sizeof lc);
