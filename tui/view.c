@@ -499,7 +499,13 @@ static void draw_pane(View* v, Canvas* c, int x, int y, int w, int rows) {
    Style pane = role(v, THEME_PANE);
    canvas_fill(c, x, y, w, rows, pane);
    v->pane_rows = rows;
-   if (!make_seq(v, &s) || rows <= 0) return;
+   if (rows <= 0) return;
+   if (nprocs(v) == 0) {
+      const char* msg = "no scripts in package.json: add some under \"scripts\" and restart brum";
+      canvas_text(c, x + 2, y, w - 2, msg, strlen(msg), role(v, THEME_MARKER));
+      return;
+   }
+   if (!make_seq(v, &s)) return;
    LineCtx lc;
    ctx_for(v, &lc);
    Scroll* sc = cur_scroll(v);
@@ -1427,6 +1433,7 @@ static bool pane_keys(View* v, int key) {
 
 static bool procs_keys(View* v, int key) {
    size_t n = nprocs(v);
+   if (n == 0) return false; /* no scripts: nothing to select, start or scroll */
    switch (key) {
    case 'j': case VK_DOWN: if (v->sel + 1 < n) select_proc(v, v->sel + 1); return true;
    case 'k': case VK_UP: if (v->sel > 0) select_proc(v, v->sel - 1); return true;

@@ -284,3 +284,31 @@ Test(view, mouse_selects_process_and_tab) {
    for (int i = 0; i < 200 && !screen_has("follow"); i++) key(VK_WHEEL_DOWN);
    cr_assert(screen_has("follow"));
 }
+
+/* A project without scripts: every key is safe and the pane says what to do. */
+static void setup_empty(void) {
+   setlocale(LC_ALL, "C.UTF-8");
+   rcu_register_thread();
+   SupConfig cfg = {.use_pty = true, .kill_timeout_s = 1, .cols = 80, .rows = 24};
+   cr_assert_eq(sup_new(&cfg, &sup), 0);
+   filt = filter_new(sup, nop_wake, NULL);
+   theme = theme_builtin("default");
+   static char empty[] = "empty";
+   prj.name = empty;
+   view_init(&v, sup, filt, &prj, theme);
+   view_resize(&v, 100, 30);
+}
+
+Test(view_empty, every_key_is_safe, .init = setup_empty, .fini = teardown, .timeout = 60) {
+   cr_assert(screen_has("no scripts in package.json"));
+   static const int keys[] = {VK_ENTER, 's', 'x', 'X', 'r', 'R', 'j', 'k', '1', 'e', 'E', ']',
+                              'p', 'g', 'G', VK_PGUP, VK_PGDN, VK_CTRL('e'), VK_WHEEL_UP, 'z',
+                              'w', 't', 'n', VK_CLICK, VK_TAB, 'c', VK_ENTER, VK_TAB, 'c',
+                              VK_ENTER, VK_TAB, VK_TAB, 'g', VK_CTRL('y')};
+   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+      key(keys[i]);
+      draw();
+   }
+   key('q');
+   cr_assert(v.quit);
+}
