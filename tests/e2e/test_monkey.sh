@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# 600 pseudo-random keys (fixed seed) and resizes, down to a terminal of 30x6, into a brum running
+# the demo's scripts: it must keep drawing, never crash (sanitizer builds abort on any error) and
+# quit cleanly with nothing left running.
+. "$(dirname "$0")/lib.sh"
+start_tui 120 35 --shell -d "$BRUM_SOURCE_DIR/examples/demo" dev build test lint
+check "brum is up" wait_screen 'dev · running'
+keyset=(j k 1 2 3 4 5 6 Enter s x X r R C-r C-e C-y PPage NPage C-u C-d g G z w t e E ']' '['
+        p Tab BTab '?' Escape n N / f '&' a b c Up Down Left Right Home End BSpace C-w)
+RANDOM=42
+early=""
+for i in $(seq 1 600); do
+  keys "${keyset[$((RANDOM % ${#keyset[@]}))]}"
+  if [ $((i % 50)) -eq 0 ]; then
+    tm resize-window -t t -x $((30 + RANDOM % 150)) -y $((6 + RANDOM % 50))
+    screen | grep -q 'BRUM-EXITED' && { early=$i; break; }
+  fi
+done
+check "brum survived 600 random keys and 12 resizes${early:+ (exited at key $early)}" [ -z "$early" ]
+tm resize-window -t t -x 120 -y 35
+keys Escape Escape Escape
+check "it still draws its header" wait_screen 'brum · demo'
+keys q
+wait_screen 'still running' 3 && keys y
+check "q (and y) quits cleanly" wait_screen 'BRUM-EXITED 0' 20
+check "no child left" wait_for 5 no_token_procs
+finish
