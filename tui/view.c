@@ -513,7 +513,7 @@ static void draw_pane(View* v, Canvas* c, int x, int y, int w, int rows) {
    if (at.follow) anchor_bottom(v, &s, &lc, w, rows, &at);
    uint64_t first;
    if (!seq_first(&s, &first)) {
-      const char* msg = v->tab == TAB_ALL ? "no output yet" : "no output yet";
+      const char* msg = "no output yet";
       if (active_filter(v)) msg = "no matching lines yet";
       else if (v->errors_only) msg = "no errors or warnings";
       else if (v->tab == TAB_PROCS) {
@@ -616,7 +616,7 @@ static void draw_header(View* v, Canvas* c) {
 
 static const char* const tab_names[TAB_COUNT] = {"Processes", "All", "Errors", "URLs", "Help"};
 
-/* Columns where each tab starts (for mouse clicks); returns the tabs' count of errors/urls text. */
+/* A tab's label, with the number of entries for Errors and URLs. */
 static void tab_label(const View* v, int t, char* buf, size_t size) {
    uint64_t n = 0;
    const Registry* r = sup_registry(v->sup);
@@ -668,10 +668,10 @@ static int sidebar_width(const View* v) {
    return w;
 }
 
+static int list_top(size_t sel, int rows);
+
 static int sidebar_top(const View* v, int rows) {
-   int top = 0;
-   if ((int)v->sel >= rows) top = (int)v->sel - rows + 1;
-   return top;
+   return list_top(v->sel, rows);
 }
 
 static void draw_sidebar(View* v, Canvas* c, int y, int w, int rows) {
@@ -773,12 +773,13 @@ static void draw_pane_title(View* v, Canvas* c, int x, int y, int w) {
 
 /* ================================================================ Errors, URLs, Help */
 
-typedef struct ErrRef {
+/* An item of a per-process list (an error entry, a URL): its process and index there. */
+typedef struct ItemRef {
    uint64_t proc;
    uint32_t idx;
-} ErrRef;
+} ItemRef;
 
-static const DetectEntry* err_entry(const Registry* r, const ErrRef* e) {
+static const DetectEntry* err_entry(const Registry* r, const ItemRef* e) {
    return &sup_intel(r->slots[e->proc])->entries[e->idx];
 }
 
@@ -786,20 +787,20 @@ static int cmp_err_newest(const void* a, const void* b, void* reg) {
    const DetectEntry* x = err_entry(reg, a);
    const DetectEntry* y = err_entry(reg, b);
    if (x->time_ms != y->time_ms) return x->time_ms > y->time_ms ? -1 : 1;
-   const ErrRef *ra = a, *rb = b;
+   const ItemRef *ra = a, *rb = b;
    if (ra->proc != rb->proc) return ra->proc < rb->proc ? -1 : 1;
    return ra->idx > rb->idx ? -1 : ra->idx < rb->idx;
 }
 
 /* The error entries of every process, newest first (by time). */
-static size_t collect_errors(const View* v, ErrRef* out, size_t max) {
+static size_t collect_errors(const View* v, ItemRef* out, size_t max) {
    const Registry* r = sup_registry(v->sup);
    size_t n = 0;
    for (size_t i = 0; i < r->n; i++) {
       const DetectSnap* d = sup_intel(r->slots[i]);
       for (uint32_t k = 0; d && k < d->nentries; k++) {
          if (n == max) break;
-         out[n++] = (ErrRef){.proc = i, .idx = k};
+         out[n++] = (ItemRef){.proc = i, .idx = k};
       }
    }
    qsort_r(out, n, sizeof *out, cmp_err_newest, (void*)r);
@@ -842,34 +843,49 @@ static char* entry_text(const View* v, uint64_t proc, const DetectEntry* e) {
    return s;
 }
 
+/* First visible row of a list of `rows` rows that keeps `sel` in view. */
+static int list_top(size_t sel, int rows) {
+   return (int)sel >= rows ? (int)sel - rows + 1 : 0;
+}
+
+/* Clears a list row in its (selected or not) style, with the selection marker; returns the style. */
+static Style list_row(View* v, Canvas* c, int y, bool sel) {
+   Style base = sel ? role(v, THEME_SELECTION) : role(v, THEME_PANE);
+   canvas_fill(c, 0, y, c->w, 1, base);
+   if (sel) canvas_text(c, 0, y, 1, v->ascii ? ">" : "▸", v->ascii ? 1 : 3, base);
+   return base;
+}
+
+/* The "none yet" line of an empty list; true when the list is empty. */
+static bool list_empty(View* v, Canvas* c, int y, size_t n, const char* what) {
+   if (n) return false;
+   canvas_text(c, 2, y + 1, c->w - 2, what, strlen(what), role(v, THEME_MARKER));
+   return true;
+}
+
 static void draw_errors(View* v, Canvas* c, int y, int rows) {
    Style pane = role(v, THEME_PANE);
    canvas_fill(c, 0, y, c->w, rows, pane);
-   static ErrRef refs[MAX_LIST];
+   static ItemRef refs[MAX_LIST];
    size_t n = collect_errors(v, refs, MAX_LIST);
-   if (n == 0) {
-      const char* m = "none yet: errors and warnings from every process appear here";
-      canvas_text(c, 2, y + 1, c->w - 2, m, strlen(m), role(v, THEME_MARKER));
+   if (list_empty(v, c, y, n, "none yet: errors and warnings from every process appear here"))
       return;
-   }
    if (v->err_sel >= n) v->err_sel = n - 1;
    int list_rows = rows / 2 > 3 ? rows / 2 : rows;
-   int top = (int)v->err_sel >= list_rows ? (int)v->err_sel - list_rows + 1 : 0;
+   int top = list_top(v->err_sel, list_rows);
    const Registry* r = sup_registry(v->sup);
    for (int row = 0; row < list_rows && (size_t)(top + row) < n; row++) {
       size_t i = (size_t)(top + row);
       const ProcSlot* slot = r->slots[refs[i].proc];
       const DetectEntry* e = &sup_intel(slot)->entries[refs[i].idx];
-      bool sel = i == v->err_sel;
-      Style base = sel ? role(v, THEME_SELECTION) : pane;
-      canvas_fill(c, 0, y + row, c->w, 1, base);
+      Style base = list_row(v, c, y + row, i == v->err_sel);
       char ts[16];
       fmt_time(e->time_ms, ts, sizeof ts);
       Style ks = role(v, e->kind == DETECT_ERROR ? THEME_ERROR : THEME_WARNING);
       ks.bg = base.bg;
-      if (sel) canvas_text(c, 0, y + row, 1, v->ascii ? ">" : "▸", v->ascii ? 1 : 3, base);
+      const char* glyph = e->kind == DETECT_ERROR ? (v->ascii ? "E" : "✖") : (v->ascii ? "W" : "▲");
       int x = 1;
-      x += canvas_text(c, x, y + row, 2, e->kind == DETECT_ERROR ? (v->ascii ? "E" : "✖") : (v->ascii ? "W" : "▲"), e->kind == DETECT_ERROR ? (v->ascii ? 1 : 3) : (v->ascii ? 1 : 3), ks);
+      x += canvas_text(c, x, y + row, 2, glyph, strlen(glyph), ks);
       x += 1;
       x += canvas_printf(c, x, y + row, c->w - x, base, "%s ", ts);
       Style ns = role(v, (ThemeRole)(THEME_NAME0 + (int)(refs[i].proc % THEME_NAME_COUNT)));
@@ -903,17 +919,12 @@ static void draw_errors(View* v, Canvas* c, int y, int rows) {
 }
 
 /* URLs of every process, in order of appearance per process. */
-typedef struct UrlRef {
-   uint64_t proc;
-   uint32_t idx;
-} UrlRef;
-
-static size_t collect_urls(const View* v, UrlRef* out, size_t max) {
+static size_t collect_urls(const View* v, ItemRef* out, size_t max) {
    const Registry* r = sup_registry(v->sup);
    size_t n = 0;
    for (size_t i = 0; i < r->n; i++) {
       const DetectSnap* d = sup_intel(r->slots[i]);
-      for (uint32_t k = 0; d && k < d->nurls && n < max; k++) out[n++] = (UrlRef){i, k};
+      for (uint32_t k = 0; d && k < d->nurls && n < max; k++) out[n++] = (ItemRef){i, k};
    }
    return n;
 }
@@ -921,31 +932,25 @@ static size_t collect_urls(const View* v, UrlRef* out, size_t max) {
 static void draw_urls(View* v, Canvas* c, int y, int rows) {
    Style pane = role(v, THEME_PANE);
    canvas_fill(c, 0, y, c->w, rows, pane);
-   static UrlRef refs[MAX_LIST];
+   static ItemRef refs[MAX_LIST];
    size_t n = collect_urls(v, refs, MAX_LIST);
-   if (n == 0) {
-      const char* m = "none yet: URLs that processes print (dev servers) appear here";
-      canvas_text(c, 2, y + 1, c->w - 2, m, strlen(m), role(v, THEME_MARKER));
+   if (list_empty(v, c, y, n, "none yet: URLs that processes print (dev servers) appear here"))
       return;
-   }
    if (v->url_sel >= n) v->url_sel = n - 1;
    const Registry* r = sup_registry(v->sup);
-   int top = (int)v->url_sel >= rows ? (int)v->url_sel - rows + 1 : 0;
+   int top = list_top(v->url_sel, rows);
    for (int row = 0; row < rows && (size_t)(top + row) < n; row++) {
       size_t i = (size_t)(top + row);
       const ProcSlot* slot = r->slots[refs[i].proc];
       const DetectUrl* u = &sup_intel(slot)->urls[refs[i].idx];
       const ProcSnap* ps = sup_snap(slot);
       bool live = snap_is_active(ps->state);
-      bool sel = i == v->url_sel;
-      Style base = sel ? role(v, THEME_SELECTION) : pane;
-      canvas_fill(c, 0, y + row, c->w, 1, base);
+      Style base = list_row(v, c, y + row, i == v->url_sel);
       Style us = role(v, THEME_URL);
       us.bg = base.bg;
       if (!live) us.attr |= ATTR_DIM;
       Style ns = role(v, (ThemeRole)(THEME_NAME0 + (int)(refs[i].proc % THEME_NAME_COUNT)));
       ns.bg = base.bg;
-      if (sel) canvas_text(c, 0, y + row, 1, v->ascii ? ">" : "▸", v->ascii ? 1 : 3, base);
       int x = 1;
       x += canvas_printf(c, x, y + row, 16, ns, "%-12.12s ", slot->name);
       x += canvas_printf(c, x, y + row, 12, base, "%-10.10s ", u->label[0] ? u->label : "-");
@@ -1466,7 +1471,7 @@ static bool procs_keys(View* v, int key) {
 }
 
 static bool errors_keys(View* v, int key) {
-   static ErrRef refs[MAX_LIST];
+   static ItemRef refs[MAX_LIST];
    size_t n = collect_errors(v, refs, MAX_LIST);
    switch (key) {
    case 'j': case VK_DOWN: case VK_WHEEL_DOWN: if (v->err_sel + 1 < n) v->err_sel++; return true;
@@ -1475,7 +1480,7 @@ static bool errors_keys(View* v, int key) {
    case 'G': case VK_END: v->err_sel = n ? n - 1 : 0; return true;
    case VK_ENTER: case '\r': case '\n': {
       if (!n) return false;
-      const ErrRef* r = &refs[v->err_sel < n ? v->err_sel : n - 1];
+      const ItemRef* r = &refs[v->err_sel < n ? v->err_sel : n - 1];
       const DetectEntry* e = &sup_intel(slot_of(v, r->proc))->entries[r->idx];
       uint64_t line = e->first_line;
       switch_tab(v, TAB_PROCS);
@@ -1490,7 +1495,7 @@ static bool errors_keys(View* v, int key) {
    }
    case 'c': {
       if (!n) return false;
-      const ErrRef* r = &refs[v->err_sel < n ? v->err_sel : n - 1];
+      const ItemRef* r = &refs[v->err_sel < n ? v->err_sel : n - 1];
       copy_text(v, entry_text(v, r->proc, &sup_intel(slot_of(v, r->proc))->entries[r->idx]), "the error");
       return true;
    }
@@ -1499,10 +1504,10 @@ static bool errors_keys(View* v, int key) {
 }
 
 static bool urls_keys(View* v, int key) {
-   static UrlRef refs[MAX_LIST];
+   static ItemRef refs[MAX_LIST];
    size_t n = collect_urls(v, refs, MAX_LIST);
    if (!n) return false;
-   const UrlRef* r = &refs[v->url_sel < n ? v->url_sel : n - 1];
+   const ItemRef* r = &refs[v->url_sel < n ? v->url_sel : n - 1];
    const DetectUrl* u = &sup_intel(slot_of(v, r->proc))->urls[r->idx];
    switch (key) {
    case 'j': case VK_DOWN: case VK_WHEEL_DOWN: if (v->url_sel + 1 < n) v->url_sel++; return true;

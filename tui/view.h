@@ -79,7 +79,7 @@ typedef struct View {
 void view_init(View* v, Sup* sup, Filter* filter, const Project* prj, Theme* theme);
 void view_done(View* v);
 void view_resize(View* v, int w, int h);
-/* Processes started at launch become the selection's neighbours; call after sup_add. */
+/* Makes room for processes registered since (per-process scroll state); call after sup_add. */
 void view_sync(View* v);
 
 /* Both inside rcu_read_lock. view_key returns true when the screen may have changed. */
