@@ -17,7 +17,7 @@ void cli_usage(FILE* f) {
          "  -d, --dir DIR            project directory (default: the current directory)\n"
          "  -r, --run SCRIPT         start SCRIPT at launch (repeatable; same as a positional SCRIPT)\n"
          "      --headless           no UI: print every line as [script] text, exit when all end\n"
-         "  -f, --filter REGEX       only lines matching REGEX (PCRE2, smart-case)\n"
+         "  -f, --filter REGEX       only lines matching REGEX (PCRE2, smart-case; TUI: the first pane)\n"
          "  -l, --list               print the package manager and the scripts, then exit\n"
          "      --max-lines N        lines kept per process (default 100000)\n"
          "      --no-pty             run scripts with pipes instead of a terminal\n"

@@ -415,6 +415,11 @@ int tui_run(const Project* prj, const Options* o) {
       t.sigs[i].data = &t;
       uv_signal_start(&t.sigs[i], on_signal, signums[i]);
    }
+   if (o->filter) { /* --filter: the selected process's pane starts filtered */
+      rcu_read_lock();
+      view_set_filter(&t.view, o->filter);
+      rcu_read_unlock();
+   }
    t.full_redraw = true;
    draw_frame(&t);
 

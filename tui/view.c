@@ -1244,6 +1244,10 @@ static void apply_filter(View* v, const char* text) {
    set_msg(v, false, "filter: %s", text);
 }
 
+void view_set_filter(View* v, const char* pattern) {
+   apply_filter(v, pattern);
+}
+
 static void apply_search(View* v, const char* text) {
    if (!text || !*text) {
       regex_free(v->search);

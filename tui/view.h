@@ -82,6 +82,8 @@ void view_resize(View* v, int w, int h);
 /* Makes room for processes registered since (per-process scroll state); call after sup_add. */
 void view_sync(View* v);
 
+/* Filters the current view with a pattern (the --filter option); inside rcu_read_lock. */
+void view_set_filter(View* v, const char* pattern);
 /* Both inside rcu_read_lock. view_key returns true when the screen may have changed. */
 bool view_key(View* v, int key);
 void view_draw(View* v, Canvas* c);

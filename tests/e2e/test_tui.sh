@@ -87,7 +87,7 @@ check "filter keeps [ERR]" wait_screen '\[ERR\] disk full'
 check "filter keeps [WARN]" wait_screen '\[WARN\] slow disk'
 check "filter hides [INFO]" wait_no_screen '\[INFO\]' 5
 check "filter count" wait_screen 'filter: 2/'
-# search highlights and moves
+# search highlights and moves (the filter is cleared first)
 keys Escape f C-u Enter
 keys /; keys -l 'retry'; keys Enter
 check "search finds the line" wait_screen 'retry'
@@ -97,6 +97,14 @@ check "Ctrl-C asks" wait_screen 'still running'
 keys y
 check "brum exits after Ctrl-C y" wait_screen 'BRUM-EXITED 0' 15
 check "no child left after Ctrl-C" wait_for 5 no_token_procs
+
+# --- --filter on the command line filters the first pane from the start
+start_tui 120 40 --shell --filter 'ERR' -d "$FIX" levels
+check "--filter: matching line shown" wait_screen '\[ERR\] disk full'
+check "--filter: status" wait_screen 'filter: 1/'
+check "--filter: others hidden" wait_no_screen '\[INFO\]' 5
+keys q y
+check "--filter: exit" wait_screen 'BRUM-EXITED 0' 15
 
 # --- SIGTERM to brum: children stopped, terminal restored
 start_tui 100 30 --shell -d "$FIX" sleeper
