@@ -20,8 +20,8 @@ typedef struct BenchMetric {
 } BenchMetric;
 
 typedef struct B {
-   uint64_t n;               /* iterations to run */
-   uint64_t lines;           /* --lines: size of the big data sets (default 1,000,000) */
+   uint64_t n;     /* iterations to run */
+   uint64_t lines; /* --lines: size of the big data sets (default 1,000,000) */
    /* timing: the harness starts it before run(); run() may reset/stop it around its own set-up */
    bool timing;
    uint64_t start_ns, elapsed_ns;

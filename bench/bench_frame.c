@@ -49,14 +49,18 @@ int main(int argc, char** argv) {
    setlocale(LC_ALL, "C.UTF-8");
    rcu_register_thread();
 
-   SupConfig cfg = {.use_pty = true, .kill_timeout_s = 1, .cols = 180, .rows = 46,
+   SupConfig cfg = {.use_pty = true,
+                    .kill_timeout_s = 1,
+                    .cols = 180,
+                    .rows = 46,
                     .log = {.max_lines = (uint64_t)nlines}};
    Sup* sup;
    if (sup_new(&cfg, &sup) < 0) return 1;
    char script[512];
    snprintf(script, sizeof script,
             "awk 'BEGIN{for(i=0;i<%d;i++){if(i%%10==0)printf \"\\033[3%%dm\", i%%7+1; "
-            "printf \"%%s [INFO] request %%d served in %%d ms from cache user=alice path=/api/v1/items\\033[0m\\n\", "
+            "printf \"%%s [INFO] request %%d served in %%d ms from cache user=alice "
+            "path=/api/v1/items\\033[0m\\n\", "
             "\"2024-01-01T10:00:00Z\", i, i%%97}}'",
             nlines);
    char sh[] = "/bin/sh", dc[] = "-c";
@@ -103,7 +107,7 @@ int main(int argc, char** argv) {
    Canvas cur = {0}, prev = {0};
 
    static const Case cases[] = {
-      {"idle-redraw", steady}, {"scroll", scroll_each}, {"switch-process", switch_proc}};
+       {"idle-redraw", steady}, {"scroll", scroll_each}, {"switch-process", switch_proc}};
    uint64_t* ns = calloc((size_t)frames, sizeof *ns);
    printf("frame time: %d processes x %d lines, 200x50, %d frames per case\n", nprocs, nlines,
           frames);

@@ -64,7 +64,8 @@ static void run_filter(B* b, const void* param) {
       int err;
       PCRE2_SIZE off;
       code = pcre2_compile((PCRE2_SPTR)p->pattern, PCRE2_ZERO_TERMINATED,
-                           PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (regex_caseless(re) ? PCRE2_CASELESS : 0),
+                           PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
+                               (regex_caseless(re) ? PCRE2_CASELESS : 0),
                            &err, &off, NULL);
       md = pcre2_match_data_create(1, NULL);
       if (!code || !md) abort();
@@ -106,10 +107,10 @@ static void run_filter(B* b, const void* param) {
 }
 
 static const RxParam params[] = {
-   {"ERROR|WARN", true},
-   {"ERROR|WARN", false},
-   {"GET /api/v\\d/\\w+/\\d+ 5\\d\\d", true},
-   {"GET /api/v\\d/\\w+/\\d+ 5\\d\\d", false},
+    {"ERROR|WARN", true},
+    {"ERROR|WARN", false},
+    {"GET /api/v\\d/\\w+/\\d+ 5\\d\\d", true},
+    {"GET /api/v\\d/\\w+/\\d+ 5\\d\\d", false},
 };
 static const char* const names[] = {"Filter/jit/alternation", "Filter/nojit/alternation",
                                     "Filter/jit/classes", "Filter/nojit/classes"};

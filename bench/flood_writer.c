@@ -38,8 +38,10 @@ int main(int argc, char** argv) {
    const char* timefile = getenv("FLOOD_TIME_FILE");
    int opt;
    while ((opt = getopt(argc, argv, "n:t:")) != -1) {
-      if (opt == 'n') lines = strtoull(optarg, NULL, 10);
-      else if (opt == 't') timefile = optarg;
+      if (opt == 'n')
+         lines = strtoull(optarg, NULL, 10);
+      else if (opt == 't')
+         timefile = optarg;
       else {
          fprintf(stderr, "usage: flood_writer [-n LINES] [-t TIMEFILE]\n");
          return 2;
@@ -64,8 +66,8 @@ int main(int argc, char** argv) {
    if (timefile) {
       FILE* f = fopen(timefile, "w");
       if (!f) return 1;
-      fprintf(f, "lines=%" PRIu64 " bytes=%" PRIu64 " seconds=%.6f lines_per_s=%.0f\n", lines, bytes,
-              secs, secs > 0 ? (double)lines / secs : 0);
+      fprintf(f, "lines=%" PRIu64 " bytes=%" PRIu64 " seconds=%.6f lines_per_s=%.0f\n", lines,
+              bytes, secs, secs > 0 ? (double)lines / secs : 0);
       fclose(f);
    }
    return 0;

@@ -117,7 +117,8 @@ static void* par_main(void* p) {
    ParThread* t = p;
    ParCtx* c = t->ctx;
    rcu_register_thread();
-   uint64_t n = c->b->n / (uint64_t)c->threads + ((uint64_t)t->tid < c->b->n % (uint64_t)c->threads);
+   uint64_t n =
+       c->b->n / (uint64_t)c->threads + ((uint64_t)t->tid < c->b->n % (uint64_t)c->threads);
    pthread_barrier_wait(&c->start);
    uint64_t a0 = tls_allocs, y0 = tls_bytes;
    c->fn(c->arg, t->tid, n);
@@ -207,12 +208,18 @@ static Result run_once(const Bench* bm, uint64_t n, uint64_t lines) {
 
 /* Go's number formatting: about four significant digits. */
 static void fmt_num(char* buf, size_t size, double y) {
-   if (y == 0 || y >= 999.5) snprintf(buf, size, "%.0f", y);
-   else if (y >= 99.95) snprintf(buf, size, "%.1f", y);
-   else if (y >= 9.995) snprintf(buf, size, "%.2f", y);
-   else if (y >= 0.9995) snprintf(buf, size, "%.3f", y);
-   else if (y >= 0.09995) snprintf(buf, size, "%.4f", y);
-   else snprintf(buf, size, "%.5f", y);
+   if (y == 0 || y >= 999.5)
+      snprintf(buf, size, "%.0f", y);
+   else if (y >= 99.95)
+      snprintf(buf, size, "%.1f", y);
+   else if (y >= 9.995)
+      snprintf(buf, size, "%.2f", y);
+   else if (y >= 0.9995)
+      snprintf(buf, size, "%.3f", y);
+   else if (y >= 0.09995)
+      snprintf(buf, size, "%.4f", y);
+   else
+      snprintf(buf, size, "%.5f", y);
 }
 
 static int cmp_double(const void* a, const void* b) {
@@ -244,10 +251,14 @@ int main(int argc, char** argv) {
       if ((strcmp(a, "--benchtime") == 0 || strcmp(a, "-benchtime") == 0) && v) {
          char* end;
          double x = strtod(v, &end);
-         if (strcmp(end, "x") == 0) benchtime_x = (uint64_t)x;
-         else if (strcmp(end, "s") == 0 || !*end) benchtime_s = x;
-         else if (strcmp(end, "ms") == 0) benchtime_s = x / 1e3;
-         else if (strcmp(end, "us") == 0) benchtime_s = x / 1e6;
+         if (strcmp(end, "x") == 0)
+            benchtime_x = (uint64_t)x;
+         else if (strcmp(end, "s") == 0 || !*end)
+            benchtime_s = x;
+         else if (strcmp(end, "ms") == 0)
+            benchtime_s = x / 1e3;
+         else if (strcmp(end, "us") == 0)
+            benchtime_s = x / 1e6;
          else {
             fprintf(stderr, "brum-bench: bad --benchtime '%s' (e.g. 0.5s, 100ms, 1000x)\n", v);
             return 2;

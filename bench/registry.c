@@ -210,8 +210,10 @@ static ProcSlot* rarr_bsearch(const RArr* a, const char* name) {
       size_t mid = lo + (hi - lo) / 2;
       int c = cmp_name(name, a->sorted[mid]);
       if (c == 0) return a->sorted[mid];
-      if (c < 0) hi = mid;
-      else lo = mid + 1;
+      if (c < 0)
+         hi = mid;
+      else
+         lo = mid + 1;
    }
    return NULL;
 }
@@ -227,8 +229,8 @@ typedef struct Reg {
    size_t nqueries;
    MMap mm;
    struct cds_lfht* ht;
-   RArr* arr;              /* RCU */
-   pthread_mutex_t wmu;    /* serialises rcuarray writers (brum has one writer thread) */
+   RArr* arr;           /* RCU */
+   pthread_mutex_t wmu; /* serialises rcuarray writers (brum has one writer thread) */
    _Atomic bool stop;
    _Atomic uint64_t writes;
 } Reg;
@@ -240,7 +242,9 @@ static void reg_add(Reg* r, ProcSlot* s) {
       mmap_put(&r->mm, s);
       pthread_mutex_unlock(&r->mm.mu);
       break;
-   case K_LFHT: lfht_put(r->ht, s); break;
+   case K_LFHT:
+      lfht_put(r->ht, s);
+      break;
    default: {
       pthread_mutex_lock(&r->wmu);
       RArr* next = rarr_with(r->arr, s, NULL);
@@ -259,7 +263,9 @@ static void reg_del(Reg* r, const char* name) {
       mmap_del(&r->mm, name);
       pthread_mutex_unlock(&r->mm.mu);
       break;
-   case K_LFHT: lfht_del(r->ht, name); break;
+   case K_LFHT:
+      lfht_del(r->ht, name);
+      break;
    default: {
       pthread_mutex_lock(&r->wmu);
       RArr* next = rarr_with(r->arr, NULL, name);
@@ -284,8 +290,10 @@ static void reg_init(Reg* r, const RegParam* p) {
    for (size_t i = 0; i < r->nslots; i++) {
       /* workspace-style names: "app-017:dev" */
       static const char* const scripts[] = {"dev", "build", "test", "lint", "watch", "storybook"};
-      if (i < p->n) snprintf(r->names[i], 32, "app-%03zu:%s", i / 6, scripts[i % 6]);
-      else snprintf(r->names[i], 32, "extra-%zu:dev", i - p->n);
+      if (i < p->n)
+         snprintf(r->names[i], 32, "app-%03zu:%s", i / 6, scripts[i % 6]);
+      else
+         snprintf(r->names[i], 32, "extra-%zu:dev", i - p->n);
       r->slots[i].id = i;
       r->slots[i].name = r->names[i];
       r->slots[i].snap = snap_new(NULL, "");
@@ -346,7 +354,9 @@ static void reg_done(Reg* r) {
       cds_lfht_destroy(r->ht, NULL);
       break;
    }
-   default: call_rcu(&r->arr->rcu, rarr_free_rcu); break;
+   default:
+      call_rcu(&r->arr->rcu, rarr_free_rcu);
+      break;
    }
    /* the snapshots and names may still be read by nobody: every reader has joined */
    rcu_barrier();
@@ -498,8 +508,7 @@ void bench_registry_register(void) {
                RegParam* p = &params[op][k][si][w];
                *p = (RegParam){(Kind)k, op, sizes[si], w};
                snprintf(name, sizeof name, "%s/%s/n=%u/writers=%d", ops[op],
-                        op == OP_ITERATE && k == K_SCAN ? "rcuarray" : kind_names[k], sizes[si],
-                        w);
+                        op == OP_ITERATE && k == K_SCAN ? "rcuarray" : kind_names[k], sizes[si], w);
                bench_add(name, 2, run_registry, p);
             }
          }

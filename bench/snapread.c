@@ -36,7 +36,7 @@ enum { REQ_READ, REQ_SET, REQ_STOP };
 typedef struct Req {
    struct Req* next;
    int kind;
-   ProcSnap* set; /* REQ_SET: the new snapshot (owned by the server from then on) */
+   ProcSnap* set;  /* REQ_SET: the new snapshot (owned by the server from then on) */
    ProcSnap reply; /* REQ_READ: a copy of the current snapshot */
    sem_t done;
 } Req;
@@ -45,8 +45,8 @@ typedef struct Shared {
    Method m;
    pthread_mutex_t mu;
    pthread_rwlock_t rw;
-   ProcSnap* cur;            /* mutex, rwlock: under the lock; rcu: RCU */
-   _Atomic(ProcSnap*) atom;  /* atomic */
+   ProcSnap* cur;           /* mutex, rwlock: under the lock; rcu: RCU */
+   _Atomic(ProcSnap*) atom; /* atomic */
    /* msg */
    pthread_mutex_t qmu;
    pthread_cond_t qcv;
@@ -70,8 +70,10 @@ static inline uint64_t snap_read(const ProcSnap* s) {
 static void q_push(Shared* sh, Req* r) {
    r->next = NULL;
    pthread_mutex_lock(&sh->qmu);
-   if (sh->tail) sh->tail->next = r;
-   else sh->head = r;
+   if (sh->tail)
+      sh->tail->next = r;
+   else
+      sh->head = r;
    sh->tail = r;
    pthread_cond_signal(&sh->qcv);
    pthread_mutex_unlock(&sh->qmu);
@@ -139,12 +141,16 @@ static void shared_init(Shared* sh, Method m) {
    ProcSnap* s = make_snap(0);
    atomic_init(&sh->atom, NULL);
    switch (m) {
-   case M_ATOMIC: atomic_store_explicit(&sh->atom, s, memory_order_release); break;
+   case M_ATOMIC:
+      atomic_store_explicit(&sh->atom, s, memory_order_release);
+      break;
    case M_MSG:
       sh->owned = s;
       if (pthread_create(&sh->server, NULL, server_main, sh) != 0) abort();
       break;
-   default: sh->cur = s; break;
+   default:
+      sh->cur = s;
+      break;
    }
 }
 
@@ -171,7 +177,9 @@ static void shared_done(Shared* sh) {
       call_rcu(&s->rcu, snap_free_rcu);
       break;
    }
-   default: free(sh->cur); break;
+   default:
+      free(sh->cur);
+      break;
    }
    pthread_mutex_destroy(&sh->mu);
    pthread_rwlock_destroy(&sh->rw);
@@ -215,7 +223,8 @@ static void reader(void* arg, int tid, uint64_t n) {
          rcu_read_unlock();
       }
       break;
-   default: break;
+   default:
+      break;
    }
    bench_sink(acc);
 }
@@ -263,7 +272,8 @@ static void publish(Shared* sh, uint64_t lines) {
       call_rcu(&old->rcu, snap_free_rcu);
       break;
    }
-   default: break;
+   default:
+      break;
    }
 }
 

@@ -1,7 +1,8 @@
 /* Group 3: the log store (core/logstore.h). Append throughput of the single writer (one op = one
  * ~100-byte line; default retention, so steady-state eviction with call_rcu is included) while 0,
  * 1 or 4 reader threads walk the tail; and the reader's cost per line, sequentially (LogIter) and
- * by number (logstore_get). Also --store-memory: the store's own accounting for N retained lines. */
+ * by number (logstore_get). Also --store-memory: the store's own accounting for N retained lines.
+ */
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>

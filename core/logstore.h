@@ -34,13 +34,13 @@ typedef struct LogStoreConfig {
 
 /* A read-only view of one line; valid until the reader's RCU read section ends. */
 typedef struct LogLine {
-   uint64_t lineno;        /* global line number */
-   uint64_t time_ms;       /* wall clock when the line was completed */
-   const char* text;       /* `len` bytes, SGR removed, not NUL-terminated, may be invalid UTF-8 */
+   uint64_t lineno;  /* global line number */
+   uint64_t time_ms; /* wall clock when the line was completed */
+   const char* text; /* `len` bytes, SGR removed, not NUL-terminated, may be invalid UTF-8 */
    uint32_t len;
-   uint16_t flags;         /* LINE_* */
+   uint16_t flags; /* LINE_* */
    uint16_t nruns;
-   const StyleRun* runs;   /* nruns entries, sorted by start */
+   const StyleRun* runs; /* nruns entries, sorted by start */
 } LogLine;
 
 typedef struct LogStore LogStore;
@@ -82,7 +82,8 @@ typedef struct LogIter {
    const void* chunk; /* current chunk, opaque */
    uint64_t next;     /* next line number to read */
 } LogIter;
-void logiter_init(LogIter* it, const LogStore* ls, uint64_t from); /* from < begin: starts at begin */
+void logiter_init(LogIter* it, const LogStore* ls,
+                  uint64_t from);             /* from < begin: starts at begin */
 bool logiter_next(LogIter* it, LogLine* out); /* false at end (the end loaded at each call) */
 
 #endif

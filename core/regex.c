@@ -38,7 +38,7 @@ int regex_compile(const char* pattern, Regex** out, char** cause) {
    int errcode;
    PCRE2_SIZE erroff;
    pcre2_code* code =
-      pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &errcode, &erroff, NULL);
+       pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &errcode, &erroff, NULL);
    if (!code) {
       PCRE2_UCHAR msg[256];
       pcre2_get_error_message(errcode, msg, sizeof msg);

@@ -11,8 +11,10 @@ ProcSnap* snap_new(const ProcSnap* base, const char* message) {
    if (!message) message = base ? base->message : "";
    size_t n = strlen(message);
    ProcSnap* s = xmalloc(sizeof *s + n + 1);
-   if (base) *s = *base;
-   else memset(s, 0, sizeof *s);
+   if (base)
+      *s = *base;
+   else
+      memset(s, 0, sizeof *s);
    memcpy(s->text, message, n + 1);
    s->message = s->text;
    return s;
@@ -34,13 +36,22 @@ int snap_is_active(ProcState s) {
 
 void snap_describe(const ProcSnap* s, char* buf, unsigned size) {
    switch (s->state) {
-   case PROC_EXITED: snprintf(buf, size, "exited ok"); break;
-   case PROC_FAILED:
-      if (s->exit_code == 127) snprintf(buf, size, "failed (127: command not found)");
-      else if (s->exit_code < 0) snprintf(buf, size, "failed to start");
-      else snprintf(buf, size, "failed (%d)", s->exit_code);
+   case PROC_EXITED:
+      snprintf(buf, size, "exited ok");
       break;
-   case PROC_KILLED: snprintf(buf, size, "killed (%d)", s->term_signal); break;
-   default: snprintf(buf, size, "%s", snap_state_name(s->state)); break;
+   case PROC_FAILED:
+      if (s->exit_code == 127)
+         snprintf(buf, size, "failed (127: command not found)");
+      else if (s->exit_code < 0)
+         snprintf(buf, size, "failed to start");
+      else
+         snprintf(buf, size, "failed (%d)", s->exit_code);
+      break;
+   case PROC_KILLED:
+      snprintf(buf, size, "killed (%d)", s->term_signal);
+      break;
+   default:
+      snprintf(buf, size, "%s", snap_state_name(s->state));
+      break;
    }
 }

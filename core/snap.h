@@ -21,17 +21,17 @@ typedef enum ProcState {
 typedef struct ProcSnap {
    uint64_t id;
    ProcState state;
-   int pid;          /* 0 when not running */
-   int exit_code;    /* PROC_EXITED / PROC_FAILED; -1 when it never ran */
-   int term_signal;  /* PROC_KILLED / PROC_STOPPED by a signal */
+   int pid;                       /* 0 when not running */
+   int exit_code;                 /* PROC_EXITED / PROC_FAILED; -1 when it never ran */
+   int term_signal;               /* PROC_KILLED / PROC_STOPPED by a signal */
    uint64_t started_ms, ended_ms; /* wall clock; 0 when not yet */
-   uint64_t exit_seq;   /* order in which processes ended (1, 2, ...); 0 while not ended */
-   uint32_t restarts;   /* starts after the first */
-   int output_open;     /* its terminal (or pipe) is still being read */
+   uint64_t exit_seq; /* order in which processes ended (1, 2, ...); 0 while not ended */
+   uint32_t restarts; /* starts after the first */
+   int output_open;   /* its terminal (or pipe) is still being read */
    uint64_t lines, errors, warnings; /* counts at publication time */
-   const char* message; /* inline text, e.g. why a spawn failed; "" when none */
-   struct rcu_head rcu; /* reclaimed with call_rcu */
-   char text[];         /* storage for message */
+   const char* message;              /* inline text, e.g. why a spawn failed; "" when none */
+   struct rcu_head rcu;              /* reclaimed with call_rcu */
+   char text[];                      /* storage for message */
 } ProcSnap;
 
 /* One allocation: a copy of `base` (NULL: zeroed) with `message` (NULL: keep base's). */

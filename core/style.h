@@ -11,7 +11,7 @@
 #define COLOR_KIND_RGB 2u   /* low 24 bits: 0xRRGGBB */
 #define COLOR_INDEX(n) ((COLOR_KIND_INDEX << 24) | ((uint32_t)(n)&0xffu))
 #define COLOR_RGB(r, g, b)                                                                         \
-   ((COLOR_KIND_RGB << 24) | (((uint32_t)(r)&0xffu) << 16) | (((uint32_t)(g)&0xffu) << 8) |      \
+   ((COLOR_KIND_RGB << 24) | (((uint32_t)(r)&0xffu) << 16) | (((uint32_t)(g)&0xffu) << 8) |        \
     ((uint32_t)(b)&0xffu))
 
 enum {

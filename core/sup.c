@@ -31,7 +31,7 @@ extern char** environ;
 #define DRAIN_AT_EXIT (8u << 20) /* read at most this much at once when a child has exited */
 #define LINGER_MS 500            /* keep reading a hung-up child's terminal this long after exit */
 #define QUIT_EXTRA_MS 2000       /* after grace + this, quitting gives up waiting */
-#define REAP_POLL_MS 50           /* waitpid polling where there is no pidfd */
+#define REAP_POLL_MS 50          /* waitpid polling where there is no pidfd */
 #define INTEL_EVERY_MS 100       /* findings are republished at most this often under a flood */
 
 enum { CMD_START, CMD_STOP, CMD_KILL, CMD_RESTART, CMD_RESIZE, CMD_RESUME, CMD_QUIT };
@@ -55,15 +55,15 @@ typedef struct Proc {
    char* message; /* owned */
    pid_t pid;
    int pidfd, out_fd;
-   uv_poll_t* out_poll;   /* owned, freed in its close callback */
-   uv_poll_t* exit_poll;  /* owned, freed in its close callback */
-   uv_timer_t* reap_timer; /* owned: polls waitpid where pidfd_open is missing (old kernels,
-                              valgrind); NULL normally */
-   uv_timer_t* timer;     /* owned: kill escalation, then linger after exit */
+   uv_poll_t* out_poll;     /* owned, freed in its close callback */
+   uv_poll_t* exit_poll;    /* owned, freed in its close callback */
+   uv_timer_t* reap_timer;  /* owned: polls waitpid where pidfd_open is missing (old kernels,
+                               valgrind); NULL normally */
+   uv_timer_t* timer;       /* owned: kill escalation, then linger after exit */
    uv_timer_t* intel_timer; /* owned: publishes findings held back by the rate limit */
-   uint64_t intel_ms;     /* when findings were last published */
-   AnsiParser* parser;    /* owned */
-   Detector* det;         /* owned */
+   uint64_t intel_ms;       /* when findings were last published */
+   AnsiParser* parser;      /* owned */
+   Detector* det;           /* owned */
    bool stop_requested, kill_sent, restart_pending, paused, exit_marker_pending;
    uint64_t published_lines;
    ProcSnap cur; /* the state being built; published copies go to slot.snap (last: it ends in a
@@ -81,8 +81,8 @@ struct Sup {
    Registry* registry; /* RCU */
    Registry* staged;   /* owned, main thread: the next registry while sup_add builds it */
    size_t staged_cap;
-   bool batching;      /* sup_add_begin: publish at sup_add_end */
-   LineIdx* all;       /* owned: every line of every process in arrival order (the All view) */
+   bool batching; /* sup_add_begin: publish at sup_add_end */
+   LineIdx* all;  /* owned: every line of every process in arrival order (the All view) */
    atomic_bool finished;
    bool quitting;
    uint64_t exit_seq;
@@ -185,8 +185,8 @@ static void proc_marker(Proc* p, const char* fmt, ...) {
    ansi_flush(p->parser);
    logstore_set_partial(p->slot.log, NULL, 0, NULL, 0, 0);
    StyleRun run = {.start = 0, .fg = COLOR_DEFAULT, .bg = COLOR_DEFAULT, .attr = ATTR_DIM};
-   uint64_t first = logstore_append(p->slot.log, buf, (uint32_t)n, &run, 1, LINE_MARKER,
-                                    util_now_ms());
+   uint64_t first =
+       logstore_append(p->slot.log, buf, (uint32_t)n, &run, 1, LINE_MARKER, util_now_ms());
    proc_index_lines(p, first);
 }
 
@@ -295,17 +295,23 @@ static void proc_park_output(Proc* p) {
 static void proc_write_exit_marker(Proc* p) {
    const ProcSnap* c = &p->cur;
    switch (c->state) {
-   case PROC_EXITED: proc_marker(p, "── exited with code 0 ──"); break;
+   case PROC_EXITED:
+      proc_marker(p, "── exited with code 0 ──");
+      break;
    case PROC_FAILED:
       if (c->exit_code == 127)
          proc_marker(p, "── exited with code 127: command not found ──");
-      else proc_marker(p, "── exited with code %d ──", c->exit_code);
+      else
+         proc_marker(p, "── exited with code %d ──", c->exit_code);
       break;
    case PROC_KILLED:
       proc_marker(p, "── killed by signal %d (%s) ──", c->term_signal, strsignal(c->term_signal));
       break;
-   case PROC_STOPPED: proc_marker(p, "── stopped ──"); break;
-   default: break;
+   case PROC_STOPPED:
+      proc_marker(p, "── stopped ──");
+      break;
+   default:
+      break;
    }
 }
 
@@ -354,14 +360,18 @@ static void proc_reaped(Proc* p, int status) {
       c->exit_code = 128 + c->term_signal;
       c->state = (p->stop_requested && !p->kill_sent) ? PROC_STOPPED : PROC_KILLED;
    }
-   if (p->paused) p->exit_marker_pending = true;
-   else proc_write_exit_marker(p);
+   if (p->paused)
+      p->exit_marker_pending = true;
+   else
+      proc_write_exit_marker(p);
    p->stop_requested = p->kill_sent = false;
 
    if (p->out_fd >= 0) {
       /* grandchildren may still hold the terminal; give them a moment, then hang up */
-      if (s->quitting && !p->paused) proc_close_output(p);
-      else uv_timer_start(p->timer, on_linger, LINGER_MS, 0);
+      if (s->quitting && !p->paused)
+         proc_close_output(p);
+      else
+         uv_timer_start(p->timer, on_linger, LINGER_MS, 0);
    }
    proc_publish(p);
    if (p->restart_pending && !s->quitting) {
@@ -374,8 +384,10 @@ static void proc_reaped(Proc* p, int status) {
 static void try_reap(Proc* p) {
    int st = 0;
    pid_t r = waitpid(p->pid, &st, WNOHANG);
-   if (r == p->pid) proc_reaped(p, st);
-   else if (r < 0 && errno == ECHILD) proc_reaped(p, 0);
+   if (r == p->pid)
+      proc_reaped(p, st);
+   else if (r < 0 && errno == ECHILD)
+      proc_reaped(p, 0);
 }
 
 static void on_exit_ready(uv_poll_t* h, int status, int events) {
@@ -422,9 +434,12 @@ static void proc_read(Proc* p, size_t budget) {
       eof = true; /* 0, or EIO: every slave fd is closed */
       break;
    }
-   if (eof && proc_active(p)) proc_park_output(p);
-   else if (eof) proc_close_output(p);
-   else if (total) publish_partial(p);
+   if (eof && proc_active(p))
+      proc_park_output(p);
+   else if (eof)
+      proc_close_output(p);
+   else if (total)
+      publish_partial(p);
 }
 
 static void on_out_ready(uv_poll_t* h, int status, int events) {
@@ -579,11 +594,12 @@ static void proc_start(Proc* p) {
    } else if (pidfd < 0) {
       int e = errno;
       killpg(pid, SIGKILL);
-      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+      }
       close(out_fd);
       util_log("pidfd_open(%d) failed: %s", (int)pid, strerror(e));
-      proc_set_message(p, xasprintf("cannot start %s: cannot watch its exit: %s", exe,
-                                    uv_strerror(-e)));
+      proc_set_message(
+          p, xasprintf("cannot start %s: cannot watch its exit: %s", exe, uv_strerror(-e)));
       err = -e;
       goto fail;
    }
@@ -915,7 +931,6 @@ fail:
    free(s);
    return err;
 }
-
 
 uint64_t sup_add(Sup* s, const char* name, const SupLaunch* launch) {
    Proc* p = xcalloc(1, sizeof *p);

@@ -19,17 +19,17 @@ typedef struct SupLaunch {
    char* const* argv; /* argv[0] absolute, or looked up in the PATH of env */
    char* const* env;  /* full environment; NULL: the supervisor's own */
    const char* cwd;
-   const char* note;  /* shown as a marker line when it starts (NULL: none) */
+   const char* note; /* shown as a marker line when it starts (NULL: none) */
 } SupLaunch;
 
 /* One registered process. The slot lives as long as the supervisor; its fields other than snap
  * never change after registration. */
 typedef struct ProcSlot {
-   uint64_t id;     /* index in the registry, stable */
-   const char* name;        /* owned by the supervisor */
-   LogStore* log;           /* owned by the supervisor, read lock-free */
-   ProcSnap* snap;          /* RCU: rcu_dereference inside a read section */
-   DetectSnap* intel;       /* RCU: errors, URLs, test results found so far (NULL: none yet) */
+   uint64_t id;               /* index in the registry, stable */
+   const char* name;          /* owned by the supervisor */
+   LogStore* log;             /* owned by the supervisor, read lock-free */
+   ProcSnap* snap;            /* RCU: rcu_dereference inside a read section */
+   DetectSnap* intel;         /* RCU: errors, URLs, test results found so far (NULL: none yet) */
    _Atomic uint64_t consumed; /* headless only: lines the printer has taken (backpressure) */
 } ProcSlot;
 
@@ -40,14 +40,14 @@ typedef struct Registry {
 } Registry;
 
 typedef struct SupConfig {
-   bool use_pty;            /* false: pipes (--no-pty) */
-   bool no_detect;          /* skip error/URL detection (--no-detect; for measuring its cost) */
-   bool backpressure;       /* pause reading a child whose unconsumed lines exceed half the
-                               retention, until `consumed` catches up (headless: lose nothing) */
-   double kill_timeout_s;   /* grace period between SIGTERM and SIGKILL (default 5) */
-   LogStoreConfig log;      /* retention per process */
+   bool use_pty;              /* false: pipes (--no-pty) */
+   bool no_detect;            /* skip error/URL detection (--no-detect; for measuring its cost) */
+   bool backpressure;         /* pause reading a child whose unconsumed lines exceed half the
+                                 retention, until `consumed` catches up (headless: lose nothing) */
+   double kill_timeout_s;     /* grace period between SIGTERM and SIGKILL (default 5) */
+   LogStoreConfig log;        /* retention per process */
    unsigned short cols, rows; /* initial PTY size */
-   void (*wake)(void* ud);  /* called on the supervisor thread when something visible changed */
+   void (*wake)(void* ud);    /* called on the supervisor thread when something visible changed */
    void* wake_ud;
 } SupConfig;
 
@@ -71,7 +71,7 @@ void sup_stop(Sup* s, uint64_t id);    /* SIGTERM to the group, SIGKILL after th
 void sup_kill(Sup* s, uint64_t id);    /* SIGKILL now */
 void sup_restart(Sup* s, uint64_t id); /* stop if running, then start */
 void sup_resize(Sup* s, unsigned short cols, unsigned short rows);
-void sup_resume(Sup* s, uint64_t id);  /* headless: the printer consumed lines, read again */
+void sup_resume(Sup* s, uint64_t id); /* headless: the printer consumed lines, read again */
 /* Stop every child (SIGTERM, SIGKILL after the grace period), wait for them, end the thread.
  * sup_finished() turns true (and wake is called) once all are gone. */
 void sup_quit(Sup* s);

@@ -91,9 +91,12 @@ int util_log_open(const char* path) {
    if (!path) {
       const char* state = getenv("XDG_STATE_HOME");
       const char* home = getenv("HOME");
-      if (state && *state) owned = xasprintf("%s/brum/brum.log", state);
-      else if (home && *home) owned = xasprintf("%s/.local/state/brum/brum.log", home);
-      else return -ENOENT;
+      if (state && *state)
+         owned = xasprintf("%s/brum/brum.log", state);
+      else if (home && *home)
+         owned = xasprintf("%s/.local/state/brum/brum.log", home);
+      else
+         return -ENOENT;
       make_parent_dirs(owned);
       path = owned;
    }

@@ -19,10 +19,11 @@ char* xstrndup(const char* s, size_t n);
 /* printf into a fresh heap string. */
 char* xasprintf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
-uint64_t util_now_ms(void);       /* wall clock, ms since the epoch */
-uint64_t util_mono_ns(void);      /* monotonic clock */
+uint64_t util_now_ms(void);  /* wall clock, ms since the epoch */
+uint64_t util_mono_ns(void); /* monotonic clock */
 
-/* Diagnostics go to a file while curses owns the screen; NULL path: $XDG_STATE_HOME/brum/brum.log. */
+/* Diagnostics go to a file while curses owns the screen; NULL path: $XDG_STATE_HOME/brum/brum.log.
+ */
 int util_log_open(const char* path);
 void util_log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void util_log_close(void);

@@ -54,7 +54,7 @@ static void sv_done(StrVec* sv) {
 
 /* Loading state: the project plus capacities of its arrays. */
 typedef struct Loader {
-   Project* p; /* borrowed */
+   Project* p;    /* borrowed */
    json_t* names; /* owned: a set of the script names so far (a hash: 100,000 scripts load fast) */
    size_t scripts_cap;
    size_t warnings_cap;

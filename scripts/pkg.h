@@ -8,24 +8,24 @@
 typedef enum PkgManager { PM_NPM, PM_YARN, PM_PNPM, PM_BUN } PkgManager;
 
 typedef struct Script {
-   char* name;    /* owned: "dev", or "PKG:dev" for a workspace package's script */
-   char* command; /* owned: the script text from package.json */
-   char* package; /* owned: the package's "name" (the directory name when it has none) */
-   char* dir;     /* owned: absolute directory of the package.json that holds it */
+   char* name;        /* owned: "dev", or "PKG:dev" for a workspace package's script */
+   char* command;     /* owned: the script text from package.json */
+   char* package;     /* owned: the package's "name" (the directory name when it has none) */
+   char* dir;         /* owned: absolute directory of the package.json that holds it */
    bool in_workspace; /* true for scripts of workspace packages (not the root) */
-   char* version; /* owned: the package's "version", "" when none (NULL is read as "") */
+   char* version;     /* owned: the package's "version", "" when none (NULL is read as "") */
 } Script;
 
 typedef struct Project {
-   char* dir;          /* owned: absolute project directory */
-   char* name;         /* owned: root package name (the directory name when none) */
-   char* version;      /* owned: root package version, "" when none */
+   char* dir;     /* owned: absolute project directory */
+   char* name;    /* owned: root package name (the directory name when none) */
+   char* version; /* owned: root package version, "" when none */
    PkgManager pm;
-   char* pm_reason;    /* owned: why this manager, e.g. "packageManager field", "pnpm-lock.yaml" */
-   bool pm_available;  /* the manager's executable is on PATH */
-   Script* scripts;    /* owned: root scripts in package.json order, then each workspace's */
+   char* pm_reason;   /* owned: why this manager, e.g. "packageManager field", "pnpm-lock.yaml" */
+   bool pm_available; /* the manager's executable is on PATH */
+   Script* scripts;   /* owned: root scripts in package.json order, then each workspace's */
    size_t nscripts;
-   char** warnings;    /* owned: skipped entries etc., "package.json: scripts.foo is not a string" */
+   char** warnings; /* owned: skipped entries etc., "package.json: scripts.foo is not a string" */
    size_t nwarnings;
 } Project;
 
@@ -44,10 +44,10 @@ const char* pkg_manager_name(PkgManager pm); /* "npm", "yarn", "pnpm", "bun" */
  * npm_lifecycle_script, npm_package_name, npm_package_version, npm_package_json,
  * npm_config_user_agent, INIT_CWD), and a note that says so. */
 typedef struct PkgRun {
-   char** argv;  /* owned, NULL-terminated */
-   char** env;   /* owned, NULL-terminated: the full environment for execve */
-   char* cwd;    /* owned */
-   char* note;   /* owned or NULL: e.g. "pnpm is not installed: running the script with sh -c" */
+   char** argv; /* owned, NULL-terminated */
+   char** env;  /* owned, NULL-terminated: the full environment for execve */
+   char* cwd;   /* owned */
+   char* note;  /* owned or NULL: e.g. "pnpm is not installed: running the script with sh -c" */
 } PkgRun;
 /* force_shell: always use sh -c (the --shell option). */
 int pkg_run_prepare(const Project* p, const Script* s, bool force_shell, PkgRun* out);

@@ -13,12 +13,12 @@ uint64_t app_register(Sup* sup, const Project* prj, const Script* s, const Optio
 
 SupConfig app_sup_config(const Options* o) {
    SupConfig c = {
-      .use_pty = !o->no_pty,
-      .no_detect = o->no_detect,
-      .kill_timeout_s = o->kill_timeout_s,
-      .log = {.max_lines = o->max_lines},
-      .cols = 80,
-      .rows = 24,
+       .use_pty = !o->no_pty,
+       .no_detect = o->no_detect,
+       .kill_timeout_s = o->kill_timeout_s,
+       .log = {.max_lines = o->max_lines},
+       .cols = 80,
+       .rows = 24,
    };
    return c;
 }

@@ -48,10 +48,14 @@ size_t canvas_utf8_decode(const char* s, size_t n, uint32_t* cp) {
    }
    size_t len;
    uint32_t v, min;
-   if ((b & 0xe0) == 0xc0) len = 2, v = b & 0x1f, min = 0x80;
-   else if ((b & 0xf0) == 0xe0) len = 3, v = b & 0x0f, min = 0x800;
-   else if ((b & 0xf8) == 0xf0) len = 4, v = b & 0x07, min = 0x10000;
-   else goto invalid;
+   if ((b & 0xe0) == 0xc0)
+      len = 2, v = b & 0x1f, min = 0x80;
+   else if ((b & 0xf0) == 0xe0)
+      len = 3, v = b & 0x0f, min = 0x800;
+   else if ((b & 0xf8) == 0xf0)
+      len = 4, v = b & 0x07, min = 0x10000;
+   else
+      goto invalid;
    if (len > n) goto invalid;
    for (size_t i = 1; i < len; i++) {
       if ((u[i] & 0xc0) != 0x80) goto invalid;
@@ -93,22 +97,24 @@ int canvas_text(Canvas* c, int x, int y, int max_cols, const char* s, size_t n, 
          int to = (col / 8 + 1) * 8;
          while (col < to && col < max_cols) {
             *canvas_at(c, x + col, y) =
-               (Cell){.ch = ' ', .fg = st.fg, .bg = st.bg, .attr = st.attr, .wide = 1};
+                (Cell){.ch = ' ', .fg = st.fg, .bg = st.bg, .attr = st.attr, .wide = 1};
             col++;
          }
          continue;
       }
       int w = canvas_cp_width(cp);
       if (w == 0) {
-         if (cp < 0x20 || cp == 0x7f) cp = 0xb7, w = 1; /* a control character: a middle dot */
-         else continue; /* combining marks are dropped (one cell per scalar keeps diffing simple) */
+         if (cp < 0x20 || cp == 0x7f)
+            cp = 0xb7, w = 1; /* a control character: a middle dot */
+         else
+            continue; /* combining marks are dropped (one cell per scalar keeps diffing simple) */
       }
       if (col + w > max_cols) break;
       *canvas_at(c, x + col, y) =
-         (Cell){.ch = cp, .fg = st.fg, .bg = st.bg, .attr = st.attr, .wide = (uint16_t)w};
+          (Cell){.ch = cp, .fg = st.fg, .bg = st.bg, .attr = st.attr, .wide = (uint16_t)w};
       if (w == 2)
          *canvas_at(c, x + col + 1, y) =
-            (Cell){.ch = 0, .fg = st.fg, .bg = st.bg, .attr = st.attr, .wide = 0};
+             (Cell){.ch = 0, .fg = st.fg, .bg = st.bg, .attr = st.attr, .wide = 0};
       col += w;
    }
    return col;

@@ -39,7 +39,7 @@ int canvas_str_width(const char* s, size_t n);
 int canvas_text(Canvas* c, int x, int y, int max_cols, const char* s, size_t n, Style st);
 /* printf-style, same clipping. */
 int canvas_printf(Canvas* c, int x, int y, int max_cols, Style st, const char* fmt, ...)
-   __attribute__((format(printf, 6, 7)));
+    __attribute__((format(printf, 6, 7)));
 /* The row as plain UTF-8 (for tests): into buf, trailing spaces trimmed. */
 void canvas_row_text(const Canvas* c, int y, char* buf, size_t size);
 

@@ -15,9 +15,11 @@ void cli_usage(FILE* f) {
          "\n"
          "options:\n"
          "  -d, --dir DIR            project directory (default: the current directory)\n"
-         "  -r, --run SCRIPT         start SCRIPT at launch (repeatable; same as a positional SCRIPT)\n"
+         "  -r, --run SCRIPT         start SCRIPT at launch (repeatable; same as a positional "
+         "SCRIPT)\n"
          "      --headless           no UI: print every line as [script] text, exit when all end\n"
-         "  -f, --filter REGEX       only lines matching REGEX (PCRE2, smart-case; TUI: the first pane)\n"
+         "  -f, --filter REGEX       only lines matching REGEX (PCRE2, smart-case; TUI: the first "
+         "pane)\n"
          "  -l, --list               print the package manager and the scripts, then exit\n"
          "      --max-lines N        lines kept per process (default 100000)\n"
          "      --no-pty             run scripts with pipes instead of a terminal\n"
@@ -55,21 +57,21 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
       OPT_LOG
    };
    static const struct option longopts[] = {
-      {"dir", required_argument, NULL, 'd'},
-      {"run", required_argument, NULL, 'r'},
-      {"headless", no_argument, NULL, OPT_HEADLESS},
-      {"filter", required_argument, NULL, 'f'},
-      {"list", no_argument, NULL, 'l'},
-      {"max-lines", required_argument, NULL, OPT_MAX_LINES},
-      {"no-pty", no_argument, NULL, OPT_NO_PTY},
-      {"shell", no_argument, NULL, OPT_SHELL},
-      {"no-detect", no_argument, NULL, OPT_NO_DETECT},
-      {"kill-timeout", required_argument, NULL, OPT_KILL},
-      {"theme", required_argument, NULL, OPT_THEME},
-      {"log", required_argument, NULL, OPT_LOG},
-      {"version", no_argument, NULL, 'V'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0},
+       {"dir", required_argument, NULL, 'd'},
+       {"run", required_argument, NULL, 'r'},
+       {"headless", no_argument, NULL, OPT_HEADLESS},
+       {"filter", required_argument, NULL, 'f'},
+       {"list", no_argument, NULL, 'l'},
+       {"max-lines", required_argument, NULL, OPT_MAX_LINES},
+       {"no-pty", no_argument, NULL, OPT_NO_PTY},
+       {"shell", no_argument, NULL, OPT_SHELL},
+       {"no-detect", no_argument, NULL, OPT_NO_DETECT},
+       {"kill-timeout", required_argument, NULL, OPT_KILL},
+       {"theme", required_argument, NULL, OPT_THEME},
+       {"log", required_argument, NULL, OPT_LOG},
+       {"version", no_argument, NULL, 'V'},
+       {"help", no_argument, NULL, 'h'},
+       {NULL, 0, NULL, 0},
    };
    memset(o, 0, sizeof *o);
    o->dir = ".";
@@ -81,18 +83,42 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
    int c;
    while ((c = getopt_long(argc, argv, ":d:r:f:lVh", longopts, NULL)) != -1) {
       switch (c) {
-      case 'd': o->dir = optarg; break;
-      case 'r': o->runs[o->nruns++] = optarg; break;
-      case 'f': o->filter = optarg; break;
-      case 'l': o->list = true; break;
-      case 'V': o->version = true; break;
-      case 'h': o->help = true; break;
-      case OPT_HEADLESS: o->headless = true; break;
-      case OPT_NO_PTY: o->no_pty = true; break;
-      case OPT_SHELL: o->shell = true; break;
-      case OPT_NO_DETECT: o->no_detect = true; break;
-      case OPT_THEME: o->theme = optarg; break;
-      case OPT_LOG: o->log_path = optarg; break;
+      case 'd':
+         o->dir = optarg;
+         break;
+      case 'r':
+         o->runs[o->nruns++] = optarg;
+         break;
+      case 'f':
+         o->filter = optarg;
+         break;
+      case 'l':
+         o->list = true;
+         break;
+      case 'V':
+         o->version = true;
+         break;
+      case 'h':
+         o->help = true;
+         break;
+      case OPT_HEADLESS:
+         o->headless = true;
+         break;
+      case OPT_NO_PTY:
+         o->no_pty = true;
+         break;
+      case OPT_SHELL:
+         o->shell = true;
+         break;
+      case OPT_NO_DETECT:
+         o->no_detect = true;
+         break;
+      case OPT_THEME:
+         o->theme = optarg;
+         break;
+      case OPT_LOG:
+         o->log_path = optarg;
+         break;
       case OPT_MAX_LINES:
          if (parse_u64(optarg, &o->max_lines) < 0) {
             *cause = xasprintf("--max-lines needs a positive whole number, not '%s'", optarg);
@@ -103,8 +129,7 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
          char* end;
          double v = strtod(optarg, &end);
          if (end == optarg || *end || !isfinite(v) || v < 0 || v > 3600) {
-            *cause = xasprintf("--kill-timeout needs seconds between 0 and 3600, not '%s'",
-                               optarg);
+            *cause = xasprintf("--kill-timeout needs seconds between 0 and 3600, not '%s'", optarg);
             return -EINVAL;
          }
          o->kill_timeout_s = v > 0 ? v : 0.001;

@@ -8,8 +8,8 @@
 #include <stdio.h>
 
 typedef struct Options {
-   const char* dir;      /* borrowed from argv; "." by default */
-   const char** runs;    /* owned array of borrowed strings: scripts to start at launch */
+   const char* dir;   /* borrowed from argv; "." by default */
+   const char** runs; /* owned array of borrowed strings: scripts to start at launch */
    size_t nruns;
    bool headless, list, no_pty, shell, no_detect, help, version;
    const char* filter;   /* borrowed, NULL: none */

@@ -17,18 +17,18 @@ typedef struct Headless {
    uv_loop_t* loop;
    uv_async_t wake;
    uv_signal_t sigs[3];
-   Sup* sup;        /* owned */
-   Regex* filter;   /* owned, NULL: print everything */
+   Sup* sup;              /* owned */
+   Regex* filter;         /* owned, NULL: print everything */
    RegexScratch* scratch; /* owned */
    bool color;
-   int width;       /* widest name, for the padded prefix */
+   int width; /* widest name, for the padded prefix */
    size_t n;
-   uint64_t* next;  /* owned: per process, next line to print */
+   uint64_t* next;       /* owned: per process, next line to print */
    uint64_t* resumed_at; /* owned: consumed count at the last resume command */
-   char** prefix;   /* owned: per process, its "[name] " */
-   int signal;      /* the signal that asked us to quit, 0: none */
+   char** prefix;        /* owned: per process, its "[name] " */
+   int signal;           /* the signal that asked us to quit, 0: none */
    bool quitting;
-   char* out;       /* owned: output buffer */
+   char* out; /* owned: output buffer */
    size_t outlen, outcap;
 } Headless;
 
@@ -61,12 +61,15 @@ static void out_flush(Headless* h) {
 static void put_color(Headless* h, char* buf, uint32_t c, bool bg) {
    int n = 0;
    switch (COLOR_KIND(c)) {
-   case COLOR_KIND_INDEX: n = sprintf(buf, ";%d;5;%u", bg ? 48 : 38, c & 0xffu); break;
+   case COLOR_KIND_INDEX:
+      n = sprintf(buf, ";%d;5;%u", bg ? 48 : 38, c & 0xffu);
+      break;
    case COLOR_KIND_RGB:
       n = sprintf(buf, ";%d;2;%u;%u;%u", bg ? 48 : 38, (c >> 16) & 0xffu, (c >> 8) & 0xffu,
                   c & 0xffu);
       break;
-   default: break;
+   default:
+      break;
    }
    out_put(h, buf, (size_t)n);
 }
@@ -75,9 +78,12 @@ static void put_color(Headless* h, char* buf, uint32_t c, bool bg) {
 static void put_sgr(Headless* h, const StyleRun* r) {
    char buf[64];
    out_put(h, "\x1b[0", 3);
-   static const struct { uint16_t attr; const char* code; } attrs[] = {
-      {ATTR_BOLD, ";1"},    {ATTR_DIM, ";2"},     {ATTR_ITALIC, ";3"}, {ATTR_UNDERLINE, ";4"},
-      {ATTR_BLINK, ";5"},   {ATTR_REVERSE, ";7"}, {ATTR_STRIKE, ";9"},
+   static const struct {
+      uint16_t attr;
+      const char* code;
+   } attrs[] = {
+       {ATTR_BOLD, ";1"},  {ATTR_DIM, ";2"},     {ATTR_ITALIC, ";3"}, {ATTR_UNDERLINE, ";4"},
+       {ATTR_BLINK, ";5"}, {ATTR_REVERSE, ";7"}, {ATTR_STRIKE, ";9"},
    };
    for (size_t i = 0; i < ARRAY_LEN(attrs); i++)
       if (r->attr & attrs[i].attr) out_put(h, attrs[i].code, 2);
@@ -207,8 +213,10 @@ static int exit_status(Headless* h) {
    for (size_t i = 0; i < r->n; i++) {
       const ProcSnap* s = sup_snap(r->slots[i]);
       int c = 0;
-      if (s->state == PROC_FAILED) c = s->exit_code < 0 ? 127 : s->exit_code;
-      else if (s->state == PROC_KILLED) c = 128 + s->term_signal;
+      if (s->state == PROC_FAILED)
+         c = s->exit_code < 0 ? 127 : s->exit_code;
+      else if (s->state == PROC_KILLED)
+         c = 128 + s->term_signal;
       if (c && s->exit_seq < first) {
          first = s->exit_seq;
          code = c;
@@ -251,7 +259,8 @@ static void print_summary(Headless* h) {
             out_put(h, buf, (size_t)n);
          }
       }
-      if (d && d->build != BUILD_NONE) put_str(h, d->build == BUILD_OK ? "  build ok" : "  build failed");
+      if (d && d->build != BUILD_NONE)
+         put_str(h, d->build == BUILD_OK ? "  build ok" : "  build failed");
       put_str(h, "\n");
       for (uint32_t k = 0; d && k < d->nurls; k++) {
          n = snprintf(buf, sizeof buf, "%*s  %s%s%s\n", h->width, "", d->urls[k].url,

@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
       free(cause);
       goto out;
    }
-   for (size_t i = 0; i < prj->nwarnings; i++) fprintf(stderr, "brum: warning: %s\n", prj->warnings[i]);
+   for (size_t i = 0; i < prj->nwarnings; i++)
+      fprintf(stderr, "brum: warning: %s\n", prj->warnings[i]);
    if (o.list) {
       print_list(prj);
       rc = 0;

@@ -187,28 +187,49 @@ static void check_quit(Tui* t) {
 static int map_key(wint_t ch, int kind) {
    if (kind == KEY_CODE_YES) {
       switch (ch) {
-      case KEY_UP: return VK_UP;
-      case KEY_DOWN: return VK_DOWN;
-      case KEY_LEFT: return VK_LEFT;
-      case KEY_RIGHT: return VK_RIGHT;
-      case KEY_HOME: return VK_HOME;
-      case KEY_END: return VK_END;
-      case KEY_PPAGE: return VK_PGUP;
-      case KEY_NPAGE: return VK_PGDN;
-      case KEY_BACKSPACE: return VK_BACKSPACE;
-      case KEY_DC: return VK_DELETE;
-      case KEY_ENTER: return VK_ENTER;
-      case KEY_BTAB: return VK_BTAB;
-      case KEY_F(1): return VK_F1;
-      default: return -1;
+      case KEY_UP:
+         return VK_UP;
+      case KEY_DOWN:
+         return VK_DOWN;
+      case KEY_LEFT:
+         return VK_LEFT;
+      case KEY_RIGHT:
+         return VK_RIGHT;
+      case KEY_HOME:
+         return VK_HOME;
+      case KEY_END:
+         return VK_END;
+      case KEY_PPAGE:
+         return VK_PGUP;
+      case KEY_NPAGE:
+         return VK_PGDN;
+      case KEY_BACKSPACE:
+         return VK_BACKSPACE;
+      case KEY_DC:
+         return VK_DELETE;
+      case KEY_ENTER:
+         return VK_ENTER;
+      case KEY_BTAB:
+         return VK_BTAB;
+      case KEY_F(1):
+         return VK_F1;
+      default:
+         return -1;
       }
    }
    switch (ch) {
-   case 27: return VK_ESC;
-   case '\t': return VK_TAB;
-   case '\r': case '\n': return VK_ENTER;
-   case 127: case 8: return VK_BACKSPACE;
-   default: return (int)ch;
+   case 27:
+      return VK_ESC;
+   case '\t':
+      return VK_TAB;
+   case '\r':
+   case '\n':
+      return VK_ENTER;
+   case 127:
+   case 8:
+      return VK_BACKSPACE;
+   default:
+      return (int)ch;
    }
 }
 
@@ -226,10 +247,14 @@ static void on_input(uv_poll_t* h, int status, int events) {
          if (getmouse(&me) != OK) continue;
          t->view.mouse_x = me.x;
          t->view.mouse_y = me.y;
-         if (me.bstate & BUTTON4_PRESSED) key = VK_WHEEL_UP;
-         else if (me.bstate & BUTTON5_PRESSED) key = VK_WHEEL_DOWN;
-         else if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED)) key = VK_CLICK;
-         else continue;
+         if (me.bstate & BUTTON4_PRESSED)
+            key = VK_WHEEL_UP;
+         else if (me.bstate & BUTTON5_PRESSED)
+            key = VK_WHEEL_DOWN;
+         else if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED))
+            key = VK_CLICK;
+         else
+            continue;
       } else if (kind == KEY_CODE_YES && ch == KEY_RESIZE) {
          continue; /* SIGWINCH is handled by the loop */
       } else {
@@ -290,8 +315,8 @@ static void open_url(const char* url) {
    char* argv[3] = {(char*)(browser && *browser ? browser : "xdg-open"), (char*)url, NULL};
    uv_process_t* p = xcalloc(1, sizeof *p);
    uv_stdio_container_t io[3] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_IGNORE}};
-   uv_process_options_t o = {.file = argv[0], .args = argv, .stdio_count = 3, .stdio = io,
-                             .flags = UV_PROCESS_DETACHED};
+   uv_process_options_t o = {
+       .file = argv[0], .args = argv, .stdio_count = 3, .stdio = io, .flags = UV_PROCESS_DETACHED};
    o.exit_cb = on_url_exit;
    int err = uv_spawn(uv_default_loop(), p, &o);
    if (err < 0) {
@@ -434,7 +459,8 @@ int tui_run(const Project* prj, const Options* o) {
    if (saved_fl >= 0) fcntl(STDIN_FILENO, F_SETFL, saved_fl);
    uv_close((uv_handle_t*)&t.wake, on_close_noop);
    uv_close((uv_handle_t*)&t.frame, on_close_noop);
-   for (size_t i = 0; i < ARRAY_LEN(signums); i++) uv_close((uv_handle_t*)&t.sigs[i], on_close_noop);
+   for (size_t i = 0; i < ARRAY_LEN(signums); i++)
+      uv_close((uv_handle_t*)&t.sigs[i], on_close_noop);
    uv_run(t.loop, UV_RUN_DEFAULT);
    filter_free(t.filter);
    view_done(&t.view);

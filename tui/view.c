@@ -41,7 +41,9 @@ static bool seq_get(const Seq* s, uint64_t pos, LogLine* l, uint64_t* proc) {
       *proc = s->proc;
       if (s->partial && pos == logstore_end(s->store)) return logstore_partial(s->store, l);
       return logstore_get(s->store, pos, l);
-   case SEQ_RANGES: *proc = s->proc; return logstore_get(s->store, pos, l);
+   case SEQ_RANGES:
+      *proc = s->proc;
+      return logstore_get(s->store, pos, l);
    case SEQ_IDX_LINES:
       *proc = s->proc;
       return lineidx_get(s->idx, pos, &v) && logstore_get(s->store, v, l);
@@ -169,7 +171,8 @@ static size_t nprocs(const View* v) {
    return sup_registry(v->sup)->n;
 }
 
-static void set_msg(View* v, bool error, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_msg(View* v, bool error, const char* fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void set_msg(View* v, bool error, const char* fmt, ...) {
    va_list ap;
    va_start(ap, fmt);
@@ -226,7 +229,7 @@ static bool make_seq(const View* v, Seq* s) {
 /* ================================================================ line layout */
 
 typedef struct LineCtx {
-   int name_w;       /* All view: width of the process-name column, else 0 */
+   int name_w; /* All view: width of the process-name column, else 0 */
    bool timestamps;
    bool wrap;
    const Regex* hl[2]; /* search and filter patterns to highlight */
@@ -243,7 +246,8 @@ static int text_cols(const LogLine* l) {
    for (uint32_t i = 0; i < l->len;) {
       uint32_t cp;
       i += (uint32_t)canvas_utf8_decode(l->text + i, l->len - i, &cp);
-      if (cp == '\t') col = (col / 8 + 1) * 8;
+      if (cp == '\t')
+         col = (col / 8 + 1) * 8;
       else {
          int w = canvas_cp_width(cp);
          col += w ? w : (cp < 0x20 || cp == 0x7f) ? 1 : 0;
@@ -296,9 +300,12 @@ static int draw_line(View* v, Canvas* c, const LineCtx* lc, int x, int y, int w,
    if (skip == 0) {
       Style gs = role(v, THEME_GUTTER);
       const char* g = " ";
-      if (l->flags & LINE_ERROR) g = v->ascii ? "!" : "▌", gs = role(v, THEME_ERROR);
-      else if (l->flags & LINE_WARNING) g = v->ascii ? "*" : "▌", gs = role(v, THEME_WARNING);
-      else if (l->flags & LINE_GROUPED) g = v->ascii ? "|" : "│", gs = role(v, THEME_ERROR);
+      if (l->flags & LINE_ERROR)
+         g = v->ascii ? "!" : "▌", gs = role(v, THEME_ERROR);
+      else if (l->flags & LINE_WARNING)
+         g = v->ascii ? "*" : "▌", gs = role(v, THEME_WARNING);
+      else if (l->flags & LINE_GROUPED)
+         g = v->ascii ? "|" : "│", gs = role(v, THEME_ERROR);
       if (current) g = v->ascii ? ">" : "▶", gs = role(v, THEME_MATCH_CURRENT);
       canvas_text(c, x, y, 1, g, strlen(g), gs);
       int px = x + 1;
@@ -336,19 +343,22 @@ static int draw_line(View* v, Canvas* c, const LineCtx* lc, int x, int y, int w,
       uint32_t at = i;
       i += (uint32_t)canvas_utf8_decode(l->text + i, l->len - i, &cp);
       int cw;
-      if (cp == '\t') cw = (col / 8 + 1) * 8 - col;
+      if (cp == '\t')
+         cw = (col / 8 + 1) * 8 - col;
       else {
          cw = canvas_cp_width(cp);
          if (cw == 0) {
-            if (cp < 0x20 || cp == 0x7f) cw = 1, cp = 0xb7;
-            else continue;
+            if (cp < 0x20 || cp == 0x7f)
+               cw = 1, cp = 0xb7;
+            else
+               continue;
          }
       }
       if (col + (cp == '\t' ? 1 : cw) > cols) {
          if (!lc->wrap) {
             if (row >= skip && row - skip < max_rows)
-               canvas_text(c, x + w - 1, y + row - skip, 1, v->ascii ? ">" : "›",
-                           v->ascii ? 1 : 3, role(v, THEME_MARKER));
+               canvas_text(c, x + w - 1, y + row - skip, 1, v->ascii ? ">" : "›", v->ascii ? 1 : 3,
+                           role(v, THEME_MARKER));
             break;
          }
          row++;
@@ -371,7 +381,8 @@ static int draw_line(View* v, Canvas* c, const LineCtx* lc, int x, int y, int w,
             if (cp == 0xb7 || cp == 0xfffd)
                canvas_text(c, x + pre + col, yy, cw, cp == 0xb7 ? "·" : "\xef\xbf\xbd",
                            cp == 0xb7 ? 2 : 3, st);
-            else canvas_text(c, x + pre + col, yy, cw, buf, blen, st);
+            else
+               canvas_text(c, x + pre + col, yy, cw, buf, blen, st);
          }
       }
       col += cw;
@@ -514,8 +525,10 @@ static void draw_pane(View* v, Canvas* c, int x, int y, int w, int rows) {
    uint64_t first;
    if (!seq_first(&s, &first)) {
       const char* msg = "no output yet";
-      if (active_filter(v)) msg = "no matching lines yet";
-      else if (v->errors_only) msg = "no errors or warnings";
+      if (active_filter(v))
+         msg = "no matching lines yet";
+      else if (v->errors_only)
+         msg = "no errors or warnings";
       else if (v->tab == TAB_PROCS) {
          const ProcSlot* slot = slot_of(v, v->sel);
          const ProcSnap* ps = slot ? sup_snap(slot) : NULL;
@@ -552,9 +565,9 @@ static const char* state_glyph(const View* v, ProcState st) {
 }
 
 static ThemeRole state_role(ProcState st) {
-   static const ThemeRole r[] = {THEME_STATE_IDLE,   THEME_STATE_STARTING, THEME_STATE_RUNNING,
-                                 THEME_STATE_STOPPING, THEME_STATE_EXITED, THEME_STATE_FAILED,
-                                 THEME_STATE_KILLED, THEME_STATE_STOPPED};
+   static const ThemeRole r[] = {THEME_STATE_IDLE,     THEME_STATE_STARTING, THEME_STATE_RUNNING,
+                                 THEME_STATE_STOPPING, THEME_STATE_EXITED,   THEME_STATE_FAILED,
+                                 THEME_STATE_KILLED,   THEME_STATE_STOPPED};
    return (unsigned)st < 8 ? r[st] : THEME_STATE_IDLE;
 }
 
@@ -568,7 +581,8 @@ static const char* newest_url(const View* v) {
       const DetectSnap* d = sup_intel(r->slots[i]);
       if (!d || !snap_is_active(ps->state)) continue;
       for (uint32_t k = 0; k < d->nurls; k++)
-         if (!best || d->urls[k].time_ms > best_t) best = d->urls[k].url, best_t = d->urls[k].time_ms;
+         if (!best || d->urls[k].time_ms > best_t)
+            best = d->urls[k].url, best_t = d->urls[k].time_ms;
    }
    return best;
 }
@@ -601,16 +615,17 @@ static void draw_header(View* v, Canvas* c) {
    }
    if (errs || warns) {
       x += 2;
-      x += canvas_printf(c, x, 0, c->w - x, role(v, THEME_ERROR), "%s%llu",
-                         v->ascii ? "E" : "✖ ", (unsigned long long)errs);
+      x += canvas_printf(c, x, 0, c->w - x, role(v, THEME_ERROR), "%s%llu", v->ascii ? "E" : "✖ ",
+                         (unsigned long long)errs);
       x += 1;
-      x += canvas_printf(c, x, 0, c->w - x, role(v, THEME_WARNING), "%s%llu",
-                         v->ascii ? "W" : "▲ ", (unsigned long long)warns);
+      x += canvas_printf(c, x, 0, c->w - x, role(v, THEME_WARNING), "%s%llu", v->ascii ? "W" : "▲ ",
+                         (unsigned long long)warns);
    }
    const char* url = newest_url(v);
    if (url) {
       int uw = canvas_str_width(url, strlen(url));
-      if (x + 2 + uw < c->w) canvas_text(c, c->w - uw - 1, 0, uw, url, strlen(url), role(v, THEME_URL));
+      if (x + 2 + uw < c->w)
+         canvas_text(c, c->w - uw - 1, 0, uw, url, strlen(url), role(v, THEME_URL));
    }
 }
 
@@ -640,7 +655,8 @@ static void draw_tabs(View* v, Canvas* c) {
       tab_label(v, t, buf, sizeof buf);
       x += canvas_text(c, x, 1, c->w - x, buf, strlen(buf),
                        role(v, t == (int)v->tab ? THEME_TAB_ACTIVE : THEME_TAB));
-      if (t + 1 < TAB_COUNT) x += canvas_text(c, x, 1, c->w - x, v->ascii ? "|" : "│", v->ascii ? 1 : 3, ts);
+      if (t + 1 < TAB_COUNT)
+         x += canvas_text(c, x, 1, c->w - x, v->ascii ? "|" : "│", v->ascii ? 1 : 3, ts);
    }
 }
 
@@ -697,12 +713,16 @@ static void draw_sidebar(View* v, Canvas* c, int y, int w, int rows) {
       const DetectSnap* d = sup_intel(slot);
       size_t rl = 0;
       if (d && d->tests.seen)
-         rl += (size_t)snprintf(right + rl, sizeof right - rl, "%s%u/%u ",
-                                d->tests.failed ? (v->ascii ? "x" : "✗") : (v->ascii ? "+" : "✓"),
-                                d->tests.failed ? d->tests.failed : d->tests.passed,
-                                d->tests.total);
-      if (ps->errors) rl += (size_t)snprintf(right + rl, sizeof right - rl, "%s%llu ", v->ascii ? "E" : "✖", (unsigned long long)ps->errors);
-      if (ps->warnings) rl += (size_t)snprintf(right + rl, sizeof right - rl, "%s%llu ", v->ascii ? "W" : "▲", (unsigned long long)ps->warnings);
+         rl +=
+             (size_t)snprintf(right + rl, sizeof right - rl, "%s%u/%u ",
+                              d->tests.failed ? (v->ascii ? "x" : "✗") : (v->ascii ? "+" : "✓"),
+                              d->tests.failed ? d->tests.failed : d->tests.passed, d->tests.total);
+      if (ps->errors)
+         rl += (size_t)snprintf(right + rl, sizeof right - rl, "%s%llu ", v->ascii ? "E" : "✖",
+                                (unsigned long long)ps->errors);
+      if (ps->warnings)
+         rl += (size_t)snprintf(right + rl, sizeof right - rl, "%s%llu ", v->ascii ? "W" : "▲",
+                                (unsigned long long)ps->warnings);
       int rw = canvas_str_width(right, strlen(right));
       int name_max = w - x - rw - 1;
       if (name_max < 4) name_max = w - x - 1, rw = 0;
@@ -713,7 +733,8 @@ static void draw_sidebar(View* v, Canvas* c, int y, int w, int rows) {
          Style rs = role(v, ps->errors ? THEME_ERROR : THEME_WARNING);
          rs.bg = base.bg;
          if (d && d->tests.seen && !ps->errors && !ps->warnings)
-            rs = role(v, d->tests.failed ? THEME_STATE_FAILED : THEME_STATE_EXITED), rs.bg = base.bg;
+            rs = role(v, d->tests.failed ? THEME_STATE_FAILED : THEME_STATE_EXITED),
+            rs.bg = base.bg;
          canvas_text(c, w - rw, y + row, rw, right, strlen(right), rs);
       }
    }
@@ -752,17 +773,20 @@ static void draw_pane_title(View* v, Canvas* c, int x, int y, int w) {
       uint64_t start = atomic_load(&((FilterState*)f)->start);
       uint64_t scanned = atomic_load(&((FilterState*)f)->scanned);
       uint64_t n = lineidx_end(f->matches) - lineidx_begin(f->matches);
-      ml += snprintf(modes + ml, sizeof modes - (size_t)ml, "filter: %llu/%llu", (unsigned long long)n,
-                     (unsigned long long)(total > start ? total - start : 0));
+      ml +=
+          snprintf(modes + ml, sizeof modes - (size_t)ml, "filter: %llu/%llu",
+                   (unsigned long long)n, (unsigned long long)(total > start ? total - start : 0));
       if (!atomic_load(&((FilterState*)f)->caught_up) && total > start)
          ml += snprintf(modes + ml, sizeof modes - (size_t)ml, " scanning %d%%",
                         (int)((scanned - start) * 100 / (total - start)));
       ml += snprintf(modes + ml, sizeof modes - (size_t)ml, "  ");
    }
-   if (v->errors_only && v->tab == TAB_PROCS) ml += snprintf(modes + ml, sizeof modes - (size_t)ml, "errors only  ");
+   if (v->errors_only && v->tab == TAB_PROCS)
+      ml += snprintf(modes + ml, sizeof modes - (size_t)ml, "errors only  ");
    if (v->wrap) ml += snprintf(modes + ml, sizeof modes - (size_t)ml, "wrap  ");
    Scroll* sc = cur_scroll(v);
-   ml += snprintf(modes + ml, sizeof modes - (size_t)ml, "%s ", sc->follow ? (v->ascii ? "FOLLOW" : "⇣ follow") : "paused");
+   ml += snprintf(modes + ml, sizeof modes - (size_t)ml, "%s ",
+                  sc->follow ? (v->ascii ? "FOLLOW" : "⇣ follow") : "paused");
    int mw = canvas_str_width(modes, (size_t)ml);
    int bw = canvas_str_width(buf, strlen(buf));
    if (bw + mw + 1 < w) {
@@ -848,7 +872,8 @@ static int list_top(size_t sel, int rows) {
    return (int)sel >= rows ? (int)sel - rows + 1 : 0;
 }
 
-/* Clears a list row in its (selected or not) style, with the selection marker; returns the style. */
+/* Clears a list row in its (selected or not) style, with the selection marker; returns the style.
+ */
 static Style list_row(View* v, Canvas* c, int y, bool sel) {
    Style base = sel ? role(v, THEME_SELECTION) : role(v, THEME_PANE);
    canvas_fill(c, 0, y, c->w, 1, base);
@@ -894,7 +919,9 @@ static void draw_errors(View* v, Canvas* c, int y, int rows) {
       x += canvas_text(c, x, y + row, c->w - x - 1, e->title, strlen(e->title), base);
       if (e->location) {
          int lw = canvas_str_width(e->location, strlen(e->location));
-         if (x + lw + 3 < c->w) canvas_text(c, c->w - lw - 1, y + row, lw, e->location, strlen(e->location), role(v, THEME_URL));
+         if (x + lw + 3 < c->w)
+            canvas_text(c, c->w - lw - 1, y + row, lw, e->location, strlen(e->location),
+                        role(v, THEME_URL));
       }
    }
    if (list_rows == rows) return;
@@ -914,7 +941,8 @@ static void draw_errors(View* v, Canvas* c, int y, int rows) {
    for (uint64_t ln = e->first_line; ln <= e->last_line && row < y + rows; ln++) {
       LogLine l;
       if (!logstore_get(slot->log, ln, &l)) continue;
-      row += draw_line(v, c, &lc, 0, row, c->w, y + rows - row, 0, &l, refs[v->err_sel].proc, false);
+      row +=
+          draw_line(v, c, &lc, 0, row, c->w, y + rows - row, 0, &l, refs[v->err_sel].proc, false);
    }
 }
 
@@ -961,32 +989,32 @@ static void draw_urls(View* v, Canvas* c, int y, int rows) {
 }
 
 static const char* const help_lines[] = {
-   "Processes view",
-   "  j/k, Up/Down    select process          1-9        jump to the Nth process",
-   "  Enter           start (restart if ended) s          start",
-   "  x               stop (SIGTERM, then SIGKILL after the grace period)",
-   "  X               kill now (SIGKILL)       r          restart",
-   "  R, Ctrl-R       restart all running      z          zoom the pane",
-   "Scrolling",
-   "  Ctrl-E/Ctrl-Y   one line down/up         PgDn/PgUp  one page",
-   "  Ctrl-D/Ctrl-U   half a page              g / G      top / bottom (G follows)",
-   "  mouse wheel     scroll                   click      select process or tab",
-   "Output",
-   "  /               search (n/N next/previous, Esc clears)",
-   "  f, &            filter: show only matching lines (Esc in the prompt cancels;",
-   "                  an empty pattern clears the filter)",
-   "  w               wrap long lines          t          timestamps",
-   "  e / E           next / previous error    ] / [      next / previous warning",
-   "  p               only errors and warnings (with their stack traces)",
-   "Views",
-   "  Tab, Shift-Tab  next / previous view     ?          this help",
-   "  Errors: Enter jumps to the entry in its log, c copies it (OSC 52)",
-   "  URLs:   Enter opens the URL ($BROWSER or xdg-open), c copies it",
-   "Quit",
-   "  q, Ctrl-C       quit (asks when processes are running; y or q confirms)",
-   "",
-   "Patterns are PCRE2 regular expressions, smart-case: all lowercase matches any case.",
-   "Prompt keys: Left/Right/Home/End, Backspace, Ctrl-W word, Ctrl-U line, Up/Down history.",
+    "Processes view",
+    "  j/k, Up/Down    select process          1-9        jump to the Nth process",
+    "  Enter           start (restart if ended) s          start",
+    "  x               stop (SIGTERM, then SIGKILL after the grace period)",
+    "  X               kill now (SIGKILL)       r          restart",
+    "  R, Ctrl-R       restart all running      z          zoom the pane",
+    "Scrolling",
+    "  Ctrl-E/Ctrl-Y   one line down/up         PgDn/PgUp  one page",
+    "  Ctrl-D/Ctrl-U   half a page              g / G      top / bottom (G follows)",
+    "  mouse wheel     scroll                   click      select process or tab",
+    "Output",
+    "  /               search (n/N next/previous, Esc clears)",
+    "  f, &            filter: show only matching lines (Esc in the prompt cancels;",
+    "                  an empty pattern clears the filter)",
+    "  w               wrap long lines          t          timestamps",
+    "  e / E           next / previous error    ] / [      next / previous warning",
+    "  p               only errors and warnings (with their stack traces)",
+    "Views",
+    "  Tab, Shift-Tab  next / previous view     ?          this help",
+    "  Errors: Enter jumps to the entry in its log, c copies it (OSC 52)",
+    "  URLs:   Enter opens the URL ($BROWSER or xdg-open), c copies it",
+    "Quit",
+    "  q, Ctrl-C       quit (asks when processes are running; y or q confirms)",
+    "",
+    "Patterns are PCRE2 regular expressions, smart-case: all lowercase matches any case.",
+    "Prompt keys: Left/Right/Home/End, Backspace, Ctrl-W word, Ctrl-U line, Up/Down history.",
 };
 
 static void draw_help(View* v, Canvas* c, int y, int rows) {
@@ -995,7 +1023,8 @@ static void draw_help(View* v, Canvas* c, int y, int rows) {
    for (int i = 0; i < rows - 1 && (size_t)i < ARRAY_LEN(help_lines); i++) {
       const char* s = help_lines[i];
       bool head = s[0] != ' ' && s[0];
-      canvas_text(c, 2, y + 1 + i, c->w - 3, s, strlen(s), head ? role(v, THEME_HEADER_ACCENT) : pane);
+      canvas_text(c, 2, y + 1 + i, c->w - 3, s, strlen(s),
+                  head ? role(v, THEME_HEADER_ACCENT) : pane);
    }
 }
 
@@ -1026,11 +1055,12 @@ static void draw_status(View* v, Canvas* c) {
       return;
    }
    static const char* const hints[TAB_COUNT] = {
-      "↵ start  x stop  r restart  / search  f filter  p errors  z zoom  Tab views  ? help  q quit",
-      "/ search  f filter  g/G top/bottom  w wrap  t time  Tab views  ? help  q quit",
-      "j/k select  ↵ jump to log  c copy  Tab views  ? help  q quit",
-      "j/k select  ↵ open  c copy  Tab views  ? help  q quit",
-      "Tab views  Esc back  q quit",
+       "↵ start  x stop  r restart  / search  f filter  p errors  z zoom  Tab views  ? help  q "
+       "quit",
+       "/ search  f filter  g/G top/bottom  w wrap  t time  Tab views  ? help  q quit",
+       "j/k select  ↵ jump to log  c copy  Tab views  ? help  q quit",
+       "j/k select  ↵ open  c copy  Tab views  ? help  q quit",
+       "Tab views  Esc back  q quit",
    };
    const char* h = hints[v->tab];
    /* keys in the accent colour, their words in the plain one */
@@ -1095,7 +1125,8 @@ void view_draw(View* v, Canvas* c) {
       if (sw) {
          draw_sidebar(v, c, body_y, sw, body_h);
          for (int r = 0; r < body_h; r++)
-            canvas_text(c, sw, body_y + r, 1, v->ascii ? "|" : "│", v->ascii ? 1 : 3, role(v, THEME_PANE_BORDER));
+            canvas_text(c, sw, body_y + r, 1, v->ascii ? "|" : "│", v->ascii ? 1 : 3,
+                        role(v, THEME_PANE_BORDER));
          sw += 1;
       }
       draw_pane_title(v, c, sw, body_y, c->w - sw);
@@ -1106,17 +1137,24 @@ void view_draw(View* v, Canvas* c) {
       draw_pane_title(v, c, 0, body_y, c->w);
       draw_pane(v, c, 0, body_y + 1, c->w, body_h - 1);
       break;
-   case TAB_ERRORS: draw_errors(v, c, body_y, body_h); break;
-   case TAB_URLS: draw_urls(v, c, body_y, body_h); break;
-   case TAB_HELP: draw_help(v, c, body_y, body_h); break;
-   case TAB_COUNT: break;
+   case TAB_ERRORS:
+      draw_errors(v, c, body_y, body_h);
+      break;
+   case TAB_URLS:
+      draw_urls(v, c, body_y, body_h);
+      break;
+   case TAB_HELP:
+      draw_help(v, c, body_y, body_h);
+      break;
+   case TAB_COUNT:
+      break;
    }
    draw_status(v, c);
    if (v->confirm_quit) {
       char l1[96];
       unsigned n = running_count(v);
-      snprintf(l1, sizeof l1, "%u process%s still running. Quit and stop %s?", n, n == 1 ? " is" : "es are",
-               n == 1 ? "it" : "them");
+      snprintf(l1, sizeof l1, "%u process%s still running. Quit and stop %s?", n,
+               n == 1 ? " is" : "es are", n == 1 ? "it" : "them");
       draw_dialog(v, c, l1, "y / q: quit     n / Esc: cancel");
    } else if (v->quit) {
       unsigned n = running_count(v);
@@ -1141,7 +1179,8 @@ static void search_start(View* v, int dir) {
    if (!v->search || !make_seq(v, &s)) return;
    Scroll* sc = cur_scroll(v);
    uint64_t from;
-   if (v->search_has_hit) from = v->search_hit;
+   if (v->search_has_hit)
+      from = v->search_hit;
    else if (sc->follow) {
       if (!seq_last(&s, &from)) return;
       if (dir > 0) return (void)set_msg(v, false, "at the end: N searches backwards");
@@ -1158,7 +1197,8 @@ static void search_start(View* v, int dir) {
          return;
       }
       return;
-   } else from = sc->top;
+   } else
+      from = sc->top;
    if (!(dir > 0 ? seq_next(&s, from, &from) : seq_prev(&s, from, &from))) {
       set_msg(v, false, "no more matches %s", dir > 0 ? "below" : "above");
       return;
@@ -1271,18 +1311,49 @@ static void apply_search(View* v, const char* text) {
 static bool prompt_keys(View* v, int key) {
    int pk;
    switch (key) {
-   case VK_LEFT: pk = PROMPT_KEY_LEFT; break;
-   case VK_RIGHT: pk = PROMPT_KEY_RIGHT; break;
-   case VK_HOME: case VK_CTRL('a'): pk = PROMPT_KEY_HOME; break;
-   case VK_END: case VK_CTRL('e'): pk = PROMPT_KEY_END; break;
-   case VK_BACKSPACE: case 0x7f: case VK_CTRL('h'): pk = PROMPT_KEY_BACKSPACE; break;
-   case VK_DELETE: pk = PROMPT_KEY_DELETE; break;
-   case VK_UP: pk = PROMPT_KEY_UP; break;
-   case VK_DOWN: pk = PROMPT_KEY_DOWN; break;
-   case VK_CTRL('w'): pk = PROMPT_KEY_CTRL_W; break;
-   case VK_CTRL('u'): pk = PROMPT_KEY_CTRL_U; break;
-   case VK_ENTER: case '\r': case '\n': pk = PROMPT_KEY_ENTER; break;
-   case VK_ESC: case VK_CTRL('c'): pk = PROMPT_KEY_ESC; break;
+   case VK_LEFT:
+      pk = PROMPT_KEY_LEFT;
+      break;
+   case VK_RIGHT:
+      pk = PROMPT_KEY_RIGHT;
+      break;
+   case VK_HOME:
+   case VK_CTRL('a'):
+      pk = PROMPT_KEY_HOME;
+      break;
+   case VK_END:
+   case VK_CTRL('e'):
+      pk = PROMPT_KEY_END;
+      break;
+   case VK_BACKSPACE:
+   case 0x7f:
+   case VK_CTRL('h'):
+      pk = PROMPT_KEY_BACKSPACE;
+      break;
+   case VK_DELETE:
+      pk = PROMPT_KEY_DELETE;
+      break;
+   case VK_UP:
+      pk = PROMPT_KEY_UP;
+      break;
+   case VK_DOWN:
+      pk = PROMPT_KEY_DOWN;
+      break;
+   case VK_CTRL('w'):
+      pk = PROMPT_KEY_CTRL_W;
+      break;
+   case VK_CTRL('u'):
+      pk = PROMPT_KEY_CTRL_U;
+      break;
+   case VK_ENTER:
+   case '\r':
+   case '\n':
+      pk = PROMPT_KEY_ENTER;
+      break;
+   case VK_ESC:
+   case VK_CTRL('c'):
+      pk = PROMPT_KEY_ESC;
+      break;
    default:
       if (key < 0x20 || key >= 0x110000) return true; /* other controls do nothing here */
       pk = key;
@@ -1294,8 +1365,10 @@ static bool prompt_keys(View* v, int key) {
       PromptKind kind = v->prompting;
       v->prompting = PK_NONE;
       v->msg[0] = '\0';
-      if (kind == PK_FILTER) apply_filter(v, text);
-      else apply_search(v, text);
+      if (kind == PK_FILTER)
+         apply_filter(v, text);
+      else
+         apply_search(v, text);
       free(text);
    } else if (res == PROMPT_CANCEL) {
       v->prompting = PK_NONE;
@@ -1314,7 +1387,8 @@ static void open_prompt(View* v, PromptKind kind) {
 static void jump_flag(View* v, uint16_t flag, int dir) {
    Seq s;
    if (v->tab != TAB_PROCS || !make_seq(v, &s) || s.kind != SEQ_STORE) {
-      if (v->tab == TAB_PROCS) set_msg(v, false, "clear the filter (f, then Enter on empty) to jump");
+      if (v->tab == TAB_PROCS)
+         set_msg(v, false, "clear the filter (f, then Enter on empty) to jump");
       return;
    }
    Scroll* sc = cur_scroll(v);
@@ -1387,7 +1461,8 @@ static void switch_tab(View* v, int t) {
       if (!f || f->source != view_source(v)) {
          Regex* re;
          char* cause = NULL;
-         if (regex_compile(v->filter_text, &re, &cause) == 0) filter_set(v->filter, re, view_source(v));
+         if (regex_compile(v->filter_text, &re, &cause) == 0)
+            filter_set(v->filter, re, view_source(v));
          free(cause);
       }
    }
@@ -1397,14 +1472,31 @@ static bool pane_keys(View* v, int key) {
    int page = v->pane_rows > 1 ? v->pane_rows - 1 : 1;
    Scroll* sc = cur_scroll(v);
    switch (key) {
-   case VK_CTRL('e'): scroll_by(v, 1); return true;
-   case VK_CTRL('y'): scroll_by(v, -1); return true;
-   case VK_PGDN: case ' ': scroll_by(v, page); return true;
-   case VK_PGUP: scroll_by(v, -page); return true;
-   case VK_CTRL('d'): scroll_by(v, page / 2 ? page / 2 : 1); return true;
-   case VK_CTRL('u'): scroll_by(v, -(page / 2 ? page / 2 : 1)); return true;
-   case VK_WHEEL_DOWN: scroll_by(v, 3); return true;
-   case VK_WHEEL_UP: scroll_by(v, -3); return true;
+   case VK_CTRL('e'):
+      scroll_by(v, 1);
+      return true;
+   case VK_CTRL('y'):
+      scroll_by(v, -1);
+      return true;
+   case VK_PGDN:
+   case ' ':
+      scroll_by(v, page);
+      return true;
+   case VK_PGUP:
+      scroll_by(v, -page);
+      return true;
+   case VK_CTRL('d'):
+      scroll_by(v, page / 2 ? page / 2 : 1);
+      return true;
+   case VK_CTRL('u'):
+      scroll_by(v, -(page / 2 ? page / 2 : 1));
+      return true;
+   case VK_WHEEL_DOWN:
+      scroll_by(v, 3);
+      return true;
+   case VK_WHEEL_UP:
+      scroll_by(v, -3);
+      return true;
    case 'g': {
       Seq s;
       uint64_t first;
@@ -1422,11 +1514,24 @@ static bool pane_keys(View* v, int key) {
       }
       return true;
    }
-   case 'G': case VK_END: sc->follow = true; v->search_has_hit = false; return true;
-   case '/': open_prompt(v, PK_SEARCH); return true;
-   case 'f': case '&': open_prompt(v, PK_FILTER); return true;
-   case 'n': if (v->search) search_start(v, +1); return v->search != NULL;
-   case 'N': if (v->search) search_start(v, -1); return v->search != NULL;
+   case 'G':
+   case VK_END:
+      sc->follow = true;
+      v->search_has_hit = false;
+      return true;
+   case '/':
+      open_prompt(v, PK_SEARCH);
+      return true;
+   case 'f':
+   case '&':
+      open_prompt(v, PK_FILTER);
+      return true;
+   case 'n':
+      if (v->search) search_start(v, +1);
+      return v->search != NULL;
+   case 'N':
+      if (v->search) search_start(v, -1);
+      return v->search != NULL;
    case VK_ESC:
       if (v->search || v->msg[0]) {
          apply_search(v, NULL);
@@ -1434,8 +1539,13 @@ static bool pane_keys(View* v, int key) {
          return true;
       }
       return false;
-   case 'w': v->wrap = !v->wrap; set_msg(v, false, "wrap %s", v->wrap ? "on" : "off"); return true;
-   case 't': v->timestamps = !v->timestamps; return true;
+   case 'w':
+      v->wrap = !v->wrap;
+      set_msg(v, false, "wrap %s", v->wrap ? "on" : "off");
+      return true;
+   case 't':
+      v->timestamps = !v->timestamps;
+      return true;
    }
    return false;
 }
@@ -1444,9 +1554,18 @@ static bool procs_keys(View* v, int key) {
    size_t n = nprocs(v);
    if (n == 0) return false; /* no scripts: nothing to select, start or scroll */
    switch (key) {
-   case 'j': case VK_DOWN: if (v->sel + 1 < n) select_proc(v, v->sel + 1); return true;
-   case 'k': case VK_UP: if (v->sel > 0) select_proc(v, v->sel - 1); return true;
-   case VK_ENTER: case '\r': case '\n': case 's': {
+   case 'j':
+   case VK_DOWN:
+      if (v->sel + 1 < n) select_proc(v, v->sel + 1);
+      return true;
+   case 'k':
+   case VK_UP:
+      if (v->sel > 0) select_proc(v, v->sel - 1);
+      return true;
+   case VK_ENTER:
+   case '\r':
+   case '\n':
+   case 's': {
       const ProcSnap* ps = sup_snap(slot_of(v, v->sel));
       if (snap_is_active(ps->state)) {
          if (key == 's') set_msg(v, false, "%s is already running", slot_of(v, v->sel)->name);
@@ -1456,16 +1575,39 @@ static bool procs_keys(View* v, int key) {
       cur_scroll(v)->follow = true;
       return true;
    }
-   case 'x': sup_stop(v->sup, v->sel); return true;
-   case 'X': sup_kill(v->sup, v->sel); return true;
-   case 'r': sup_restart(v->sup, v->sel); cur_scroll(v)->follow = true; return true;
-   case 'R': case VK_CTRL('r'): restart_all_running(v); return true;
-   case 'z': v->zoom = !v->zoom; return true;
-   case 'p': v->errors_only = !v->errors_only; cur_scroll(v)->follow = true; return true;
-   case 'e': jump_flag(v, LINE_ERROR, +1); return true;
-   case 'E': jump_flag(v, LINE_ERROR, -1); return true;
-   case ']': jump_flag(v, LINE_WARNING, +1); return true;
-   case '[': jump_flag(v, LINE_WARNING, -1); return true;
+   case 'x':
+      sup_stop(v->sup, v->sel);
+      return true;
+   case 'X':
+      sup_kill(v->sup, v->sel);
+      return true;
+   case 'r':
+      sup_restart(v->sup, v->sel);
+      cur_scroll(v)->follow = true;
+      return true;
+   case 'R':
+   case VK_CTRL('r'):
+      restart_all_running(v);
+      return true;
+   case 'z':
+      v->zoom = !v->zoom;
+      return true;
+   case 'p':
+      v->errors_only = !v->errors_only;
+      cur_scroll(v)->follow = true;
+      return true;
+   case 'e':
+      jump_flag(v, LINE_ERROR, +1);
+      return true;
+   case 'E':
+      jump_flag(v, LINE_ERROR, -1);
+      return true;
+   case ']':
+      jump_flag(v, LINE_WARNING, +1);
+      return true;
+   case '[':
+      jump_flag(v, LINE_WARNING, -1);
+      return true;
    }
    if (key >= '1' && key <= '9') {
       if ((size_t)(key - '1') < n) select_proc(v, (uint64_t)(key - '1'));
@@ -1478,11 +1620,27 @@ static bool errors_keys(View* v, int key) {
    static ItemRef refs[MAX_LIST];
    size_t n = collect_errors(v, refs, MAX_LIST);
    switch (key) {
-   case 'j': case VK_DOWN: case VK_WHEEL_DOWN: if (v->err_sel + 1 < n) v->err_sel++; return true;
-   case 'k': case VK_UP: case VK_WHEEL_UP: if (v->err_sel > 0) v->err_sel--; return true;
-   case 'g': case VK_HOME: v->err_sel = 0; return true;
-   case 'G': case VK_END: v->err_sel = n ? n - 1 : 0; return true;
-   case VK_ENTER: case '\r': case '\n': {
+   case 'j':
+   case VK_DOWN:
+   case VK_WHEEL_DOWN:
+      if (v->err_sel + 1 < n) v->err_sel++;
+      return true;
+   case 'k':
+   case VK_UP:
+   case VK_WHEEL_UP:
+      if (v->err_sel > 0) v->err_sel--;
+      return true;
+   case 'g':
+   case VK_HOME:
+      v->err_sel = 0;
+      return true;
+   case 'G':
+   case VK_END:
+      v->err_sel = n ? n - 1 : 0;
+      return true;
+   case VK_ENTER:
+   case '\r':
+   case '\n': {
       if (!n) return false;
       const ItemRef* r = &refs[v->err_sel < n ? v->err_sel : n - 1];
       const DetectEntry* e = &sup_intel(slot_of(v, r->proc))->entries[r->idx];
@@ -1500,7 +1658,8 @@ static bool errors_keys(View* v, int key) {
    case 'c': {
       if (!n) return false;
       const ItemRef* r = &refs[v->err_sel < n ? v->err_sel : n - 1];
-      copy_text(v, entry_text(v, r->proc, &sup_intel(slot_of(v, r->proc))->entries[r->idx]), "the error");
+      copy_text(v, entry_text(v, r->proc, &sup_intel(slot_of(v, r->proc))->entries[r->idx]),
+                "the error");
       return true;
    }
    }
@@ -1514,13 +1673,25 @@ static bool urls_keys(View* v, int key) {
    const ItemRef* r = &refs[v->url_sel < n ? v->url_sel : n - 1];
    const DetectUrl* u = &sup_intel(slot_of(v, r->proc))->urls[r->idx];
    switch (key) {
-   case 'j': case VK_DOWN: case VK_WHEEL_DOWN: if (v->url_sel + 1 < n) v->url_sel++; return true;
-   case 'k': case VK_UP: case VK_WHEEL_UP: if (v->url_sel > 0) v->url_sel--; return true;
-   case VK_ENTER: case '\r': case '\n':
+   case 'j':
+   case VK_DOWN:
+   case VK_WHEEL_DOWN:
+      if (v->url_sel + 1 < n) v->url_sel++;
+      return true;
+   case 'k':
+   case VK_UP:
+   case VK_WHEEL_UP:
+      if (v->url_sel > 0) v->url_sel--;
+      return true;
+   case VK_ENTER:
+   case '\r':
+   case '\n':
       if (v->open_url) v->open_url(u->url);
       set_msg(v, false, "opening %s", u->url);
       return true;
-   case 'c': copy_text(v, xstrdup(u->url), u->url); return true;
+   case 'c':
+      copy_text(v, xstrdup(u->url), u->url);
+      return true;
    }
    return false;
 }
@@ -1564,27 +1735,43 @@ bool view_key(View* v, int key) {
       if (key != 'q' && key != VK_CTRL('c')) return false;
    }
    switch (key) {
-   case 'q': case VK_CTRL('c'):
-      if (running_count(v)) v->confirm_quit = true;
-      else v->quit = true;
+   case 'q':
+   case VK_CTRL('c'):
+      if (running_count(v))
+         v->confirm_quit = true;
+      else
+         v->quit = true;
       return true;
-   case VK_TAB: switch_tab(v, (int)v->tab + 1); return true;
-   case VK_BTAB: switch_tab(v, (int)v->tab - 1); return true;
-   case '?': case VK_F1: switch_tab(v, v->tab == TAB_HELP ? TAB_PROCS : TAB_HELP); return true;
-   case VK_CLICK: return mouse_click(v);
+   case VK_TAB:
+      switch_tab(v, (int)v->tab + 1);
+      return true;
+   case VK_BTAB:
+      switch_tab(v, (int)v->tab - 1);
+      return true;
+   case '?':
+   case VK_F1:
+      switch_tab(v, v->tab == TAB_HELP ? TAB_PROCS : TAB_HELP);
+      return true;
+   case VK_CLICK:
+      return mouse_click(v);
    }
    switch (v->tab) {
-   case TAB_PROCS: return procs_keys(v, key);
-   case TAB_ALL: return pane_keys(v, key);
-   case TAB_ERRORS: return errors_keys(v, key);
-   case TAB_URLS: return urls_keys(v, key);
+   case TAB_PROCS:
+      return procs_keys(v, key);
+   case TAB_ALL:
+      return pane_keys(v, key);
+   case TAB_ERRORS:
+      return errors_keys(v, key);
+   case TAB_URLS:
+      return urls_keys(v, key);
    case TAB_HELP:
       if (key == VK_ESC) {
          switch_tab(v, TAB_PROCS);
          return true;
       }
       return false;
-   case TAB_COUNT: break;
+   case TAB_COUNT:
+      break;
    }
    return false;
 }

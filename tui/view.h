@@ -19,9 +19,24 @@ typedef enum ViewTab { TAB_PROCS, TAB_ALL, TAB_ERRORS, TAB_URLS, TAB_HELP, TAB_C
 
 /* Keys beyond Unicode code points (tui.c maps curses KEY_* to these). */
 enum {
-   VK_UP = 0x110000, VK_DOWN, VK_LEFT, VK_RIGHT, VK_HOME, VK_END, VK_PGUP, VK_PGDN,
-   VK_BACKSPACE, VK_DELETE, VK_ENTER, VK_ESC, VK_TAB, VK_BTAB, VK_F1,
-   VK_WHEEL_UP, VK_WHEEL_DOWN, VK_CLICK, /* mouse: position in View.mouse_x / mouse_y */
+   VK_UP = 0x110000,
+   VK_DOWN,
+   VK_LEFT,
+   VK_RIGHT,
+   VK_HOME,
+   VK_END,
+   VK_PGUP,
+   VK_PGDN,
+   VK_BACKSPACE,
+   VK_DELETE,
+   VK_ENTER,
+   VK_ESC,
+   VK_TAB,
+   VK_BTAB,
+   VK_F1,
+   VK_WHEEL_UP,
+   VK_WHEEL_DOWN,
+   VK_CLICK, /* mouse: position in View.mouse_x / mouse_y */
 };
 #define VK_CTRL(c) ((c)&0x1f)
 
@@ -36,42 +51,42 @@ typedef struct Scroll {
 typedef enum PromptKind { PK_NONE, PK_SEARCH, PK_FILTER } PromptKind;
 
 typedef struct View {
-   Sup* sup;             /* borrowed */
-   Filter* filter;       /* borrowed, may be NULL */
-   const Project* prj;   /* borrowed */
-   Theme* theme;         /* borrowed */
-   bool ascii;           /* no UTF-8 glyphs (the locale is not UTF-8) */
+   Sup* sup;           /* borrowed */
+   Filter* filter;     /* borrowed, may be NULL */
+   const Project* prj; /* borrowed */
+   Theme* theme;       /* borrowed */
+   bool ascii;         /* no UTF-8 glyphs (the locale is not UTF-8) */
    int w, h;
 
    ViewTab tab;
-   uint64_t sel;         /* selected process id */
-   Scroll* scroll;       /* owned: per process */
+   uint64_t sel;   /* selected process id */
+   Scroll* scroll; /* owned: per process */
    size_t nscroll;
    Scroll all_scroll;
    bool wrap, timestamps, zoom, errors_only;
-   int pane_rows;        /* set by the last draw: rows of the output pane */
+   int pane_rows; /* set by the last draw: rows of the output pane */
 
-   Regex* search;        /* owned, NULL: none */
+   Regex* search;         /* owned, NULL: none */
    RegexScratch* scratch; /* owned */
-   int search_dir;       /* pending n/N: +1 / -1, 0: none */
-   uint64_t search_from; /* sequence position the pending search continues from */
-   uint64_t search_hit;  /* position of the current match (highlighted line) */
+   int search_dir;        /* pending n/N: +1 / -1, 0: none */
+   uint64_t search_from;  /* sequence position the pending search continues from */
+   uint64_t search_hit;   /* position of the current match (highlighted line) */
    bool search_has_hit;
 
-   char* filter_text;    /* owned, the active filter pattern or NULL */
+   char* filter_text;      /* owned, the active filter pattern or NULL */
    uint64_t filter_source; /* what the active filter scans */
 
    Prompt* search_prompt; /* owned: keeps the search history */
    Prompt* filter_prompt; /* owned: keeps the filter history */
    PromptKind prompting;
 
-   char msg[256];        /* bottom-line message until the next key */
+   char msg[256]; /* bottom-line message until the next key */
    bool msg_error;
-   bool confirm_quit;    /* the "quit?" dialog is open */
-   bool quit;            /* the user confirmed: stop everything and exit */
+   bool confirm_quit; /* the "quit?" dialog is open */
+   bool quit;         /* the user confirmed: stop everything and exit */
 
    size_t err_sel, url_sel; /* selections in the Errors and URLs tabs (newest first) */
-   char* copy;           /* owned: text to put on the clipboard (tui.c takes it) */
+   char* copy;              /* owned: text to put on the clipboard (tui.c takes it) */
    int mouse_x, mouse_y;
    void (*open_url)(const char* url); /* how Enter opens a URL (replaceable in tests) */
 } View;

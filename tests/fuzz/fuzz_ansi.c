@@ -14,7 +14,7 @@
 
 typedef struct Digest {
    AnsiParser* p;
-   uint64_t h;      /* FNV-1a over every line (text, runs, continued) and every reply */
+   uint64_t h; /* FNV-1a over every line (text, runs, continued) and every reply */
    uint64_t lines;
 } Digest;
 

@@ -78,7 +78,8 @@ static int escapes(json_t* v) {
    case JSON_OBJECT:
       json_object_foreach(v, k, x) if (escapes(x)) return 1;
       return 0;
-   default: return 0;
+   default:
+      return 0;
    }
 }
 

@@ -19,14 +19,14 @@ typedef struct StressCase {
 } StressCase;
 
 /* A check inside a case: counts into the case's local `fails` and says where. */
-#define EXPECT(cond, ...)                                                         \
-   do {                                                                          \
-      if (!(cond)) {                                                             \
-         fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-         fprintf(stderr, __VA_ARGS__);                                           \
-         fputc('\n', stderr);                                                    \
-         fails++;                                                                \
-      }                                                                          \
+#define EXPECT(cond, ...)                                                                          \
+   do {                                                                                            \
+      if (!(cond)) {                                                                               \
+         fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                  \
+         fprintf(stderr, __VA_ARGS__);                                                             \
+         fputc('\n', stderr);                                                                      \
+         fails++;                                                                                  \
+      }                                                                                            \
    } while (0)
 
 static inline void stress_sleep_ms(long ms) {

@@ -14,7 +14,7 @@
 #include "tests/stress/stress.h"
 
 static const char* const levels[] = {"INFO", "DEBUG", "WARN", "ERROR", "info", "Warn", "error"};
-static const char* const pats[] = {"ERROR", "warn", "worker-3", "done in 1\\d\\dms",
+static const char* const pats[] = {"ERROR",      "warn",   "worker-3",      "done in 1\\d\\dms",
                                    "info|debug", "broken", "request \\d+7 "};
 
 /* Line i of the synthetic log: mixed levels, a marker every 1000 lines, some invalid UTF-8. */
@@ -98,7 +98,8 @@ static void* frame_reader(void* arg) {
          /* caught_up first: its release store comes after the scan's start and progress */
          bool caught_up = atomic_load(&st->caught_up);
          uint64_t scanned = atomic_load(&st->scanned), start = atomic_load(&st->start);
-         if (caught_up && scanned < start) report_bad(sh, "caught up before its start", scanned, start);
+         if (caught_up && scanned < start)
+            report_bad(sh, "caught up before its start", scanned, start);
          if (st->source != 0 || !regex_pattern(st->re)) report_bad(sh, "source", st->source, 0);
       }
       rcu_read_unlock();

@@ -183,12 +183,28 @@ static int lifecycle_under_readers(void) {
    for (int round = 0; round < 400; round++) {
       uint64_t x = stress_rand(&seed), id = (x >> 8) % n;
       switch (x % 10) {
-      case 0: case 1: case 2: sup_start(sh.sup, id); break;
-      case 3: case 4: sup_restart(sh.sup, id); break;
-      case 5: case 6: sup_stop(sh.sup, id); break;
-      case 7: sup_kill(sh.sup, id); break;
-      case 8: sup_resize(sh.sup, (unsigned short)(60 + x % 100), (unsigned short)(20 + x % 30)); break;
-      case 9: sup_resume(sh.sup, id); break;
+      case 0:
+      case 1:
+      case 2:
+         sup_start(sh.sup, id);
+         break;
+      case 3:
+      case 4:
+         sup_restart(sh.sup, id);
+         break;
+      case 5:
+      case 6:
+         sup_stop(sh.sup, id);
+         break;
+      case 7:
+         sup_kill(sh.sup, id);
+         break;
+      case 8:
+         sup_resize(sh.sup, (unsigned short)(60 + x % 100), (unsigned short)(20 + x % 30));
+         break;
+      case 9:
+         sup_resume(sh.sup, id);
+         break;
       }
       if (round == 100 || round == 250) { /* the registry is replaced under the readers */
          snprintf(name, sizeof name, "late%d", round);

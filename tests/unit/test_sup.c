@@ -123,7 +123,8 @@ Test(sup, missing_directory_fails_with_a_message) {
 }
 
 Test(sup, runs_in_a_pty_as_session_leader) {
-   uint64_t id = add("[ -t 1 ] && echo is-a-tty; ps -o sid= -o pgid= -p $$ | awk '{print ($1==$2) ? \"leader\" : \"not-leader\"}'; stty size");
+   uint64_t id = add("[ -t 1 ] && echo is-a-tty; ps -o sid= -o pgid= -p $$ | awk '{print ($1==$2) "
+                     "? \"leader\" : \"not-leader\"}'; stty size");
    sup_start(sup, id);
    cr_assert(wait_state(id, PROC_EXITED));
    cr_assert(has_line(id, "is-a-tty"));
@@ -133,7 +134,8 @@ Test(sup, runs_in_a_pty_as_session_leader) {
 }
 
 Test(sup, resize_reaches_the_child) {
-   uint64_t id = add("echo ready; while :; do [ \"$(stty size)\" = '21 77' ] && { echo resized; exit 0; }; sleep 0.02; done");
+   uint64_t id = add("echo ready; while :; do [ \"$(stty size)\" = '21 77' ] && { echo resized; "
+                     "exit 0; }; sleep 0.02; done");
    sup_start(sup, id);
    cr_assert(wait_line(id, "ready"));
    sup_resize(sup, 77, 21);
@@ -227,7 +229,8 @@ Test(sup, restart_of_a_running_process_stops_it_first) {
 
 Test(sup, terminal_queries_are_answered) {
    /* a program that asks for the cursor position and waits for the answer */
-   uint64_t id = add("stty raw -echo; printf '\\033[6n'; dd bs=1 count=6 2>/dev/null | od -c | head -1; stty sane; echo done");
+   uint64_t id = add("stty raw -echo; printf '\\033[6n'; dd bs=1 count=6 2>/dev/null | od -c | "
+                     "head -1; stty sane; echo done");
    sup_start(sup, id);
    cr_assert(wait_state(id, PROC_EXITED));
    cr_assert(has_line(id, "033   ["));

@@ -48,7 +48,8 @@ static void teardown(void) {
    filter_free(filt);
    view_done(&v);
    sup_quit(sup);
-   for (int i = 0; i < 500 && !sup_finished(sup); i++) nanosleep(&(struct timespec){0, 10000000}, NULL);
+   for (int i = 0; i < 500 && !sup_finished(sup); i++)
+      nanosleep(&(struct timespec){0, 10000000}, NULL);
    sup_free(sup);
    theme_free(theme);
    canvas_free(&cv);
@@ -301,10 +302,11 @@ static void setup_empty(void) {
 
 Test(view_empty, every_key_is_safe, .init = setup_empty, .fini = teardown, .timeout = 60) {
    cr_assert(screen_has("no scripts in package.json"));
-   static const int keys[] = {VK_ENTER, 's', 'x', 'X', 'r', 'R', 'j', 'k', '1', 'e', 'E', ']',
-                              'p', 'g', 'G', VK_PGUP, VK_PGDN, VK_CTRL('e'), VK_WHEEL_UP, 'z',
-                              'w', 't', 'n', VK_CLICK, VK_TAB, 'c', VK_ENTER, VK_TAB, 'c',
-                              VK_ENTER, VK_TAB, VK_TAB, 'g', VK_CTRL('y')};
+   static const int keys[] = {
+       VK_ENTER,    's', 'x',      'X',    'r',    'R',      'j',         'k',     '1',
+       'e',         'E', ']',      'p',    'g',    'G',      VK_PGUP,     VK_PGDN, VK_CTRL('e'),
+       VK_WHEEL_UP, 'z', 'w',      't',    'n',    VK_CLICK, VK_TAB,      'c',     VK_ENTER,
+       VK_TAB,      'c', VK_ENTER, VK_TAB, VK_TAB, 'g',      VK_CTRL('y')};
    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
       key(keys[i]);
       draw();
