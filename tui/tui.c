@@ -19,7 +19,7 @@
 #include "core/filter.h"
 #include "core/rcu.h"
 #include "core/util.h"
-#include "tui/app.h"
+#include "cli/app.h"
 #include "tui/view.h"
 
 #define FRAME_NS 16000000ull /* at most ~60 frames a second */

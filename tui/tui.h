@@ -6,7 +6,7 @@
 
 #include "scripts/pkg.h"
 #include "tui/canvas.h"
-#include "tui/cli.h"
+#include "cli/cli.h"
 
 /* Runs the UI until the user quits; returns brum's exit status. */
 int tui_run(const Project* prj, const Options* o);

@@ -1,6 +1,6 @@
 /* Command-line options of the brum executable. */
-#ifndef BRUM_TUI_CLI_H
-#define BRUM_TUI_CLI_H
+#ifndef BRUM_CLI_CLI_H
+#define BRUM_CLI_CLI_H
 
 #include <stdbool.h>
 #include <stddef.h>

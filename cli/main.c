@@ -9,8 +9,8 @@
 #include "core/regex.h"
 #include "core/util.h"
 #include "scripts/pkg.h"
-#include "tui/app.h"
-#include "tui/cli.h"
+#include "cli/app.h"
+#include "cli/cli.h"
 #include "tui/tui.h"
 
 static void print_list(const Project* p) {

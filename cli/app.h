@@ -1,10 +1,10 @@
 /* What the TUI and headless mode share: turning the project's scripts into supervised processes. */
-#ifndef BRUM_TUI_APP_H
-#define BRUM_TUI_APP_H
+#ifndef BRUM_CLI_APP_H
+#define BRUM_CLI_APP_H
 
 #include "core/sup.h"
 #include "scripts/pkg.h"
-#include "tui/cli.h"
+#include "cli/cli.h"
 
 /* Registers one script with the supervisor (idle until started). Returns its process id. */
 uint64_t app_register(Sup* sup, const Project* prj, const Script* s, const Options* o);

@@ -1,4 +1,4 @@
-#include "tui/app.h"
+#include "cli/app.h"
 
 #include <stdlib.h>
 

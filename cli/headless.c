@@ -11,7 +11,7 @@
 #include "core/rcu.h"
 #include "core/regex.h"
 #include "core/util.h"
-#include "tui/app.h"
+#include "cli/app.h"
 
 typedef struct Headless {
    uv_loop_t* loop;

@@ -1,4 +1,4 @@
-#include "tui/cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>
