@@ -25,6 +25,31 @@ static void print_list(const Project* p) {
    if (!p->nscripts) printf("  (no scripts)\n");
 }
 
+typedef struct AddAll {
+   const Project* prj;
+   const Options* o;
+} AddAll;
+
+static void add_all(Sup* sup, void* ud) {
+   const AddAll* a = ud;
+   for (size_t i = 0; i < a->prj->nscripts; i++)
+      app_register(sup, a->prj, &a->prj->scripts[i], a->o);
+}
+
+static int run_tui(const Project* prj, const Options* o) {
+   AddAll a = {prj, o};
+   TuiConfig c = {
+       .sup = app_sup_config(o),
+       .theme = o->theme,
+       .filter = o->filter,
+       .runs = o->runs,
+       .nruns = o->nruns,
+       .add_processes = add_all,
+       .ud = &a,
+   };
+   return tui_run(prj, &c);
+}
+
 /* Every requested script must exist before anything starts. */
 static int check_runs(const Project* p, const Options* o) {
    for (size_t i = 0; i < o->nruns; i++) {
@@ -84,7 +109,7 @@ int main(int argc, char** argv) {
    }
    util_log_open(o.log_path);
    rcu_register_thread();
-   rc = o.headless ? headless_run(prj, &o) : tui_run(prj, &o);
+   rc = o.headless ? headless_run(prj, &o) : run_tui(prj, &o);
    rcu_unregister_thread();
    util_log_close();
 out:

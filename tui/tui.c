@@ -19,7 +19,6 @@
 #include "core/filter.h"
 #include "core/rcu.h"
 #include "core/util.h"
-#include "cli/app.h"
 #include "tui/view.h"
 
 #define FRAME_NS 16000000ull /* at most ~60 frames a second */
@@ -337,7 +336,7 @@ static char* exe_dir(void) {
    return xstrdup(buf);
 }
 
-static Theme* load_theme(const Options* o, char** warning) {
+static Theme* load_theme(const TuiConfig* o, char** warning) {
    const char* name = o->theme ? o->theme : theme_default_name();
    const char* nc = getenv("NO_COLOR");
    if (nc && *nc) name = "mono";
@@ -357,7 +356,7 @@ static void on_close_noop(uv_handle_t* h) {
    (void)h;
 }
 
-int tui_run(const Project* prj, const Options* o) {
+int tui_run(const Project* prj, const TuiConfig* o) {
    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
       fprintf(stderr, "brum: the terminal UI needs a terminal; use --headless SCRIPT... for "
                       "pipes and CI\n");
@@ -368,7 +367,7 @@ int tui_run(const Project* prj, const Options* o) {
    t.theme = load_theme(o, &theme_warning);
    t.loop = uv_default_loop();
 
-   SupConfig cfg = app_sup_config(o);
+   SupConfig cfg = o->sup;
    cfg.wake = wake_cb;
    cfg.wake_ud = &t.wake;
    uv_async_init(t.loop, &t.wake, on_wake);
@@ -380,7 +379,7 @@ int tui_run(const Project* prj, const Options* o) {
       return 2;
    }
    sup_add_begin(t.sup);
-   for (size_t i = 0; i < prj->nscripts; i++) app_register(t.sup, prj, &prj->scripts[i], o);
+   o->add_processes(t.sup, o->ud);
    sup_add_end(t.sup);
    t.filter = filter_new(t.sup, wake_cb, &t.wake);
 

@@ -4,12 +4,24 @@
 
 #include <stdbool.h>
 
+#include "core/sup.h"
 #include "scripts/pkg.h"
 #include "tui/canvas.h"
-#include "cli/cli.h"
+
+/* What the UI needs from the command line; the caller owns every pointer. */
+typedef struct TuiConfig {
+   SupConfig sup;           /* the UI sets wake and wake_ud */
+   const char* theme;       /* NULL: the default (mono with NO_COLOR) */
+   const char* filter;      /* NULL: none; the first pane starts filtered */
+   const char* const* runs; /* scripts to start at launch; the first is selected */
+   size_t nruns;
+   /* Registers one process per script of the project, in order (ids = script indexes). */
+   void (*add_processes)(Sup* sup, void* ud);
+   void* ud;
+} TuiConfig;
 
 /* Runs the UI until the user quits; returns brum's exit status. */
-int tui_run(const Project* prj, const Options* o);
+int tui_run(const Project* prj, const TuiConfig* c);
 /* Writes the cells of `c` that differ from `prev` (all of them when `full`) to stdscr, then makes
  * `prev` a copy of `c`. The caller refreshes. */
 void tui_blit(const Canvas* c, Canvas* prev, bool full);
