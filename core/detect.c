@@ -122,7 +122,7 @@ uint16_t detect_line(Detector* d, const char* text, uint32_t len, uint64_t linen
    bool grouped = false;
 
    if (d->open) {
-      if (lineno - newest(d)->first >= GROUP_MAX_LINES)
+      if (lineno - newest(d)->first >= DETECT_GROUP_MAX_LINES)
          d->open = false;
       else {
          int k = detect_group_continues(d, s, n);

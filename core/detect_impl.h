@@ -12,7 +12,7 @@
 
 #include "core/detect.h"
 
-enum { TITLE_MAX = 200, LOC_MAX = 200, URL_MAX = 1024, PREFIX_MAX = 15, GROUP_MAX_LINES = 400 };
+enum { TITLE_MAX = 200, LOC_MAX = 200, URL_MAX = 1024, PREFIX_MAX = 15 };
 
 /* Trigger word families: a rule runs only if one of its families occurs in the line. */
 enum {
