@@ -187,6 +187,13 @@ void detect_init_once(void); /* compiles the rules and builds the scan tables, o
 void detect_scan_init(void);
 /* The families (TW_*) of the trigger words in s[0..n), with the scan detect_set_scan chose. */
 uint32_t detect_trigger_mask(const char* s, uint32_t n);
+/* The two implementations, callable directly so that tests/fuzz/fuzz_detect.c can compare them
+ * on the same line (they must return the same mask). Call detect_init_once() first; the SSSE3
+ * one only if detect_set_scan(-1) returns DETECT_SCAN_SSSE3 (the CPU has it). */
+uint32_t detect_trigger_mask_portable(const char* s, uint32_t n);
+#ifdef DETECT_TEDDY
+uint32_t detect_trigger_mask_ssse3(const char* s, uint32_t n);
+#endif
 
 /* ---- detect_rules.c: the rule table, and what a matching rule does ---- */
 void detect_rules_init(void);

@@ -169,7 +169,7 @@ static uint32_t trigger_tail(const char* s, uint32_t n) {
 
 /* One pass over the line: the families of trigger words it contains (the windows inside the
  * line at every offset, then the padded ones at the end). */
-static uint32_t trigger_mask_scalar(const char* s, uint32_t n) {
+uint32_t detect_trigger_mask_portable(const char* s, uint32_t n) {
    uint32_t mask = 0, i = 0;
    for (; i + 4 <= n; i += 2) {
       uint32_t w = load32(s + i), f = frag_of(w);
@@ -204,9 +204,9 @@ __attribute__((target("ssse3"))) static inline __m128i teddy_chunk(__m128i v, __
    return r;
 }
 
-/* The same as trigger_mask_scalar with SSSE3, 16 bytes at a time: a window start survives if
- * its first 3 bytes fit one bucket's nibble tables, and only a survivor looks up its word. */
-__attribute__((target("ssse3"))) static uint32_t trigger_mask_ssse3(const char* s, uint32_t n) {
+/* The same as detect_trigger_mask_portable with SSSE3, 16 bytes at a time: a window start survives
+ * if its first 3 bytes fit one bucket's nibble tables, and only a survivor looks up its word. */
+__attribute__((target("ssse3"))) uint32_t detect_trigger_mask_ssse3(const char* s, uint32_t n) {
    /* shift_ctl + 16 - k: a shuffle that moves the last k bytes of a vector to its front */
    static const int8_t shift_ctl[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
                                         11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1,
@@ -244,9 +244,9 @@ __attribute__((target("ssse3"))) static uint32_t trigger_mask_ssse3(const char* 
 
 uint32_t detect_trigger_mask(const char* s, uint32_t n) {
 #ifdef DETECT_TEDDY
-   if (scan_level == DETECT_SCAN_SSSE3) return trigger_mask_ssse3(s, n);
+   if (scan_level == DETECT_SCAN_SSSE3) return detect_trigger_mask_ssse3(s, n);
 #endif
-   return trigger_mask_scalar(s, n);
+   return detect_trigger_mask_portable(s, n);
 }
 
 int detect_set_scan(int level) {
