@@ -19,7 +19,10 @@
 static int scan_best;
 
 static void fail(const char* what, const char* s, uint32_t n) {
-   fprintf(stderr, "fuzz_detect: %s on a line of %u bytes: `%.*s`\n", what, n, (int)n, s);
+   fprintf(stderr, "fuzz_detect: %s on a line of %u bytes: `", what, n);
+   for (uint32_t i = 0; i < n && i < 300; i++) /* control bytes escaped */
+      fprintf(stderr, (uint8_t)s[i] < 0x20 || s[i] == 0x7f ? "\\x%02x" : "%c", (uint8_t)s[i]);
+   fputs("`\n", stderr);
    abort();
 }
 
