@@ -28,6 +28,7 @@ if [ ! -x "$BUILD/bench/brum-bench" ] || [ ! -x "$BUILD/brum" ]; then
 fi
 cmake --build "$BUILD" -j"$(nproc)" --target bench >/dev/null
 BUILD=$(cd "$BUILD" && pwd)
+SHOW=${BUILD#"$SRC"/} # as the report shows it: relative to the repository when inside it
 BB=$BUILD/bench/brum-bench
 FW=$BUILD/bench/flood_writer
 PD=$BUILD/bench/pty_drain
@@ -74,8 +75,8 @@ if [ -z "${SKIP_MICRO:-}" ]; then
   echo "## Micro-benchmarks (brum-bench)"
   echo
   echo '```'
-  echo "$BB --benchtime $BENCHTIME --count $COUNT --filter '^Benchmark(Snap|LogStore|AnsiFeed|Ingest|Filter)' --lines $LINES"
-  echo "$BB --benchtime $REG_BENCHTIME --count $REG_COUNT --filter '^BenchmarkRegistry'"
+  echo "$SHOW/bench/brum-bench --benchtime $BENCHTIME --count $COUNT --filter '^Benchmark(Snap|LogStore|AnsiFeed|Ingest|Filter)' --lines $LINES"
+  echo "$SHOW/bench/brum-bench --benchtime $REG_BENCHTIME --count $REG_COUNT --filter '^BenchmarkRegistry'"
   echo '```'
   echo
   "$BB" --benchtime "$BENCHTIME" --count "$COUNT" --lines "$LINES" \
@@ -143,7 +144,7 @@ if [ -z "${SKIP_MICRO:-}" ]; then
   table "$tmp/g3"
   echo
   echo '```'
-  echo "$BB --store-memory $LINES   # the log store's own accounting"
+  echo "$SHOW/bench/brum-bench --store-memory $LINES   # the log store's own accounting"
   "$BB" --store-memory "$LINES" | tee "$RAW/store_memory.txt"
   echo '```'
   echo
@@ -310,7 +311,7 @@ if [ -z "${SKIP_GREP:-}" ] && [ -x "$BUILD/bench/bench_filter" ] && [ -f "$SRC/b
   echo "## Filter vs grep (bench/filter_vs_grep.sh)"
   echo
   echo '```'
-  echo "bash bench/filter_vs_grep.sh $BUILD/bench/bench_filter ${GREP_LINES:-300000}"
+  echo "bash bench/filter_vs_grep.sh $SHOW/bench/bench_filter ${GREP_LINES:-300000}"
   bash "$SRC/bench/filter_vs_grep.sh" "$BUILD/bench/bench_filter" "${GREP_LINES:-300000}" 2>&1 | tee "$RAW/filter_vs_grep.txt"
   echo '```'
   echo
@@ -327,7 +328,7 @@ echo
 echo "## Keypress-to-screen latency (bench/key_latency.sh, via tmux)"
 echo
 echo '```'
-echo "bash bench/key_latency.sh $BUILD/brum"
+echo "bash bench/key_latency.sh $SHOW/brum"
 bash "$SRC/bench/key_latency.sh" "$BUILD/brum" 2>&1 | grep -v '^no server' | tee "$RAW/key_latency.txt"
 echo '```'
 echo

@@ -52,6 +52,8 @@ typedef struct DetectSnap {
 
 #define DETECT_MAX_ENTRIES 500
 #define DETECT_MAX_URLS 32
+/* An entry spans at most this many lines: a runaway group (an endless trace) stops. */
+#define DETECT_GROUP_MAX_LINES 400
 
 typedef struct Detector Detector;
 

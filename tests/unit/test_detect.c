@@ -532,14 +532,20 @@ Test(detect, restart_closes_the_open_group) {
    detect_free(d);
 }
 
+/* A runaway group (an endless stack trace) takes exactly DETECT_GROUP_MAX_LINES lines, head
+ * included; the frames after it belong to no entry. */
 Test(detect, group_is_bounded) {
    Detector* d = detect_new();
-   feed(d, "Error: deep recursion", 0);
-   uint64_t ln = 1;
-   for (; ln < 2000; ln++) feed(d, "    at f (/p/a.js:1:1)", ln);
+   cr_assert_eq(feed(d, "Error: deep recursion", 0), LINE_ERROR);
+   for (uint64_t ln = 1; ln < 3 * DETECT_GROUP_MAX_LINES; ln++)
+      cr_assert_eq(feed(d, "    at f (/p/a.js:1:1)", ln),
+                   ln < DETECT_GROUP_MAX_LINES ? LINE_GROUPED : 0, "line %" PRIu64 " (cap %d)", ln,
+                   DETECT_GROUP_MAX_LINES);
    DetectSnap* s = detect_snapshot(d);
-   cr_expect_lt(s->entries[0].last_line, 1000, "a runaway group stops: %" PRIu64,
-                s->entries[0].last_line);
+   cr_assert_eq(s->nentries, 1);
+   cr_expect_eq(s->entries[0].first_line, 0);
+   cr_expect_eq(s->entries[0].last_line, DETECT_GROUP_MAX_LINES - 1,
+                "the group ends at the cap: %" PRIu64, s->entries[0].last_line);
    free(s);
    detect_free(d);
 }
