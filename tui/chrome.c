@@ -119,43 +119,71 @@ int tab_at(const View* v, int col) {
    return -1;
 }
 
-static const char* const help_lines[] = {
-    "Processes view",
-    "  j/k, Up/Down    select process          1-9        jump to the Nth process",
-    "  Enter           start (restart if ended) s          start",
-    "  x               stop (SIGTERM, then SIGKILL after the grace period)",
-    "  X               kill now (SIGKILL)       r          restart",
-    "  R, Ctrl-R       restart all running      z          zoom the pane",
-    "Scrolling",
-    "  Ctrl-E/Ctrl-Y   one line down/up         PgDn/PgUp  one page",
-    "  Ctrl-D/Ctrl-U   half a page              g / G      top / bottom (G follows)",
-    "  mouse wheel     scroll                   click      select process or tab",
-    "Output",
-    "  /               search (n/N next/previous, Esc clears)",
-    "  f, &            filter: show only matching lines (Esc in the prompt cancels;",
-    "                  an empty pattern clears the filter)",
-    "  w               wrap long lines          t          timestamps",
-    "  e / E           next / previous error    ] / [      next / previous warning",
-    "  p               only errors and warnings (with their stack traces)",
-    "Views",
-    "  Tab, Shift-Tab  next / previous view     ?          this help",
-    "  Errors: Enter jumps to the entry in its log, c copies it (OSC 52)",
-    "  URLs:   Enter opens the URL ($BROWSER or xdg-open), c copies it",
-    "Quit",
-    "  q, Ctrl-C       quit (asks when processes are running; y or q confirms)",
-    "",
-    "Patterns are PCRE2 regular expressions, smart-case: all lowercase matches any case.",
-    "Prompt keys: Left/Right/Home/End, Backspace, Ctrl-W word, Ctrl-U line, Up/Down history.",
-};
+/* Markdown to what Help shows: without the backticks. */
+static void unquote(const char* s, char* out, size_t size) {
+   size_t o = 0;
+   for (; *s && o + 1 < size; s++)
+      if (*s != '`') out[o++] = *s;
+   out[o] = '\0';
+}
+
+/* Help's lines: a heading, the key table (keys, then what they do, wrapped at spaces), a note.
+ * Line `i` of them is drawn at row y + i - v->help_top when that is on screen; returns the count.
+ */
+static int help_lines(View* v, Canvas* c, int y, int rows) {
+   static KeyRow kr[64];
+   size_t n = key_rows(kr, ARRAY_LEN(kr));
+   int lw = 0;
+   char label[128], text[sizeof kr[0].text];
+   for (size_t i = 0; i < n; i++) {
+      unquote(kr[i].label, label, sizeof label);
+      int w = canvas_str_width(label, strlen(label));
+      if (w > lw) lw = w;
+   }
+   if (lw > 22) lw = 22; /* a longer label gets a line of its own */
+   int tx = 2 + lw + 2, tw = c->w - tx - 1, line = 0;
+   if (tw < 10) tw = 10;
+#define HELP_AT(l) ((l) >= v->help_top && (l)-v->help_top < rows ? y + (l)-v->help_top : -1)
+   static const char head[] = "Keys, in every view unless it says (j/k, PgDn scroll; Esc leaves)";
+   if (HELP_AT(line) >= 0)
+      canvas_text(c, 2, HELP_AT(line), c->w - 3, head, strlen(head), role(v, THEME_HEADER_ACCENT));
+   line += 2;
+   for (size_t i = 0; i < n; i++, line++) {
+      unquote(kr[i].label, label, sizeof label);
+      unquote(kr[i].text, text, sizeof text);
+      int w = canvas_str_width(label, strlen(label));
+      if (HELP_AT(line) >= 0)
+         canvas_text(c, 2, HELP_AT(line), c->w - 3, label, strlen(label),
+                     role(v, THEME_STATUS_KEY));
+      if (w > lw) line++;
+      for (const char* p = text; *p; line++) {
+         size_t len = strlen(p), cut = len;
+         if (len > (size_t)tw)
+            for (cut = (size_t)tw; cut > 0 && p[cut] != ' '; cut--) continue;
+         if (cut == 0) cut = (size_t)tw < len ? (size_t)tw : len;
+         if (HELP_AT(line) >= 0) canvas_text(c, tx, HELP_AT(line), tw, p, cut, role(v, THEME_PANE));
+         p += cut;
+         while (*p == ' ') p++;
+         if (!*p) break;
+      }
+   }
+   static const char note[] =
+       "Patterns are PCRE2 regular expressions, smart-case: all lowercase matches any case.";
+   line++;
+   if (HELP_AT(line) >= 0)
+      canvas_text(c, 2, HELP_AT(line), c->w - 3, note, strlen(note), role(v, THEME_PANE));
+#undef HELP_AT
+   return line + 1;
+}
 
 static void draw_help(View* v, Canvas* c, int y, int rows) {
-   Style pane = role(v, THEME_PANE);
-   canvas_fill(c, 0, y, c->w, rows, pane);
-   for (int i = 0; i < rows - 1 && (size_t)i < ARRAY_LEN(help_lines); i++) {
-      const char* s = help_lines[i];
-      bool head = s[0] != ' ' && s[0];
-      canvas_text(c, 2, y + 1 + i, c->w - 3, s, strlen(s),
-                  head ? role(v, THEME_HEADER_ACCENT) : pane);
+   canvas_fill(c, 0, y, c->w, rows, role(v, THEME_PANE));
+   int total = help_lines(v, c, y + 1, rows - 1);
+   int max_top = total - (rows - 1) > 0 ? total - (rows - 1) : 0;
+   if (v->help_top > max_top) { /* scrolled past the end: draw again from the last full page */
+      v->help_top = max_top;
+      canvas_fill(c, 0, y, c->w, rows, role(v, THEME_PANE));
+      help_lines(v, c, y + 1, rows - 1);
    }
 }
 
@@ -189,7 +217,7 @@ static void draw_status(View* v, Canvas* c) {
        "/ search  f filter  g/G top/bottom  w wrap  t time  Tab views  ? help  q quit",
        "j/k select  ↵ jump to log  c copy  Tab views  ? help  q quit",
        "j/k select  ↵ open  c copy  Tab views  ? help  q quit",
-       "Tab views  Esc back  q quit",
+       "j/k scroll  Tab views  Esc back  q quit",
    };
    const char* h = hints[v->tab];
    /* keys in the accent colour, their words in the plain one */

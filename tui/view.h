@@ -86,6 +86,7 @@ typedef struct View {
    bool quit;         /* the user confirmed: stop everything and exit */
 
    size_t err_sel, url_sel; /* selections in the Errors and URLs tabs (newest first) */
+   int help_top;            /* the Help view's first line on screen */
    char* copy;              /* owned: text to put on the clipboard (tui.c takes it) */
    int mouse_x, mouse_y;
    void (*open_url)(const char* url); /* how Enter opens a URL (replaceable in tests) */
@@ -104,6 +105,9 @@ bool view_key(View* v, int key);
 void view_draw(View* v, Canvas* c);
 /* Continues a pending search step (bounded work); true while more steps are needed. */
 bool view_tick(View* v);
+/* The key table as README.md's markdown table ("| keys | what they do |" and its rows), so a test
+ * keeps the README in step with the keys. Owned by the caller. */
+char* view_keys_markdown(void);
 /* The output pane's size in cells (for the children's terminal size). */
 void view_pane_size(const View* v, int* cols, int* rows);
 

@@ -94,6 +94,15 @@ void error_copy(View* v);
 void url_open(View* v);
 void url_copy(View* v);
 
+/* ---- keys.c: the key table */
+
+/* One row of the key table as Help and README.md show it: keys, what they do (markdown). */
+typedef struct KeyRow {
+   const char* label;
+   char text[400];
+} KeyRow;
+size_t key_rows(KeyRow* rows, size_t max);
+
 /* ---- chrome.c: header, tabs, help, bottom line, dialogs */
 
 const char* state_glyph(const View* v, ProcState st);

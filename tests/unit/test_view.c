@@ -286,6 +286,20 @@ Test(view, mouse_selects_process_and_tab) {
    cr_assert(screen_has("follow"));
 }
 
+/* Help is the key table (Space paging included) and scrolls when it does not fit. */
+Test(view, help_is_the_key_table_and_scrolls) {
+   view_resize(&v, 80, 24);
+   key('?');
+   cr_assert(screen_has("PgUp/PgDn/Space"));
+   cr_assert_not(screen_has("in a prompt: apply / cancel"));
+   key('G');
+   cr_assert(screen_has("in a prompt: apply / cancel"));
+   key('g');
+   cr_assert(screen_has("select process"));
+   key(VK_ESC);
+   cr_assert(screen_has("levels · idle"));
+}
+
 /* A project without scripts: every key is safe and the pane says what to do. */
 static void setup_empty(void) {
    setlocale(LC_ALL, "C.UTF-8");
@@ -313,4 +327,26 @@ Test(view_empty, every_key_is_safe, .init = setup_empty, .fini = teardown, .time
    }
    key('q');
    cr_assert(v.quit);
+}
+
+/* README.md's key table is rendered from the key table, so the two cannot drift apart. */
+Test(keys, readme_table_is_the_key_table) {
+   FILE* f = fopen(BRUM_SOURCE_DIR "/README.md", "r");
+   cr_assert_not_null(f);
+   char line[1024];
+   size_t cap = 1 << 16, len = 0;
+   char* table = calloc(1, cap);
+   bool in_section = false, in_table = false;
+   while (fgets(line, sizeof line, f)) {
+      if (strncmp(line, "### ", 4) == 0) in_section = strcmp(line, "### The terminal UI\n") == 0;
+      if (in_section && strcmp(line, "| keys | what they do |\n") == 0) in_table = true;
+      if (in_table && line[0] != '|') break;
+      if (in_table && len + strlen(line) < cap) len += (size_t)sprintf(table + len, "%s", line);
+   }
+   fclose(f);
+   char* md = view_keys_markdown();
+   cr_assert_str_eq(table, md,
+                    "README.md's key table differs from the key table; it should be:\n%s", md);
+   free(md);
+   free(table);
 }
