@@ -25,7 +25,7 @@ static const char* newest_url(const View* v) {
    const Registry* r = sup_registry(v->sup);
    for (size_t i = 0; i < r->n; i++) {
       const ProcSnap* ps = sup_snap(r->slots[i]);
-      const DetectSnap* d = sup_intel(r->slots[i]);
+      const DetectSnap* d = intel_of(v, i);
       if (!d || !snap_is_active(ps->state)) continue;
       for (uint32_t k = 0; k < d->nurls; k++)
          if (!best || d->urls[k].time_ms > best_t)
@@ -84,7 +84,7 @@ static void tab_label(const View* v, int t, char* buf, size_t size) {
    const Registry* r = sup_registry(v->sup);
    if (t == TAB_ERRORS || t == TAB_URLS) {
       for (size_t i = 0; i < r->n; i++) {
-         const DetectSnap* d = sup_intel(r->slots[i]);
+         const DetectSnap* d = intel_of(v, i);
          if (d) n += t == TAB_ERRORS ? d->nentries : d->nurls;
       }
       snprintf(buf, size, " %s (%llu) ", tab_names[t], (unsigned long long)n);
@@ -262,7 +262,7 @@ unsigned running_count(const View* v) {
    return n;
 }
 
-void view_draw(View* v, Canvas* c) {
+static void draw_frame(View* v, Canvas* c) {
    if (c->w != v->w || c->h != v->h) canvas_resize(c, v->w, v->h);
    if (v->w < MIN_W || v->h < MIN_H) {
       canvas_fill(c, 0, 0, c->w, c->h, role(v, THEME_PANE));
@@ -317,4 +317,10 @@ void view_draw(View* v, Canvas* c) {
       snprintf(l1, sizeof l1, "Stopping %u process%s...", n, n == 1 ? "" : "es");
       draw_dialog(v, c, l1, "waiting for them to exit");
    }
+}
+
+void view_draw(View* v, Canvas* c) {
+   frame_begin(v);
+   draw_frame(v, c);
+   frame_end(v);
 }

@@ -535,8 +535,11 @@ bool view_key(View* v, int key) {
    if (v->quit) return false; /* stopping: keys wait */
    KeyMode mode = v->confirm_quit ? KM_CONFIRM : v->prompting != PK_NONE ? KM_PROMPT : KM_NORMAL;
    const KeyBinding* b = key_binding(v, mode, key);
-   if (b) return b->action(v, key, b->arg);
-   return mode == KM_PROMPT; /* a prompt takes every key: other controls do nothing there */
+   if (!b) return mode == KM_PROMPT; /* a prompt takes every key: other controls do nothing there */
+   frame_begin(v);
+   bool changed = b->action(v, key, b->arg);
+   frame_end(v);
+   return changed;
 }
 
 /* ---------------------------------------------------------------- the table as text */

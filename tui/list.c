@@ -112,7 +112,7 @@ static void sidebar_row(View* v, Canvas* c, const void* ctx, size_t i, int y, in
    x += canvas_text(c, x, y, w - x, g, strlen(g), gs);
    x += 1;
    char right[64];
-   const DetectSnap* d = sup_intel(slot);
+   const DetectSnap* d = intel_of(v, i);
    sidebar_counts(v, ps, d, right, sizeof right);
    int rw = canvas_str_width(right, strlen(right));
    int name_max = w - x - rw - 1;
@@ -150,17 +150,18 @@ typedef struct ItemRef {
    uint32_t idx;
 } ItemRef;
 
-static const DetectEntry* err_entry(const Registry* r, const ItemRef* e) {
-   return &sup_intel(r->slots[e->proc])->entries[e->idx];
+/* Items point into this frame's snapshots (intel_of), so they stay what collect() found. */
+static const DetectEntry* err_entry(const View* v, const ItemRef* e) {
+   return &intel_of(v, e->proc)->entries[e->idx];
 }
 
-static const DetectUrl* url_item(const Registry* r, const ItemRef* e) {
-   return &sup_intel(r->slots[e->proc])->urls[e->idx];
+static const DetectUrl* url_item(const View* v, const ItemRef* e) {
+   return &intel_of(v, e->proc)->urls[e->idx];
 }
 
-static int cmp_err_newest(const void* a, const void* b, void* reg) {
-   const DetectEntry* x = err_entry(reg, a);
-   const DetectEntry* y = err_entry(reg, b);
+static int cmp_err_newest(const void* a, const void* b, void* view) {
+   const DetectEntry* x = err_entry(view, a);
+   const DetectEntry* y = err_entry(view, b);
    if (x->time_ms != y->time_ms) return x->time_ms > y->time_ms ? -1 : 1;
    const ItemRef *ra = a, *rb = b;
    if (ra->proc != rb->proc) return ra->proc < rb->proc ? -1 : 1;
@@ -173,11 +174,11 @@ static size_t collect(const View* v, ViewTab tab, ItemRef* out, size_t max) {
    const Registry* r = sup_registry(v->sup);
    size_t n = 0;
    for (size_t i = 0; i < r->n; i++) {
-      const DetectSnap* d = sup_intel(r->slots[i]);
+      const DetectSnap* d = intel_of(v, i);
       uint32_t k_end = !d ? 0 : tab == TAB_ERRORS ? d->nentries : d->nurls;
       for (uint32_t k = 0; k < k_end && n < max; k++) out[n++] = (ItemRef){.proc = i, .idx = k};
    }
-   if (tab == TAB_ERRORS) qsort_r(out, n, sizeof *out, cmp_err_newest, (void*)r);
+   if (tab == TAB_ERRORS) qsort_r(out, n, sizeof *out, cmp_err_newest, (void*)v);
    return n;
 }
 
@@ -231,7 +232,7 @@ static void error_row(View* v, Canvas* c, const void* ctx, size_t i, int y, int 
                       bool sel) {
    (void)sel;
    const ItemRef* ref = (const ItemRef*)ctx + i;
-   const DetectEntry* e = err_entry(sup_registry(v->sup), ref);
+   const DetectEntry* e = err_entry(v, ref);
    char ts[16];
    fmt_time(e->time_ms, ts, sizeof ts);
    Style ks = role(v, e->kind == DETECT_ERROR ? THEME_ERROR : THEME_WARNING);
@@ -254,7 +255,7 @@ static void error_row(View* v, Canvas* c, const void* ctx, size_t i, int y, int 
 static void draw_error_detail(View* v, Canvas* c, const ItemRef* ref, int dy, int end) {
    canvas_fill(c, 0, dy, c->w, 1, role(v, THEME_PANE_BORDER));
    const ProcSlot* slot = slot_of(v, ref->proc);
-   const DetectEntry* e = err_entry(sup_registry(v->sup), ref);
+   const DetectEntry* e = err_entry(v, ref);
    const char* dot = v->ascii ? " - " : " · ";
    canvas_printf(c, 1, dy, c->w - 2, role(v, THEME_PANE_BORDER), "%s%slines %llu-%llu%s%s",
                  slot->name, dot, (unsigned long long)e->first_line + 1,
@@ -274,7 +275,7 @@ static void url_row(View* v, Canvas* c, const void* ctx, size_t i, int y, int w,
                     bool sel) {
    (void)sel;
    const ItemRef* ref = (const ItemRef*)ctx + i;
-   const DetectUrl* u = url_item(sup_registry(v->sup), ref);
+   const DetectUrl* u = url_item(v, ref);
    bool live = snap_is_active(sup_snap(slot_of(v, ref->proc))->state);
    Style us = role(v, THEME_URL);
    us.bg = base.bg;
@@ -324,7 +325,7 @@ void error_open(View* v) {
    size_t n;
    const ItemRef* r = selected_item(v, &n);
    if (!r) return;
-   const DetectEntry* e = err_entry(sup_registry(v->sup), r);
+   const DetectEntry* e = err_entry(v, r);
    uint64_t line = e->first_line;
    switch_tab(v, TAB_PROCS);
    v->errors_only = false;
@@ -339,14 +340,14 @@ void error_open(View* v) {
 void error_copy(View* v) {
    size_t n;
    const ItemRef* r = selected_item(v, &n);
-   if (r) copy_text(v, entry_text(v, r->proc, err_entry(sup_registry(v->sup), r)), "the error");
+   if (r) copy_text(v, entry_text(v, r->proc, err_entry(v, r)), "the error");
 }
 
 void url_open(View* v) {
    size_t n;
    const ItemRef* r = selected_item(v, &n);
    if (!r) return;
-   const DetectUrl* u = url_item(sup_registry(v->sup), r);
+   const DetectUrl* u = url_item(v, r);
    if (v->open_url) v->open_url(u->url);
    set_msg(v, false, "opening %s", u->url);
 }
@@ -355,7 +356,7 @@ void url_copy(View* v) {
    size_t n;
    const ItemRef* r = selected_item(v, &n);
    if (r) {
-      const DetectUrl* u = url_item(sup_registry(v->sup), r);
+      const DetectUrl* u = url_item(v, r);
       copy_text(v, xstrdup(u->url), u->url);
    }
 }

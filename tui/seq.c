@@ -163,7 +163,7 @@ bool make_seq(const View* v, Seq* s) {
       s->idx = f->matches;
    } else if (v->errors_only) {
       s->kind = SEQ_RANGES;
-      s->intel = sup_intel(slot);
+      s->intel = intel_of(v, v->sel);
    } else {
       s->kind = SEQ_STORE;
       s->partial = true;
@@ -204,7 +204,7 @@ void search_start(View* v, int dir) {
    v->search_dir = dir;
 }
 
-bool view_tick(View* v) {
+static bool search_step(View* v) {
    if (!v->search_dir || !v->search) return false;
    Seq s;
    if (!make_seq(v, &s)) {
@@ -236,6 +236,13 @@ bool view_tick(View* v) {
    v->search_from = pos;
    set_msg(v, false, "searching...");
    return true;
+}
+
+bool view_tick(View* v) {
+   frame_begin(v);
+   bool more = search_step(v);
+   frame_end(v);
+   return more;
 }
 
 void jump_flag(View* v, uint16_t flag, int dir) {

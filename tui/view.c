@@ -1,6 +1,7 @@
 /* The view's state: lifecycle, the selection, tabs, the active filter and search. */
 #include "tui/view.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -80,7 +81,9 @@ void apply_filter(View* v, const char* text) {
 }
 
 void view_set_filter(View* v, const char* pattern) {
+   frame_begin(v);
    apply_filter(v, pattern);
+   frame_end(v);
 }
 
 void apply_search(View* v, const char* text) {
@@ -122,6 +125,37 @@ void switch_tab(View* v, int t) {
 
 /* ================================================================ lifecycle */
 
+/* ---------------------------------------------------------------- one frame's reads */
+
+struct ViewFrame {
+   const DetectSnap** intel; /* owned array of RCU pointers: per process, read by frame_begin */
+   size_t n, cap;
+   bool open;
+};
+
+void frame_begin(View* v) {
+   struct ViewFrame* f = v->frame;
+   const Registry* r = sup_registry(v->sup);
+   if (r->n > f->cap) {
+      f->cap = r->n;
+      f->intel = xrealloc(f->intel, f->cap * sizeof *f->intel);
+   }
+   for (size_t i = 0; i < r->n; i++) f->intel[i] = sup_intel(r->slots[i]);
+   f->n = r->n;
+   f->open = true;
+}
+
+void frame_end(View* v) {
+   v->frame->open = false;
+}
+
+const DetectSnap* intel_of(const View* v, uint64_t proc) {
+   assert(v->frame->open && "intel_of between frame_begin and frame_end");
+   return proc < v->frame->n ? v->frame->intel[proc] : NULL;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
 void view_init(View* v, Sup* sup, Filter* filter, const Project* prj, Theme* theme) {
    memset(v, 0, sizeof *v);
    v->sup = sup;
@@ -133,6 +167,7 @@ void view_init(View* v, Sup* sup, Filter* filter, const Project* prj, Theme* the
    v->scratch = regex_scratch_new();
    v->search_prompt = prompt_new(PROMPT_HISTORY_DEFAULT);
    v->filter_prompt = prompt_new(PROMPT_HISTORY_DEFAULT);
+   v->frame = xcalloc(1, sizeof *v->frame);
    view_sync(v);
 }
 
@@ -152,6 +187,8 @@ void view_done(View* v) {
    free(v->scroll);
    free(v->filter_text);
    free(v->copy);
+   if (v->frame) free(v->frame->intel);
+   free(v->frame);
 }
 
 void view_resize(View* v, int w, int h) {

@@ -87,6 +87,7 @@ typedef struct View {
 
    size_t err_sel, url_sel; /* selections in the Errors and URLs tabs (newest first) */
    int help_top;            /* the Help view's first line on screen */
+   struct ViewFrame* frame; /* owned: what the current view_draw/key/tick call read (view.c) */
    char* copy;              /* owned: text to put on the clipboard (tui.c takes it) */
    int mouse_x, mouse_y;
    void (*open_url)(const char* url); /* how Enter opens a URL (replaceable in tests) */
