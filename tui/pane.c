@@ -64,6 +64,7 @@ static int find_hl(View* v, const LineCtx* lc, const LogLine* l, uint32_t* hs, u
 static Style child_style(const View* v, const StyleRun* r) {
    Style base = role(v, THEME_PANE);
    if (!r) return base;
+   if (v->no_color) return (Style){.fg = base.fg, .bg = base.bg, .attr = r->attr};
    Style s = {.fg = r->fg ? r->fg : base.fg, .bg = r->bg ? r->bg : base.bg, .attr = r->attr};
    return s;
 }

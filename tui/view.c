@@ -162,6 +162,7 @@ void view_init(View* v, Sup* sup, Filter* filter, const Project* prj, Theme* the
    v->filter = filter;
    v->prj = prj;
    v->theme = theme;
+   v->no_color = !theme_has_color(theme);
    v->wrap = true;
    v->all_scroll.follow = true;
    v->scratch = regex_scratch_new();

@@ -56,6 +56,7 @@ typedef struct View {
    const Project* prj; /* borrowed */
    Theme* theme;       /* borrowed */
    bool ascii;         /* no UTF-8 glyphs (the locale is not UTF-8) */
+   bool no_color;      /* the theme has no colours (mono, NO_COLOR): the children's are dropped */
    int w, h;
 
    ViewTab tab;

@@ -20,14 +20,13 @@ void switch_tab(View* v, int t);
 /* An empty or NULL pattern clears the filter / the search. */
 void apply_filter(View* v, const char* text);
 void apply_search(View* v, const char* text);
-void copy_text(View* v, char* text, const char* what);
+void copy_text(View* v, char* text, const char* what); /* takes `text`; tui.c sends it (OSC 52) */
 /* What one view_draw, view_key or view_tick call reads of the supervisor's snapshots: each
  * process's DetectSnap once, so every part of the call (a list, its sort, its keys) sees the same
  * one, never a newer one whose ring has dropped entries. Between frame_begin and frame_end. */
 void frame_begin(View* v);
 void frame_end(View* v);
-const DetectSnap* intel_of(const View* v, uint64_t proc);
-    /* NULL: none yet */ /* takes `text` (tui.c sends it, OSC 52) */
+const DetectSnap* intel_of(const View* v, uint64_t proc); /* NULL: none yet */
 
 /* ---- seq.c: the sequence of lines a pane shows */
 
