@@ -1,5 +1,6 @@
 /* Key handling as one table: each binding names its keys, the mode and views it applies in, what
  * it does, and the help text that the Help view and the README's key table are made from. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,22 +144,13 @@ static bool act_start(View* v, int key, int say) {
    return true;
 }
 
-static bool act_stop(View* v, int key, int arg) {
-   (void)key, (void)arg;
-   sup_stop(v->sup, v->sel);
-   return true;
-}
+enum { OP_STOP, OP_KILL, OP_RESTART };
 
-static bool act_kill(View* v, int key, int arg) {
-   (void)key, (void)arg;
-   sup_kill(v->sup, v->sel);
-   return true;
-}
-
-static bool act_restart(View* v, int key, int arg) {
-   (void)key, (void)arg;
-   sup_restart(v->sup, v->sel);
-   cur_scroll(v)->follow = true;
+static bool act_proc(View* v, int key, int op) {
+   (void)key;
+   if (op == OP_STOP) sup_stop(v->sup, v->sel);
+   if (op == OP_KILL) sup_kill(v->sup, v->sel);
+   if (op == OP_RESTART) sup_restart(v->sup, v->sel), cur_scroll(v)->follow = true;
    return true;
 }
 
@@ -172,16 +164,17 @@ static bool act_restart_all(View* v, int key, int arg) {
    return true;
 }
 
-static bool act_zoom(View* v, int key, int arg) {
-   (void)key, (void)arg;
-   v->zoom = !v->zoom;
-   return true;
-}
+enum { T_ZOOM, T_ERRORS_ONLY, T_WRAP, T_TIMESTAMPS };
 
-static bool act_errors_only(View* v, int key, int arg) {
-   (void)key, (void)arg;
-   v->errors_only = !v->errors_only;
-   cur_scroll(v)->follow = true;
+static bool act_toggle(View* v, int key, int which) {
+   (void)key;
+   if (which == T_ZOOM) v->zoom = !v->zoom;
+   if (which == T_ERRORS_ONLY) v->errors_only = !v->errors_only, cur_scroll(v)->follow = true;
+   if (which == T_TIMESTAMPS) v->timestamps = !v->timestamps;
+   if (which == T_WRAP) {
+      v->wrap = !v->wrap;
+      set_msg(v, false, "wrap %s", v->wrap ? "on" : "off");
+   }
    return true;
 }
 
@@ -230,19 +223,6 @@ static bool act_clear_search(View* v, int key, int arg) {
    if (!v->search && !v->msg[0]) return false;
    apply_search(v, NULL);
    v->msg[0] = '\0';
-   return true;
-}
-
-static bool act_wrap(View* v, int key, int arg) {
-   (void)key, (void)arg;
-   v->wrap = !v->wrap;
-   set_msg(v, false, "wrap %s", v->wrap ? "on" : "off");
-   return true;
-}
-
-static bool act_timestamps(View* v, int key, int arg) {
-   (void)key, (void)arg;
-   v->timestamps = !v->timestamps;
    return true;
 }
 
@@ -297,6 +277,7 @@ static bool act_help_scroll(View* v, int key, int arg) {
 #define P KM_PROMPT
 
 /* Rows of Help and README.md come in the order of their labels' first bindings. */
+/* clang-format off */
 static const KeyBinding keys_table[] = {
     {{'j', VK_DOWN}, N, V_PROCS, KF_PROC, act_select, 1, SEL, "select process"},
     {{'k', VK_UP}, N, V_PROCS, KF_PROC, act_select, -1, SEL, NULL},
@@ -305,56 +286,20 @@ static const KeyBinding keys_table[] = {
     {{'j', VK_DOWN}, N, V_HELP, 0, act_help_scroll, 1, SEL, "Help: scroll"},
     {{'k', VK_UP}, N, V_HELP, 0, act_help_scroll, -1, SEL, NULL},
     {{KEY_DIGIT}, N, V_PROCS, KF_PROC, act_select_nth, 0, "`1`-`9`", "jump to the Nth process"},
-    {{ENTER},
-     N,
-     V_PROCS,
-     KF_PROC,
-     act_start,
-     0,
-     "Enter",
+    {{ENTER}, N, V_PROCS, KF_PROC, act_start, 0, "Enter",
      "start the selected script (restart it if it has ended)"},
-    {{ENTER},
-     N,
-     IN(TAB_ERRORS),
-     0,
-     act_item,
-     ERROR_OPEN,
-     "Enter",
+    {{ENTER}, N, IN(TAB_ERRORS), 0, act_item, ERROR_OPEN, "Enter",
      "Errors: jump to the entry in its log"},
-    {{ENTER},
-     N,
-     IN(TAB_URLS),
-     0,
-     act_item,
-     URL_OPEN,
-     "Enter",
+    {{ENTER}, N, IN(TAB_URLS), 0, act_item, URL_OPEN, "Enter",
      "URLs: open it (`$BROWSER` or xdg-open)"},
-    {{'s'},
-     N,
-     V_PROCS,
-     KF_PROC,
-     act_start,
-     1,
-     STARTSTOP,
+    {{'s'}, N, V_PROCS, KF_PROC, act_start, 1, STARTSTOP,
      "start / stop (SIGTERM, SIGKILL after the grace period) / kill now / restart"},
-    {{'x'}, N, V_PROCS, KF_PROC, act_stop, 0, STARTSTOP, NULL},
-    {{'X'}, N, V_PROCS, KF_PROC, act_kill, 0, STARTSTOP, NULL},
-    {{'r'}, N, V_PROCS, KF_PROC, act_restart, 0, STARTSTOP, NULL},
-    {{'R', VK_CTRL('r')},
-     N,
-     V_PROCS,
-     KF_PROC,
-     act_restart_all,
-     0,
-     "`R`, Ctrl-R",
+    {{'x'}, N, V_PROCS, KF_PROC, act_proc, OP_STOP, STARTSTOP, NULL},
+    {{'X'}, N, V_PROCS, KF_PROC, act_proc, OP_KILL, STARTSTOP, NULL},
+    {{'r'}, N, V_PROCS, KF_PROC, act_proc, OP_RESTART, STARTSTOP, NULL},
+    {{'R', VK_CTRL('r')}, N, V_PROCS, KF_PROC, act_restart_all, 0, "`R`, Ctrl-R",
      "restart all running processes"},
-    {{VK_CTRL('e')},
-     N,
-     V_PANES,
-     KF_PROC,
-     act_scroll,
-     1,
-     SCROLL,
+    {{VK_CTRL('e')}, N, V_PANES, KF_PROC, act_scroll, 1, SCROLL,
      "scroll a line, a page, half a page (Space: a page down; scrolling up pauses follow mode)"},
     {{VK_CTRL('y')}, N, V_PANES, KF_PROC, act_scroll, -1, SCROLL, NULL},
     {{VK_PGDN, ' '}, N, V_PANES, KF_PROC, act_scroll, PAGE, SCROLL, NULL},
@@ -363,33 +308,15 @@ static const KeyBinding keys_table[] = {
     {{VK_CTRL('u')}, N, V_PANES, KF_PROC, act_scroll, -HALF_PAGE, SCROLL, NULL},
     {{VK_PGDN, ' '}, N, V_HELP, 0, act_help_scroll, PAGE, SCROLL, NULL},
     {{VK_PGUP}, N, V_HELP, 0, act_help_scroll, -PAGE, SCROLL, NULL},
-    {{'g', VK_HOME},
-     N,
-     V_PANES,
-     KF_PROC,
-     act_top,
-     0,
-     TOP,
+    {{'g', VK_HOME}, N, V_PANES, KF_PROC, act_top, 0, TOP,
      "top / bottom (`G` and End resume follow)"},
     {{'G', VK_END}, N, V_PANES, KF_PROC, act_bottom, 0, TOP, NULL},
-    {{'g', VK_HOME},
-     N,
-     V_LISTS,
-     0,
-     act_list_move,
-     LIST_FIRST,
-     TOP,
+    {{'g', VK_HOME}, N, V_LISTS, 0, act_list_move, LIST_FIRST, TOP,
      "Errors/URLs: first / last entry"},
     {{'G', VK_END}, N, V_LISTS, 0, act_list_move, LIST_LAST, TOP, NULL},
     {{'g', VK_HOME}, N, V_HELP, 0, act_help_scroll, LIST_FIRST, TOP, NULL},
     {{'G', VK_END}, N, V_HELP, 0, act_help_scroll, LIST_LAST, TOP, NULL},
-    {{VK_CLICK},
-     N,
-     V_ANY,
-     0,
-     act_click,
-     0,
-     "mouse",
+    {{VK_CLICK}, N, V_ANY, 0, act_click, 0, "mouse",
      "click selects a process or a tab; the wheel scrolls"},
     {{VK_WHEEL_DOWN}, N, V_PANES, KF_PROC, act_scroll, 3, "mouse", NULL},
     {{VK_WHEEL_UP}, N, V_PANES, KF_PROC, act_scroll, -3, "mouse", NULL},
@@ -397,75 +324,33 @@ static const KeyBinding keys_table[] = {
     {{VK_WHEEL_UP}, N, V_LISTS, 0, act_list_move, LIST_UP, "mouse", NULL},
     {{VK_WHEEL_DOWN}, N, V_HELP, 0, act_help_scroll, 3, "mouse", NULL},
     {{VK_WHEEL_UP}, N, V_HELP, 0, act_help_scroll, -3, "mouse", NULL},
-    {{'/'},
-     N,
-     V_PANES,
-     KF_PROC,
-     act_open_prompt,
-     PK_SEARCH,
-     SEARCH,
+    {{'/'}, N, V_PANES, KF_PROC, act_open_prompt, PK_SEARCH, SEARCH,
      "search: highlight every match, `n`/`N` next/previous, Esc clears"},
     {{'n'}, N, V_PANES, KF_PROC, act_search_next, +1, SEARCH, NULL},
     {{'N'}, N, V_PANES, KF_PROC, act_search_next, -1, SEARCH, NULL},
     {{VK_ESC}, N, V_PANES, KF_PROC, act_clear_search, 0, SEARCH, NULL},
-    {{'f', '&'},
-     N,
-     V_PANES,
-     KF_PROC,
-     act_open_prompt,
-     PK_FILTER,
-     "`f`, `&`",
+    {{'f', '&'}, N, V_PANES, KF_PROC, act_open_prompt, PK_FILTER, "`f`, `&`",
      "filter: show only matching lines (`filter: shown/total`); an empty pattern clears it"},
-    {{'w'},
-     N,
-     V_PANES,
-     KF_PROC,
-     act_wrap,
-     0,
-     TOGGLES,
+    {{'w'}, N, V_PANES, KF_PROC, act_toggle, T_WRAP, TOGGLES,
      "wrap long lines / timestamps / zoom the pane to the full screen"},
-    {{'t'}, N, V_PANES, KF_PROC, act_timestamps, 0, TOGGLES, NULL},
-    {{'z'}, N, V_PROCS, KF_PROC, act_zoom, 0, TOGGLES, NULL},
-    {{'e'},
-     N,
-     V_PROCS,
-     KF_PROC,
-     act_jump,
-     +1,
-     JUMPS,
+    {{'t'}, N, V_PANES, KF_PROC, act_toggle, T_TIMESTAMPS, TOGGLES, NULL},
+    {{'z'}, N, V_PROCS, KF_PROC, act_toggle, T_ZOOM, TOGGLES, NULL},
+    {{'e'}, N, V_PROCS, KF_PROC, act_jump, +1, JUMPS,
      "next / previous error, next / previous warning"},
     {{'E'}, N, V_PROCS, KF_PROC, act_jump, -1, JUMPS, NULL},
     {{']'}, N, V_PROCS, KF_PROC, act_jump, +2, JUMPS, NULL},
     {{'['}, N, V_PROCS, KF_PROC, act_jump, -2, JUMPS, NULL},
-    {{'p'},
-     N,
-     V_PROCS,
-     KF_PROC,
-     act_errors_only,
-     0,
-     "`p`",
+    {{'p'}, N, V_PROCS, KF_PROC, act_toggle, T_ERRORS_ONLY, "`p`",
      "only errors and warnings, with their stack traces"},
-    {{'c'},
-     N,
-     IN(TAB_ERRORS),
-     0,
-     act_item,
-     ERROR_COPY,
-     "`c`",
-     "Errors/URLs: copy the entry or URL to the clipboard (OSC 52: works through SSH and tmux "
-     "with `set-clipboard on`)"},
+    {{'c'}, N, IN(TAB_ERRORS), 0, act_item, ERROR_COPY, "`c`",
+     "Errors/URLs: copy the entry or URL to the clipboard (OSC 52: works through SSH and "
+     "tmux with `set-clipboard on`)"},
     {{'c'}, N, IN(TAB_URLS), 0, act_item, URL_COPY, "`c`", NULL},
     {{VK_TAB}, N, V_ANY, 0, act_tab, +1, VIEWS, "next / previous view, help (F1; Esc leaves it)"},
     {{VK_BTAB}, N, V_ANY, 0, act_tab, -1, VIEWS, NULL},
     {{'?', VK_F1}, N, V_ANY, 0, act_help, 0, VIEWS, NULL},
     {{VK_ESC}, N, V_HELP, 0, act_help_back, 0, VIEWS, NULL},
-    {{'q', VK_CTRL('c')},
-     N,
-     V_ANY,
-     KF_TINY,
-     act_quit,
-     0,
-     QUIT,
+    {{'q', VK_CTRL('c')}, N, V_ANY, KF_TINY, act_quit, 0, QUIT,
      "quit; asks when processes are running (`y` or `q` confirms, `n`/Esc cancels)"},
     {{'y', 'Y', 'q', VK_CTRL('c')}, KM_CONFIRM, V_ANY, 0, act_confirm, 1, QUIT, NULL},
     {{'n', 'N', VK_ESC}, KM_CONFIRM, V_ANY, 0, act_confirm, 0, QUIT, NULL},
@@ -473,37 +358,22 @@ static const KeyBinding keys_table[] = {
     {{VK_RIGHT}, P, V_ANY, 0, act_prompt, PROMPT_KEY_RIGHT, MOVE, NULL},
     {{VK_HOME, VK_CTRL('a')}, P, V_ANY, 0, act_prompt, PROMPT_KEY_HOME, MOVE, NULL},
     {{VK_END, VK_CTRL('e')}, P, V_ANY, 0, act_prompt, PROMPT_KEY_END, MOVE, NULL},
-    {{VK_BACKSPACE, 0x7f, VK_CTRL('h')},
-     P,
-     V_ANY,
-     0,
-     act_prompt,
-     PROMPT_KEY_BACKSPACE,
-     EDIT,
+    {{VK_BACKSPACE, 0x7f, VK_CTRL('h')}, P, V_ANY, 0, act_prompt, PROMPT_KEY_BACKSPACE, EDIT,
      "in a prompt: delete the character before / under the cursor, the word before it, the line"},
     {{VK_DELETE}, P, V_ANY, 0, act_prompt, PROMPT_KEY_DELETE, EDIT, NULL},
     {{VK_CTRL('w')}, P, V_ANY, 0, act_prompt, PROMPT_KEY_CTRL_W, EDIT, NULL},
     {{VK_CTRL('u')}, P, V_ANY, 0, act_prompt, PROMPT_KEY_CTRL_U, EDIT, NULL},
-    {{VK_UP},
-     P,
-     V_ANY,
-     0,
-     act_prompt,
-     PROMPT_KEY_UP,
-     "Up/Down",
+    {{VK_UP}, P, V_ANY, 0, act_prompt, PROMPT_KEY_UP, "Up/Down",
      "in a prompt: earlier / later patterns"},
     {{VK_DOWN}, P, V_ANY, 0, act_prompt, PROMPT_KEY_DOWN, "Up/Down", NULL},
-    {{ENTER},
-     P,
-     V_ANY,
-     0,
-     act_prompt,
-     PROMPT_KEY_ENTER,
-     "Enter / Esc, Ctrl-C",
+    {{ENTER}, P, V_ANY, 0, act_prompt, PROMPT_KEY_ENTER, "Enter / Esc, Ctrl-C",
      "in a prompt: apply / cancel"},
     {{VK_ESC, VK_CTRL('c')}, P, V_ANY, 0, act_prompt, PROMPT_KEY_ESC, "Enter / Esc, Ctrl-C", NULL},
     {{KEY_TEXT}, P, V_ANY, 0, act_prompt, 0, NULL, NULL},
 };
+/* clang-format on */
+#undef N
+#undef P
 
 /* ---------------------------------------------------------------- dispatch */
 
@@ -540,6 +410,25 @@ bool view_key(View* v, int key) {
    bool changed = b->action(v, key, b->arg);
    frame_end(v);
    return changed;
+}
+
+/* Two bindings that share a key in one mode and view: the second would never run. */
+int view_keys_check(char** cause) {
+   for (size_t i = 0; i < ARRAY_LEN(keys_table); i++) {
+      const KeyBinding* a = &keys_table[i];
+      for (size_t j = i + 1; j < ARRAY_LEN(keys_table); j++) {
+         const KeyBinding* b = &keys_table[j];
+         if (a->mode != b->mode || (a->mode == KM_NORMAL && !(a->views & b->views))) continue;
+         for (size_t k = 0; k < ARRAY_LEN(b->keys) && b->keys[k]; k++) {
+            int key = b->keys[k] == KEY_DIGIT ? '1' : b->keys[k] == KEY_TEXT ? 'a' : b->keys[k];
+            if (!key_in(a, key)) continue;
+            *cause = xasprintf("key %d: bindings %zu and %zu (%s)", b->keys[k], i, j,
+                               a->label ? a->label : "?");
+            return -EINVAL;
+         }
+      }
+   }
+   return 0;
 }
 
 /* ---------------------------------------------------------------- the table as text */

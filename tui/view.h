@@ -110,6 +110,8 @@ bool view_tick(View* v);
 /* The key table as README.md's markdown table ("| keys | what they do |" and its rows), so a test
  * keeps the README in step with the keys. Owned by the caller. */
 char* view_keys_markdown(void);
+/* -EINVAL (cause names them) when two key bindings share a key in one mode and view. */
+int view_keys_check(char** cause);
 /* The output pane's size in cells (for the children's terminal size). */
 void view_pane_size(const View* v, int* cols, int* rows);
 

@@ -405,6 +405,13 @@ Test(view_empty, every_key_is_safe, .init = setup_empty, .fini = teardown, .time
    cr_assert(v.quit);
 }
 
+/* The key table runs the first binding of a key: no key is bound twice in one mode and view. */
+Test(keys, no_key_bound_twice) {
+   char* cause = NULL;
+   cr_assert_eq(view_keys_check(&cause), 0, "%s", cause ? cause : "");
+   free(cause);
+}
+
 /* README.md's key table is rendered from the key table, so the two cannot drift apart. */
 Test(keys, readme_table_is_the_key_table) {
    FILE* f = fopen(BRUM_SOURCE_DIR "/README.md", "r");
