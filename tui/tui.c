@@ -326,6 +326,56 @@ static void open_url(const char* url) {
 
 /* ---------------------------------------------------------------- setup */
 
+/* Raw mode, the crash handlers that put the terminal back, curses. */
+static void terminal_start(void) {
+   if (tcgetattr(STDIN_FILENO, &saved_tio) == 0) tio_saved = true;
+   saved_fl = fcntl(STDIN_FILENO, F_GETFL);
+   util_set_fatal_hook(restore_terminal_raw);
+   signal(SIGSEGV, on_crash);
+   signal(SIGBUS, on_crash);
+   signal(SIGFPE, on_crash);
+   signal(SIGILL, on_crash);
+   signal(SIGABRT, on_crash);
+   signal(SIGPIPE, SIG_IGN);
+
+   set_escdelay(25);
+   initscr();
+   raw();
+   noecho();
+   nonl();
+   keypad(stdscr, TRUE);
+   nodelay(stdscr, TRUE);
+   leaveok(stdscr, TRUE);
+   curs_set(0);
+   mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+   mouseinterval(0);
+   theme_curses_init();
+}
+
+static void view_start(Tui* t, const Project* prj, char* theme_warning /* owned */) {
+   const char* cs = nl_langinfo(CODESET);
+   view_init(&t->view, t->sup, t->filter, prj, t->theme);
+   t->view.ascii = !(cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0));
+   ascii_terminal = t->view.ascii;
+   t->view.open_url = open_url;
+   if (theme_warning) {
+      snprintf(t->view.msg, sizeof t->view.msg, "%s", theme_warning);
+      t->view.msg_error = true;
+      free(theme_warning);
+   }
+}
+
+/* Scripts named on the command line start at launch; the first is selected. */
+static void start_named(Tui* t, const Project* prj, const TuiConfig* o) {
+   for (size_t i = 0; i < o->nruns; i++) {
+      for (size_t k = 0; k < prj->nscripts; k++) {
+         if (strcmp(prj->scripts[k].name, o->runs[i]) != 0) continue;
+         sup_start(t->sup, k);
+         if (i == 0) t->view.sel = k;
+      }
+   }
+}
+
 static char* exe_dir(void) {
    char buf[4096];
    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -383,50 +433,13 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    sup_add_end(t.sup);
    t.filter = filter_new(t.sup, wake_cb, &t.wake);
 
-   if (tcgetattr(STDIN_FILENO, &saved_tio) == 0) tio_saved = true;
-   saved_fl = fcntl(STDIN_FILENO, F_GETFL);
-   util_set_fatal_hook(restore_terminal_raw);
-   signal(SIGSEGV, on_crash);
-   signal(SIGBUS, on_crash);
-   signal(SIGFPE, on_crash);
-   signal(SIGILL, on_crash);
-   signal(SIGABRT, on_crash);
-   signal(SIGPIPE, SIG_IGN);
+   terminal_start();
 
-   set_escdelay(25);
-   initscr();
-   raw();
-   noecho();
-   nonl();
-   keypad(stdscr, TRUE);
-   nodelay(stdscr, TRUE);
-   leaveok(stdscr, TRUE);
-   curs_set(0);
-   mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
-   mouseinterval(0);
-   theme_curses_init();
-
-   const char* cs = nl_langinfo(CODESET);
-   view_init(&t.view, t.sup, t.filter, prj, t.theme);
-   t.view.ascii = !(cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0));
-   ascii_terminal = t.view.ascii;
-   t.view.open_url = open_url;
-   if (theme_warning) {
-      snprintf(t.view.msg, sizeof t.view.msg, "%s", theme_warning);
-      t.view.msg_error = true;
-      free(theme_warning);
-   }
+   view_start(&t, prj, theme_warning);
    view_resize(&t.view, COLS, LINES);
    sync_pane_size(&t);
 
-   /* scripts named on the command line start at launch; the first is selected */
-   for (size_t i = 0; i < o->nruns; i++) {
-      for (size_t k = 0; k < prj->nscripts; k++) {
-         if (strcmp(prj->scripts[k].name, o->runs[i]) != 0) continue;
-         sup_start(t.sup, k);
-         if (i == 0) t.view.sel = k;
-      }
-   }
+   start_named(&t, prj, o);
 
    uv_poll_init(t.loop, &t.input, STDIN_FILENO);
    t.input.data = &t;

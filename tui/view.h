@@ -56,6 +56,7 @@ typedef struct View {
    const Project* prj; /* borrowed */
    Theme* theme;       /* borrowed */
    bool ascii;         /* no UTF-8 glyphs (the locale is not UTF-8) */
+   bool no_color;      /* the theme has no colours (mono, NO_COLOR): the children's are dropped */
    int w, h;
 
    ViewTab tab;
@@ -86,6 +87,8 @@ typedef struct View {
    bool quit;         /* the user confirmed: stop everything and exit */
 
    size_t err_sel, url_sel; /* selections in the Errors and URLs tabs (newest first) */
+   int help_top;            /* the Help view's first line on screen */
+   struct ViewFrame* frame; /* owned: what the current view_draw/key/tick call read (view.c) */
    char* copy;              /* owned: text to put on the clipboard (tui.c takes it) */
    int mouse_x, mouse_y;
    void (*open_url)(const char* url); /* how Enter opens a URL (replaceable in tests) */
@@ -104,6 +107,11 @@ bool view_key(View* v, int key);
 void view_draw(View* v, Canvas* c);
 /* Continues a pending search step (bounded work); true while more steps are needed. */
 bool view_tick(View* v);
+/* The key table as README.md's markdown table ("| keys | what they do |" and its rows), so a test
+ * keeps the README in step with the keys. Owned by the caller. */
+char* view_keys_markdown(void);
+/* -EINVAL (cause names them) when two key bindings share a key in one mode and view. */
+int view_keys_check(char** cause);
 /* The output pane's size in cells (for the children's terminal size). */
 void view_pane_size(const View* v, int* cols, int* rows);
 

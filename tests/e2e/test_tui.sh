@@ -133,4 +133,32 @@ for th in light high-contrast mono; do
   keys q
   wait_screen 'BRUM-EXITED' 10
 done
+
+# --- --theme mono and NO_COLOR: no colour reaches the screen, the children's own neither
+mkdir -p "$TMP/colors"
+cat >"$TMP/colors/package.json" <<'JSON'
+{"name": "colors", "scripts": {"paint": "printf '\\033[31mred\\033[0m \\033[42mon-green\\033[0m \\033[38;5;208morange\\033[0m \\033[38;2;1;2;3mrgb\\033[0m \\033[1;4mbold\\033[0m painted\\n'; sleep 1000"}}
+JSON
+# SGR parameters on screen that set a colour (30-38, 40-48, 90-97, 100-107; 38/48 lead 256/RGB)
+colour_params() {
+  tm capture-pane -p -e -t t | grep -aoE $'\e\\[[0-9;:]*m' | tr -d '\033[m' | tr ';:' '\n\n' |
+    grep -cE '^(3[0-8]|4[0-8]|9[0-7]|10[0-7])$'
+}
+has_colour() { [ "$(colour_params)" -gt 0 ]; }
+no_colour() { [ "$(colour_params)" -eq 0 ]; }
+for how in default mono NO_COLOR; do
+  case $how in
+    default) start_tui 100 30 --shell -d "$TMP/colors" paint ;;
+    mono) start_tui 100 30 --shell --theme mono -d "$TMP/colors" paint ;;
+    NO_COLOR) BRUM="env NO_COLOR=1 $BRUM" start_tui 100 30 --shell -d "$TMP/colors" paint ;;
+  esac
+  check "$how: the child's output shows" wait_screen 'red on-green orange rgb bold painted'
+  if [ "$how" = default ]; then
+    check "default theme: colours reach the screen (so the check can see them)" has_colour
+  else
+    check "$how: no colour on screen, the child's neither" no_colour
+  fi
+  keys q y
+  wait_screen 'BRUM-EXITED' 10
+done
 finish

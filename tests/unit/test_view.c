@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,6 +16,38 @@ static Theme* theme;
 static Project prj;
 static View v;
 static Canvas cv;
+
+/* ---- sup_intel, wrapped (tests/CMakeLists.txt): with fake_intel set, process 0's snapshot is a
+ * ring of two error entries, and every read sees a newer one, whose ring has dropped the oldest
+ * entry: generation g holds "entry g" and "entry g+1" (newer, later). */
+const DetectSnap* __real_sup_intel(const ProcSlot* slot);
+const DetectSnap* __wrap_sup_intel(const ProcSlot* slot);
+
+#define FAKE_GENS 4096
+static bool fake_intel;
+static unsigned fake_gen, intel_reads; /* reads of process 0's snapshot */
+static DetectSnap fake_snaps[FAKE_GENS];
+static DetectEntry fake_entries[FAKE_GENS][2];
+static char fake_titles[FAKE_GENS][2][32];
+
+const DetectSnap* __wrap_sup_intel(const ProcSlot* slot) {
+   bool first = slot == sup_registry(sup)->slots[0];
+   intel_reads += first;
+   if (!fake_intel) return __real_sup_intel(slot);
+   if (!first) return NULL;
+   unsigned g = fake_gen++ % FAKE_GENS;
+   for (unsigned k = 0; k < 2; k++) {
+      unsigned n = fake_gen - 1 + k;
+      snprintf(fake_titles[g][k], sizeof fake_titles[g][k], "entry %u", n);
+      fake_entries[g][k] = (DetectEntry){.kind = DETECT_ERROR,
+                                         .first_line = n % 4,
+                                         .last_line = n % 4,
+                                         .time_ms = 1000ull * n,
+                                         .title = fake_titles[g][k]};
+   }
+   fake_snaps[g] = (DetectSnap){.errors = 2, .nentries = 2, .entries = fake_entries[g]};
+   return &fake_snaps[g];
+}
 
 static void nop_wake(void* ud) {
    (void)ud;
@@ -286,6 +319,63 @@ Test(view, mouse_selects_process_and_tab) {
    cr_assert(screen_has("follow"));
 }
 
+/* Help is the key table (Space paging included) and scrolls when it does not fit. */
+Test(view, help_is_the_key_table_and_scrolls) {
+   view_resize(&v, 80, 24);
+   key('?');
+   cr_assert(screen_has("PgUp/PgDn/Space"));
+   cr_assert_not(screen_has("in a prompt: apply / cancel"));
+   key('G');
+   cr_assert(screen_has("in a prompt: apply / cancel"));
+   key('g');
+   cr_assert(screen_has("select process"));
+   key(VK_ESC);
+   cr_assert(screen_has("levels · idle"));
+}
+
+/* The number N of the "entry N" on row y, -1: none. */
+static int entry_on_row(int y) {
+   char row[1024];
+   canvas_row_text(&cv, y, row, sizeof row);
+   const char* e = strstr(row, "entry ");
+   return e ? atoi(e + 6) : -1;
+}
+
+/* The Errors list, its detail and its keys each use one snapshot per frame, even when a newer one
+ * (whose ring dropped an entry) is published between two reads. */
+Test(view, errors_read_each_snapshot_once_per_frame) {
+   key(VK_ENTER);
+   cr_assert(wait_screen("levels · exited ok"));
+   fake_intel = true;
+   key(VK_TAB);
+   key(VK_TAB);
+   rcu_read_lock();
+   intel_reads = 0;
+   view_draw(&v, &cv);
+   rcu_read_unlock();
+   /* rows 2 and 3: one snapshot's two entries, newest first; the detail shows the first */
+   int newest = entry_on_row(2), older = entry_on_row(3);
+   cr_assert(newest >= 0 && older >= 0);
+   cr_assert_eq(newest, older + 1, "rows show entry %d and entry %d", newest, older);
+   char detail[64], row[1024];
+   snprintf(detail, sizeof detail, "levels · lines %d-%d", newest % 4 + 1, newest % 4 + 1);
+   bool found = false;
+   for (int y = 0; y < cv.h && !found; y++) {
+      canvas_row_text(&cv, y, row, sizeof row);
+      found = strstr(row, detail) != NULL;
+   }
+   cr_assert(found, "no detail line \"%s\"", detail);
+   cr_assert_eq(intel_reads, 1, "a frame read process 0's snapshot %u times", intel_reads);
+   static const int keys[] = {'j', 'c', 'k', 'G', VK_ENTER};
+   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+      intel_reads = 0;
+      key(keys[i]);
+      cr_assert_leq(intel_reads, 1, "key %d read process 0's snapshot %u times", keys[i],
+                    intel_reads);
+   }
+   fake_intel = false;
+}
+
 /* A project without scripts: every key is safe and the pane says what to do. */
 static void setup_empty(void) {
    setlocale(LC_ALL, "C.UTF-8");
@@ -313,4 +403,33 @@ Test(view_empty, every_key_is_safe, .init = setup_empty, .fini = teardown, .time
    }
    key('q');
    cr_assert(v.quit);
+}
+
+/* The key table runs the first binding of a key: no key is bound twice in one mode and view. */
+Test(keys, no_key_bound_twice) {
+   char* cause = NULL;
+   cr_assert_eq(view_keys_check(&cause), 0, "%s", cause ? cause : "");
+   free(cause);
+}
+
+/* README.md's key table is rendered from the key table, so the two cannot drift apart. */
+Test(keys, readme_table_is_the_key_table) {
+   FILE* f = fopen(BRUM_SOURCE_DIR "/README.md", "r");
+   cr_assert_not_null(f);
+   char line[1024];
+   size_t cap = 1 << 16, len = 0;
+   char* table = calloc(1, cap);
+   bool in_section = false, in_table = false;
+   while (fgets(line, sizeof line, f)) {
+      if (strncmp(line, "### ", 4) == 0) in_section = strcmp(line, "### The terminal UI\n") == 0;
+      if (in_section && strcmp(line, "| keys | what they do |\n") == 0) in_table = true;
+      if (in_table && line[0] != '|') break;
+      if (in_table && len + strlen(line) < cap) len += (size_t)sprintf(table + len, "%s", line);
+   }
+   fclose(f);
+   char* md = view_keys_markdown();
+   cr_assert_str_eq(table, md,
+                    "README.md's key table differs from the key table; it should be:\n%s", md);
+   free(md);
+   free(table);
 }
