@@ -93,6 +93,12 @@ typedef struct Scan {
    bool cancelled;
 } Scan;
 
+/* Whether to look at the clock before line `done` of a slice: every CLOCK_EVERY lines, and at
+ * powers of two first, so a slice of slow lines (a costly pattern) still ends near SLICE_NS. */
+static bool clock_due(uint64_t done) {
+   return done % CLOCK_EVERY == 0 || (done & (done - 1)) == 0;
+}
+
 /* Before each line: false when the slice must end (cancelled, quitting or out of budget). */
 static bool scan_go_on(Scan* s, uint64_t done) {
    if (!s->f) return true;
@@ -102,7 +108,7 @@ static bool scan_go_on(Scan* s, uint64_t done) {
       return false;
    }
    if (done >= s->limit) return false;
-   return done % CLOCK_EVERY != 0 || util_mono_ns() < s->deadline_ns;
+   return !clock_due(done) || util_mono_ns() < s->deadline_ns;
 }
 
 static bool line_matches(Scan* s, const LogLine* l) {
@@ -405,7 +411,7 @@ static bool find_slice(Filter* f) {
          more = true; /* the next slice starts the new job (or ends on quit/cancel) */
          goto out;
       }
-      if (looked % CLOCK_EVERY == CLOCK_EVERY - 1 && util_mono_ns() >= deadline) break;
+      if (looked && clock_due(looked) && util_mono_ns() >= deadline) break;
       if (!find_step(f, st, &s, begin, end, &pos, &exhausted)) break;
       looked++;
       LogLine l;

@@ -802,6 +802,33 @@ Test(filter, find_cancelled_by_newer_job, .timeout = 120) {
    logstore_free(ls);
 }
 
+/* A find and a filter scan share the worker slice by slice: neither waits for the other. */
+Test(filter, find_and_filter_take_turns, .timeout = 120) {
+   LogStore* ls = slow_store(200000, 1000000);
+   Filter* f = filter_new_store(ls, NULL, NULL);
+   filter_set(f, compile(SLOW_PATTERN), 0); /* a long filter scan */
+   uint64_t slow = current_gen(f);
+   Found r = find(f, (FindJob){.from = 0, .dir = +1, .re = compile("^ERROR .* 50$")});
+   cr_assert(r.found);
+   cr_assert_eq(r.pos, 50);
+   rcu_read_lock();
+   const FilterState* st = filter_state(f);
+   cr_assert_eq(st->gen, slow);
+   cr_assert_not(atomic_load(&st->caught_up), "the find waited for the filter scan");
+   rcu_read_unlock();
+   /* and the other way round: a long find, then a filter that catches up before it ends */
+   uint64_t gen = filter_find(f, &(FindJob){.from = 0, .dir = +1, .re = compile(SLOW_PATTERN)});
+   filter_set(f, compile("ERROR"), 0);
+   cr_assert(wait_caught_up(f, current_gen(f), 200000, 20000));
+   rcu_read_lock();
+   const FindState* fs = filter_find_state(f);
+   cr_assert_eq(fs->gen, gen);
+   cr_assert_not(atomic_load(&fs->done), "the filter scan waited for the find");
+   rcu_read_unlock();
+   filter_free(f);
+   logstore_free(ls);
+}
+
 /* Progress as the worker publishes it, seen from its wake callback (deterministic: every slice
  * wakes, and 2,000,000 lines take many slices). */
 typedef struct Progress {
