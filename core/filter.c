@@ -433,8 +433,9 @@ static bool find_slice(Filter* f) {
       uint64_t stop = s.filtered || f->fstop > end ? end : f->fstop;
       left = stop > f->fnext ? stop - f->fnext : 0;
    }
-   atomic_store_explicit(&st->scanned, f->fscanned, memory_order_relaxed);
+   /* total first: a reader that loads scanned (acquire) and then total sees total >= scanned */
    atomic_store_explicit(&st->total, f->fscanned + left, memory_order_relaxed);
+   atomic_store_explicit(&st->scanned, f->fscanned, memory_order_release);
    if (found || exhausted) {
       find_finish(f, st, found, pos);
       changed = true;

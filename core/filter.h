@@ -65,7 +65,7 @@ typedef struct FindJob {
 typedef struct FindState {
    uint64_t gen;             /* filter_find's return value */
    FindJob job;              /* as given; job.re owned by the state */
-   _Atomic uint64_t scanned; /* positions looked at so far */
+   _Atomic uint64_t scanned; /* positions looked at so far (load it before total) */
    _Atomic uint64_t total;   /* scanned + positions still to look at ("searching 45%") */
    _Atomic uint64_t pos;     /* the hit, when found */
    _Atomic bool found;
