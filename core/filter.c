@@ -51,6 +51,15 @@ struct Filter {
    uint64_t next;    /* next source position to scan */
    uint64_t wmax;    /* retention given to the matches so far */
    bool started;
+   /* find jobs (zeroed by xcalloc: no job yet) */
+   _Atomic(FindState*) find; /* RCU: owned FindBox */
+   _Atomic uint64_t find_gen;
+   /* worker only */
+   uint64_t fgen;  /* generation of the job being run (0: none yet) */
+   uint64_t fnext; /* down: next position to look at; up: one past it */
+   uint64_t fstop; /* down: the end it stops at (filtered: the source end the filter must reach) */
+   uint64_t fscanned; /* positions looked at so far */
+   bool fstarted, fdone;
 };
 
 static atomic_size_t live_states;
@@ -84,6 +93,12 @@ typedef struct Scan {
    bool cancelled;
 } Scan;
 
+/* Whether to look at the clock before line `done` of a slice: every CLOCK_EVERY lines, and at
+ * powers of two first, so a slice of slow lines (a costly pattern) still ends near SLICE_NS. */
+static bool clock_due(uint64_t done) {
+   return done % CLOCK_EVERY == 0 || (done & (done - 1)) == 0;
+}
+
 /* Before each line: false when the slice must end (cancelled, quitting or out of budget). */
 static bool scan_go_on(Scan* s, uint64_t done) {
    if (!s->f) return true;
@@ -93,7 +108,7 @@ static bool scan_go_on(Scan* s, uint64_t done) {
       return false;
    }
    if (done >= s->limit) return false;
-   return done % CLOCK_EVERY != 0 || util_mono_ns() < s->deadline_ns;
+   return !clock_due(done) || util_mono_ns() < s->deadline_ns;
 }
 
 static bool line_matches(Scan* s, const LogLine* l) {
@@ -229,8 +244,244 @@ out:
    return more;
 }
 
+/* ---------------------------------------------------------------- find jobs */
+
+/* A find job is published like a FilterState (built by filter_find, exchanged, the old one to
+ * call_rcu) and run on this worker in slices between the filter's own slices. Between slices
+ * the worker keeps only the job's generation and position, never a pointer. */
+
+typedef struct FindBox {
+   FindState st; /* first: a FindState* is a FindBox* */
+   struct rcu_head rcu;
+} FindBox;
+
+static atomic_size_t live_finds;
+
+size_t filter_live_finds(void) {
+   return atomic_load(&live_finds);
+}
+
+static void find_free_rcu(struct rcu_head* head) {
+   FindBox* b = caa_container_of(head, FindBox, rcu);
+   regex_free(b->st.job.re);
+   free(b);
+   atomic_fetch_sub(&live_finds, 1);
+}
+
+static void find_retire(FindState* st) {
+   if (!st) return;
+   atomic_store_explicit(&st->cancelled, true, memory_order_relaxed); /* for readers holding it */
+   call_rcu(&((FindBox*)st)->rcu, find_free_rcu);
+}
+
+/* What a job walks: a store's line numbers, or an index (All, a filter's matches). */
+typedef struct FindSrc {
+   const LogStore* ls;  /* the process's lines (NULL for All) */
+   const LineIdx* idx;  /* NULL: positions are ls's line numbers */
+   const Registry* reg; /* non-NULL: idx holds LINEREFs */
+   uint64_t src_end;    /* end of the source itself (for a filtered job: how far to scan) */
+   bool filtered;       /* idx is the job's filter's match list */
+} FindSrc;
+
+enum { FIND_OK, FIND_GONE, FIND_STALE, FIND_WAIT };
+
+static int find_src(Filter* f, const FindState* st, FindSrc* out) {
+   Source src;
+   if (!source_get(f, st->job.source, &src)) return FIND_GONE;
+   *out = (FindSrc){.ls = src.ls, .idx = src.all, .reg = src.all ? src.reg : NULL};
+   out->src_end = src.ls ? logstore_end(src.ls) : lineidx_end(src.all);
+   if (!st->job.filter_gen) return FIND_OK;
+   const FilterState* fs = atomic_load_explicit(&f->state, memory_order_acquire);
+   if (!fs || fs->gen != st->job.filter_gen || fs->source != st->job.source) return FIND_STALE;
+   if (f->wgen != fs->gen) return FIND_WAIT; /* published, but its scan has not begun */
+   out->idx = fs->matches;
+   out->filtered = true;
+   return FIND_OK;
+}
+
+static uint64_t find_begin(const FindSrc* s) {
+   return s->idx ? lineidx_begin(s->idx) : logstore_begin(s->ls);
+}
+
+static uint64_t find_end(const FindSrc* s) {
+   return s->idx ? lineidx_end(s->idx) : logstore_end(s->ls);
+}
+
+/* The line at a position; false when it was evicted (or a ref names no process). */
+static bool find_line(const FindSrc* s, uint64_t pos, LogLine* l) {
+   if (!s->idx) return logstore_get(s->ls, pos, l);
+   uint64_t v;
+   if (!lineidx_get(s->idx, pos, &v)) return false;
+   if (!s->reg) return logstore_get(s->ls, v, l);
+   uint64_t proc = LINEREF_PROC(v);
+   return proc < s->reg->n && logstore_get(s->reg->slots[proc]->log, LINEREF_LINE(v), l);
+}
+
+static bool find_hit(const FindJob* job, RegexScratch* sc, const LogLine* l) {
+   if (l->flags & LINE_MARKER) return false;
+   if (job->flags && !(l->flags & job->flags)) return false;
+   return !job->re || regex_match(job->re, sc, l->text, l->len);
+}
+
+static void find_start(Filter* f, const FindState* st, const FindSrc* s, uint64_t end) {
+   uint64_t from = st->job.from;
+   bool down = st->job.dir >= 0;
+   f->fstarted = true;
+   f->fscanned = 0;
+   if (down) {
+      f->fnext = st->job.inclusive || from == UINT64_MAX ? from : from + 1;
+      f->fstop = s->filtered ? s->src_end : end;
+   } else {
+      f->fnext = !st->job.inclusive || from == UINT64_MAX ? from : from + 1;
+      if (f->fnext > end) f->fnext = end; /* e.g. from the unfinished last line */
+   }
+}
+
+static void find_finish(Filter* f, FindState* st, bool found, uint64_t pos) {
+   if (found) {
+      atomic_store_explicit(&st->pos, pos, memory_order_relaxed);
+      atomic_store_explicit(&st->found, true, memory_order_relaxed);
+   }
+   atomic_store_explicit(&st->done, true, memory_order_release);
+   f->fdone = true;
+}
+
+/* The next position to look at, or false: the job is over (*exhausted) or waits for its filter. */
+static bool find_step(Filter* f, FindState* st, const FindSrc* s, uint64_t begin, uint64_t end,
+                      uint64_t* pos, bool* exhausted) {
+   if (st->job.dir >= 0) {
+      if (f->fnext < begin) { /* dropped before the job reached them */
+         f->fnext = begin;
+         atomic_store_explicit(&st->evicted, true, memory_order_relaxed);
+      }
+      uint64_t stop = s->filtered || f->fstop > end ? end : f->fstop;
+      if (f->fnext >= stop) {
+         /* a filtered job ends once the filter has scanned the source as far as it started */
+         *exhausted = !s->filtered || f->next >= f->fstop;
+         return false;
+      }
+      *pos = f->fnext++;
+      return true;
+   }
+   if (f->fnext <= begin) {
+      if (f->fnext < begin) atomic_store_explicit(&st->evicted, true, memory_order_relaxed);
+      *exhausted = true;
+      return false;
+   }
+   *pos = --f->fnext;
+   return true;
+}
+
+/* One slice of the current find job. Returns true when there is more to do right away. */
+static bool find_slice(Filter* f) {
+   bool more = false, changed = false;
+   rcu_read_lock();
+   FindState* st = atomic_load_explicit(&f->find, memory_order_acquire);
+   if (!st || (st->gen == f->fgen && f->fdone)) goto out;
+   if (st->gen != f->fgen) {
+      f->fgen = st->gen;
+      f->fstarted = false;
+      f->fdone = false;
+   }
+   FindSrc s;
+   int r = find_src(f, st, &s);
+   if (r == FIND_WAIT) {
+      more = true;
+      goto out;
+   }
+   if (r != FIND_OK) {
+      if (r == FIND_STALE) atomic_store_explicit(&st->cancelled, true, memory_order_relaxed);
+      find_finish(f, st, false, 0);
+      changed = true;
+      goto out;
+   }
+   uint64_t begin = find_begin(&s), end = find_end(&s);
+   if (begin > end) begin = end; /* loaded apart */
+   if (!f->fstarted) {
+      find_start(f, st, &s, end);
+      changed = true;
+   }
+   uint64_t deadline = util_mono_ns() + SLICE_NS, looked = 0, pos = 0;
+   bool exhausted = false, found = false, iter = !s.idx && st->job.dir >= 0;
+   LogIter it;
+   if (iter) logiter_init(&it, s.ls, f->fnext);
+   while (looked < SLICE_LINES && !found) {
+      if (atomic_load_explicit(&f->find, memory_order_relaxed) != st ||
+          atomic_load_explicit(&f->quit, memory_order_relaxed)) {
+         more = true; /* the next slice starts the new job (or ends on quit/cancel) */
+         goto out;
+      }
+      if (looked && clock_due(looked) && util_mono_ns() >= deadline) break;
+      if (!find_step(f, st, &s, begin, end, &pos, &exhausted)) break;
+      looked++;
+      LogLine l;
+      bool got;
+      if (iter && it.next == pos) /* down a store: no lookup per line */
+         got = logiter_next(&it, &l) && l.lineno == pos;
+      else
+         got = find_line(&s, pos, &l);
+      if (got)
+         found = find_hit(&st->job, f->sc, &l);
+      else if (pos < (begin = find_begin(&s))) /* evicted under the job: the next step skips */
+         atomic_store_explicit(&st->evicted, true, memory_order_relaxed);
+   }
+   f->fscanned += looked;
+   uint64_t left = 0;
+   if (st->job.dir < 0)
+      left = f->fnext > begin ? f->fnext - begin : 0;
+   else {
+      uint64_t stop = s.filtered || f->fstop > end ? end : f->fstop;
+      left = stop > f->fnext ? stop - f->fnext : 0;
+   }
+   /* total first: a reader that loads scanned (acquire) and then total sees total >= scanned */
+   atomic_store_explicit(&st->total, f->fscanned + left, memory_order_relaxed);
+   atomic_store_explicit(&st->scanned, f->fscanned, memory_order_release);
+   if (found || exhausted) {
+      find_finish(f, st, found, pos);
+      changed = true;
+   } else {
+      more = true;
+      changed |= looked > 0;
+   }
+out:
+   rcu_read_unlock();
+   if (changed && f->wake) f->wake(f->ud);
+   return more;
+}
+
+uint64_t filter_find(Filter* f, const FindJob* job) {
+   FindBox* b = xcalloc(1, sizeof *b);
+   FindState* st = &b->st;
+   st->gen = atomic_fetch_add(&f->find_gen, 1) + 1;
+   st->job = *job;
+   atomic_init(&st->scanned, 0);
+   atomic_init(&st->total, 0);
+   atomic_init(&st->pos, 0);
+   atomic_init(&st->found, false);
+   atomic_init(&st->evicted, false);
+   atomic_init(&st->cancelled, false);
+   atomic_init(&st->done, false);
+   atomic_fetch_add(&live_finds, 1);
+   /* acq_rel: the worker acquires the filled job; we acquire the old one before retiring it */
+   find_retire(atomic_exchange_explicit(&f->find, st, memory_order_acq_rel));
+   uv_async_send(&f->async);
+   return st->gen;
+}
+
+void filter_find_cancel(Filter* f) {
+   find_retire(atomic_exchange_explicit(&f->find, NULL, memory_order_acq_rel));
+}
+
+const FindState* filter_find_state(const Filter* f) {
+   return atomic_load_explicit(&((Filter*)f)->find, memory_order_acquire);
+}
+
+/* ---------------------------------------------------------------- worker loop */
+
 static void on_idle(uv_idle_t* h) {
-   if (!slice(h->data)) uv_idle_stop(h);
+   bool more = slice(h->data);
+   more |= find_slice(h->data); /* one slice each: neither waits for nor starves the other */
+   if (!more) uv_idle_stop(h);
 }
 
 static void on_async(uv_async_t* h) {
@@ -295,6 +546,7 @@ void filter_free(Filter* f) {
    pthread_join(f->thread, NULL);
    uv_loop_close(&f->loop);
    state_retire(atomic_exchange(&f->state, NULL));
+   find_retire(atomic_exchange(&f->find, NULL));
    regex_scratch_free(f->sc);
    free(f);
 }

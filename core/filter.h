@@ -44,6 +44,45 @@ void filter_poke(Filter* f);
 /* Inside rcu_read_lock: the current state, NULL when no filter is set. */
 const FilterState* filter_state(const Filter* f);
 
+/* ---- find jobs: the next line that matches or is flagged, from a position, on the worker ---- */
+
+/* Positions are those of the pane that asks: a process's line numbers, the All index's positions,
+ * or (filter_gen set) positions in that filter's match list, so a hit scrolls the pane as is. */
+typedef struct FindJob {
+   uint64_t source;     /* process id, or FILTER_ALL */
+   uint64_t filter_gen; /* 0: the whole source; else the FilterState of this gen (its source must
+                           be `source`) and positions in its matches: finds among shown lines */
+   uint64_t from;       /* where to start (clamped to the source's ends) */
+   bool inclusive;      /* `from` itself is a candidate */
+   int dir;             /* +1 down (newer lines), -1 up (older) */
+   Regex* re;           /* owned by the job from filter_find on; NULL: any text */
+   uint16_t flags;      /* LINE_ERROR | LINE_WARNING ...: a hit has one of them; 0: any line */
+} FindJob;
+
+/* A hit is a non-marker line that matches re (if any) and has one of flags (if any). Going down
+ * the job stops at the source's end as it was when the job started (a filtered job: once the
+ * filter has scanned that far); going up at the oldest retained line. */
+typedef struct FindState {
+   uint64_t gen;             /* filter_find's return value */
+   FindJob job;              /* as given; job.re owned by the state */
+   _Atomic uint64_t scanned; /* positions looked at so far (load it before total) */
+   _Atomic uint64_t total;   /* scanned + positions still to look at ("searching 45%") */
+   _Atomic uint64_t pos;     /* the hit, when found */
+   _Atomic bool found;
+   _Atomic bool evicted;   /* positions still to look at were dropped by retention first */
+   _Atomic bool cancelled; /* replaced, cancelled, or job.filter_gen is no longer published */
+   _Atomic bool done;      /* stored last (release): found, pos and evicted are final */
+} FindState;
+
+/* Publishes a new find job at once and returns its generation (> 0); the previous job, running
+ * or not, is cancelled (a slow pattern stops after at most one line). Never blocks. The caller
+ * is a registered RCU thread, the only one that calls filter_set/filter_find/filter_find_cancel.
+ * wake(ud) is called when the job finishes or its progress moves. */
+uint64_t filter_find(Filter* f, const FindJob* job);
+void filter_find_cancel(Filter* f); /* publishes no job */
+/* Inside rcu_read_lock: the current find job, NULL when none. */
+const FindState* filter_find_state(const Filter* f);
+
 /* ---- tests and benchmarks ---- */
 /* A filter whose source 0 is `ls` (borrowed, must outlive it) instead of a supervisor's process. */
 Filter* filter_new_store(const LogStore* ls, void (*wake)(void* ud), void* ud);
@@ -54,5 +93,6 @@ uint64_t filter_scan_store(const Regex* re, RegexScratch* sc, const LogStore* ls
 /* FilterStates not yet reclaimed, process-wide (a state is freed a grace period after it is
  * replaced). */
 size_t filter_live_states(void);
+size_t filter_live_finds(void); /* FindStates not yet reclaimed, process-wide */
 
 #endif

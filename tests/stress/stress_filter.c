@@ -2,7 +2,7 @@
  * main thread replaces and clears the filter (filter_set / filter_set(NULL)) and pokes it, the
  * worker scans, and two reader threads read filter_state the way frames do, re-checking every
  * match they see against the pattern with their own scratch. At the end a last pattern must
- * catch up and agree with a naive scan. */
+ * catch up and agree with a naive scan. Find jobs run beside it the same way (find_under_load). */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -64,7 +64,9 @@ static void* writer(void* arg) {
    for (uint64_t i = 0; !atomic_load(&sh->stop_writer); i++) {
       uint16_t flags;
       int k = make_line(i, buf, sizeof buf, &flags);
+      if (i % 13 == 3 && !flags) flags = LINE_ERROR; /* for find jobs on flags */
       logstore_append(sh->ls, buf, (uint32_t)k, NULL, 0, flags, 1000 + i);
+      if (i % 13 == 4) logstore_add_flags(sh->ls, i, LINE_WARNING); /* flagged after the fact */
       if (i % 4000 == 3999) stress_sleep_ms(1); /* bursts, so scans can catch up now and then */
    }
    rcu_unregister_thread();
@@ -215,10 +217,202 @@ static int free_during_slow_scan(void) {
    return fails;
 }
 
+/* ---------------------------------------------------------------- find jobs */
+
+/* A reader that checks every finished find job it sees: a hit lies on the job's side of its
+ * start, and (while still retained) is a non-marker line with the job's flags and pattern. */
+static void check_find(Shared* sh, RegexScratch* sc, const FindState* fs) {
+   bool done = atomic_load(&fs->done); /* first: found and pos are final once it is set */
+   uint64_t scanned = atomic_load(&fs->scanned), total = atomic_load(&fs->total);
+   if (scanned > total) report_bad(sh, "find: scanned past its total", scanned, total);
+   if (!done || !atomic_load(&fs->found)) return;
+   const FindJob* job = &fs->job;
+   uint64_t pos = atomic_load(&fs->pos), line = pos;
+   uint64_t first = job->inclusive ? job->from : job->from + (job->dir > 0 ? 1 : -1);
+   if (job->dir > 0 ? pos < first : pos > first)
+      report_bad(sh, "find: hit behind its start", pos, job->from);
+   if (job->filter_gen) { /* a position in the filter's matches: resolve while it is published */
+      const FilterState* st = filter_state(sh->f);
+      if (!st || st->gen != job->filter_gen || !lineidx_get(st->matches, pos, &line)) return;
+      LogLine l;
+      if (logstore_get(sh->ls, line, &l) && !regex_match(st->re, sc, l.text, l.len))
+         report_bad(sh, "find: a hit the filter does not show", line, st->gen);
+   }
+   LogLine l;
+   if (!logstore_get(sh->ls, line, &l)) return; /* evicted meanwhile */
+   if (l.flags & LINE_MARKER) report_bad(sh, "find: a marker line", line, fs->gen);
+   if (job->flags && !(l.flags & job->flags)) report_bad(sh, "find: flags", line, l.flags);
+   if (job->re && !regex_match(job->re, sc, l.text, l.len))
+      report_bad(sh, "find: a hit that does not match", line, fs->gen);
+   atomic_fetch_add(&sh->checked, 1);
+}
+
+static void* find_reader(void* arg) {
+   Shared* sh = arg;
+   rcu_register_thread();
+   RegexScratch* sc = regex_scratch_new();
+   uint64_t last_gen = 0;
+   while (!atomic_load(&sh->stop_readers)) {
+      rcu_read_lock();
+      const FindState* fs = filter_find_state(sh->f);
+      if (fs) {
+         if (fs->gen < last_gen) report_bad(sh, "find: generation went back", fs->gen, last_gen);
+         last_gen = fs->gen;
+         check_find(sh, sc, fs);
+      }
+      rcu_read_unlock();
+      atomic_fetch_add(&sh->frames, 1);
+   }
+   regex_scratch_free(sc);
+   rcu_unregister_thread();
+   return NULL;
+}
+
+/* Waits for find job `gen` to finish; false on timeout. */
+static bool wait_find(Filter* f, uint64_t gen, long timeout_ms, bool* found, uint64_t* pos) {
+   uint64_t deadline = util_mono_ns() + (uint64_t)timeout_ms * 1000000u;
+   while (util_mono_ns() < deadline) {
+      rcu_read_lock();
+      const FindState* fs = filter_find_state(f);
+      bool done = fs && fs->gen == gen && atomic_load(&fs->done);
+      if (done) {
+         *found = atomic_load(&fs->found);
+         *pos = atomic_load(&fs->pos);
+      }
+      rcu_read_unlock();
+      if (done) return true;
+      stress_sleep_ms(1);
+   }
+   return false;
+}
+
+/* Find jobs replaced, cancelled and finished while a writer evicts, the filter changes (some jobs
+ * search its matches) and readers check every result they see; at the end, on a store that
+ * stopped growing, finds in both directions agree with a naive walk. */
+static int find_under_load(void) {
+   int fails = 0;
+   Shared sh = {.ls = logstore_new(&(LogStoreConfig){.max_lines = 10000})};
+   sh.f = filter_new_store(sh.ls, on_wake, &sh);
+   EXPECT(sh.f != NULL, "filter_new_store");
+   if (!sh.f) return fails;
+   pthread_t w, r[3];
+   pthread_create(&w, NULL, writer, &sh);
+   for (int i = 0; i < 2; i++) pthread_create(&r[i], NULL, find_reader, &sh);
+   pthread_create(&r[2], NULL, frame_reader, &sh);
+   uint64_t seed = 7, filter_gen = 0, finished = 0;
+   for (int round = 0; round < 400; round++) {
+      uint64_t x = stress_rand(&seed);
+      if (x % 10 == 0) {
+         filter_set(sh.f, compile(pats[x % ARRAY_LEN(pats)]), 0);
+         rcu_read_lock();
+         filter_gen = filter_state(sh.f)->gen;
+         rcu_read_unlock();
+      }
+      rcu_read_lock();
+      uint64_t b = logstore_begin(sh.ls), e = logstore_end(sh.ls);
+      rcu_read_unlock();
+      FindJob job = {.source = 0,
+                     .from = b + (e > b ? (x >> 8) % (e - b + 2000) : 0), /* some past the end */
+                     .inclusive = x & 1,
+                     .dir = x & 2 ? +1 : -1,
+                     .flags = x % 5 == 0   ? LINE_ERROR
+                              : x % 5 == 1 ? LINE_WARNING
+                                           : 0};
+      if (x % 5 != 0) job.re = compile(pats[(x >> 4) % ARRAY_LEN(pats)]);
+      if (x % 4 == 0 && filter_gen) { /* a filtered pane: positions in the matches */
+         job.filter_gen = filter_gen;
+         job.from = (x >> 8) % 3000;
+      }
+      if (x % 17 == 0) job.source = 5; /* no such process */
+      uint64_t gen = filter_find(sh.f, &job);
+      if (x % 11 == 0) filter_find_cancel(sh.f);
+      if (x % 3 == 0) { /* let some finish */
+         bool found;
+         uint64_t pos;
+         if (x % 11 != 0 && wait_find(sh.f, gen, 60000, &found, &pos)) finished++;
+      }
+      if (x % 7 == 0) filter_poke(sh.f);
+      stress_sleep_ms((long)(x % 3));
+   }
+   atomic_store(&sh.stop_writer, true);
+   pthread_join(w, NULL);
+
+   /* a stopped store: finds from several places agree with a naive walk */
+   RegexScratch* sc = regex_scratch_new();
+   Regex* re = compile(pats[2]);
+   rcu_read_lock();
+   uint64_t b = logstore_begin(sh.ls), e = logstore_end(sh.ls);
+   rcu_read_unlock();
+   for (int k = 0; k < 20 && e > b; k++) {
+      int dir = k % 2 ? +1 : -1;
+      uint64_t from = b + (e - b) * (uint64_t)k / 20;
+      uint64_t gen = filter_find(
+          sh.f, &(FindJob){.from = from, .inclusive = true, .dir = dir, .re = compile(pats[2])});
+      bool found = false;
+      uint64_t pos = 0, want = UINT64_MAX;
+      EXPECT(wait_find(sh.f, gen, 60000, &found, &pos), "find %" PRIu64 " never finished", gen);
+      rcu_read_lock();
+      for (int64_t i = (int64_t)from; i >= (int64_t)b && i < (int64_t)e; i += dir) {
+         LogLine l;
+         if (logstore_get(sh.ls, (uint64_t)i, &l) && !(l.flags & LINE_MARKER) &&
+             regex_match(re, sc, l.text, l.len)) {
+            want = (uint64_t)i;
+            break;
+         }
+      }
+      rcu_read_unlock();
+      EXPECT(found == (want != UINT64_MAX) && (!found || pos == want),
+             "from %" PRIu64 " dir %d: found %d at %" PRIu64 ", want %" PRIu64, from, dir, found,
+             pos, want);
+   }
+   regex_free(re);
+   regex_scratch_free(sc);
+   atomic_store(&sh.stop_readers, true);
+   for (int i = 0; i < 3; i++) pthread_join(r[i], NULL);
+
+   EXPECT(atomic_load(&sh.bad) == 0, "%lu bad observations", atomic_load(&sh.bad));
+   EXPECT(finished > 0, "no find job finished while the writer ran");
+   EXPECT(atomic_load(&sh.checked) > 0, "no hit was ever checked");
+   EXPECT(logstore_begin(sh.ls) > 0, "retention never evicted");
+   printf("  lines written %" PRIu64 ", finds finished under load %" PRIu64
+          ", frames %lu, hits checked %lu, wakes %lu\n",
+          e, finished, atomic_load(&sh.frames), atomic_load(&sh.checked), atomic_load(&sh.wakes));
+   filter_free(sh.f);
+   rcu_barrier();
+   EXPECT(filter_live_finds() == 0, "%zu find states never reclaimed", filter_live_finds());
+   EXPECT(filter_live_states() == 0, "%zu filter states never reclaimed", filter_live_states());
+   logstore_free(sh.ls);
+   return fails;
+}
+
+/* filter_free while a slow find runs: the worker stops promptly and the job is reclaimed. */
+static int free_during_slow_find(void) {
+   int fails = 0;
+   LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 200000});
+   char buf[128];
+   for (int i = 0; i < 100000; i++) {
+      int k = snprintf(buf, sizeof buf, "INFO aaaaaaaaaaaaaaaaaaaaaaaaaaaaa! %d", i);
+      logstore_append(ls, buf, (uint32_t)k, NULL, 0, 0, 1);
+   }
+   Filter* f = filter_new_store(ls, NULL, NULL);
+   filter_find(f, &(FindJob){.from = 99999, .dir = -1, .re = compile("(\\w+\\s?)*!$|(a|aa)+$")});
+   stress_sleep_ms(50);
+   uint64_t t0 = util_mono_ns();
+   filter_free(f);
+   double ms = (double)(util_mono_ns() - t0) / 1e6;
+   EXPECT(ms < 5000.0, "filter_free took %.0f ms", ms);
+   rcu_barrier();
+   EXPECT(filter_live_finds() == 0, "%zu find states never reclaimed", filter_live_finds());
+   logstore_free(ls);
+   return fails;
+}
+
 int main(void) {
    static const StressCase cases[] = {
        {"filter: set/clear under a writer + 2 readers", set_cancel_under_load},
        {"filter: free during a slow scan", free_during_slow_scan},
+       {"filter: find jobs under a writer + 3 readers", find_under_load},
+       {"filter: free during a slow find", free_during_slow_find},
    };
    return stress_main(cases, ARRAY_LEN(cases));
 }

@@ -574,3 +574,543 @@ Test(filter, sup_all_view, .timeout = 60) {
    filter_free(f);
    sup_free(s);
 }
+
+/* ---------------------------------------------------------------- find jobs */
+
+typedef struct Found {
+   bool done, found, evicted, cancelled;
+   uint64_t pos, scanned, total;
+} Found;
+
+/* Polls the published find state (as a frame would) until job `gen` is done. */
+static Found wait_find(Filter* f, uint64_t gen, long timeout_ms) {
+   uint64_t deadline = util_mono_ns() + (uint64_t)timeout_ms * 1000000u;
+   Found r = {0};
+   for (;;) {
+      rcu_read_lock();
+      const FindState* st = filter_find_state(f);
+      cr_assert_not_null(st);
+      cr_assert_eq(st->gen, gen);
+      r.done = atomic_load(&st->done); /* first: the others are final once it is set */
+      r.found = atomic_load(&st->found);
+      r.evicted = atomic_load(&st->evicted);
+      r.cancelled = atomic_load(&st->cancelled);
+      r.pos = atomic_load(&st->pos);
+      r.scanned = atomic_load(&st->scanned);
+      r.total = atomic_load(&st->total);
+      rcu_read_unlock();
+      if (r.done) return r;
+      cr_assert_lt(util_mono_ns(), deadline, "find %" PRIu64 " not done (%" PRIu64 "/%" PRIu64 ")",
+                   gen, r.scanned, r.total);
+      sleep_ms(1);
+   }
+}
+
+static Found find(Filter* f, FindJob job) {
+   return wait_find(f, filter_find(f, &job), 20000);
+}
+
+/* Reference: the first hit from `from` in direction dir among the retained lines. */
+static bool naive_find(const LogStore* ls, const char* pat, uint16_t flags, uint64_t from,
+                       bool inclusive, int dir, uint64_t* hit) {
+   Regex* re = pat ? compile(pat) : NULL;
+   RegexScratch* sc = regex_scratch_new();
+   bool ok = false;
+   rcu_read_lock();
+   int64_t b = (int64_t)logstore_begin(ls), e = (int64_t)logstore_end(ls);
+   int64_t i = (int64_t)from + (inclusive ? 0 : dir);
+   if (dir > 0 && i < b) i = b; /* the job starts inside the source */
+   if (dir < 0 && i >= e) i = e - 1;
+   for (; i >= b && i < e; i += dir) {
+      LogLine l;
+      cr_assert(logstore_get(ls, (uint64_t)i, &l));
+      if (l.flags & LINE_MARKER || (flags && !(l.flags & flags))) continue;
+      if (re && !regex_match(re, sc, l.text, l.len)) continue;
+      *hit = (uint64_t)i;
+      ok = true;
+      break;
+   }
+   rcu_read_unlock();
+   regex_scratch_free(sc);
+   regex_free(re);
+   return ok;
+}
+
+static void check_find(Filter* f, const LogStore* ls, const char* pat, uint16_t flags,
+                       uint64_t from, bool inclusive, int dir) {
+   uint64_t want = 0;
+   bool ok = naive_find(ls, pat, flags, from, inclusive, dir, &want);
+   Found r = find(f, (FindJob){.source = 0,
+                               .from = from,
+                               .inclusive = inclusive,
+                               .dir = dir,
+                               .re = pat ? compile(pat) : NULL,
+                               .flags = flags});
+   cr_assert(r.done);
+   cr_assert_not(r.cancelled);
+   cr_assert_eq(r.found, ok, "/%s flags %u from %" PRIu64 "%s dir %d: found %d, want %d",
+                pat ? pat : "", flags, from, inclusive ? " incl" : "", dir, r.found, ok);
+   if (ok)
+      cr_assert_eq(r.pos, want,
+                   "/%s flags %u from %" PRIu64 "%s dir %d: at %" PRIu64 ", want %" PRIu64,
+                   pat ? pat : "", flags, from, inclusive ? " incl" : "", dir, r.pos, want);
+   else
+      cr_assert_eq(r.scanned, r.total, "not found, yet %" PRIu64 " of %" PRIu64 " looked at",
+                   r.scanned, r.total);
+}
+
+Test(filter, find_regex_next_and_previous) {
+   LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 1000000});
+   fill(ls, 50000);
+   atomic_store(&wakes, 0);
+   Filter* f = filter_new_store(ls, count_wake, NULL);
+   /* rare, common, and one found only at the very start and end of the log */
+   const char* pats[] = {"worker-3: request \\d+77 ", "ERROR", "request (0|49998) ", "marker"};
+   uint64_t froms[] = {0, 1, 998, 999, 1000, 12345, 25000, 49998, 49999, 50000, 70000};
+   for (size_t p = 0; p < ARRAY_LEN(pats); p++)
+      for (size_t i = 0; i < ARRAY_LEN(froms); i++)
+         for (int incl = 0; incl < 2; incl++) {
+            check_find(f, ls, pats[p], 0, froms[i], incl, +1);
+            check_find(f, ls, pats[p], 0, froms[i], incl, -1);
+         }
+   /* inclusive finds the line it starts on; exclusive the next one */
+   Found r =
+       find(f, (FindJob){.from = 0, .inclusive = true, .dir = +1, .re = compile("request 0 ")});
+   cr_assert(r.found);
+   cr_assert_eq(r.pos, 0);
+   r = find(f, (FindJob){.from = 0, .dir = +1, .re = compile("request 0 ")});
+   cr_assert_not(r.found);
+   cr_assert_gt(atomic_load(&wakes), 0);
+   filter_free(f);
+   rcu_barrier();
+   cr_assert_eq(filter_live_finds(), 0);
+   logstore_free(ls);
+}
+
+Test(filter, find_flags) {
+   LogStore* ls = logstore_new(NULL);
+   char buf[64];
+   for (int i = 0; i < 30000; i++) {
+      uint16_t fl = i % 5000 == 1234 ? LINE_ERROR : i % 3000 == 7 ? LINE_WARNING : 0;
+      if (i == 20000) fl = LINE_ERROR | LINE_MARKER; /* a marker is never a hit */
+      int k = snprintf(buf, sizeof buf, "line %d %s", i, fl & LINE_ERROR ? "boom" : "fine");
+      logstore_append(ls, buf, (uint32_t)k, NULL, 0, fl, 1);
+   }
+   logstore_add_flags(ls, 29990, LINE_ERROR); /* flagged after the fact (a grouped error) */
+   Filter* f = filter_new_store(ls, NULL, NULL);
+   uint64_t froms[] = {0, 1234, 1235, 14000, 20000, 21234, 29990, 29999};
+   for (size_t i = 0; i < ARRAY_LEN(froms); i++)
+      for (int incl = 0; incl < 2; incl++) {
+         for (int dir = -1; dir <= 1; dir += 2) {
+            check_find(f, ls, NULL, LINE_ERROR, froms[i], incl, dir);
+            check_find(f, ls, NULL, LINE_WARNING, froms[i], incl, dir);
+            check_find(f, ls, NULL, LINE_ERROR | LINE_WARNING, froms[i], incl, dir);
+            check_find(f, ls, "line \\d+4 ", LINE_ERROR, froms[i], incl, dir); /* both */
+         }
+      }
+   Found r = find(f, (FindJob){.from = 25000, .dir = -1, .flags = LINE_ERROR});
+   cr_assert(r.found);
+   cr_assert_eq(r.pos, 21234); /* not the marker at 20000 */
+   r = find(f, (FindJob){.from = 29000, .dir = +1, .flags = LINE_ERROR});
+   cr_assert(r.found);
+   cr_assert_eq(r.pos, 29990);
+   filter_free(f);
+   logstore_free(ls);
+}
+
+Test(filter, find_no_match_and_unknown_source) {
+   LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 1000000});
+   fill(ls, 100000);
+   Filter* f = filter_new_store(ls, NULL, NULL);
+   Found r = find(f, (FindJob){.from = 40000, .dir = +1, .re = compile("nowhere to be found")});
+   cr_assert(r.done);
+   cr_assert_not(r.found);
+   cr_assert_not(r.evicted);
+   cr_assert_eq(r.scanned, 59999); /* 40001 .. 99999 */
+   cr_assert_eq(r.total, r.scanned);
+   r = find(f, (FindJob){.from = 40000, .dir = -1, .re = compile("nowhere to be found")});
+   cr_assert_not(r.found);
+   cr_assert_eq(r.scanned, 40000);
+   r = find(f, (FindJob){.source = 3, .from = 0, .dir = +1, .re = compile(".")});
+   cr_assert(r.done);
+   cr_assert_not(r.found);
+   cr_assert_eq(r.scanned, 0);
+   r = find(f, (FindJob){.source = FILTER_ALL, .dir = -1, .flags = LINE_ERROR}); /* no Sup */
+   cr_assert(r.done);
+   cr_assert_not(r.found);
+   filter_free(f);
+   logstore_free(ls);
+}
+
+/* A store of lines a catastrophic pattern takes long on (see new_set_cancels_slow_scan). */
+static LogStore* slow_store(int n, uint64_t max_lines) {
+   LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = max_lines});
+   char buf[128];
+   for (int i = 0; i < n; i++) {
+      int k = snprintf(buf, sizeof buf, "%s aaaaaaaaaaaaaaaaaaaaaaaaaaaaa! %d",
+                       i % 10 ? "INFO" : "ERROR", i);
+      logstore_append(ls, buf, (uint32_t)k, NULL, 0, 0, 1);
+   }
+   return ls;
+}
+
+#define SLOW_PATTERN "(\\w+\\s?)*!$|(a|aa)+$"
+
+Test(filter, find_cancelled_by_newer_job, .timeout = 120) {
+   LogStore* ls = slow_store(200000, 1000000);
+   Filter* f = filter_new_store(ls, NULL, NULL);
+   uint64_t slow = filter_find(f, &(FindJob){.from = 0, .dir = +1, .re = compile(SLOW_PATTERN)});
+   sleep_ms(300); /* under way */
+   rcu_read_lock();
+   const FindState* st = filter_find_state(f);
+   cr_assert_eq(st->gen, slow);
+   bool slow_done = atomic_load(&st->done);
+   uint64_t scanned = atomic_load(&st->scanned);
+   rcu_read_unlock();
+   cr_assert_not(slow_done, "the slow find must still run (looked at %" PRIu64 ")", scanned);
+   cr_assert_eq(filter_live_finds(), 1);
+
+   uint64_t t0 = util_mono_ns();
+   uint64_t fast = filter_find(
+       f,
+       &(FindJob){.from = 199999, .inclusive = true, .dir = -1, .re = compile("ERROR .* 100000$")});
+   double call_us = (double)(util_mono_ns() - t0) / 1e3;
+   cr_assert_gt(fast, slow);
+   Found r = wait_find(f, fast, 20000);
+   double ms = (double)(util_mono_ns() - t0) / 1e6;
+   cr_log_info("newer find done %.1f ms after filter_find (call %.1f us; slow one had looked at "
+               "%" PRIu64 " lines)",
+               ms, call_us, scanned);
+   cr_assert(r.found);
+   cr_assert_eq(r.pos, 100000);
+   cr_assert_lt(ms, 5000.0);
+   rcu_barrier(); /* the replaced job is reclaimed */
+   cr_assert_eq(filter_live_finds(), 1);
+
+   /* cancel: no job published any more, and a running one stops */
+   filter_find(f, &(FindJob){.from = 0, .dir = +1, .re = compile(SLOW_PATTERN)});
+   filter_find_cancel(f);
+   rcu_read_lock();
+   cr_assert_null(filter_find_state(f));
+   rcu_read_unlock();
+   /* the worker is free again: a filter scan completes (it would wait out the slow find) */
+   filter_set(f, compile("ERROR"), 0);
+   cr_assert(wait_caught_up(f, current_gen(f), 200000, 20000));
+   filter_free(f);
+   rcu_barrier();
+   cr_assert_eq(filter_live_finds(), 0);
+   logstore_free(ls);
+}
+
+/* A find and a filter scan share the worker slice by slice: neither waits for the other. */
+Test(filter, find_and_filter_take_turns, .timeout = 120) {
+   LogStore* ls = slow_store(200000, 1000000);
+   Filter* f = filter_new_store(ls, NULL, NULL);
+   filter_set(f, compile(SLOW_PATTERN), 0); /* a long filter scan */
+   uint64_t slow = current_gen(f);
+   Found r = find(f, (FindJob){.from = 0, .dir = +1, .re = compile("^ERROR .* 50$")});
+   cr_assert(r.found);
+   cr_assert_eq(r.pos, 50);
+   rcu_read_lock();
+   const FilterState* st = filter_state(f);
+   cr_assert_eq(st->gen, slow);
+   cr_assert_not(atomic_load(&st->caught_up), "the find waited for the filter scan");
+   rcu_read_unlock();
+   /* and the other way round: a long find, then a filter that catches up before it ends */
+   uint64_t gen = filter_find(f, &(FindJob){.from = 0, .dir = +1, .re = compile(SLOW_PATTERN)});
+   filter_set(f, compile("ERROR"), 0);
+   cr_assert(wait_caught_up(f, current_gen(f), 200000, 20000));
+   rcu_read_lock();
+   const FindState* fs = filter_find_state(f);
+   cr_assert_eq(fs->gen, gen);
+   cr_assert_not(atomic_load(&fs->done), "the filter scan waited for the find");
+   rcu_read_unlock();
+   filter_free(f);
+   logstore_free(ls);
+}
+
+/* Progress as the worker publishes it, seen from its wake callback (deterministic: every slice
+ * wakes, and 2,000,000 lines take many slices). */
+typedef struct Progress {
+   Filter* f;
+   atomic_uint partial; /* wakes that saw 0 < scanned < total and not done */
+   atomic_uint after_done;
+} Progress;
+
+static void progress_wake(void* ud) {
+   Progress* p = ud;
+   Filter* f = p->f;
+   if (!f) return;
+   rcu_read_lock();
+   const FindState* st = filter_find_state(f);
+   if (st) {
+      bool done = atomic_load(&st->done);
+      uint64_t s = atomic_load(&st->scanned), t = atomic_load(&st->total);
+      if (!done && s > 0 && s < t) atomic_fetch_add(&p->partial, 1);
+      if (done) atomic_fetch_add(&p->after_done, 1);
+   }
+   rcu_read_unlock();
+}
+
+Test(filter, find_progress_across_2m_lines, .timeout = 300) {
+   LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 2100000});
+   fill(ls, 2000000);
+   Progress p = {0};
+   Filter* f = filter_new_store(ls, progress_wake, &p);
+   p.f = f;
+   for (int round = 0; round < 4; round++) {
+      int dir = round % 2 ? +1 : -1;
+      atomic_store(&p.partial, 0);
+      Regex* re = compile(dir > 0 ? "request 1999998 " : "request 0 ");
+      uint64_t t0 = util_mono_ns();
+      uint64_t gen = filter_find(
+          f, &(FindJob){.from = dir > 0 ? 0 : 1999999, .inclusive = true, .dir = dir, .re = re});
+      double call_us = (double)(util_mono_ns() - t0) / 1e3;
+      /* poll as frames do */
+      bool seen_partial = false;
+      Found r;
+      for (;;) {
+         rcu_read_lock();
+         const FindState* st = filter_find_state(f);
+         r.done = atomic_load(&st->done);
+         r.scanned = atomic_load(&st->scanned);
+         r.total = atomic_load(&st->total);
+         rcu_read_unlock();
+         if (r.done) break;
+         if (r.scanned > 0 && r.scanned < r.total) seen_partial = true;
+         cr_assert_lt(util_mono_ns() - t0, 60000000000ull);
+         sleep_ms(1);
+      }
+      double ms = (double)(util_mono_ns() - t0) / 1e6;
+      r = wait_find(f, gen, 1000);
+      /* from one end to the other: found at the far end */
+      cr_assert(r.found);
+      cr_assert_eq(r.pos, dir > 0 ? 1999998 : 0); /* 1999999 is a marker */
+      cr_assert_eq(r.scanned, dir > 0 ? 1999999 : 2000000);
+      /* progress was published before the end, slice by slice */
+      cr_assert_gt(atomic_load(&p.partial), 10, "progress published %u times",
+                   atomic_load(&p.partial));
+      fprintf(stderr,
+              "find across 2,000,000 lines %s: %.1f ms on the worker, filter_find returned in "
+              "%.1f us, %u progress wakes, a polling frame saw progress: %s\n",
+              dir > 0 ? "down" : "up", ms, call_us, atomic_load(&p.partial),
+              seen_partial ? "yes" : "no");
+      cr_assert_lt(call_us, 50000.0); /* microseconds; generous for a loaded machine */
+   }
+   /* for comparison: a filter scan of the same lines with the same kind of pattern */
+   uint64_t t0 = util_mono_ns();
+   filter_set(f, compile("request 1999998 "), 0);
+   cr_assert(wait_caught_up(f, current_gen(f), 2000000, 60000));
+   fprintf(stderr, "filter scan of the same 2,000,000 lines: %.1f ms\n",
+           (double)(util_mono_ns() - t0) / 1e6);
+   filter_free(f);
+   logstore_free(ls);
+}
+
+Test(filter, find_evicted_start) {
+   LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 10000});
+   fill(ls, 40000);
+   rcu_read_lock();
+   uint64_t b = logstore_begin(ls);
+   rcu_read_unlock();
+   cr_assert_gt(b, 20000);
+   Filter* f = filter_new_store(ls, NULL, NULL);
+   /* up from a dropped line: nothing retained above it */
+   Found r = find(f, (FindJob){.from = 5000, .dir = -1, .re = compile("ERROR")});
+   cr_assert(r.done);
+   cr_assert_not(r.found);
+   cr_assert(r.evicted);
+   /* down from a dropped line: the first hit at or after the start of retention */
+   uint64_t want;
+   cr_assert(naive_find(ls, "ERROR", 0, b, true, +1, &want));
+   r = find(f, (FindJob){.from = 5000, .dir = +1, .re = compile("ERROR")});
+   cr_assert(r.found);
+   cr_assert(r.evicted);
+   cr_assert_eq(r.pos, want);
+   /* up to the start of retention without a hit: not evicted */
+   r = find(f, (FindJob){.from = b + 500, .dir = -1, .re = compile("nowhere")});
+   cr_assert_not(r.found);
+   cr_assert_not(r.evicted);
+   cr_assert_eq(r.scanned, 500);
+   filter_free(f);
+   logstore_free(ls);
+}
+
+/* Retention overtakes a slow job going up: it ends, evicted, instead of waiting or reading
+ * dropped lines. */
+Test(filter, find_overtaken_by_eviction, .timeout = 120) {
+   LogStore* ls = slow_store(20000, 20000);
+   Filter* f = filter_new_store(ls, NULL, NULL);
+   uint64_t gen = filter_find(
+       f, &(FindJob){.from = 19999, .inclusive = true, .dir = -1, .re = compile(SLOW_PATTERN)});
+   sleep_ms(50);
+   char buf[64];
+   for (int i = 0; i < 60000; i++) { /* the test thread is the only writer */
+      int k = snprintf(buf, sizeof buf, "new line %d", i);
+      logstore_append(ls, buf, (uint32_t)k, NULL, 0, 0, 1);
+   }
+   rcu_read_lock();
+   cr_assert_gt(logstore_begin(ls), 20000);
+   rcu_read_unlock();
+   Found r = wait_find(f, gen, 20000);
+   cr_assert_not(r.found);
+   cr_assert(r.evicted);
+   cr_assert_lt(r.scanned, 20000);
+   filter_free(f);
+   logstore_free(ls);
+}
+
+Test(filter, find_among_filter_matches) {
+   LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 1000000});
+   fill(ls, 50000);
+   Filter* f = filter_new_store(ls, NULL, NULL);
+   filter_set(f, compile("worker-3"), 0);
+   uint64_t fgen = current_gen(f);
+   cr_assert(wait_caught_up(f, fgen, 50000, 20000));
+   uint64_t n;
+   uint64_t* shown = naive(ls, "worker-3", &n);
+   /* positions are the filtered pane's: indexes into the match list */
+   for (uint64_t from = 0; from < n; from += n / 7) {
+      for (int dir = -1; dir <= 1; dir += 2) {
+         Found r = find(
+             f, (FindJob){.filter_gen = fgen, .from = from, .dir = dir, .re = compile("ERROR")});
+         cr_assert_not(r.cancelled);
+         /* reference: the next shown line that also matches ERROR */
+         Regex* re = compile("ERROR");
+         RegexScratch* sc = regex_scratch_new();
+         int64_t want = -1;
+         rcu_read_lock();
+         for (int64_t i = (int64_t)from + dir; i >= 0 && i < (int64_t)n; i += dir) {
+            LogLine l;
+            cr_assert(logstore_get(ls, shown[i], &l));
+            if (regex_match(re, sc, l.text, l.len)) {
+               want = i;
+               break;
+            }
+         }
+         rcu_read_unlock();
+         regex_scratch_free(sc);
+         regex_free(re);
+         cr_assert_eq(r.found, want >= 0, "from %" PRIu64 " dir %d", from, dir);
+         if (want >= 0) cr_assert_eq(r.pos, (uint64_t)want);
+      }
+   }
+   free(shown);
+   /* a job for a filter that is no longer published is cancelled, not run on the wrong list */
+   filter_set(f, compile("worker-5"), 0);
+   Found r = find(f, (FindJob){.filter_gen = fgen, .from = 0, .dir = +1, .re = compile(".")});
+   cr_assert(r.done);
+   cr_assert(r.cancelled);
+   cr_assert_not(r.found);
+   /* a filter still scanning: going down waits for its matches instead of stopping early */
+   LogStore* big = logstore_new(&(LogStoreConfig){.max_lines = 2000000});
+   fill(big, 1000000);
+   Filter* g = filter_new_store(big, NULL, NULL);
+   filter_set(g, compile("request \\d+ "), 0); /* matches almost every line */
+   uint64_t ggen = current_gen(g);
+   r = find(g,
+            (FindJob){.filter_gen = ggen, .from = 0, .dir = +1, .re = compile("request 999998 ")});
+   cr_assert(r.found);
+   rcu_read_lock();
+   uint64_t v = 0;
+   cr_assert(lineidx_get(filter_state(g)->matches, r.pos, &v));
+   rcu_read_unlock();
+   cr_assert_eq(v, 999998);
+   filter_free(g);
+   logstore_free(big);
+   filter_free(f);
+   logstore_free(ls);
+}
+
+/* The All view with a real supervisor: positions are the All index's. */
+Test(filter, find_all_source, .timeout = 60) {
+   const char* scripts[] = {
+       "for i in 1 2 3 4 5; do echo \"alpha ok $i\"; done; echo 'TypeError: boom'; "
+       "echo 'alpha ok 6'",
+       "for i in 1 2 3; do echo \"beta ok $i\"; echo 'x level=warn'; done"};
+   Sup* s = start_sup(scripts, 2);
+   Filter* f = filter_new(s, NULL, NULL);
+   /* wait for all 13 lines of both processes */
+   uint64_t deadline = util_mono_ns() + 20000000000ull;
+   for (;;) {
+      rcu_read_lock();
+      const LineIdx* all = sup_all_index(s);
+      const Registry* r = sup_registry(s);
+      uint64_t lines = 0;
+      for (uint64_t p = lineidx_begin(all); p < lineidx_end(all); p++) {
+         uint64_t ref;
+         LogLine l;
+         if (lineidx_get(all, p, &ref) &&
+             logstore_get(r->slots[LINEREF_PROC(ref)]->log, LINEREF_LINE(ref), &l) &&
+             !(l.flags & LINE_MARKER))
+            lines++;
+      }
+      rcu_read_unlock();
+      if (lines >= 13) break;
+      cr_assert_lt(util_mono_ns(), deadline, "only %" PRIu64 " lines", lines);
+      sleep_ms(10);
+   }
+   /* the text of the line at an All position */
+#define ALL_TEXT(pos, buf)                                                                         \
+   do {                                                                                            \
+      rcu_read_lock();                                                                             \
+      uint64_t ref_;                                                                               \
+      LogLine l_;                                                                                  \
+      cr_assert(lineidx_get(sup_all_index(s), (pos), &ref_));                                      \
+      cr_assert(                                                                                   \
+          logstore_get(sup_registry(s)->slots[LINEREF_PROC(ref_)]->log, LINEREF_LINE(ref_), &l_)); \
+      snprintf((buf), sizeof(buf), "%.*s", (int)l_.len, l_.text);                                  \
+      rcu_read_unlock();                                                                           \
+   } while (0)
+   char text[64];
+   Found r = find(f, (FindJob){.source = FILTER_ALL,
+                               .from = 0,
+                               .inclusive = true,
+                               .dir = +1,
+                               .re = compile("beta ok 2")});
+   cr_assert(r.found);
+   ALL_TEXT(r.pos, text);
+   cr_assert_str_eq(text, "beta ok 2");
+   uint64_t beta2 = r.pos;
+   rcu_read_lock();
+   uint64_t end = lineidx_end(sup_all_index(s));
+   rcu_read_unlock();
+   r = find(
+       f,
+       (FindJob){
+           .source = FILTER_ALL, .from = end, .inclusive = true, .dir = -1, .flags = LINE_ERROR});
+   cr_assert(r.found);
+   ALL_TEXT(r.pos, text);
+   cr_assert_str_eq(text, "TypeError: boom");
+   r = find(f, (FindJob){.source = FILTER_ALL, .from = beta2, .dir = +1, .flags = LINE_WARNING});
+   cr_assert(r.found);
+   cr_assert_gt(r.pos, beta2);
+   ALL_TEXT(r.pos, text);
+   cr_assert_str_eq(text, "x level=warn");
+   r = find(f, (FindJob){.source = FILTER_ALL, .from = 0, .dir = +1, .re = compile("gamma")});
+   cr_assert(r.done);
+   cr_assert_not(r.found);
+   /* filtered All pane: positions in the filter's matches (LINEREFs) */
+   filter_set(f, compile("beta|warn"), FILTER_ALL);
+   wait_matches(f, 6);
+   uint64_t fgen = current_gen(f);
+   r = find(f, (FindJob){.source = FILTER_ALL,
+                         .filter_gen = fgen,
+                         .from = 0,
+                         .inclusive = true,
+                         .dir = +1,
+                         .flags = LINE_WARNING});
+   cr_assert(r.found);
+   cr_assert_eq(r.pos, 1); /* beta ok 1, then its warning */
+   rcu_read_lock();
+   uint64_t ref;
+   LogLine l;
+   cr_assert(lineidx_get(filter_state(f)->matches, r.pos, &ref));
+   cr_assert_eq(LINEREF_PROC(ref), 1);
+   cr_assert(logstore_get(sup_registry(s)->slots[1]->log, LINEREF_LINE(ref), &l));
+   cr_assert(l.len == 12 && memcmp(l.text, "x level=warn", 12) == 0);
+   rcu_read_unlock();
+#undef ALL_TEXT
+   filter_free(f);
+   sup_free(s);
+}
