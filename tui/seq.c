@@ -1,10 +1,10 @@
 /* The sequence of lines a pane shows (one process's log, the All view's merged order, a filter's
  * matches, the error entries' line ranges) and finding lines in it: search and error jumps. */
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tui/view_impl.h"
-
-#define SEARCH_BUDGET 20000 /* lines looked at per search step, so a frame never stalls */
 
 bool seq_get(const Seq* s, uint64_t pos, LogLine* l, uint64_t* proc) {
    uint64_t v;
@@ -171,129 +171,153 @@ bool make_seq(const View* v, Seq* s) {
    return true;
 }
 
-void search_start(View* v, int dir) {
-   Seq s;
-   if (!v->search || !make_seq(v, &s)) return;
+/* ---------------------------------------------------------------- finding (on the filter worker)
+ */
+
+/* Where n/N, e/E and ]/[ start: after the current hit; in follow mode from what is on screen (its
+ * top going down, its last line going up, both candidates); else from the top line (a candidate
+ * going down). */
+static bool find_origin(View* v, const Seq* s, int dir, uint64_t* from, bool* inclusive) {
    Scroll* sc = cur_scroll(v);
-   uint64_t from;
-   if (v->search_has_hit)
-      from = v->search_hit;
-   else if (sc->follow) {
-      if (!seq_last(&s, &from)) return;
-      if (dir > 0) return (void)set_msg(v, false, "at the end: N searches backwards");
-      v->search_from = from;
-      v->search_dir = dir;
-      /* include the last line itself when going up from the end */
-      LogLine l;
-      uint64_t proc;
-      if (seq_get(&s, from, &l, &proc) && regex_match(v->search, v->scratch, l.text, l.len)) {
-         v->search_hit = from;
-         v->search_has_hit = true;
-         v->search_dir = 0;
-         scroll_to(v, from, v->pane_rows / 3);
-         return;
-      }
-      return;
-   } else
-      from = sc->top;
-   if (!(dir > 0 ? seq_next(&s, from, &from) : seq_prev(&s, from, &from))) {
-      set_msg(v, false, "no more matches %s", dir > 0 ? "below" : "above");
-      return;
+   *inclusive = false;
+   if (v->search_has_hit && !sc->follow) {
+      *from = v->search_hit;
+      return true;
    }
-   v->search_from = from;
-   v->search_dir = dir;
+   if (!sc->follow) {
+      *from = sc->top;
+      *inclusive = dir > 0;
+      return true;
+   }
+   *inclusive = true;
+   if (dir < 0) return seq_last(s, from);
+   Scroll b;
+   LineCtx lc;
+   int cols, rows;
+   ctx_for(v, &lc);
+   view_pane_size(v, &cols, &rows);
+   anchor_bottom(v, s, &lc, cols, v->pane_rows > 0 ? v->pane_rows : rows, &b);
+   *from = b.top;
+   return true;
 }
 
-static bool search_step(View* v) {
-   if (!v->search_dir || !v->search) return false;
+static bool seq_in_ranges(const Seq* s, uint64_t pos) {
+   for (uint32_t i = 0; s->intel && i < s->intel->nentries; i++)
+      if (pos >= s->intel->entries[i].first_line && pos <= s->intel->entries[i].last_line)
+         return true;
+   return false;
+}
+
+static const char* find_what(const View* v) {
+   return v->find_flag == LINE_ERROR ? "error" : v->find_flag ? "warning" : "match";
+}
+
+void find_cancel(View* v) {
+   if (v->find_gen && v->filter) filter_find_cancel(v->filter);
+   v->find_gen = 0;
+}
+
+static void find_hit(View* v, const Seq* s, uint64_t pos) {
+   v->search_hit = pos;
+   v->search_has_hit = true;
+   scroll_to(v, pos, v->pane_rows / 3);
+   LogLine l;
+   uint64_t proc;
+   if (v->find_flag && seq_get(s, pos, &l, &proc))
+      set_msg(v, false, "%s at line %llu", find_what(v), (unsigned long long)l.lineno + 1);
+   else if (v->find_flag)
+      set_msg(v, false, "%s", find_what(v));
+   else
+      set_msg(v, false, "/%s", regex_pattern(v->search));
+}
+
+/* Hands the scan to the filter worker; view_tick shows its progress and its result. */
+static void find_submit(View* v, const Seq* s, uint64_t from, bool inclusive) {
+   FindJob job = {.source = view_source(v),
+                  .from = from,
+                  .inclusive = inclusive,
+                  .dir = v->find_dir,
+                  .flags = v->find_flag};
+   const FilterState* f = active_filter(v);
+   if (f) job.filter_gen = f->gen;
+   if (!v->find_flag) {
+      char* cause = NULL;
+      if (regex_compile(regex_pattern(v->search), &job.re, &cause) < 0) { /* compiled before */
+         set_msg(v, true, "%s", cause);
+         free(cause);
+         return;
+      }
+   }
+   /* the unfinished last line is the pane's, not the store's: look at it here */
+   LogLine l;
+   uint64_t proc;
+   if (s->kind == SEQ_STORE && inclusive && from == logstore_end(s->store) &&
+       seq_get(s, from, &l, &proc) && !(l.flags & LINE_MARKER) &&
+       (!job.flags || (l.flags & job.flags)) &&
+       (!job.re || regex_match(job.re, v->scratch, l.text, l.len))) {
+      regex_free(job.re);
+      v->find_gen = 0;
+      return find_hit(v, s, from);
+   }
+   v->find_gen = filter_find(v->filter, &job);
+}
+
+static void find_start(View* v, uint16_t flag, int dir) {
    Seq s;
-   if (!make_seq(v, &s)) {
-      v->search_dir = 0;
-      return false;
+   find_cancel(v);
+   if (!v->filter || !make_seq(v, &s)) return;
+   uint64_t from;
+   bool inclusive;
+   v->find_flag = flag;
+   v->find_dir = dir;
+   if (!find_origin(v, &s, dir, &from, &inclusive)) {
+      set_msg(v, false, "no %s: the pane is empty", find_what(v));
+      return;
    }
-   uint64_t pos = v->search_from;
-   for (int i = 0; i < SEARCH_BUDGET; i++) {
-      LogLine l;
-      uint64_t proc;
-      if (seq_get(&s, pos, &l, &proc) && !(l.flags & LINE_MARKER) &&
-          regex_match(v->search, v->scratch, l.text, l.len)) {
-         v->search_hit = pos;
-         v->search_has_hit = true;
-         v->search_dir = 0;
-         scroll_to(v, pos, v->pane_rows / 3);
-         set_msg(v, false, "/%s", regex_pattern(v->search));
-         return false;
-      }
-      uint64_t next;
-      if (!(v->search_dir > 0 ? seq_next(&s, pos, &next) : seq_prev(&s, pos, &next))) {
-         set_msg(v, false, "no more matches %s for /%s", v->search_dir > 0 ? "below" : "above",
-                 regex_pattern(v->search));
-         v->search_dir = 0;
-         return false;
-      }
-      pos = next;
+   find_submit(v, &s, from, inclusive);
+}
+
+void search_start(View* v, int dir) {
+   if (v->search) find_start(v, 0, dir);
+}
+
+void jump_flag(View* v, uint16_t flag, int dir) {
+   if (v->tab == TAB_PROCS || v->tab == TAB_ALL) find_start(v, flag, dir);
+}
+
+/* Follows the find job: progress while it runs, the hit or "no more" once it is done. */
+static void find_poll(View* v) {
+   if (!v->find_gen) return;
+   const FindState* st = filter_find_state(v->filter);
+   Seq s;
+   if (!st || st->gen != v->find_gen || !make_seq(v, &s)) return find_cancel(v);
+   if (!atomic_load_explicit(&st->done, memory_order_acquire)) {
+      uint64_t scanned = atomic_load_explicit(&st->scanned, memory_order_acquire);
+      uint64_t total = atomic_load_explicit(&st->total, memory_order_acquire);
+      unsigned pct = total ? (unsigned)(scanned * 100 / total) : 0;
+      set_msg(v, false, "searching %u%%", pct > 99 ? 99 : pct);
+      return;
    }
-   v->search_from = pos;
-   set_msg(v, false, "searching...");
-   return true;
+   v->find_gen = 0;
+   bool found = atomic_load_explicit(&st->found, memory_order_relaxed);
+   uint64_t pos = atomic_load_explicit(&st->pos, memory_order_relaxed);
+   if (found && s.kind == SEQ_RANGES && !seq_in_ranges(&s, pos))
+      return find_submit(v, &s, pos, false); /* p: only hits inside error entries count */
+   if (found) return find_hit(v, &s, pos);
+   if (atomic_load_explicit(&st->cancelled, memory_order_relaxed)) return;
+   bool evicted = atomic_load_explicit(&st->evicted, memory_order_relaxed);
+   const char* where = v->find_dir > 0 ? "below" : "above";
+   if (v->find_flag)
+      set_msg(v, false, "no %s %s%s", find_what(v), where,
+              evicted ? " (older lines were dropped)" : "");
+   else
+      set_msg(v, false, "no more matches %s for /%s%s", where, regex_pattern(v->search),
+              evicted ? " (older lines were dropped)" : "");
 }
 
 bool view_tick(View* v) {
    frame_begin(v);
-   bool more = search_step(v);
+   find_poll(v);
    frame_end(v);
-   return more;
-}
-
-void jump_flag(View* v, uint16_t flag, int dir) {
-   Seq s;
-   if (v->tab != TAB_PROCS || !make_seq(v, &s) || s.kind != SEQ_STORE) {
-      if (v->tab == TAB_PROCS)
-         set_msg(v, false, "clear the filter (f, then Enter on empty) to jump");
-      return;
-   }
-   Scroll* sc = cur_scroll(v);
-   uint64_t pos;
-   bool inclusive = false; /* is `pos` itself a candidate? */
-   if (v->search_has_hit && !sc->follow) {
-      pos = v->search_hit;
-   } else if (sc->follow) {
-      /* from what is on screen: its top going down, its bottom going up */
-      inclusive = true;
-      if (dir < 0) {
-         if (!seq_last(&s, &pos)) return;
-      } else {
-         Scroll b;
-         LineCtx lc;
-         int cols, rows;
-         ctx_for(v, &lc);
-         view_pane_size(v, &cols, &rows);
-         anchor_bottom(v, &s, &lc, cols, v->pane_rows > 0 ? v->pane_rows : rows, &b);
-         pos = b.top;
-      }
-   } else {
-      pos = sc->top;
-      inclusive = dir > 0;
-   }
-   const char* what = flag == LINE_ERROR ? "error" : "warning";
-   for (int i = 0; i < 2000000; i++) {
-      uint64_t next;
-      if (inclusive) {
-         inclusive = false;
-         next = pos;
-      } else if (!(dir > 0 ? seq_next(&s, pos, &next) : seq_prev(&s, pos, &next))) {
-         break;
-      }
-      pos = next;
-      LogLine l;
-      uint64_t proc;
-      if (seq_get(&s, pos, &l, &proc) && (l.flags & flag)) {
-         v->search_hit = pos;
-         v->search_has_hit = true;
-         scroll_to(v, pos, v->pane_rows / 3);
-         set_msg(v, false, "%s at line %llu", what, (unsigned long long)pos + 1);
-         return;
-      }
-   }
-   set_msg(v, false, "no %s %s", what, dir > 0 ? "below" : "above");
+   return false; /* the worker wakes the UI when the job moves */
 }

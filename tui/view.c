@@ -46,7 +46,7 @@ void select_proc(View* v, uint64_t id) {
    if (id != v->sel) {
       v->sel = id;
       v->search_has_hit = false;
-      v->search_dir = 0;
+      find_cancel(v);
       /* a filter typed in another process's pane follows the selection */
       if (v->filter && v->filter_text && v->tab == TAB_PROCS) {
          char* cause = NULL;
@@ -108,7 +108,7 @@ void apply_search(View* v, const char* text) {
 
 void switch_tab(View* v, int t) {
    v->tab = (ViewTab)((t + TAB_COUNT) % TAB_COUNT);
-   v->search_dir = 0;
+   find_cancel(v);
    v->search_has_hit = false;
    /* the filter follows the view it is typed in */
    if (v->filter && v->filter_text && (v->tab == TAB_PROCS || v->tab == TAB_ALL)) {

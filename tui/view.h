@@ -69,8 +69,9 @@ typedef struct View {
 
    Regex* search;         /* owned, NULL: none */
    RegexScratch* scratch; /* owned */
-   int search_dir;        /* pending n/N: +1 / -1, 0: none */
-   uint64_t search_from;  /* sequence position the pending search continues from */
+   uint64_t find_gen;     /* the filter worker's find job for n/N/e/E/]/[ (0: none) */
+   uint16_t find_flag;    /* what it looks for: LINE_ERROR/LINE_WARNING, 0: the search */
+   int find_dir;          /* +1 down, -1 up */
    uint64_t search_hit;   /* position of the current match (highlighted line) */
    bool search_has_hit;
 
@@ -105,7 +106,8 @@ void view_set_filter(View* v, const char* pattern);
 /* Both inside rcu_read_lock. view_key returns true when the screen may have changed. */
 bool view_key(View* v, int key);
 void view_draw(View* v, Canvas* c);
-/* Continues a pending search step (bounded work); true while more steps are needed. */
+/* Follows the pending find job of n/N/e/E/]/[ (it runs on the filter worker, which wakes the UI
+ * as it moves): progress, then the hit. Returns true when it needs another frame (never today). */
 bool view_tick(View* v);
 /* The key table as README.md's markdown table ("| keys | what they do |" and its rows), so a test
  * keeps the README in step with the keys. Owned by the caller. */

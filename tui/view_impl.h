@@ -53,10 +53,12 @@ bool seq_prev(const Seq* s, uint64_t pos, uint64_t* prev);
 bool make_seq(const View* v, Seq* s);
 uint64_t view_source(const View* v);
 const FilterState* active_filter(const View* v); /* NULL: none on the current view */
-/* n/N: starts a search step from the current match or what is on screen (view_tick goes on). */
+/* n/N: starts a find job from the current match or what is on screen (view_tick follows it). */
 void search_start(View* v, int dir);
-/* e/E, ]/[: the next/previous line flagged `flag` in the current process's log. */
+/* e/E, ]/[: the next/previous line flagged `flag` in the pane (a find job, like n/N). */
 void jump_flag(View* v, uint16_t flag, int dir);
+/* Cancels the pending find job, if any. */
+void find_cancel(View* v);
 
 /* ---- pane.c: the output pane */
 

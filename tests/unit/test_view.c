@@ -214,6 +214,41 @@ Test(view, search_moves_to_the_match) {
    cr_assert(screen_has("count 299"));
 }
 
+/* n/N, e/E and ]/[ scan on the filter worker: the key press only hands over a job. */
+Test(view, search_runs_on_the_filter_worker) {
+   key('2');
+   key(VK_ENTER);
+   cr_assert(wait_screen("count · exited ok"));
+   key('/');
+   type("count 7$");
+   key(VK_ENTER);
+   rcu_read_lock();
+   const FindState* st = filter_find_state(filt);
+   cr_assert(v.find_gen != 0, "the search went to the worker");
+   cr_assert(st && st->gen == v.find_gen);
+   rcu_read_unlock();
+   cr_assert(wait_screen("/count 7$"));
+   cr_assert(screen_has("count 7"));
+   cr_assert_eq(v.find_gen, 0, "the finished job is forgotten");
+}
+
+Test(view, error_jumps_work_in_the_all_view_and_filtered) {
+   key(VK_ENTER);
+   cr_assert(wait_screen("levels · exited ok"));
+   key(VK_TAB); /* All */
+   key('g');
+   key('e');
+   cr_assert(wait_screen("error at line 2"));
+   key(VK_BTAB);
+   key('f');
+   type("ERR|WARN");
+   key(VK_ENTER);
+   cr_assert(wait_screen("filter: 2/"));
+   key('g');
+   key(']');
+   cr_assert(wait_screen("warning at line 4"));
+}
+
 Test(view, scrolling_pauses_and_G_follows) {
    key('2');
    key(VK_ENTER);
