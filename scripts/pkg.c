@@ -389,7 +389,8 @@ static void walk(Loader* l, const char* dir, bool inside, const char* rest, StrV
          sv_push(&subs, xasprintf("%c%s", kind, e->d_name));
    }
    closedir(d);
-   qsort(subs.v, subs.n, sizeof *subs.v, cmp_name); /* as glob: the same order on every run */
+   if (subs.n)
+      qsort(subs.v, subs.n, sizeof *subs.v, cmp_name); /* as glob: the same order on every run */
    for (size_t i = 0; i < subs.n; i++) {
       /* Real paths all the way: realpath (a readlink per component) only for a symlink. */
       char* sub = join_path(dir, subs.v[i] + 1);
