@@ -107,7 +107,11 @@ int main(int argc, char** argv) {
       }
       regex_free(re);
    }
-   util_log_open(o.log_path);
+   /* An explicit --log that cannot be written is said once; the default log is best effort. */
+   if (util_log_open_cause(o.log_path, o.log_path ? &cause : NULL) < 0 && o.log_path) {
+      fprintf(stderr, "brum: warning: %s; continuing without a log\n", cause);
+      free(cause);
+   }
    rcu_register_thread();
    rc = o.headless ? headless_run(prj, &o) : run_tui(prj, &o);
    rcu_unregister_thread();

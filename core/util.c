@@ -1,12 +1,16 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void (*fatal_hook)(void);
 static FILE* log_file; /* owned */
@@ -76,6 +80,132 @@ uint64_t util_mono_ns(void) {
    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+char* util_size_str(uint64_t bytes) {
+   static const struct {
+      uint64_t unit;
+      const char* name;
+   } units[] = {{1ull << 30, "GiB"}, {1ull << 20, "MiB"}, {1ull << 10, "KiB"}};
+   for (size_t i = 0; i < ARRAY_LEN(units); i++) {
+      if (bytes < units[i].unit) continue;
+      if (bytes % units[i].unit == 0)
+         return xasprintf("%" PRIu64 " %s", bytes / units[i].unit, units[i].name);
+      return xasprintf("%.1f %s", (double)bytes / (double)units[i].unit, units[i].name);
+   }
+   return xasprintf("%" PRIu64 " byte%s", bytes, bytes == 1 ? "" : "s");
+}
+
+/* Why a file of this type is refused, in words. */
+static char* not_regular(mode_t m) {
+   if (S_ISDIR(m)) return xstrdup("it is a directory, not a file");
+   const char* what = S_ISFIFO(m)   ? "a FIFO (named pipe)"
+                      : S_ISCHR(m)  ? "a character device"
+                      : S_ISBLK(m)  ? "a block device"
+                      : S_ISSOCK(m) ? "a socket"
+                                    : "a special file";
+   return xasprintf("it is %s, not a regular file (brum reads and writes only regular files: "
+                    "give it a plain file)",
+                    what);
+}
+
+static int refuse(mode_t m, char** why) {
+   if (why) *why = not_regular(m);
+   return S_ISDIR(m) ? -EISDIR : -EINVAL;
+}
+
+int util_open_regular(const char* path, int flags, int mode, char** why) {
+   if (why) *why = NULL;
+   int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode);
+   if (fd < 0) {
+      int err = errno;
+      struct stat st;
+      /* A FIFO without a reader fails O_WRONLY|O_NONBLOCK with ENXIO: name what it is. */
+      if ((err == ENXIO || err == EISDIR) && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+         return refuse(st.st_mode, why);
+      if (why) *why = xstrdup(strerror(err));
+      return -err;
+   }
+   struct stat st;
+   if (fstat(fd, &st) < 0) {
+      int err = errno;
+      close(fd);
+      if (why) *why = xstrdup(strerror(err));
+      return -err;
+   }
+   if (!S_ISREG(st.st_mode)) {
+      close(fd);
+      return refuse(st.st_mode, why);
+   }
+   int fl = fcntl(fd, F_GETFL);
+   if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+   return fd;
+}
+
+static int too_big(uint64_t size, size_t max, bool more, char** why) {
+   if (why) {
+      char* s = util_size_str(size);
+      char* m = util_size_str(max);
+      *why = xasprintf("it is %s%s (%" PRIu64 " bytes), over the limit of %s", more ? "over " : "",
+                       s, size, m);
+      free(s);
+      free(m);
+   }
+   return -EFBIG;
+}
+
+int util_read_file(const char* path, size_t max, char** out, size_t* len, char** why) {
+   *out = NULL;
+   *len = 0;
+   int fd = util_open_regular(path, O_RDONLY, 0, why);
+   if (fd < 0) return fd;
+   int err = 0;
+   char* buf = NULL;
+   size_t n = 0, cap;
+   struct stat st;
+   if (fstat(fd, &st) < 0) {
+      err = -errno;
+      if (why) *why = xstrdup(strerror(-err));
+      goto out;
+   }
+   if ((uint64_t)st.st_size > max) {
+      err = too_big((uint64_t)st.st_size, max, false, why);
+      goto out;
+   }
+   /* One byte more than the size: EOF is seen without a second allocation. */
+   cap = (size_t)st.st_size + 1;
+   buf = xmalloc(cap + 1);
+   for (;;) {
+      if (n == cap) {
+         if (n > max) { /* it grew while being read */
+            err = too_big(n, max, true, why);
+            goto out;
+         }
+         cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+         buf = xrealloc(buf, cap + 1);
+      }
+      ssize_t r = read(fd, buf + n, cap - n);
+      if (r < 0) {
+         if (errno == EINTR) continue;
+         err = -errno;
+         if (why) *why = xstrdup(strerror(-err));
+         goto out;
+      }
+      if (r == 0) break;
+      n += (size_t)r;
+   }
+   if (n > max) {
+      err = too_big(n, max, false, why);
+      goto out;
+   }
+   buf[n] = '\0';
+   *out = buf;
+   *len = n;
+   buf = NULL;
+out:
+   free(buf);
+   close(fd);
+   return err;
+}
+
 /* mkdir -p for the directory part of path. */
 static void make_parent_dirs(char* path) {
    for (char* p = path + 1; *p; p++) {
@@ -87,6 +217,11 @@ static void make_parent_dirs(char* path) {
 }
 
 int util_log_open(const char* path) {
+   return util_log_open_cause(path, NULL);
+}
+
+int util_log_open_cause(const char* path, char** cause) {
+   if (cause) *cause = NULL;
    char* owned = NULL;
    if (!path) {
       const char* state = getenv("XDG_STATE_HOME");
@@ -95,15 +230,29 @@ int util_log_open(const char* path) {
          owned = xasprintf("%s/brum/brum.log", state);
       else if (home && *home)
          owned = xasprintf("%s/.local/state/brum/brum.log", home);
-      else
+      if (!owned) {
+         if (cause) *cause = xstrdup("no log file: neither XDG_STATE_HOME nor HOME is set");
          return -ENOENT;
+      }
       make_parent_dirs(owned);
       path = owned;
    }
-   FILE* f = fopen(path, "a");
-   int err = f ? 0 : -errno;
+   char* why = NULL;
+   int fd = util_open_regular(path, O_WRONLY | O_APPEND | O_CREAT, 0666, &why);
+   FILE* f = fd >= 0 ? fdopen(fd, "a") : NULL;
+   if (fd >= 0 && !f) {
+      int err = errno;
+      close(fd);
+      fd = -err;
+      why = xstrdup(strerror(err));
+   }
+   if (!f) {
+      if (cause) *cause = xasprintf("cannot write the log %s: %s", path, why);
+      free(why);
+      free(owned);
+      return fd;
+   }
    free(owned);
-   if (!f) return err;
    setvbuf(f, NULL, _IOLBF, 0);
    pthread_mutex_lock(&log_lock);
    if (log_file) fclose(log_file);

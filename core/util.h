@@ -22,9 +22,27 @@ char* xasprintf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t util_now_ms(void);  /* wall clock, ms since the epoch */
 uint64_t util_mono_ns(void); /* monotonic clock */
 
+/* Opens path without ever blocking (O_NONBLOCK: a FIFO or a device answers at once), then checks
+ * the descriptor itself (a check of the path first would race): only a regular file is accepted.
+ * Returns the descriptor (O_CLOEXEC, blocking again), or -EISDIR, -EINVAL (a FIFO, device or
+ * socket) or open's errno, with *why (heap, the caller frees) saying it in words, without the
+ * path: "it is a FIFO (named pipe), not a regular file ...". why may be NULL. */
+int util_open_regular(const char* path, int flags, int mode, char** why);
+
+/* Reads the whole regular file at path, at most max bytes, into a NUL-terminated heap buffer
+ * (*len without the NUL). Errors as util_open_regular, plus -EFBIG when it is larger than max
+ * (*why gives its size and the limit) and read's errno. */
+int util_read_file(const char* path, size_t max, char** out, size_t* len, char** why);
+
+/* "64 MiB", "70.0 MiB", "512 KiB", "300 bytes": a size as people read it. */
+char* util_size_str(uint64_t bytes);
+
 /* Diagnostics go to a file while curses owns the screen; NULL path: $XDG_STATE_HOME/brum/brum.log.
- */
+ * Appends to a regular file only (a FIFO or device is refused; it never blocks). */
 int util_log_open(const char* path);
+/* Like util_log_open; on failure *cause (heap, the caller frees; cause may be NULL) says which
+ * file and why: "cannot write the log FILE: it is a directory, not a file". */
+int util_log_open_cause(const char* path, char** cause);
 void util_log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void util_log_close(void);
 

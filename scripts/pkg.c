@@ -3,11 +3,12 @@
 #include "core/util.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <dirent.h>
 #include <glob.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@ extern char** environ;
 #define PKG_MAX_FILE (64u << 20)
 /* How deep a `**` workspace pattern descends. */
 #define PKG_MAX_DEPTH 8
+/* How many directories the `**` walks of one load visit at most (documented in pkg.h). */
+#define PKG_MAX_WALK_DIRS 50000
 
 /* A growable array of heap strings. */
 typedef struct StrVec {
@@ -40,16 +43,33 @@ static void sv_push(StrVec* sv, char* s) {
    sv->v[sv->n++] = s;
 }
 
-static bool sv_has(const StrVec* sv, const char* s) {
-   for (size_t i = 0; i < sv->n; i++)
-      if (strcmp(sv->v[i], s) == 0) return true;
-   return false;
-}
-
 static void sv_done(StrVec* sv) {
    for (size_t i = 0; i < sv->n; i++) free(sv->v[i]);
    free(sv->v);
    *sv = (StrVec){0};
+}
+
+/* Orders walk entries by name, after their one-byte kind. */
+static int cmp_name(const void* a, const void* b) {
+   return strcmp(*(char* const*)a + 1, *(char* const*)b + 1);
+}
+
+/* A set of strings, hashed: a jansson object's keys (any bytes but NUL). Owned by the caller. */
+static json_t* set_new(void) {
+   json_t* set = json_object();
+   if (!set) util_die_oom();
+   return set;
+}
+
+static bool set_has(json_t* set, const char* key) {
+   return json_object_get(set, key) != NULL;
+}
+
+/* Adds key; false when it was there already. */
+static bool set_add(json_t* set, const char* key) {
+   if (set_has(set, key)) return false;
+   if (json_object_set_new_nocheck(set, key, json_true()) < 0) util_die_oom();
+   return true;
 }
 
 /* Loading state: the project plus capacities of its arrays. */
@@ -58,6 +78,9 @@ typedef struct Loader {
    json_t* names; /* owned: a set of the script names so far (a hash: 100,000 scripts load fast) */
    size_t scripts_cap;
    size_t warnings_cap;
+   const char* pattern; /* borrowed: the workspace pattern being expanded, for warnings */
+   size_t walked;       /* directories visited by `**` walks so far (bounded) */
+   bool walk_capped;    /* PKG_MAX_WALK_DIRS was reached (warned once) */
 } Loader;
 
 static void warn(Loader* l, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -100,49 +123,18 @@ static char* join_path(const char* dir, const char* name) {
    return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
 }
 
-/* Reads a whole file; a directory or an oversized file is an error, not a partial read. */
-static int read_all(const char* path, char** out, size_t* len) {
-   int fd = open(path, O_RDONLY | O_CLOEXEC);
-   if (fd < 0) return -errno;
-   int err = 0;
-   char* buf = NULL;
-   size_t n = 0, cap = 0;
-   struct stat st;
-   if (fstat(fd, &st) < 0) {
-      err = -errno;
-      goto out;
-   }
-   if (S_ISDIR(st.st_mode)) {
-      err = -EISDIR;
-      goto out;
-   }
-   for (;;) {
-      if (n == cap) {
-         if (cap >= PKG_MAX_FILE) {
-            err = -EFBIG;
-            goto out;
-         }
-         cap = cap ? cap * 2 : 4096;
-         buf = xrealloc(buf, cap + 1);
+/* Line and column (in characters, as jansson counts them) of text[off]. */
+static void line_col(const char* text, size_t off, int* line, int* col) {
+   *line = 1;
+   *col = 1;
+   for (size_t i = 0; i < off; i++) {
+      if (text[i] == '\n') {
+         ++*line;
+         *col = 1;
+      } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+         ++*col;
       }
-      ssize_t r = read(fd, buf + n, cap - n);
-      if (r < 0) {
-         if (errno == EINTR) continue;
-         err = -errno;
-         goto out;
-      }
-      if (r == 0) break;
-      n += (size_t)r;
    }
-   buf = xrealloc(buf, n + 1);
-   buf[n] = '\0';
-   *out = buf;
-   *len = n;
-   buf = NULL;
-out:
-   free(buf);
-   close(fd);
-   return err;
 }
 
 /* Parses a package.json file into an object. shown: the path as messages print it. */
@@ -150,9 +142,11 @@ static int load_json(const char* path, const char* shown, json_t** out, char** c
    char* buf = NULL;
    size_t len = 0;
    json_t* root = NULL;
-   int err = read_all(path, &buf, &len);
+   char* why = NULL;
+   int err = util_read_file(path, PKG_MAX_FILE, &buf, &len, &why);
    if (err < 0) {
-      *cause = xasprintf("cannot read %s: %s", shown, strerror(-err));
+      *cause = xasprintf("cannot read %s: %s", shown, why);
+      free(why);
       return err;
    }
    const char* text = buf;
@@ -165,8 +159,26 @@ static int load_json(const char* path, const char* shown, json_t** out, char** c
       err = -EINVAL;
       goto out;
    }
+   /* jansson calls it "control character 0x0": say what it is, and where. */
+   const char* nul = memchr(text, '\0', len);
+   if (nul) {
+      int line, col;
+      line_col(text, (size_t)(nul - text), &line, &col);
+      *cause = xasprintf("%s:%d:%d: the file contains a NUL byte (a package.json is UTF-8 text; "
+                         "was it saved as UTF-16?)",
+                         shown, line, col);
+      err = -EINVAL;
+      goto out;
+   }
    json_error_t je;
    root = json_loadb(text, len, 0, &je);
+   if (root == NULL && strncmp(je.text, "\\u0000 is not allowed", 21) == 0) {
+      *cause = xasprintf("%s:%d:%d: a string contains \\u0000, a NUL character, which a script, "
+                         "a name or a command line cannot hold",
+                         shown, je.line, je.column);
+      err = -EINVAL;
+      goto out;
+   }
    if (!root) {
       /* Without JSON_DECODE_ANY a scalar top level fails to parse: say what is wrong with it. */
       bool scalar = strncmp(je.text, "'[' or '{' expected", 19) == 0;
@@ -308,7 +320,7 @@ static char* glob_escape(const char* s) {
    return out;
 }
 
-/* Directories matching pattern under base (one glob, no `**`), as given by glob(3). */
+/* Real paths of the directories matching pattern under base (one glob, no `**`). */
 static void glob_dirs(const char* base, const char* pat, StrVec* out) {
    char* eb = glob_escape(base);
    char* full = join_path(eb, pat);
@@ -316,9 +328,11 @@ static void glob_dirs(const char* base, const char* pat, StrVec* out) {
    if (glob(full, GLOB_ONLYDIR, NULL, &g) == 0) {
       for (size_t i = 0; i < g.gl_pathc; i++) {
          struct stat st;
+         char* real = NULL;
          /* GLOB_ONLYDIR is only a hint: check. */
-         if (stat(g.gl_pathv[i], &st) == 0 && S_ISDIR(st.st_mode))
-            sv_push(out, xstrdup(g.gl_pathv[i]));
+         if (stat(g.gl_pathv[i], &st) == 0 && S_ISDIR(st.st_mode) &&
+             (real = realpath(g.gl_pathv[i], NULL)))
+            sv_push(out, real);
       }
       globfree(&g);
    }
@@ -326,35 +340,82 @@ static void glob_dirs(const char* base, const char* pat, StrVec* out) {
    free(eb);
 }
 
-static void expand(const char* base, const char* pat, StrVec* out, int depth);
+/* Is the real path real inside the real directory root (or root itself)? */
+static bool is_inside(const char* root, const char* real) {
+   size_t n = strlen(root);
+   if (n > 0 && root[n - 1] == '/') n--; /* the project is "/" */
+   return strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == '\0');
+}
 
-/* Visits dir and its subdirectories for a `**`, applying rest in each; seen holds the real paths
- * already walked so symlink loops end. */
-static void walk(const char* dir, const char* rest, StrVec* out, StrVec* seen, int depth) {
-   char* real = realpath(dir, NULL);
-   if (!real) return;
-   if (sv_has(seen, real)) {
-      free(real);
+static void expand(Loader* l, const char* base, const char* pat, StrVec* out, int depth);
+
+/* Visits dir (a real path) and its subdirectories for a `**`, applying rest in each. seen (a hashed
+ * set of device:inode) ends symlink loops; a directory outside the project (reached through a
+ * symlink) matches but is not descended into, or a link to /proc would walk for ever; every walk of
+ * the load together visits at most PKG_MAX_WALK_DIRS directories. */
+static void walk(Loader* l, const char* dir, bool inside, const char* rest, StrVec* out,
+                 json_t* seen, int depth) {
+   struct stat st;
+   if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) return;
+   char key[64];
+   snprintf(key, sizeof key, "%jx:%jx", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+   if (!set_add(seen, key)) return;
+   if (l->walked >= PKG_MAX_WALK_DIRS) {
+      if (!l->walk_capped)
+         warn(l,
+              "workspace pattern \"%s\": stopped after visiting %d directories (the limit for "
+              "`**`); packages further on are not loaded: use a narrower pattern such as "
+              "\"packages/*\"",
+              l->pattern ? l->pattern : "", PKG_MAX_WALK_DIRS);
+      l->walk_capped = true;
       return;
    }
-   sv_push(seen, real);
+   l->walked++;
    if (*rest)
-      expand(dir, rest, out, depth + 1);
+      expand(l, dir, rest, out, depth + 1);
    else
       sv_push(out, xstrdup(dir));
-   if (depth >= PKG_MAX_DEPTH) return;
+   if (!inside || depth >= PKG_MAX_DEPTH) return;
+   DIR* d = opendir(dir);
+   if (!d) return;
    StrVec subs = {0};
-   glob_dirs(dir, "*", &subs);
+   for (struct dirent* e; (e = readdir(d));) {
+      /* Hidden directories are skipped as by glob's `*`; dependencies are never workspace
+       * packages, and walking them is slow. */
+      if (e->d_name[0] == '.' || strcmp(e->d_name, "node_modules") == 0) continue;
+      /* The name after one byte: 'd' a directory, 'l' a symlink, '?' to be asked (lstat). */
+      char kind = e->d_type == DT_DIR ? 'd' : e->d_type == DT_LNK ? 'l' : '?';
+      if (e->d_type == DT_DIR || e->d_type == DT_LNK || e->d_type == DT_UNKNOWN)
+         sv_push(&subs, xasprintf("%c%s", kind, e->d_name));
+   }
+   closedir(d);
+   if (subs.n)
+      qsort(subs.v, subs.n, sizeof *subs.v, cmp_name); /* as glob: the same order on every run */
    for (size_t i = 0; i < subs.n; i++) {
-      /* Dependencies are never workspace packages, and walking them is slow. */
-      if (strcmp(base_name(subs.v[i]), "node_modules") == 0) continue;
-      walk(subs.v[i], rest, out, seen, depth + 1);
+      /* Real paths all the way: realpath (a readlink per component) only for a symlink. */
+      char* sub = join_path(dir, subs.v[i] + 1);
+      char kind = subs.v[i][0];
+      struct stat lst;
+      if (kind == '?')
+         kind = lstat(sub, &lst) < 0   ? '-'
+                : S_ISDIR(lst.st_mode) ? 'd'
+                : S_ISLNK(lst.st_mode) ? 'l'
+                                       : '-';
+      if (kind == 'l') {
+         char* real = realpath(sub, NULL);
+         if (real) walk(l, real, is_inside(l->p->dir, real), rest, out, seen, depth + 1);
+         free(real);
+      } else if (kind == 'd') {
+         walk(l, sub, true, rest, out, seen, depth + 1);
+      }
+      free(sub);
    }
    sv_done(&subs);
 }
 
-/* Expands a workspace pattern relative to base; `**` matches any number of directory levels. */
-static void expand(const char* base, const char* pat, StrVec* out, int depth) {
+/* Expands a workspace pattern relative to base (a real path) into real paths; `**` matches any
+ * number of directory levels. */
+static void expand(Loader* l, const char* base, const char* pat, StrVec* out, int depth) {
    while (pat[0] == '.' && pat[1] == '/') pat += 2;
    const char* star = NULL;
    for (const char* s = pat; *s; s = strchr(s, '/') ? strchr(s, '/') + 1 : s + strlen(s)) {
@@ -381,25 +442,28 @@ static void expand(const char* base, const char* pat, StrVec* out, int depth) {
    }
    for (size_t i = 0; i < bases.n; i++) {
       /* Each `**` gets its own visited set: the same directory may match at several levels. */
-      StrVec walked = {0};
-      walk(bases.v[i], rest, out, &walked, depth);
-      sv_done(&walked);
+      json_t* seen = set_new();
+      walk(l, bases.v[i], is_inside(l->p->dir, bases.v[i]), rest, out, seen, depth);
+      json_decref(seen);
    }
    sv_done(&bases);
 }
 
-/* Real paths of the directories a pattern matches. */
-static void expand_real(const char* root, const char* pat, StrVec* out) {
+/* The directories a pattern matches (real paths), each once. */
+static void expand_real(Loader* l, const char* pat, StrVec* out) {
    StrVec raw = {0};
-   expand(root, pat, &raw, 0);
+   json_t* have = set_new();
+   l->pattern = pat;
+   expand(l, l->p->dir, pat, &raw, 0);
+   l->pattern = NULL;
    for (size_t i = 0; i < raw.n; i++) {
-      char* real = realpath(raw.v[i], NULL);
-      if (real && !sv_has(out, real))
-         sv_push(out, real);
+      if (set_add(have, raw.v[i]))
+         sv_push(out, raw.v[i]);
       else
-         free(real);
+         free(raw.v[i]);
    }
-   sv_done(&raw);
+   json_decref(have);
+   free(raw.v);
 }
 
 /* Appends the pattern strings of a JSON array; where says which field for warnings. */
@@ -441,16 +505,20 @@ static yaml_node_t* yaml_map_get(yaml_document_t* doc, yaml_node_t* map, const c
 /* pnpm-workspace.yaml: the `packages:` sequence of patterns. */
 static void patterns_from_pnpm_yaml(Loader* l, StrVec* pats) {
    char* path = join_path(l->p->dir, "pnpm-workspace.yaml");
-   FILE* f = fopen(path, "rb");
+   char* text = NULL;
+   size_t len = 0;
+   char* why = NULL;
+   int err = util_read_file(path, PKG_MAX_FILE, &text, &len, &why);
    free(path);
-   if (!f) {
-      if (errno != ENOENT) warn(l, "cannot read pnpm-workspace.yaml: %s", strerror(errno));
+   if (err < 0) {
+      if (err != -ENOENT) warn(l, "cannot read pnpm-workspace.yaml: %s (workspaces ignored)", why);
+      free(why);
       return;
    }
    yaml_parser_t parser;
    yaml_document_t doc;
    if (!yaml_parser_initialize(&parser)) util_die_oom();
-   yaml_parser_set_input_file(&parser, f);
+   yaml_parser_set_input_string(&parser, (const unsigned char*)text, len);
    if (!yaml_parser_load(&parser, &doc)) {
       warn(l, "pnpm-workspace.yaml:%zu:%zu: %s%s%s (workspaces ignored)",
            parser.problem_mark.line + 1, parser.problem_mark.column + 1,
@@ -481,7 +549,7 @@ out_doc:
    yaml_document_delete(&doc);
 out_parser:
    yaml_parser_delete(&parser);
-   fclose(f);
+   free(text);
 }
 
 /* The path of dir relative to the project root, for messages. */
@@ -525,15 +593,22 @@ out:
 }
 
 static void load_workspaces(Loader* l, json_t* root) {
-   StrVec pats = {0}, dirs = {0}, excluded = {0};
+   StrVec pats = {0}, dirs = {0};
+   json_t* excluded = set_new(); /* real paths */
+   json_t* taken = set_new();    /* real paths already in dirs */
    patterns_from_package_json(l, root, &pats);
    patterns_from_pnpm_yaml(l, &pats);
-   for (size_t i = 0; i < pats.n; i++)
-      if (pats.v[i][0] == '!') expand_real(l->p->dir, pats.v[i] + 1, &excluded);
+   for (size_t i = 0; i < pats.n; i++) {
+      if (pats.v[i][0] != '!') continue;
+      StrVec found = {0};
+      expand_real(l, pats.v[i] + 1, &found);
+      for (size_t j = 0; j < found.n; j++) set_add(excluded, found.v[j]);
+      sv_done(&found);
+   }
    for (size_t i = 0; i < pats.n; i++) {
       if (pats.v[i][0] == '!') continue;
       StrVec found = {0};
-      expand_real(l->p->dir, pats.v[i], &found);
+      expand_real(l, pats.v[i], &found);
       size_t packages = 0;
       for (size_t j = 0; j < found.n; j++) {
          char* pj = join_path(found.v[j], "package.json");
@@ -541,14 +616,15 @@ static void load_workspaces(Loader* l, json_t* root) {
          free(pj);
          if (!is_pkg || strcmp(found.v[j], l->p->dir) == 0) continue;
          packages++;
-         if (sv_has(&excluded, found.v[j]) || sv_has(&dirs, found.v[j])) continue;
+         if (set_has(excluded, found.v[j]) || !set_add(taken, found.v[j])) continue;
          sv_push(&dirs, xstrdup(found.v[j]));
       }
       if (packages == 0) warn(l, "workspace pattern \"%s\" matches no package", pats.v[i]);
       sv_done(&found);
    }
    for (size_t i = 0; i < dirs.n; i++) load_workspace_package(l, dirs.v[i]);
-   sv_done(&excluded);
+   json_decref(taken);
+   json_decref(excluded);
    sv_done(&dirs);
    sv_done(&pats);
 }

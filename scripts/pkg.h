@@ -30,8 +30,14 @@ typedef struct Project {
 } Project;
 
 /* Loads DIR/package.json and its workspaces. Errors: -ENOENT (no package.json: cause says what was
- * looked for, and where), -EINVAL (syntax: cause is "PATH:LINE:COL: message"; not an object), and
- * other negative errnos for I/O. *cause is a heap string the caller frees. */
+ * looked for, and where), -EINVAL (syntax: cause is "PATH:LINE:COL: message"; not an object; a NUL
+ * byte; not a regular file: a FIFO is refused, never waited on), -EISDIR, -EFBIG (over 64 MiB:
+ * cause gives the size and the limit), and other negative errnos for I/O. *cause is a heap string
+ * the caller frees.
+ * Workspace patterns: `**` matches any number of levels (at most 8), skips hidden directories and
+ * node_modules, matches a directory reached through a symlink out of the project but never walks
+ * into it (a pattern naming a linked package directly loads it), and all `**` walks of one load
+ * visit at most 50,000 directories: past that a warning says the pattern was cut short. */
 int pkg_load(const char* dir, Project** out, char** cause);
 void pkg_free(Project* p);
 

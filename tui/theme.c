@@ -420,31 +420,14 @@ bool theme_has_color(const Theme* t) {
 
 /* ---- files ---- */
 
+/* A FIFO, a device or a directory is refused without blocking, with words for each. */
 static int read_file(const char* path, char** text, char** cause) {
-   FILE* f = fopen(path, "rb");
-   if (!f) {
-      int err = errno;
-      *cause = xasprintf("%s: %s", path, strerror(err));
-      return -err;
-   }
-   char* buf = xmalloc(THEME_MAX_FILE + 1);
-   size_t n = fread(buf, 1, THEME_MAX_FILE + 1, f);
-   int rc = 0;
-   if (ferror(f)) {
-      rc = -EIO;
-      *cause = xasprintf("%s: read error", path);
-   } else if (n > THEME_MAX_FILE) {
-      rc = -EFBIG;
-      *cause = xasprintf("%s: larger than %d KiB", path, THEME_MAX_FILE / 1024);
-   }
-   fclose(f);
-   if (rc < 0) {
-      free(buf);
-      return rc;
-   }
-   buf[n] = '\0';
-   *text = buf;
-   return 0;
+   size_t len;
+   char* why = NULL;
+   int rc = util_read_file(path, THEME_MAX_FILE, text, &len, &why);
+   if (rc < 0) *cause = xasprintf("%s: %s", path, why);
+   free(why);
+   return rc;
 }
 
 static int load_path(const char* path, Theme** out, char** cause) {

@@ -111,15 +111,45 @@ list badutf8
 check "invalid UTF-8: exit 2 with FILE:LINE:COL" bash -c '[ "$1" -eq 2 ] && grep -q "package.json:1:[0-9]*: unable to decode byte 0xff" <<<"$2"' _ "$rc" "$out"
 printf '{"scripts": {"a": "echo a\0b"}}' | project rawnul
 list rawnul
-check "raw NUL: exit 2 with FILE:LINE:COL" bash -c '[ "$1" -eq 2 ] && grep -q "package.json:1:[0-9]*: control character 0x0" <<<"$2"' _ "$rc" "$out"
+check "raw NUL: exit 2, says a NUL byte at FILE:LINE:COL" bash -c '[ "$1" -eq 2 ] && grep -q "package.json:1:26: the file contains a NUL byte" <<<"$2"' _ "$rc" "$out"
 printf '{"scripts": {"a": "echo \\u0000b"}}' | project escnul
 list escnul
-check "\\u0000: exit 2 with FILE:LINE:COL" bash -c '[ "$1" -eq 2 ] && grep -q "package.json:1:[0-9]*: \\\\u0000 is not allowed" <<<"$2"' _ "$rc" "$out"
+check "\\u0000: exit 2 with FILE:LINE:COL, no library jargon" bash -c '[ "$1" -eq 2 ] && grep -q "package.json:1:[0-9]*: a string contains .u0000, a NUL character" <<<"$2" && ! grep -q JSON_ALLOW_NUL <<<"$2"' _ "$rc" "$out"
+
+# --- not regular files (issue 15): a FIFO blocked open() for ever; every run is under a deadline
+mkdir -p "$P/fifo"
+mkfifo "$P/fifo/package.json"
+out=$(timeout -s KILL 10 "$BRUM" --list -d "$P/fifo" 2>&1); rc=$?
+check "package.json is a FIFO: exit 2 at once (rc $rc)" [ "$rc" -eq 2 ]
+check "package.json is a FIFO: says so" grep -q 'cannot read .*fifo/package.json: it is a FIFO (named pipe), not a regular file' <<<"$out"
+mkdir -p "$P/fifoyaml"
+echo '{"scripts": {"a": "echo a"}}' >"$P/fifoyaml/package.json"
+mkfifo "$P/fifoyaml/pnpm-workspace.yaml"
+out=$(timeout -s KILL 10 "$BRUM" --list -d "$P/fifoyaml" 2>&1); rc=$?
+check "pnpm-workspace.yaml is a FIFO: exit 0 at once (rc $rc)" [ "$rc" -eq 0 ]
+check "pnpm-workspace.yaml is a FIFO: a warning" grep -q 'warning: cannot read pnpm-workspace.yaml: it is a FIFO' <<<"$out"
+# --log: a FIFO (no reader), a path under a file, a directory: a warning first, then it runs
+echo '{"scripts": {"a": "echo a"}}' | project logp
+mkfifo "$TMP/log.fifo"
+out=$(timeout -s KILL 10 "$BRUM" --headless --shell --log "$TMP/log.fifo" -d "$P/logp" a 2>&1); rc=$?
+check "--log FIFO: runs, exit 0 (rc $rc)" [ "$rc" -eq 0 ]
+check "--log FIFO: says so on stderr" grep -q "^brum: warning: cannot write the log $TMP/log.fifo: it is a FIFO (named pipe), not a regular file.*; continuing without a log" <<<"$out"
+check "--log FIFO: the script ran" grep -q '^\[a\] a' <<<"$out"
+touch "$TMP/afile"
+out=$(timeout -s KILL 10 "$BRUM" --headless --shell --log "$TMP/afile/brum.log" -d "$P/logp" a 2>&1); rc=$?
+check "--log unwritable: runs, exit 0 (rc $rc)" [ "$rc" -eq 0 ]
+check "--log unwritable: says so on stderr" grep -q "^brum: warning: cannot write the log $TMP/afile/brum.log: Not a directory; continuing without a log" <<<"$out"
+out=$(timeout -s KILL 10 "$BRUM" --headless --shell --log "$TMP" -d "$P/logp" a 2>&1); rc=$?
+check "--log DIR: runs, says it is a directory" bash -c '[ "$1" -eq 0 ] && grep -q "cannot write the log .*: it is a directory" <<<"$2"' _ "$rc" "$out"
+# a 70 MiB package.json (sparse): its size and the limit, not "File too large"
+mkdir -p "$P/big70" && truncate -s 70M "$P/big70/package.json"
+list big70
+check "70 MiB package.json: exit 2, says its size and the limit" bash -c '[ "$1" -eq 2 ] && grep -q "cannot read .*package.json: it is 70 MiB (73400320 bytes), over the limit of 64 MiB" <<<"$2"' _ "$rc" "$out"
 
 # --- package.json is a directory; unreadable (permissions; tests run as root, so as nobody)
 mkdir -p "$P/isdir/package.json"
 list isdir
-check "package.json is a directory: exit 2, says so" bash -c '[ "$1" -eq 2 ] && grep -q "cannot read .*package.json: Is a directory" <<<"$2"' _ "$rc" "$out"
+check "package.json is a directory: exit 2, says so" bash -c '[ "$1" -eq 2 ] && grep -q "cannot read .*package.json: it is a directory" <<<"$2"' _ "$rc" "$out"
 echo '{"scripts": {"a": "echo a"}}' | project unreadable
 chmod 000 "$P/unreadable/package.json"
 chmod 755 "$TMP" "$P" "$P/unreadable"
@@ -152,5 +182,37 @@ out=$(timeout -s KILL 20 "$BRUM" --list -d "$P/wsloop" 2>&1); rc=$?
 check "symlink loops in workspaces: terminates, exit 0 (rc $rc)" [ "$rc" -eq 0 ]
 check "symlink loops in workspaces: each package once" bash -c '[ "$(grep -c "^  p1:one " <<<"$1")" -eq 1 ] && [ "$(grep -c "^  p2:two " <<<"$1")" -eq 1 ]' _ "$out"
 check "symlink loops in workspaces: the root package is not its own workspace" [ "$(grep -c 'root ' <<<"$out")" -eq 1 ]
+
+# --- `**` through a link out of the project (issue 15): `procl -> /proc` walked /proc for ever
+mkdir -p "$P/wsproc/packages/p1"
+echo '{"scripts": {"root": "echo root"}, "workspaces": ["procl/**", "packages/**"]}' >"$P/wsproc/package.json"
+echo '{"name": "p1", "scripts": {"one": "echo one"}}' >"$P/wsproc/packages/p1/package.json"
+ln -s /proc "$P/wsproc/procl"
+ln -s / "$P/wsproc/packages/rootfs"
+out=$(timeout -s KILL 20 "$BRUM" --list -d "$P/wsproc" 2>&1); rc=$?
+check "workspace \"procl/**\" with procl -> /proc: ends, exit 0 (rc $rc)" [ "$rc" -eq 0 ]
+check "workspace \"procl/**\": no package there, a warning" grep -q 'warning: workspace pattern "procl/\*\*" matches no package' <<<"$out"
+check "workspace \"packages/**\" with a link to /: its package loads" grep -q '^  p1:one ' <<<"$out"
+
+# --- a `**` walk is bounded (50,000 directories) and fast (a hashed visited set: 28k took 6 s)
+python3 - "$P/wswide" <<'EOF'
+import json, os, sys
+p = sys.argv[1]
+os.makedirs(p + "/packages")
+json.dump({"scripts": {"root": "echo root"}, "workspaces": ["packages/**"]}, open(p + "/package.json", "w"))
+for a in range(40):
+    for b in range(40):
+        for c in range(33):
+            os.makedirs("%s/packages/a%02d/b%02d/c%02d" % (p, a, b, c))
+    json.dump({"name": "a%02d" % a, "scripts": {"s": "echo"}}, open("%s/packages/a%02d/package.json" % (p, a), "w"))
+EOF
+echo "# wide tree: $(find "$P/wswide/packages" -type d | wc -l) directories"
+t0=$(now_ms)
+out=$(timeout -s KILL 60 "$BRUM" --list -d "$P/wswide" 2>&1); rc=$?
+ms=$(( $(now_ms) - t0 ))
+check "54,000 directories under \"packages/**\": exit 0 (rc $rc)" [ "$rc" -eq 0 ]
+check "54,000 directories: a warning names the limit" grep -q 'warning: workspace pattern "packages/\*\*": stopped after visiting 50000 directories' <<<"$out"
+check "54,000 directories: the packages found before the limit load" grep -q '^  a00:s ' <<<"$out"
+check "54,000 directories: done in under 15 s (${ms} ms; before the fix: over 20 s of CPU)" [ "$ms" -lt $((15000 + 10 * SLOW_MS)) ]
 
 finish

@@ -324,6 +324,87 @@ Test(pkg, unreadable) {
    free(path);
 }
 
+/* ---- files that are not plain files; messages in plain words ---- */
+
+static void three_packages(void);
+
+/* A FIFO at tmp/rel (with no writer: opening it for reading would block). */
+static void put_fifo(const char* rel) {
+   char* path = xasprintf("%s/%s", tmp, rel);
+   cr_assert_eq(mkfifo(path, 0644), 0, "mkfifo %s", path);
+   free(path);
+}
+
+/* The timeouts turn a blocking open() into a failure rather than a hang. */
+Test(pkg, package_json_fifo_is_refused, .timeout = 10) {
+   put_fifo("package.json");
+   char* cause = load_err(-EINVAL);
+   cr_expect(strstr(cause, "package.json") && strstr(cause, "FIFO"), "cause: %s", cause);
+   cr_expect(strstr(cause, "regular file"), "cause: %s", cause);
+   free(cause);
+}
+
+Test(pkg, pnpm_workspace_fifo_is_a_warning, .timeout = 10) {
+   put("package.json", "{\"scripts\":{\"a\":\"echo a\"}}");
+   put_fifo("pnpm-workspace.yaml");
+   Project* p = load_ok();
+   cr_expect_eq(p->nscripts, 1);
+   cr_expect(has_warning(p, "pnpm-workspace.yaml") && has_warning(p, "FIFO"), "%s",
+             p->nwarnings ? p->warnings[0] : "(no warning)");
+   pkg_free(p);
+}
+
+Test(pkg, workspace_package_json_fifo_is_a_warning, .timeout = 10) {
+   put("package.json", "{\"workspaces\":[\"packages/*\"]}");
+   three_packages();
+   put("packages/fifo/README.md", "");
+   put_fifo("packages/fifo/package.json");
+   Project* p = load_ok();
+   cr_expect_eq(p->nscripts, 3);
+   cr_expect(has_warning(p, "packages/fifo/package.json") && has_warning(p, "FIFO"), "%s",
+             p->nwarnings ? p->warnings[0] : "(no warning)");
+   pkg_free(p);
+}
+
+Test(pkg, nul_byte_says_where) {
+   static const char text[] = "{\n  \"scripts\": {\"a\": \"echo a\0b\"}}";
+   char* path = xasprintf("%s/package.json", tmp);
+   FILE* f = fopen(path, "wb");
+   cr_assert_not_null(f);
+   fwrite(text, 1, sizeof text - 1, f);
+   fclose(f);
+   free(path);
+   char* cause = load_err(-EINVAL);
+   cr_expect(strstr(cause, "package.json:2:") && strstr(cause, "NUL byte"), "cause: %s", cause);
+   cr_expect(!strstr(cause, "control character"), "cause: %s", cause);
+   free(cause);
+   put("package.json", "{\"scripts\": {\"a\": \"echo \\u0000b\"}}");
+   cause = load_err(-EINVAL);
+   cr_expect(strstr(cause, "package.json:1:") && strstr(cause, "NUL"), "cause: %s", cause);
+   cr_expect(!strstr(cause, "JSON_ALLOW_NUL"), "cause: %s", cause);
+   free(cause);
+}
+
+Test(pkg, too_large_states_size_and_limit) {
+   put("package.json", "");
+   char* path = xasprintf("%s/package.json", tmp);
+   cr_assert_eq(truncate(path, 70l << 20), 0); /* sparse: no 70 MB written */
+   free(path);
+   char* cause = load_err(-EFBIG);
+   cr_expect(strstr(cause, "70 MiB (73400320 bytes)") && strstr(cause, "64 MiB"), "cause: %s",
+             cause);
+   free(cause);
+}
+
+Test(pkg, package_json_directory_says_so) {
+   char* path = xasprintf("%s/package.json", tmp);
+   cr_assert_eq(mkdir(path, 0755), 0);
+   free(path);
+   char* cause = load_err(-EISDIR);
+   cr_expect(strstr(cause, "package.json") && strstr(cause, "is a directory"), "cause: %s", cause);
+   free(cause);
+}
+
 /* ---- workspaces ---- */
 
 static void three_packages(void) {
@@ -421,6 +502,42 @@ Test(pkg, workspaces_symlink_loop, .timeout = 10) {
    cr_assert_eq(p->nscripts, ARRAY_LEN(names));
    for (size_t i = 0; i < ARRAY_LEN(names); i++) cr_expect_str_eq(p->scripts[i].name, names[i]);
    pkg_free(p);
+}
+
+/* `**` stays inside the project: a link to /proc used to walk /proc for ever. */
+Test(pkg, workspaces_glob_does_not_leave_the_project, .timeout = 20) {
+   put("package.json", "{\"workspaces\":[\"procl/**\", \"packages/**\", \"linked\"]}");
+   three_packages();
+   /* A package outside the project, linked in: named directly it loads; `**` does not enter. */
+   char outside[] = "/tmp/brum-pkg-out-XXXXXX";
+   cr_assert_not_null(mkdtemp(outside));
+   char* ext = xasprintf("%s/ext", outside);
+   char* sub = xasprintf("%s/ext/sub", outside);
+   char* pj = xasprintf("%s/ext/package.json", outside);
+   char* subpj = xasprintf("%s/ext/sub/package.json", outside);
+   cr_assert_eq(mkdir(ext, 0755), 0);
+   cr_assert_eq(mkdir(sub, 0755), 0);
+   FILE* f = fopen(pj, "w");
+   fputs("{\"name\":\"ext\",\"scripts\":{\"x\":\"echo x\"}}", f);
+   fclose(f);
+   f = fopen(subpj, "w");
+   fputs("{\"name\":\"extsub\",\"scripts\":{\"y\":\"echo y\"}}", f);
+   fclose(f);
+   char* l1 = xasprintf("%s/procl", tmp);
+   char* l2 = xasprintf("%s/linked", tmp);
+   char* l3 = xasprintf("%s/packages/ext", tmp);
+   cr_assert_eq(symlink("/proc", l1), 0);
+   cr_assert_eq(symlink(ext, l2), 0);
+   cr_assert_eq(symlink(ext, l3), 0);
+   Project* p = load_ok();
+   cr_expect(pkg_find(p, "ext:x"), "a package named directly through a link loads");
+   cr_expect(pkg_find(p, "@acme/a:build") && pkg_find(p, "b:build"));
+   cr_expect(!pkg_find(p, "extsub:y"), "`**` went through a link out of the project");
+   cr_expect(has_warning(p, "\"procl/**\" matches no package"));
+   pkg_free(p);
+   char* cmd = xasprintf("rm -rf '%s'", outside);
+   cr_expect_eq(system(cmd), 0);
+   free(cmd), free(ext), free(sub), free(pj), free(subpj), free(l1), free(l2), free(l3);
 }
 
 Test(pkg, workspace_syntax_error_is_a_warning) {

@@ -199,6 +199,52 @@ Test(theme, error_from_a_file) {
    rmdir(dir);
 }
 
+/* A FIFO blocked in open() for ever; a directory said "read error". The timeout turns a hang into
+ * a failure. */
+Test(theme, fifo_and_directory_are_refused, .timeout = 10) {
+   char dir[] = "/tmp/brum-theme-XXXXXX";
+   cr_assert_not_null(mkdtemp(dir));
+   char* fifo = xasprintf("%s/fifo.theme", dir);
+   cr_assert_eq(mkfifo(fifo, 0644), 0);
+   Theme* t = NULL;
+   char* cause = NULL;
+   cr_expect_eq(theme_load(fifo, NULL, &t, &cause), -EINVAL);
+   cr_expect_null(t);
+   cr_expect(cause && strstr(cause, fifo) && strstr(cause, "FIFO"), "cause: %s", cause);
+   free(cause);
+   cause = NULL;
+
+   /* The same FIFO found by name in a theme directory. */
+   char* themes = xasprintf("%s/themes", dir);
+   char* named = xasprintf("%s/themes/pipe.theme", dir);
+   cr_assert_eq(mkdir(themes, 0755), 0);
+   cr_assert_eq(mkfifo(named, 0644), 0);
+   cr_expect_eq(theme_load("pipe", dir, &t, &cause), -EINVAL);
+   cr_expect(cause && strstr(cause, "FIFO"), "cause: %s", cause);
+   free(cause);
+   cause = NULL;
+
+   char* sub = xasprintf("%s/", themes);
+   cr_expect_eq(theme_load(sub, NULL, &t, &cause), -EISDIR);
+   cr_expect(cause && strstr(cause, "is a directory"), "cause: %s", cause);
+   cr_expect(cause && !strstr(cause, "read error"), "cause: %s", cause);
+   free(cause);
+   cause = NULL;
+
+   /* Over the size limit: says the size and the limit. */
+   char* big = xasprintf("%s/big.theme", dir);
+   FILE* f = fopen(big, "w");
+   cr_assert_not_null(f);
+   fclose(f);
+   cr_assert_eq(truncate(big, 300 * 1024), 0);
+   cr_expect_eq(theme_load(big, NULL, &t, &cause), -EFBIG);
+   cr_expect(cause && strstr(cause, "300 KiB") && strstr(cause, "256 KiB"), "cause: %s", cause);
+   free(cause);
+
+   unlink(big), unlink(named), unlink(fifo), rmdir(themes), rmdir(dir);
+   free(big), free(sub), free(named), free(themes), free(fifo);
+}
+
 Test(theme, colour_names) {
    uint32_t c;
    cr_assert_eq(theme_parse_color("#12aBeF", &c), 0);
