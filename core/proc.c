@@ -1,0 +1,574 @@
+/* One supervised process: its state machine (idle, starting, running, stopping, ended), the
+ * reading and parsing of its output into its log store, and the publication of its snapshots.
+ * Supervisor thread only, except proc_new and proc_free (main thread, see sup.c). */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/snap.h"
+#include "core/spawn.h"
+#include "core/sup_int.h"
+#include "core/util.h"
+
+#define READS_PER_WAKEUP 16      /* then let the loop serve the other children */
+#define DRAIN_AT_EXIT (8u << 20) /* read at most this much at once when a child has exited */
+#define LINGER_MS 500            /* keep reading a hung-up child's terminal this long after exit */
+#define REAP_POLL_MS 50          /* waitpid polling where there is no pidfd */
+#define INTEL_EVERY_MS 100       /* findings are republished at most this often under a flood */
+
+static void proc_publish(Proc* p);
+static void proc_read(Proc* p, size_t budget);
+static void on_out_ready(uv_poll_t* h, int status, int events);
+
+/* ---------------------------------------------------------------- helpers */
+
+static void free_handle(uv_handle_t* h) {
+   free(h);
+}
+
+static char** strv_dup(char* const* v) {
+   size_t n = 0;
+   while (v[n]) n++;
+   char** out = xmalloc((n + 1) * sizeof *out);
+   for (size_t i = 0; i < n; i++) out[i] = xstrdup(v[i]);
+   out[n] = NULL;
+   return out;
+}
+
+static void strv_free(char** v) {
+   if (!v) return;
+   for (char** p = v; *p; p++) free(*p);
+   free(v);
+}
+
+/* ---------------------------------------------------------------- log lines */
+
+/* Adds the pieces of the line just appended (a long line is split) to the All view's index. */
+static void proc_index_lines(Proc* p, uint64_t first) {
+   uint64_t end = logstore_end(p->slot.log);
+   for (uint64_t l = first; l < end; l++) lineidx_push(p->sup->all, LINEREF(p->slot.id, l));
+}
+
+static void on_line(void* ud, const char* text, uint32_t len, const StyleRun* runs,
+                    uint16_t nruns) {
+   Proc* p = ud;
+   Sup* s = p->sup;
+   uint64_t lineno = logstore_end(p->slot.log);
+   uint16_t flags = s->cfg.no_detect ? 0 : detect_line(p->det, text, len, lineno, s->batch_ms);
+   if (ansi_line_continued(p->parser)) flags |= LINE_CONTINUED;
+   uint64_t first = logstore_append(p->slot.log, text, len, runs, nruns, flags, s->batch_ms);
+   proc_index_lines(p, first);
+}
+
+static void on_reply(void* ud, const char* bytes, size_t n) {
+   Proc* p = ud;
+   if (p->out_fd >= 0 && p->sup->cfg.use_pty) {
+      ssize_t w = write(p->out_fd, bytes, n); /* a few bytes into an empty input queue */
+      (void)w;
+   }
+}
+
+static void proc_marker(Proc* p, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+static void proc_marker(Proc* p, const char* fmt, ...) {
+   char buf[512];
+   va_list ap;
+   va_start(ap, fmt);
+   int n = vsnprintf(buf, sizeof buf, fmt, ap);
+   va_end(ap);
+   if (n < 0) return;
+   if ((size_t)n >= sizeof buf) n = sizeof buf - 1;
+   /* a marker ends an unfinished line first, so it never glues onto the child's text */
+   ansi_flush(p->parser);
+   logstore_set_partial(p->slot.log, NULL, 0, NULL, 0, 0);
+   StyleRun run = {.start = 0, .fg = COLOR_DEFAULT, .bg = COLOR_DEFAULT, .attr = ATTR_DIM};
+   uint64_t first =
+       logstore_append(p->slot.log, buf, (uint32_t)n, &run, 1, LINE_MARKER, util_now_ms());
+   proc_index_lines(p, first);
+}
+
+static void publish_partial(Proc* p) {
+   const char* text;
+   uint32_t len;
+   const StyleRun* runs;
+   uint16_t nruns;
+   ansi_partial(p->parser, &text, &len, &runs, &nruns);
+   logstore_set_partial(p->slot.log, text, len, runs, nruns, p->sup->batch_ms);
+}
+
+/* ---------------------------------------------------------------- state */
+
+static void on_intel_timer(uv_timer_t* t) {
+   Proc* p = t->data;
+   p->intel_ms = 0; /* due now */
+   proc_publish(p);
+}
+
+/* Findings (a copy of up to 500 entries) are republished at most every INTEL_EVERY_MS while
+ * output floods in; a timer publishes what the limit held back. */
+static void proc_publish_intel(Proc* p) {
+   if (!detect_changed(p->det)) return;
+   uint64_t now = util_now_ms();
+   if (p->intel_ms && now - p->intel_ms < INTEL_EVERY_MS && p->out_fd >= 0) {
+      if (p->intel_timer && !uv_is_active((uv_handle_t*)p->intel_timer))
+         uv_timer_start(p->intel_timer, on_intel_timer, INTEL_EVERY_MS - (now - p->intel_ms), 0);
+      return;
+   }
+   p->intel_ms = now;
+   DetectSnap* d = detect_snapshot(p->det);
+   p->cur.errors = d->errors;
+   p->cur.warnings = d->warnings;
+   DetectSnap* old_d = rcu_xchg_pointer(&p->slot.intel, d);
+   if (old_d) call_rcu(&old_d->rcu, detect_snap_free_rcu);
+}
+
+static void proc_publish(Proc* p) {
+   proc_publish_intel(p);
+   p->cur.lines = logstore_end(p->slot.log);
+   ProcSnap* next = snap_new(&p->cur, p->message ? p->message : "");
+   ProcSnap* old = rcu_xchg_pointer(&p->slot.snap, next);
+   if (old) call_rcu(&old->rcu, snap_free_rcu);
+   p->published_lines = p->cur.lines;
+   sup_wake(p->sup);
+}
+
+static void proc_set_message(Proc* p, char* msg) {
+   free(p->message);
+   p->message = msg;
+}
+
+bool proc_active(const Proc* p) {
+   return snap_is_active(p->cur.state);
+}
+
+static void proc_write_exit_marker(Proc* p);
+
+static void on_out_closed(uv_handle_t* h) {
+   free(h);
+}
+
+/* The child's terminal is done (EOF, or we hang it up): stop reading, close it. */
+static void proc_close_output(Proc* p) {
+   if (p->out_fd < 0) return;
+   ansi_flush(p->parser);
+   logstore_set_partial(p->slot.log, NULL, 0, NULL, 0, 0);
+   if (p->out_poll) {
+      uv_close((uv_handle_t*)p->out_poll, on_out_closed);
+      p->out_poll = NULL;
+   }
+   close(p->out_fd);
+   p->out_fd = -1;
+   p->paused = false;
+   p->cur.output_open = 0;
+   if (p->exit_marker_pending) {
+      p->exit_marker_pending = false;
+      proc_write_exit_marker(p); /* it waited for the output that was still buffered */
+   }
+}
+
+/* Every slave fd is closed but the child runs on (it closed its stdio, or redirected it): stop
+ * reading, yet keep the master open, since closing it would hang up the terminal and SIGHUP a
+ * process that is still working. It is closed when the process has ended. */
+static void proc_park_output(Proc* p) {
+   if (!p->out_poll) return;
+   ansi_flush(p->parser);
+   logstore_set_partial(p->slot.log, NULL, 0, NULL, 0, 0);
+   uv_close((uv_handle_t*)p->out_poll, on_out_closed); /* EIO would make it ready forever */
+   p->out_poll = NULL;
+   p->paused = false;
+   p->cur.output_open = 0;
+}
+
+static void proc_write_exit_marker(Proc* p) {
+   const ProcSnap* c = &p->cur;
+   switch (c->state) {
+   case PROC_EXITED:
+      proc_marker(p, "── exited with code 0 ──");
+      break;
+   case PROC_FAILED:
+      if (c->exit_code == 127)
+         proc_marker(p, "── exited with code 127: command not found ──");
+      else
+         proc_marker(p, "── exited with code %d ──", c->exit_code);
+      break;
+   case PROC_KILLED:
+      proc_marker(p, "── killed by signal %d (%s) ──", c->term_signal, strsignal(c->term_signal));
+      break;
+   case PROC_STOPPED:
+      proc_marker(p, "── stopped ──");
+      break;
+   default:
+      break;
+   }
+}
+
+static void on_linger(uv_timer_t* t) {
+   Proc* p = t->data;
+   if (p->paused) { /* the reader is behind: keep the output until it has caught up */
+      uv_timer_start(p->timer, on_linger, LINGER_MS, 0);
+      return;
+   }
+   proc_read(p, DRAIN_AT_EXIT);
+   proc_close_output(p);
+   proc_publish(p);
+   sup_check_quit(p->sup);
+}
+
+static void on_exit_closed(uv_handle_t* h) {
+   free(h);
+}
+
+/* The leader of the process group has ended: record how, decide what comes next. */
+static void proc_reaped(Proc* p, int status) {
+   Sup* s = p->sup;
+   if (p->exit_poll) {
+      uv_close((uv_handle_t*)p->exit_poll, on_exit_closed);
+      p->exit_poll = NULL;
+   }
+   if (p->pidfd >= 0) close(p->pidfd);
+   p->pidfd = -1;
+   if (p->reap_timer) uv_timer_stop(p->reap_timer);
+   uv_timer_stop(p->timer);
+   /* whatever it wrote before it died is in the terminal buffer: read it first */
+   if (!p->paused && p->out_fd >= 0) proc_read(p, DRAIN_AT_EXIT);
+
+   ProcSnap* c = &p->cur;
+   c->pid = 0;
+   c->ended_ms = util_now_ms();
+   c->exit_seq = ++s->exit_seq;
+   if (WIFEXITED(status)) {
+      c->exit_code = WEXITSTATUS(status);
+      c->term_signal = 0;
+      c->state = p->stop_requested ? PROC_STOPPED : c->exit_code == 0 ? PROC_EXITED : PROC_FAILED;
+   } else {
+      c->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
+      c->exit_code = 128 + c->term_signal;
+      c->state = (p->stop_requested && !p->kill_sent) ? PROC_STOPPED : PROC_KILLED;
+   }
+   if (p->paused)
+      p->exit_marker_pending = true;
+   else
+      proc_write_exit_marker(p);
+   p->stop_requested = p->kill_sent = false;
+
+   if (p->out_fd >= 0) {
+      /* grandchildren may still hold the terminal; give them a moment, then hang up */
+      if (s->quitting && !p->paused)
+         proc_close_output(p);
+      else
+         uv_timer_start(p->timer, on_linger, LINGER_MS, 0);
+   }
+   proc_publish(p);
+   if (p->restart_pending && !s->quitting) {
+      p->restart_pending = false;
+      proc_start(p);
+   }
+   sup_check_quit(s);
+}
+
+static void try_reap(Proc* p) {
+   int st = 0;
+   pid_t r = waitpid(p->pid, &st, WNOHANG);
+   if (r == p->pid)
+      proc_reaped(p, st);
+   else if (r < 0 && errno == ECHILD)
+      proc_reaped(p, 0);
+}
+
+static void on_exit_ready(uv_poll_t* h, int status, int events) {
+   (void)status;
+   (void)events;
+   try_reap(h->data);
+}
+
+static void on_reap_timer(uv_timer_t* t) {
+   try_reap(t->data);
+}
+
+/* ---------------------------------------------------------------- backpressure */
+
+static void proc_maybe_pause(Proc* p) {
+   if (!p->sup->cfg.backpressure || !p->out_poll || p->paused) return;
+   uint64_t end = logstore_end(p->slot.log);
+   uint64_t consumed = atomic_load_explicit(&p->slot.consumed, memory_order_acquire);
+   if (end - consumed > p->sup->cfg.log.max_lines / 2) {
+      uv_poll_stop(p->out_poll);
+      p->paused = true;
+   }
+}
+
+void proc_resume(Proc* p) {
+   if (p && p->paused && p->out_poll) {
+      p->paused = false;
+      uv_poll_start(p->out_poll, UV_READABLE, on_out_ready);
+   }
+}
+
+/* ---------------------------------------------------------------- output */
+
+/* Reads up to `budget` bytes (or until the terminal is empty) and feeds the parser. */
+static void proc_read(Proc* p, size_t budget) {
+   Sup* s = p->sup;
+   s->batch_ms = util_now_ms();
+   size_t total = 0;
+   bool eof = false;
+   while (total < budget && p->out_fd >= 0) {
+      ssize_t n = read(p->out_fd, s->buf, READ_BUF);
+      if (n > 0) {
+         ansi_feed(p->parser, s->buf, (size_t)n);
+         total += (size_t)n;
+         if (s->cfg.backpressure) {
+            proc_maybe_pause(p);
+            if (p->paused) break;
+         }
+         continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) break;
+      eof = true; /* 0, or EIO: every slave fd is closed */
+      break;
+   }
+   if (eof && proc_active(p))
+      proc_park_output(p);
+   else if (eof)
+      proc_close_output(p);
+   else if (total)
+      publish_partial(p);
+}
+
+static void on_out_ready(uv_poll_t* h, int status, int events) {
+   (void)events;
+   Proc* p = h->data;
+   if (status < 0) {
+      proc_close_output(p);
+   } else {
+      proc_read(p, (size_t)READ_BUF * READS_PER_WAKEUP);
+   }
+   if (logstore_end(p->slot.log) != p->published_lines || p->out_fd < 0 || !p->out_poll)
+      proc_publish(p);
+   if (p->out_fd < 0 && !proc_active(p)) uv_timer_stop(p->timer);
+   sup_check_quit(p->sup);
+}
+
+/* ---------------------------------------------------------------- starting */
+
+/* A new run: what the snapshot says about the previous one is reset. */
+static void proc_begin_run(Proc* p) {
+   ProcSnap* c = &p->cur;
+   if (c->started_ms) c->restarts++;
+   c->state = PROC_STARTING;
+   c->pid = 0;
+   c->exit_code = -1;
+   c->term_signal = 0;
+   c->exit_seq = 0;
+   c->ended_ms = 0;
+   c->started_ms = util_now_ms();
+   proc_set_message(p, NULL);
+   p->stop_requested = p->kill_sent = false;
+   ansi_set_width(p->parser, p->sup->cfg.cols ? p->sup->cfg.cols : 80);
+}
+
+/* Spawns exe and watches its output and its exit; on failure the message says why. */
+static int proc_launch(Proc* p, const char* exe) {
+   Sup* s = p->sup;
+   ProcSnap* c = &p->cur;
+   pid_t pid = 0;
+   int out_fd = -1;
+   SpawnSpec sp = {.exe = exe,
+                   .argv = p->argv,
+                   .env = p->env,
+                   .cwd = p->cwd,
+                   .use_pty = s->cfg.use_pty,
+                   .cols = s->cfg.cols,
+                   .rows = s->cfg.rows};
+   int err = spawn_child(&sp, &out_fd, &pid);
+   if (err < 0) {
+      proc_set_message(p, xasprintf("cannot start %s: %s", exe, uv_strerror(err)));
+      return err;
+   }
+   /* Without a pidfd nothing would ever reap it (and quitting would wait for it forever): with
+    * no descriptor left (EMFILE), this spawn fails like the others. */
+   int pidfd = spawn_pidfd(pid);
+   if (pidfd == -ENOSYS) {
+      /* no pidfd on this kernel (or under valgrind): poll waitpid for this child instead */
+      if (!p->reap_timer) {
+         p->reap_timer = xmalloc(sizeof *p->reap_timer);
+         uv_timer_init(&s->loop, p->reap_timer);
+         p->reap_timer->data = p;
+      }
+      uv_timer_start(p->reap_timer, on_reap_timer, REAP_POLL_MS, REAP_POLL_MS);
+   } else if (pidfd < 0) {
+      int e = -pidfd;
+      killpg(pid, SIGKILL);
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+      }
+      close(out_fd);
+      util_log("pidfd_open(%d) failed: %s", (int)pid, strerror(e));
+      proc_set_message(
+          p, xasprintf("cannot start %s: cannot watch its exit: %s", exe, uv_strerror(-e)));
+      return -e;
+   }
+   p->pid = pid;
+   c->pid = pid;
+   p->out_fd = out_fd;
+   c->output_open = 1;
+
+   p->out_poll = xmalloc(sizeof *p->out_poll);
+   uv_poll_init(&s->loop, p->out_poll, out_fd);
+   p->out_poll->data = p;
+   uv_poll_start(p->out_poll, UV_READABLE, on_out_ready);
+
+   p->pidfd = pidfd;
+   if (pidfd >= 0) {
+      p->exit_poll = xmalloc(sizeof *p->exit_poll);
+      uv_poll_init(&s->loop, p->exit_poll, p->pidfd);
+      p->exit_poll->data = p;
+      uv_poll_start(p->exit_poll, UV_READABLE, on_exit_ready);
+   }
+   return 0;
+}
+
+void proc_start(Proc* p) {
+   Sup* s = p->sup;
+   if (proc_active(p) || s->quitting) return;
+   if (p->out_fd >= 0) proc_close_output(p); /* a previous run's lingering terminal */
+   uv_timer_stop(p->timer);
+   proc_begin_run(p);
+
+   ProcSnap* c = &p->cur;
+   struct stat st;
+   char* exe = NULL;
+   if (stat(p->cwd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+      proc_set_message(p, xasprintf("cannot start: directory %s does not exist", p->cwd));
+      goto fail;
+   }
+   exe = spawn_resolve(p->argv[0], p->env);
+   if (!exe) {
+      proc_set_message(p, xasprintf("cannot start: %s: command not found in PATH", p->argv[0]));
+      goto fail;
+   }
+   if (c->restarts) {
+      detect_restart(p->det);
+      proc_marker(p, "── restarting (run %u) ──", c->restarts + 1);
+   }
+   if (p->note) proc_marker(p, "%s", p->note);
+   if (proc_launch(p, exe) < 0) goto fail;
+   free(exe);
+   c->state = PROC_RUNNING;
+   proc_publish(p);
+   return;
+fail:
+   free(exe);
+   util_log("%s: %s", p->slot.name, p->message);
+   proc_marker(p, "%s", p->message);
+   c->state = PROC_FAILED;
+   c->exit_code = -1;
+   c->ended_ms = util_now_ms();
+   c->exit_seq = ++s->exit_seq;
+   proc_publish(p);
+}
+
+/* ---------------------------------------------------------------- stopping */
+
+static void on_kill_timer(uv_timer_t* t) {
+   Proc* p = t->data;
+   if (p->pid > 0 && p->cur.state == PROC_STOPPING) {
+      killpg(p->pid, SIGKILL);
+      p->kill_sent = true;
+      proc_marker(p, "── no exit after %.1f s: sent SIGKILL ──", p->sup->cfg.kill_timeout_s);
+      proc_publish(p);
+   }
+}
+
+void proc_stop(Proc* p, bool now) {
+   if (!proc_active(p) || p->pid <= 0) return;
+   if (now) {
+      killpg(p->pid, SIGKILL);
+      p->kill_sent = true;
+      p->stop_requested = true;
+      p->cur.state = PROC_STOPPING;
+      proc_publish(p);
+      return;
+   }
+   if (p->cur.state == PROC_STOPPING) return; /* the escalation timer is already running */
+   p->stop_requested = true;
+   p->cur.state = PROC_STOPPING;
+   killpg(p->pid, SIGTERM);
+   killpg(p->pid, SIGCONT); /* a stopped (^Z) group must wake up to handle SIGTERM */
+   uv_timer_start(p->timer, on_kill_timer, (uint64_t)(p->sup->cfg.kill_timeout_s * 1000.0), 0);
+   proc_publish(p);
+}
+
+void proc_finish(Proc* p) {
+   /* sweep what is left of each group (grandchildren that outlived their leader) */
+   if (p->cur.started_ms && p->slot.snap) {
+      pid_t g = p->pid > 0 ? p->pid : 0;
+      if (g > 0) killpg(g, SIGKILL);
+   }
+   proc_close_output(p);
+   if (detect_changed(p->det)) proc_publish(p); /* findings the rate limit held back */
+   if (p->exit_poll) {
+      uv_close((uv_handle_t*)p->exit_poll, on_exit_closed);
+      p->exit_poll = NULL;
+   }
+   if (p->pidfd >= 0) close(p->pidfd);
+   p->pidfd = -1;
+   if (p->reap_timer) {
+      uv_close((uv_handle_t*)p->reap_timer, free_handle);
+      p->reap_timer = NULL;
+   }
+   if (p->timer) {
+      uv_close((uv_handle_t*)p->timer, free_handle);
+      uv_close((uv_handle_t*)p->intel_timer, free_handle);
+      p->timer = p->intel_timer = NULL;
+   }
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+void proc_ensure_handles(Proc* p) {
+   if (p->timer) return;
+   p->timer = xmalloc(sizeof *p->timer);
+   uv_timer_init(&p->sup->loop, p->timer);
+   p->timer->data = p;
+   p->intel_timer = xmalloc(sizeof *p->intel_timer);
+   uv_timer_init(&p->sup->loop, p->intel_timer);
+   p->intel_timer->data = p;
+}
+
+Proc* proc_new(Sup* s, const char* name, const SupLaunch* launch) {
+   Proc* p = xcalloc(1, sizeof *p);
+   p->sup = s;
+   p->slot.name = xstrdup(name);
+   p->slot.log = logstore_new(&s->cfg.log);
+   p->argv = strv_dup(launch->argv);
+   p->env = launch->env ? strv_dup(launch->env) : NULL;
+   p->cwd = xstrdup(launch->cwd ? launch->cwd : ".");
+   p->note = launch->note ? xstrdup(launch->note) : NULL;
+   p->pidfd = p->out_fd = -1;
+   static const AnsiSink sink = {.line = on_line, .reply = on_reply};
+   p->parser = ansi_new(&sink, p); /* width: set by proc_start (cfg.cols is the supervisor's) */
+   p->det = detect_new();
+   p->cur.exit_code = -1;
+   return p;
+}
+
+void proc_free(Proc* p) {
+   free((char*)p->slot.name);
+   logstore_free(p->slot.log);
+   free(p->slot.snap);
+   free(p->slot.intel);
+   strv_free(p->argv);
+   strv_free(p->env);
+   free(p->cwd);
+   free(p->note);
+   free(p->message);
+   ansi_free(p->parser);
+   detect_free(p->det);
+   free(p);
+}
