@@ -240,7 +240,9 @@ static void on_async(uv_async_t* h) {
       uv_close((uv_handle_t*)&f->async, NULL);
       return;
    }
-   if (!uv_is_active((uv_handle_t*)&f->idle)) uv_idle_start(&f->idle, on_idle);
+   if (uv_is_active((uv_handle_t*)&f->idle)) return;
+   int err = uv_idle_start(&f->idle, on_idle); /* fails only when misused (NULL callback) */
+   if (err < 0) util_log("filter: cannot start scanning: %s", uv_strerror(err));
 }
 
 static void* worker(void* arg) {
@@ -251,7 +253,8 @@ static void* worker(void* arg) {
    return NULL;
 }
 
-static Filter* filter_start(Sup* sup, const LogStore* store, void (*wake)(void* ud), void* ud) {
+static int filter_start(Sup* sup, const LogStore* store, void (*wake)(void* ud), void* ud,
+                        Filter** out, char** cause) {
    Filter* f = xcalloc(1, sizeof *f);
    f->sup = sup;
    f->store = store;
@@ -261,31 +264,40 @@ static Filter* filter_start(Sup* sup, const LogStore* store, void (*wake)(void* 
    atomic_init(&f->gen, 0);
    atomic_init(&f->quit, false);
    f->sc = regex_scratch_new();
-   if (uv_loop_init(&f->loop) < 0) goto fail;
-   uv_async_init(&f->loop, &f->async, on_async);
-   uv_idle_init(&f->loop, &f->idle);
+   const char* what = "cannot create its event loop";
+   int err = uv_loop_init(&f->loop);
+   if (err < 0) goto fail;
+   what = "cannot create its wake-up handle";
+   if ((err = uv_async_init(&f->loop, &f->async, on_async)) < 0) goto fail_loop;
+   what = "cannot create its idle handle";
+   if ((err = uv_idle_init(&f->loop, &f->idle)) < 0) goto fail_async;
    f->async.data = f;
    f->idle.data = f;
-   if (pthread_create(&f->thread, NULL, worker, f) != 0) {
-      uv_close((uv_handle_t*)&f->idle, NULL);
-      uv_close((uv_handle_t*)&f->async, NULL);
-      uv_run(&f->loop, UV_RUN_NOWAIT);
-      uv_loop_close(&f->loop);
-      goto fail;
-   }
-   return f;
+   what = "cannot start its thread";
+   if ((err = -pthread_create(&f->thread, NULL, worker, f)) < 0) goto fail_idle;
+   *out = f;
+   return 0;
+fail_idle:
+   uv_close((uv_handle_t*)&f->idle, NULL);
+fail_async:
+   uv_close((uv_handle_t*)&f->async, NULL);
+fail_loop:
+   uv_run(&f->loop, UV_RUN_NOWAIT); /* the close callbacks */
+   uv_loop_close(&f->loop);
 fail:
+   if (cause) *cause = xasprintf("the filter worker %s: %s", what, uv_strerror(err));
    regex_scratch_free(f->sc);
    free(f);
-   return NULL;
+   return err;
 }
 
-Filter* filter_new(Sup* sup, void (*wake)(void* ud), void* ud) {
-   return filter_start(sup, NULL, wake, ud);
+int filter_new(Sup* sup, void (*wake)(void* ud), void* ud, Filter** out, char** cause) {
+   return filter_start(sup, NULL, wake, ud, out, cause);
 }
 
-Filter* filter_new_store(const LogStore* ls, void (*wake)(void* ud), void* ud) {
-   return filter_start(NULL, ls, wake, ud);
+int filter_new_store(const LogStore* ls, void (*wake)(void* ud), void* ud, Filter** out,
+                     char** cause) {
+   return filter_start(NULL, ls, wake, ud, out, cause);
 }
 
 void filter_free(Filter* f) {

@@ -47,6 +47,23 @@ static void strv_free(char** v) {
    free(v);
 }
 
+/* libuv's timers fail only when misused (a handle being closed): a bug, said in the log. */
+static void proc_timer_start(Proc* p, uv_timer_t* t, uv_timer_cb cb, uint64_t ms, uint64_t rep) {
+   int err = uv_timer_start(t, cb, ms, rep);
+   if (err < 0) util_log("%s: cannot start a timer: %s", p->slot.name, uv_strerror(err));
+}
+
+static uv_timer_t* proc_new_timer(Proc* p) {
+   uv_timer_t* t = xmalloc(sizeof *t);
+   int err = uv_timer_init(&p->sup->loop, t);
+   if (err < 0) { /* cannot happen (libuv 1.x: always 0); a handle never initialised is worse */
+      util_log("%s: cannot create a timer: %s", p->slot.name, uv_strerror(err));
+      abort();
+   }
+   t->data = p;
+   return t;
+}
+
 /* ---------------------------------------------------------------- log lines */
 
 /* Adds the pieces of the line just appended (a long line is split) to the All view's index. */
@@ -116,7 +133,8 @@ static void proc_publish_intel(Proc* p) {
    uint64_t now = util_now_ms();
    if (p->intel_ms && now - p->intel_ms < INTEL_EVERY_MS && p->out_fd >= 0) {
       if (p->intel_timer && !uv_is_active((uv_handle_t*)p->intel_timer))
-         uv_timer_start(p->intel_timer, on_intel_timer, INTEL_EVERY_MS - (now - p->intel_ms), 0);
+         proc_timer_start(p, p->intel_timer, on_intel_timer, INTEL_EVERY_MS - (now - p->intel_ms),
+                          0);
       return;
    }
    p->intel_ms = now;
@@ -210,7 +228,7 @@ static void proc_write_exit_marker(Proc* p) {
 static void on_linger(uv_timer_t* t) {
    Proc* p = t->data;
    if (p->paused) { /* the reader is behind: keep the output until it has caught up */
-      uv_timer_start(p->timer, on_linger, LINGER_MS, 0);
+      proc_timer_start(p, p->timer, on_linger, LINGER_MS, 0);
       return;
    }
    proc_read(p, DRAIN_AT_EXIT);
@@ -261,7 +279,7 @@ static void proc_reaped(Proc* p, int status) {
       if (s->quitting && !p->paused)
          proc_close_output(p);
       else
-         uv_timer_start(p->timer, on_linger, LINGER_MS, 0);
+         proc_timer_start(p, p->timer, on_linger, LINGER_MS, 0);
    }
    proc_publish(p);
    if (p->restart_pending && !s->quitting) {
@@ -290,6 +308,15 @@ static void on_reap_timer(uv_timer_t* t) {
    try_reap(t->data);
 }
 
+/* Its output can no longer be watched (no memory for the poll): hang up rather than leave it
+ * blocked on a full terminal forever. */
+static void proc_lost_output(Proc* p, int err) {
+   util_log("%s: cannot watch its output: %s", p->slot.name, uv_strerror(err));
+   proc_marker(p, "── cannot read its output any more: %s ──", uv_strerror(err));
+   proc_close_output(p);
+   proc_publish(p);
+}
+
 /* ---------------------------------------------------------------- backpressure */
 
 static void proc_maybe_pause(Proc* p) {
@@ -305,7 +332,8 @@ static void proc_maybe_pause(Proc* p) {
 void proc_resume(Proc* p) {
    if (p && p->paused && p->out_poll) {
       p->paused = false;
-      uv_poll_start(p->out_poll, UV_READABLE, on_out_ready);
+      int err = uv_poll_start(p->out_poll, UV_READABLE, on_out_ready);
+      if (err < 0) proc_lost_output(p, err);
    }
 }
 
@@ -373,6 +401,43 @@ static void proc_begin_run(Proc* p) {
    ansi_set_width(p->parser, p->sup->cfg.cols ? p->sup->cfg.cols : 80);
 }
 
+/* A poll on fd, or NULL (*err says why: no memory for epoll, or an fd epoll refuses). */
+static uv_poll_t* proc_new_poll(Proc* p, int fd, uv_poll_cb cb, int* err) {
+   uv_poll_t* h = xmalloc(sizeof *h);
+   if ((*err = uv_poll_init(&p->sup->loop, h, fd)) < 0) {
+      free(h); /* not initialised: libuv does not know it */
+      return NULL;
+   }
+   h->data = p;
+   if ((*err = uv_poll_start(h, UV_READABLE, cb)) < 0) {
+      uv_close((uv_handle_t*)h, free_handle);
+      return NULL;
+   }
+   return h;
+}
+
+/* Watches the new child's output and (with a pidfd) its exit. */
+static int proc_watch(Proc* p) {
+   int err;
+   if (!(p->out_poll = proc_new_poll(p, p->out_fd, on_out_ready, &err))) return err;
+   if (p->pidfd >= 0 && !(p->exit_poll = proc_new_poll(p, p->pidfd, on_exit_ready, &err)))
+      return err;
+   return 0;
+}
+
+/* Undoes a launch that cannot be watched: the child is killed and reaped at once. */
+static void proc_unwatch(Proc* p) {
+   killpg(p->pid, SIGKILL);
+   while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR) {
+   }
+   if (p->reap_timer) uv_timer_stop(p->reap_timer);
+   if (p->pidfd >= 0) close(p->pidfd);
+   p->pidfd = -1;
+   p->pid = 0;
+   p->cur.pid = 0;
+   proc_close_output(p);
+}
+
 /* Spawns exe and watches its output and its exit; on failure the message says why. */
 static int proc_launch(Proc* p, const char* exe) {
    Sup* s = p->sup;
@@ -396,12 +461,8 @@ static int proc_launch(Proc* p, const char* exe) {
    int pidfd = spawn_pidfd(pid);
    if (pidfd == -ENOSYS) {
       /* no pidfd on this kernel (or under valgrind): poll waitpid for this child instead */
-      if (!p->reap_timer) {
-         p->reap_timer = xmalloc(sizeof *p->reap_timer);
-         uv_timer_init(&s->loop, p->reap_timer);
-         p->reap_timer->data = p;
-      }
-      uv_timer_start(p->reap_timer, on_reap_timer, REAP_POLL_MS, REAP_POLL_MS);
+      if (!p->reap_timer) p->reap_timer = proc_new_timer(p);
+      proc_timer_start(p, p->reap_timer, on_reap_timer, REAP_POLL_MS, REAP_POLL_MS);
    } else if (pidfd < 0) {
       int e = -pidfd;
       killpg(pid, SIGKILL);
@@ -417,20 +478,13 @@ static int proc_launch(Proc* p, const char* exe) {
    c->pid = pid;
    p->out_fd = out_fd;
    c->output_open = 1;
-
-   p->out_poll = xmalloc(sizeof *p->out_poll);
-   uv_poll_init(&s->loop, p->out_poll, out_fd);
-   p->out_poll->data = p;
-   uv_poll_start(p->out_poll, UV_READABLE, on_out_ready);
-
    p->pidfd = pidfd;
-   if (pidfd >= 0) {
-      p->exit_poll = xmalloc(sizeof *p->exit_poll);
-      uv_poll_init(&s->loop, p->exit_poll, p->pidfd);
-      p->exit_poll->data = p;
-      uv_poll_start(p->exit_poll, UV_READABLE, on_exit_ready);
+   err = proc_watch(p);
+   if (err < 0) {
+      proc_unwatch(p);
+      proc_set_message(p, xasprintf("cannot start %s: cannot watch it: %s", exe, uv_strerror(err)));
    }
-   return 0;
+   return err;
 }
 
 void proc_start(Proc* p) {
@@ -500,7 +554,7 @@ void proc_stop(Proc* p, bool now) {
    p->cur.state = PROC_STOPPING;
    killpg(p->pid, SIGTERM);
    killpg(p->pid, SIGCONT); /* a stopped (^Z) group must wake up to handle SIGTERM */
-   uv_timer_start(p->timer, on_kill_timer, (uint64_t)(p->sup->cfg.kill_timeout_s * 1000.0), 0);
+   proc_timer_start(p, p->timer, on_kill_timer, (uint64_t)(p->sup->cfg.kill_timeout_s * 1000.0), 0);
    proc_publish(p);
 }
 
@@ -533,12 +587,8 @@ void proc_finish(Proc* p) {
 
 void proc_ensure_handles(Proc* p) {
    if (p->timer) return;
-   p->timer = xmalloc(sizeof *p->timer);
-   uv_timer_init(&p->sup->loop, p->timer);
-   p->timer->data = p;
-   p->intel_timer = xmalloc(sizeof *p->intel_timer);
-   uv_timer_init(&p->sup->loop, p->intel_timer);
-   p->intel_timer->data = p;
+   p->timer = proc_new_timer(p);
+   p->intel_timer = proc_new_timer(p);
 }
 
 Proc* proc_new(Sup* s, const char* name, const SupLaunch* launch) {

@@ -92,8 +92,13 @@ static void sup_begin_quit(Sup* s) {
       p->restart_pending = false;
       proc_stop(p, false);
    }
-   uv_timer_start(&s->quit_timer, on_quit_timeout,
-                  (uint64_t)(s->cfg.kill_timeout_s * 1000.0) + QUIT_EXTRA_MS, 0);
+   int err = uv_timer_start(&s->quit_timer, on_quit_timeout,
+                            (uint64_t)(s->cfg.kill_timeout_s * 1000.0) + QUIT_EXTRA_MS, 0);
+   if (err < 0) { /* only when misused; without the deadline, give up waiting now */
+      util_log("quit: cannot start the quit timer: %s", uv_strerror(err));
+      on_quit_timeout(&s->quit_timer);
+      return;
+   }
    sup_check_quit(s);
 }
 
@@ -246,7 +251,36 @@ static void* sup_thread(void* arg) {
    return NULL;
 }
 
-int sup_new(const SupConfig* cfg, Sup** out) {
+/* The loop and its two handles; on failure nothing is left open and *what says which part. */
+static int sup_open_loop(Sup* s, const char** what) {
+   *what = "cannot create its event loop";
+   int err = uv_loop_init(&s->loop);
+   if (err < 0) return err;
+   *what = "cannot create its command handle";
+   err = uv_async_init(&s->loop, &s->cmd_async, on_cmd);
+   if (err == 0) {
+      *what = "cannot create its quit timer";
+      err = uv_timer_init(&s->loop, &s->quit_timer);
+      if (err < 0) uv_close((uv_handle_t*)&s->cmd_async, NULL);
+   }
+   if (err == 0) {
+      s->cmd_async.data = s;
+      s->quit_timer.data = s;
+      return 0;
+   }
+   uv_run(&s->loop, UV_RUN_NOWAIT); /* the close callbacks */
+   uv_loop_close(&s->loop);
+   return err;
+}
+
+static void sup_close_loop(Sup* s) {
+   uv_close((uv_handle_t*)&s->cmd_async, NULL);
+   uv_close((uv_handle_t*)&s->quit_timer, NULL);
+   uv_run(&s->loop, UV_RUN_NOWAIT);
+   uv_loop_close(&s->loop);
+}
+
+int sup_new(const SupConfig* cfg, Sup** out, char** cause) {
    Sup* s = xcalloc(1, sizeof *s);
    s->cfg = *cfg;
    if (s->cfg.kill_timeout_s <= 0) s->cfg.kill_timeout_s = 5.0;
@@ -255,18 +289,22 @@ int sup_new(const SupConfig* cfg, Sup** out) {
    s->buf = xmalloc(READ_BUF);
    s->all = lineidx_new(s->cfg.log.max_lines * 4);
    cds_wfcq_init(&s->cmd_head, &s->cmd_tail);
-   int err = uv_loop_init(&s->loop);
+   const char* what;
+   int err = sup_open_loop(s, &what);
    if (err < 0) goto fail;
-   uv_async_init(&s->loop, &s->cmd_async, on_cmd);
-   s->cmd_async.data = s;
-   uv_timer_init(&s->loop, &s->quit_timer);
-   s->quit_timer.data = s;
    rcu_assign_pointer(s->registry, registry_alloc(0));
+   what = "cannot start its thread";
    err = -pthread_create(&s->thread, NULL, sup_thread, s);
-   if (err < 0) goto fail;
+   if (err < 0) {
+      sup_close_loop(s);
+      free(caa_container_of(s->registry, RegistryBox, reg)); /* never read: no thread */
+      goto fail;
+   }
    *out = s;
    return 0;
 fail:
+   if (cause) *cause = xasprintf("the supervisor %s: %s", what, uv_strerror(err));
+   lineidx_free(s->all);
    free(s->buf);
    free(s);
    return err;

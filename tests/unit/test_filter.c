@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "core/rcu.h"
 #include "core/sup.h"
 #include "core/util.h"
+#include "tests/unit/fdlimit.h"
 
 static void setup(void) {
    rcu_register_thread();
@@ -207,7 +209,8 @@ Test(filter, worker_scans_to_caught_up) {
    LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 1000000});
    fill(ls, 200000);
    atomic_store(&wakes, 0);
-   Filter* f = filter_new_store(ls, count_wake, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, count_wake, NULL, &f, NULL), 0);
    cr_assert_not_null(f);
    rcu_read_lock();
    cr_assert_null(filter_state(f));
@@ -237,7 +240,8 @@ Test(filter, worker_scans_to_caught_up) {
 Test(filter, unknown_source_is_caught_up_and_empty) {
    LogStore* ls = logstore_new(NULL);
    fill(ls, 100);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    filter_set(f, compile("x"), 7);
    cr_assert(wait_caught_up(f, current_gen(f), 0, 5000));
    rcu_read_lock();
@@ -254,7 +258,8 @@ Test(filter, unknown_source_is_caught_up_and_empty) {
 Test(filter, poke_matches_new_lines) {
    LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 1000000});
    fill(ls, 5000);
-   Filter* f = filter_new_store(ls, count_wake, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, count_wake, NULL, &f, NULL), 0);
    filter_set(f, compile("WARN"), 0);
    uint64_t gen = current_gen(f);
    cr_assert(wait_caught_up(f, gen, 5000, 10000));
@@ -284,7 +289,8 @@ Test(filter, poke_matches_new_lines) {
 Test(filter, matches_follow_source_retention) {
    LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 20000});
    fill(ls, 20000);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    filter_set(f, compile("."), 0); /* every non-marker line */
    uint64_t gen = current_gen(f);
    cr_assert(wait_caught_up(f, gen, 20000, 10000));
@@ -316,7 +322,8 @@ Test(filter, smart_case) {
    const char* lines[] = {"WARN upper", "warn lower", "Warn title", "nothing"};
    for (size_t i = 0; i < ARRAY_LEN(lines); i++)
       logstore_append(ls, lines[i], (uint32_t)strlen(lines[i]), NULL, 0, 0, 1);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    filter_set(f, compile("warn"), 0);
    cr_assert(wait_caught_up(f, current_gen(f), 4, 5000));
    assert_state_matches(f, (uint64_t[]){0, 1, 2}, 3);
@@ -341,7 +348,8 @@ Test(filter, invalid_utf8) {
    };
    for (size_t i = 0; i < ARRAY_LEN(lines); i++)
       logstore_append(ls, lines[i], (uint32_t)strlen(lines[i]), NULL, 0, 0, 1);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    filter_set(f, compile("ERROR"), 0);
    cr_assert(wait_caught_up(f, current_gen(f), 6, 5000));
    assert_state_matches(f, (uint64_t[]){0, 2, 3, 5}, 4);
@@ -363,7 +371,8 @@ Test(filter, new_set_cancels_slow_scan, .timeout = 120) {
                        i % 10 ? "INFO" : "ERROR", i);
       logstore_append(ls, buf, (uint32_t)k, NULL, 0, 0, 1);
    }
-   Filter* f = filter_new_store(ls, count_wake, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, count_wake, NULL, &f, NULL), 0);
    filter_set(f, compile("(\\w+\\s?)*!$|(a|aa)+$"), 0);
    uint64_t slow = current_gen(f);
    sleep_ms(300); /* the slow scan is under way */
@@ -436,7 +445,8 @@ static void* frame_reader(void* arg) {
 Test(filter, readers_during_changes, .timeout = 120) {
    LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 50000});
    fill(ls, 50000);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    Frames fr = {.f = f};
    atomic_init(&fr.stop, false);
    atomic_init(&fr.bad, 0);
@@ -477,7 +487,7 @@ Test(filter, readers_during_changes, .timeout = 120) {
 static Sup* start_sup(const char* const* scripts, size_t n) {
    Sup* s = NULL;
    SupConfig cfg = {.use_pty = false, .cols = 80, .rows = 24};
-   cr_assert_eq(sup_new(&cfg, &s), 0);
+   cr_assert_eq(sup_new(&cfg, &s, NULL), 0);
    for (size_t i = 0; i < n; i++) {
       char* argv[] = {(char*)"/bin/sh", (char*)"-c", (char*)scripts[i], NULL};
       SupLaunch l = {.argv = argv};
@@ -513,7 +523,8 @@ Test(filter, sup_single_process, .timeout = 60) {
        "if [ $((i % 3)) = 0 ]; then echo \"ERROR $i\"; else echo \"info $i\"; fi; "
        "i=$((i+1)); done"};
    Sup* s = start_sup(scripts, 1);
-   Filter* f = filter_new(s, NULL, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new(s, NULL, NULL, &f, NULL), 0);
    filter_set(f, compile("^ERROR \\d+$"), 0); /* while the lines arrive */
    wait_matches(f, 1000);
    rcu_read_lock();
@@ -540,7 +551,8 @@ Test(filter, sup_all_view, .timeout = 60) {
        "for i in 1 2 3 4 5; do echo \"alpha ERROR $i\"; echo \"alpha ok $i\"; done",
        "for i in 1 2 3; do echo \"beta ERROR $i\"; echo \"beta ok $i\"; done"};
    Sup* s = start_sup(scripts, 2);
-   Filter* f = filter_new(s, NULL, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new(s, NULL, NULL, &f, NULL), 0);
    filter_set(f, compile("ERROR"), FILTER_ALL);
    wait_matches(f, 8);
    rcu_read_lock();
@@ -573,4 +585,33 @@ Test(filter, sup_all_view, .timeout = 60) {
    rcu_read_unlock();
    filter_free(f);
    sup_free(s);
+}
+
+/* Without descriptors for its loop, filter_new fails with -EMFILE and a cause, leaving nothing
+ * behind (the leak check counts under ASan); with enough it works. */
+Test(filter, new_fails_cleanly_without_descriptors) {
+   LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 100});
+   FdLimit fl;
+   fdlimit_init(&fl);
+   int failures = 0;
+   Filter* f = NULL;
+   for (int k = 0; k <= 16 && !f; k++) {
+      char* cause = NULL;
+      cr_assert_eq(fdlimit_free_only(&fl, k), 0);
+      int err = filter_new_store(ls, NULL, NULL, &f, &cause);
+      fdlimit_restore(&fl);
+      if (err < 0) {
+         cr_assert_eq(err, -EMFILE, "k=%d: %s", k, strerror(-err));
+         cr_assert(f == NULL);
+         cr_assert(cause && strstr(cause, "filter worker"), "k=%d: %s", k, cause);
+         free(cause);
+         failures++;
+      }
+   }
+   fdlimit_done(&fl);
+   cr_assert(f != NULL, "filter_new_store works with enough descriptors");
+   cr_assert_geq(failures, 1);
+   filter_free(f);
+   logstore_free(ls);
+   cr_assert_eq(leak_check(), 0, "nothing leaked");
 }
