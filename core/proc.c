@@ -3,7 +3,6 @@
  * Supervisor thread only, except proc_new and proc_free (main thread, see sup.c). */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,60 +61,6 @@ static uv_timer_t* proc_new_timer(Proc* p) {
    }
    t->data = p;
    return t;
-}
-
-/* ---------------------------------------------------------------- log lines */
-
-/* Adds the pieces of the line just appended (a long line is split) to the All view's index. */
-static void proc_index_lines(Proc* p, uint64_t first) {
-   uint64_t end = logstore_end(p->slot.log);
-   for (uint64_t l = first; l < end; l++) lineidx_push(p->sup->all, LINEREF(p->slot.id, l));
-}
-
-static void on_line(void* ud, const char* text, uint32_t len, const StyleRun* runs,
-                    uint16_t nruns) {
-   Proc* p = ud;
-   Sup* s = p->sup;
-   uint64_t lineno = logstore_end(p->slot.log);
-   uint16_t flags = s->cfg.no_detect ? 0 : detect_line(p->det, text, len, lineno, s->batch_ms);
-   if (ansi_line_continued(p->parser)) flags |= LINE_CONTINUED;
-   uint64_t first = logstore_append(p->slot.log, text, len, runs, nruns, flags, s->batch_ms);
-   proc_index_lines(p, first);
-}
-
-static void on_reply(void* ud, const char* bytes, size_t n) {
-   Proc* p = ud;
-   if (p->out_fd >= 0 && p->sup->cfg.use_pty) {
-      ssize_t w = write(p->out_fd, bytes, n); /* a few bytes into an empty input queue */
-      (void)w;
-   }
-}
-
-static void proc_marker(Proc* p, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
-static void proc_marker(Proc* p, const char* fmt, ...) {
-   char buf[512];
-   va_list ap;
-   va_start(ap, fmt);
-   int n = vsnprintf(buf, sizeof buf, fmt, ap);
-   va_end(ap);
-   if (n < 0) return;
-   if ((size_t)n >= sizeof buf) n = sizeof buf - 1;
-   /* a marker ends an unfinished line first, so it never glues onto the child's text */
-   ansi_flush(p->parser);
-   logstore_set_partial(p->slot.log, NULL, 0, NULL, 0, 0);
-   StyleRun run = {.start = 0, .fg = COLOR_DEFAULT, .bg = COLOR_DEFAULT, .attr = ATTR_DIM};
-   uint64_t first =
-       logstore_append(p->slot.log, buf, (uint32_t)n, &run, 1, LINE_MARKER, util_now_ms());
-   proc_index_lines(p, first);
-}
-
-static void publish_partial(Proc* p) {
-   const char* text;
-   uint32_t len;
-   const StyleRun* runs;
-   uint16_t nruns;
-   ansi_partial(p->parser, &text, &len, &runs, &nruns);
-   logstore_set_partial(p->slot.log, text, len, runs, nruns, p->sup->batch_ms);
 }
 
 /* ---------------------------------------------------------------- state */
@@ -366,7 +311,7 @@ static void proc_read(Proc* p, size_t budget) {
    else if (eof)
       proc_close_output(p);
    else if (total)
-      publish_partial(p);
+      proc_publish_partial(p);
 }
 
 static void on_out_ready(uv_poll_t* h, int status, int events) {
@@ -601,8 +546,7 @@ Proc* proc_new(Sup* s, const char* name, const SupLaunch* launch) {
    p->cwd = xstrdup(launch->cwd ? launch->cwd : ".");
    p->note = launch->note ? xstrdup(launch->note) : NULL;
    p->pidfd = p->out_fd = -1;
-   static const AnsiSink sink = {.line = on_line, .reply = on_reply};
-   p->parser = ansi_new(&sink, p); /* width: set by proc_start (cfg.cols is the supervisor's) */
+   p->parser = proc_parser_new(p); /* width: set by proc_start (cfg.cols is the supervisor's) */
    p->det = detect_new();
    p->cur.exit_code = -1;
    return p;

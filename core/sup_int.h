@@ -75,6 +75,12 @@ void proc_stop(Proc* p, bool now); /* now: SIGKILL; else SIGTERM, SIGKILL after 
 void proc_resume(Proc* p);         /* backpressure: the printer caught up, read again */
 void proc_finish(Proc* p);         /* quitting: sweep its group, close its handles */
 
+/* ---- core/proclog.c: one process's log lines ---- */
+AnsiParser* proc_parser_new(Proc* p); /* its output goes to p's log store and the All index */
+/* A dim marker line (start, restart, exit...), after ending the child's unfinished line. */
+void proc_marker(Proc* p, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+void proc_publish_partial(Proc* p); /* the unfinished last line, as the parser has it */
+
 /* ---- core/sup.c: the loop ---- */
 void sup_wake(Sup* s);
 void sup_check_quit(Sup* s); /* ends the loop once quitting and every process has ended */
