@@ -6,8 +6,7 @@
  * the old state goes to call_rcu. The worker keeps no pointer between read sections: each slice
  * loads the current state inside rcu_read_lock, and only its generation and the next source
  * position survive to the next slice, so a state freed by call_rcu is never touched again.
- * Pointers are published with C11 exchange/acquire (see core/logstore.c for why not
- * rcu_xchg_pointer under liburcu 0.13); reclamation is call_rcu.
+ * The state is an RCU pointer (core/rcu.h); reclamation is call_rcu.
  *
  * Cancellation. Inside a slice the worker compares the published state with the one it scans
  * before every line, so a new filter_set stops a slow scan after at most one line. A slice ends
@@ -38,7 +37,7 @@ struct Filter {
    const LogStore* store; /* borrowed: source 0 of a store filter (tests, benchmarks) */
    void (*wake)(void* ud);
    void* ud;
-   _Atomic(FilterState*) state; /* RCU: owned StateBox */
+   FilterState* state; /* RCU: owned StateBox */
    _Atomic uint64_t gen;
    atomic_bool quit;
    pthread_t thread;
@@ -87,8 +86,7 @@ typedef struct Scan {
 /* Before each line: false when the slice must end (cancelled, quitting or out of budget). */
 static bool scan_go_on(Scan* s, uint64_t done) {
    if (!s->f) return true;
-   if (atomic_load_explicit(&s->f->state, memory_order_relaxed) != s->st ||
-       atomic_load_explicit(&s->f->quit, memory_order_relaxed)) {
+   if (rcu_read(&s->f->state) != s->st || atomic_load_explicit(&s->f->quit, memory_order_relaxed)) {
       s->cancelled = true;
       return false;
    }
@@ -173,7 +171,7 @@ static bool source_get(Filter* f, uint64_t id, Source* out) {
 static bool slice(Filter* f) {
    bool more = false, changed = false;
    rcu_read_lock();
-   FilterState* st = atomic_load_explicit(&f->state, memory_order_acquire);
+   FilterState* st = rcu_read(&f->state);
    if (!st) goto out;
    if (st->gen != f->wgen) {
       f->wgen = st->gen;
@@ -260,7 +258,6 @@ static int filter_start(Sup* sup, const LogStore* store, void (*wake)(void* ud),
    f->store = store;
    f->wake = wake;
    f->ud = ud;
-   atomic_init(&f->state, NULL);
    atomic_init(&f->gen, 0);
    atomic_init(&f->quit, false);
    f->sc = regex_scratch_new();
@@ -306,7 +303,7 @@ void filter_free(Filter* f) {
    uv_async_send(&f->async);
    pthread_join(f->thread, NULL);
    uv_loop_close(&f->loop);
-   state_retire(atomic_exchange(&f->state, NULL));
+   state_retire(rcu_swap(&f->state, NULL));
    regex_scratch_free(f->sc);
    free(f);
 }
@@ -326,8 +323,7 @@ void filter_set(Filter* f, Regex* re, uint64_t source) {
       atomic_init(&st->caught_up, false);
       atomic_fetch_add(&live_states, 1);
    }
-   /* acq_rel: readers acquire the filled state; we acquire the old one before retiring it */
-   state_retire(atomic_exchange_explicit(&f->state, st, memory_order_acq_rel));
+   state_retire(rcu_swap(&f->state, st));
    uv_async_send(&f->async);
 }
 
@@ -336,5 +332,5 @@ void filter_poke(Filter* f) {
 }
 
 const FilterState* filter_state(const Filter* f) {
-   return atomic_load_explicit(&((Filter*)f)->state, memory_order_acquire);
+   return rcu_read(&f->state);
 }

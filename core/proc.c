@@ -86,7 +86,7 @@ static void proc_publish_intel(Proc* p) {
    DetectSnap* d = detect_snapshot(p->det);
    p->cur.errors = d->errors;
    p->cur.warnings = d->warnings;
-   DetectSnap* old_d = rcu_xchg_pointer(&p->slot.intel, d);
+   DetectSnap* old_d = rcu_swap(&p->slot.intel, d);
    if (old_d) call_rcu(&old_d->rcu, detect_snap_free_rcu);
 }
 
@@ -94,7 +94,7 @@ static void proc_publish(Proc* p) {
    proc_publish_intel(p);
    p->cur.lines = logstore_end(p->slot.log);
    ProcSnap* next = snap_new(&p->cur, p->message ? p->message : "");
-   ProcSnap* old = rcu_xchg_pointer(&p->slot.snap, next);
+   ProcSnap* old = rcu_swap(&p->slot.snap, next);
    if (old) call_rcu(&old->rcu, snap_free_rcu);
    p->published_lines = p->cur.lines;
    sup_wake(p->sup);

@@ -29,7 +29,7 @@ void sup_wake(Sup* s) {
 static Proc* sup_proc(Sup* s, uint64_t id) {
    Proc* p = NULL;
    rcu_read_lock();
-   Registry* r = rcu_dereference(s->registry);
+   Registry* r = rcu_read(&s->registry);
    if (r && id < r->n) p = (Proc*)r->slots[id]; /* slot is the first member */
    rcu_read_unlock();
    return p; /* procs live as long as the Sup */
@@ -40,7 +40,7 @@ static Proc* sup_proc(Sup* s, uint64_t id) {
 /* Processes registered so far (the supervisor thread's view). */
 static size_t sup_count(Sup* s) {
    rcu_read_lock();
-   size_t n = rcu_dereference(s->registry)->n;
+   size_t n = rcu_read(&s->registry)->n;
    rcu_read_unlock();
    return n;
 }
@@ -143,7 +143,7 @@ static void on_cmd(uv_async_t* a) {
          s->cfg.rows = c->rows;
          struct winsize ws = {.ws_row = c->rows, .ws_col = c->cols};
          rcu_read_lock();
-         Registry* r = rcu_dereference(s->registry);
+         Registry* r = rcu_read(&s->registry);
          for (size_t i = 0; r && i < r->n; i++) {
             Proc* q = (Proc*)r->slots[i];
             if (q->out_fd >= 0 && s->cfg.use_pty) ioctl(q->out_fd, TIOCSWINSZ, &ws);
@@ -208,15 +208,15 @@ bool sup_finished(const Sup* s) {
 }
 
 const Registry* sup_registry(const Sup* s) {
-   return rcu_dereference(((Sup*)s)->registry);
+   return rcu_read(&s->registry);
 }
 
 const ProcSnap* sup_snap(const ProcSlot* slot) {
-   return rcu_dereference(((ProcSlot*)slot)->snap);
+   return rcu_read(&slot->snap);
 }
 
 const DetectSnap* sup_intel(const ProcSlot* slot) {
-   return rcu_dereference(((ProcSlot*)slot)->intel);
+   return rcu_read(&slot->intel);
 }
 
 const LineIdx* sup_all_index(const Sup* s) {
@@ -292,7 +292,7 @@ int sup_new(const SupConfig* cfg, Sup** out, char** cause) {
    const char* what;
    int err = sup_open_loop(s, &what);
    if (err < 0) goto fail;
-   rcu_assign_pointer(s->registry, registry_alloc(0));
+   rcu_publish(&s->registry, registry_alloc(0));
    what = "cannot start its thread";
    err = -pthread_create(&s->thread, NULL, sup_thread, s);
    if (err < 0) {
@@ -315,7 +315,7 @@ uint64_t sup_add(Sup* s, const char* name, const SupLaunch* launch) {
 
    /* the next registry is built unpublished (growing by doubling inside a batch), then
     * published whole: adding n processes costs O(n), not O(n^2) */
-   const Registry* cur = s->staged ? s->staged : rcu_dereference(s->registry);
+   const Registry* cur = s->staged ? s->staged : rcu_read(&s->registry);
    uint64_t id = cur->n;
    p->slot.id = id;
    p->cur.id = id;
@@ -341,8 +341,8 @@ void sup_add_begin(Sup* s) {
 void sup_add_end(Sup* s) {
    s->batching = false;
    if (!s->staged) return;
-   Registry* old = rcu_dereference(s->registry);
-   rcu_assign_pointer(s->registry, s->staged);
+   Registry* old = rcu_read(&s->registry);
+   rcu_publish(&s->registry, s->staged);
    s->staged = NULL;
    call_rcu(&caa_container_of(old, RegistryBox, reg)->rcu, registry_free_rcu);
 }

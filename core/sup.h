@@ -28,7 +28,7 @@ typedef struct ProcSlot {
    uint64_t id;               /* index in the registry, stable */
    const char* name;          /* owned by the supervisor */
    LogStore* log;             /* owned by the supervisor, read lock-free */
-   ProcSnap* snap;            /* RCU: rcu_dereference inside a read section */
+   ProcSnap* snap;            /* RCU: sup_snap() inside a read section */
    DetectSnap* intel;         /* RCU: errors, URLs, test results found so far (NULL: none yet) */
    _Atomic uint64_t consumed; /* headless only: lines the printer has taken (backpressure) */
 } ProcSlot;
