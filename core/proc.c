@@ -12,6 +12,7 @@
 
 #include "core/snap.h"
 #include "core/spawn.h"
+#include "core/strpool.h"
 #include "core/sup_int.h"
 #include "core/util.h"
 
@@ -31,19 +32,19 @@ static void free_handle(uv_handle_t* h) {
    free(h);
 }
 
-static char** strv_dup(char* const* v) {
+/* The array, with the pool's copies of its strings (shared with the other processes). `like`
+ * (NULL: none) is the previous process's: strings equal at the same index are taken from it
+ * without a hash lookup (environments of one project differ in a few variables). */
+static char** strv_intern(StrPool* sp, char* const* v, char* const* like) {
    size_t n = 0;
    while (v[n]) n++;
    char** out = xmalloc((n + 1) * sizeof *out);
-   for (size_t i = 0; i < n; i++) out[i] = xstrdup(v[i]);
+   for (size_t i = 0; i < n; i++) {
+      if (like && !like[i]) like = NULL;
+      out[i] = like && strcmp(like[i], v[i]) == 0 ? like[i] : (char*)strpool_intern(sp, v[i]);
+   }
    out[n] = NULL;
    return out;
-}
-
-static void strv_free(char** v) {
-   if (!v) return;
-   for (char** p = v; *p; p++) free(*p);
-   free(v);
 }
 
 /* libuv's timers fail only when misused (a handle being closed): a bug, said in the log. */
@@ -74,7 +75,7 @@ static void on_intel_timer(uv_timer_t* t) {
 /* Findings (a copy of up to 500 entries) are republished at most every INTEL_EVERY_MS while
  * output floods in; a timer publishes what the limit held back. */
 static void proc_publish_intel(Proc* p) {
-   if (!detect_changed(p->det)) return;
+   if (!p->det || !detect_changed(p->det)) return;
    uint64_t now = util_now_ms();
    if (p->intel_ms && now - p->intel_ms < INTEL_EVERY_MS && p->out_fd >= 0) {
       if (p->intel_timer && !uv_is_active((uv_handle_t*)p->intel_timer))
@@ -437,6 +438,10 @@ void proc_start(Proc* p) {
    if (proc_active(p) || s->quitting) return;
    if (p->out_fd >= 0) proc_close_output(p); /* a previous run's lingering terminal */
    uv_timer_stop(p->timer);
+   if (!p->parser) { /* made at the first start: idle processes stay small */
+      p->parser = proc_parser_new(p);
+      p->det = detect_new();
+   }
    proc_begin_run(p);
 
    ProcSnap* c = &p->cur;
@@ -510,7 +515,7 @@ void proc_finish(Proc* p) {
       if (g > 0) killpg(g, SIGKILL);
    }
    proc_close_output(p);
-   if (detect_changed(p->det)) proc_publish(p); /* findings the rate limit held back */
+   if (p->det && detect_changed(p->det)) proc_publish(p); /* findings held back */
    if (p->exit_poll) {
       uv_close((uv_handle_t*)p->exit_poll, on_exit_closed);
       p->exit_poll = NULL;
@@ -541,13 +546,14 @@ Proc* proc_new(Sup* s, const char* name, const SupLaunch* launch) {
    p->sup = s;
    p->slot.name = xstrdup(name);
    p->slot.log = logstore_new(&s->cfg.log);
-   p->argv = strv_dup(launch->argv);
-   p->env = launch->env ? strv_dup(launch->env) : NULL;
-   p->cwd = xstrdup(launch->cwd ? launch->cwd : ".");
-   p->note = launch->note ? xstrdup(launch->note) : NULL;
+   p->argv = strv_intern(s->pool, launch->argv, s->last_added ? s->last_added->argv : NULL);
+   p->env = launch->env
+                ? strv_intern(s->pool, launch->env, s->last_added ? s->last_added->env : NULL)
+                : NULL;
+   s->last_added = p;
+   p->cwd = strpool_intern(s->pool, launch->cwd ? launch->cwd : ".");
+   p->note = launch->note ? strpool_intern(s->pool, launch->note) : NULL;
    p->pidfd = p->out_fd = -1;
-   p->parser = proc_parser_new(p); /* width: set by proc_start (cfg.cols is the supervisor's) */
-   p->det = detect_new();
    p->cur.exit_code = -1;
    return p;
 }
@@ -557,10 +563,8 @@ void proc_free(Proc* p) {
    logstore_free(p->slot.log);
    free(p->slot.snap);
    free(p->slot.intel);
-   strv_free(p->argv);
-   strv_free(p->env);
-   free(p->cwd);
-   free(p->note);
+   free(p->argv); /* the strings are the pool's */
+   free(p->env);
    free(p->message);
    ansi_free(p->parser);
    detect_free(p->det);

@@ -147,7 +147,7 @@ static void on_cmd(uv_async_t* a) {
          for (size_t i = 0; r && i < r->n; i++) {
             Proc* q = (Proc*)r->slots[i];
             if (q->out_fd >= 0 && s->cfg.use_pty) ioctl(q->out_fd, TIOCSWINSZ, &ws);
-            ansi_set_width(q->parser, c->cols);
+            if (q->parser) ansi_set_width(q->parser, c->cols);
          }
          rcu_read_unlock();
          break;
@@ -288,6 +288,7 @@ int sup_new(const SupConfig* cfg, Sup** out, char** cause) {
    if (!s->cfg.log.max_bytes) s->cfg.log.max_bytes = 256u << 20;
    s->buf = xmalloc(READ_BUF);
    s->all = lineidx_new(s->cfg.log.max_lines * 4);
+   s->pool = strpool_new();
    cds_wfcq_init(&s->cmd_head, &s->cmd_tail);
    const char* what;
    int err = sup_open_loop(s, &what);
@@ -305,6 +306,7 @@ int sup_new(const SupConfig* cfg, Sup** out, char** cause) {
 fail:
    if (cause) *cause = xasprintf("the supervisor %s: %s", what, uv_strerror(err));
    lineidx_free(s->all);
+   strpool_free(s->pool);
    free(s->buf);
    free(s);
    return err;
@@ -360,6 +362,7 @@ void sup_free(Sup* s) {
    uv_loop_close(&s->loop);
    free(caa_container_of(r, RegistryBox, reg));
    lineidx_free(s->all);
+   strpool_free(s->pool);
    free(s->buf);
    free(s);
 }

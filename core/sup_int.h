@@ -13,6 +13,7 @@
 #include "core/ansi.h"
 #include "core/detect.h"
 #include "core/rcu.h"
+#include "core/strpool.h"
 #include "core/sup.h"
 
 #define READ_BUF (64 * 1024)
@@ -20,11 +21,12 @@
 typedef struct Proc {
    ProcSlot slot; /* first: the registry points here */
    Sup* sup;      /* borrowed */
-   /* launch description, immutable after sup_add */
-   char** argv; /* owned */
-   char** env;  /* owned, NULL: environ */
-   char* cwd;   /* owned */
-   char* note;  /* owned, may be NULL */
+   /* launch description, immutable after sup_add; the arrays are owned, the strings borrowed
+    * from the Sup's pool */
+   char** argv;
+   char** env; /* NULL: environ */
+   const char* cwd;
+   const char* note; /* may be NULL */
    /* supervisor thread only from here on */
    char* message; /* owned */
    pid_t pid;
@@ -36,8 +38,8 @@ typedef struct Proc {
    uv_timer_t* timer;       /* owned: kill escalation, then linger after exit */
    uv_timer_t* intel_timer; /* owned: publishes findings held back by the rate limit */
    uint64_t intel_ms;       /* when findings were last published */
-   AnsiParser* parser;      /* owned */
-   Detector* det;           /* owned */
+   AnsiParser* parser;      /* owned; NULL until the first start */
+   Detector* det;           /* owned; NULL until the first start */
    bool stop_requested, kill_sent, restart_pending, paused, exit_marker_pending;
    uint64_t published_lines;
    ProcSnap cur; /* the state being built; published copies go to slot.snap (last: it ends in a
@@ -57,6 +59,8 @@ struct Sup {
    size_t staged_cap;
    bool batching; /* sup_add_begin: publish at sup_add_end */
    LineIdx* all;  /* owned: every line of every process in arrival order (the All view) */
+   StrPool* pool; /* owned, main thread (sup_add): the strings of every launch description */
+   struct Proc* last_added; /* borrowed, main thread: its launch arrays seed the next one's */
    atomic_bool finished;
    bool quitting;
    uint64_t exit_seq;
