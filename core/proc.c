@@ -424,7 +424,7 @@ static int proc_launch(Proc* p, const char* exe) {
    c->pid = pid;
    p->out_fd = out_fd;
    c->output_open = 1;
-   p->pidfd = pidfd;
+   p->pidfd = pidfd >= 0 ? pidfd : -1;
    err = proc_watch(p);
    if (err < 0) {
       proc_unwatch(p);
