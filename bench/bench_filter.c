@@ -177,7 +177,8 @@ int main(int argc, char** argv) {
       regex_scratch_free(sc);
 
       /* 2. the worker end to end: filter_set until the state is caught up */
-      Filter* f = filter_new_store(ls, on_wake, NULL);
+      Filter* f = NULL;
+      if (filter_new_store(ls, on_wake, NULL, &f, NULL) < 0) return 1;
       best = 1e18;
       for (int r = 0; r < runs; r++) {
          Regex* re2 = NULL;

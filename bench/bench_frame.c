@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
                     .rows = 46,
                     .log = {.max_lines = (uint64_t)nlines}};
    Sup* sup;
-   if (sup_new(&cfg, &sup) < 0) return 1;
+   if (sup_new(&cfg, &sup, NULL) < 0) return 1;
    char script[512];
    snprintf(script, sizeof script,
             "awk 'BEGIN{for(i=0;i<%d;i++){if(i%%10==0)printf \"\\033[3%%dm\", i%%7+1; "
@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
    Project prj = {0};
    char pname[] = "bench";
    prj.name = pname;
-   Filter* filt = filter_new(sup, nop, NULL);
+   Filter* filt = NULL;
+   if (filter_new(sup, nop, NULL, &filt, NULL) < 0) return 1;
    View v;
    view_init(&v, sup, filt, &prj, theme);
    view_resize(&v, 200, 50);

@@ -305,9 +305,10 @@ int headless_run(const Project* prj, const Options* o) {
    cfg.backpressure = true;
    cfg.wake = wake_cb;
    cfg.wake_ud = &h.wake;
-   int err = sup_new(&cfg, &h.sup);
-   if (err < 0) {
-      fprintf(stderr, "brum: cannot start the supervisor: %s\n", uv_strerror(err));
+   char* cause = NULL;
+   if (sup_new(&cfg, &h.sup, &cause) < 0) {
+      fprintf(stderr, "brum: %s\n", cause);
+      free(cause);
       goto out;
    }
    h.n = o->nruns;

@@ -267,6 +267,71 @@ static int color_semi(const int* v, int nv, uint32_t* out, bool* ok) {
    return 1;
 }
 
+/* The SGR parameters that set or clear one attribute (sub0: the code has the subparameter 0,
+ * as in 4:0). */
+static void sgr_attr(Style* st, int x, bool sub0) {
+   switch (x) {
+   case -1:
+   case 0:
+      *st = k_default;
+      break;
+   case 1:
+      st->attr |= ATTR_BOLD;
+      break;
+   case 2:
+      st->attr |= ATTR_DIM;
+      break;
+   case 3:
+      st->attr |= ATTR_ITALIC;
+      break;
+   case 4:
+      if (sub0)
+         st->attr &= (uint16_t)~ATTR_UNDERLINE; /* 4:0 */
+      else
+         st->attr |= ATTR_UNDERLINE;
+      break;
+   case 5:
+   case 6:
+      st->attr |= ATTR_BLINK;
+      break;
+   case 7:
+      st->attr |= ATTR_REVERSE;
+      break;
+   case 9:
+      st->attr |= ATTR_STRIKE;
+      break;
+   case 21:
+      st->attr &= (uint16_t)~ATTR_BOLD;
+      break;
+   case 22:
+      st->attr &= (uint16_t) ~(ATTR_BOLD | ATTR_DIM);
+      break;
+   case 23:
+      st->attr &= (uint16_t)~ATTR_ITALIC;
+      break;
+   case 24:
+      st->attr &= (uint16_t)~ATTR_UNDERLINE;
+      break;
+   case 25:
+      st->attr &= (uint16_t)~ATTR_BLINK;
+      break;
+   case 27:
+      st->attr &= (uint16_t)~ATTR_REVERSE;
+      break;
+   case 29:
+      st->attr &= (uint16_t)~ATTR_STRIKE;
+      break;
+   case 39:
+      st->fg = COLOR_DEFAULT;
+      break;
+   case 49:
+      st->bg = COLOR_DEFAULT;
+      break;
+   default:
+      break; /* unknown: ignored, as a terminal does */
+   }
+}
+
 static void sgr(AnsiParser* p, const int* v, const bool* colon, int nv) {
    Style* st = &p->cur;
    for (int i = 0; i < nv;) {
@@ -281,80 +346,17 @@ static void sgr(AnsiParser* p, const int* v, const bool* colon, int nv) {
          st->fg = COLOR_INDEX(x - 90 + 8);
       else if (x >= 100 && x <= 107)
          st->bg = COLOR_INDEX(x - 100 + 8);
-      else
-         switch (x) {
-         case -1:
-         case 0:
-            *st = k_default;
-            break;
-         case 1:
-            st->attr |= ATTR_BOLD;
-            break;
-         case 2:
-            st->attr |= ATTR_DIM;
-            break;
-         case 3:
-            st->attr |= ATTR_ITALIC;
-            break;
-         case 4:
-            if (ns && v[i + 1] == 0)
-               st->attr &= (uint16_t)~ATTR_UNDERLINE; /* 4:0 */
-            else
-               st->attr |= ATTR_UNDERLINE;
-            break;
-         case 5:
-         case 6:
-            st->attr |= ATTR_BLINK;
-            break;
-         case 7:
-            st->attr |= ATTR_REVERSE;
-            break;
-         case 9:
-            st->attr |= ATTR_STRIKE;
-            break;
-         case 21:
-            st->attr &= (uint16_t)~ATTR_BOLD;
-            break;
-         case 22:
-            st->attr &= (uint16_t) ~(ATTR_BOLD | ATTR_DIM);
-            break;
-         case 23:
-            st->attr &= (uint16_t)~ATTR_ITALIC;
-            break;
-         case 24:
-            st->attr &= (uint16_t)~ATTR_UNDERLINE;
-            break;
-         case 25:
-            st->attr &= (uint16_t)~ATTR_BLINK;
-            break;
-         case 27:
-            st->attr &= (uint16_t)~ATTR_REVERSE;
-            break;
-         case 29:
-            st->attr &= (uint16_t)~ATTR_STRIKE;
-            break;
-         case 39:
-            st->fg = COLOR_DEFAULT;
-            break;
-         case 49:
-            st->bg = COLOR_DEFAULT;
-            break;
-         case 38:
-         case 48:
-         case 58: { /* 58 (underline colour) is parsed only so its arguments are not misread */
-            uint32_t c = 0;
-            bool ok;
-            if (ns)
-               ok = color_colon(v + i + 1, ns, &c);
-            else
-               j += color_semi(v + i + 1, nv - i - 1, &c, &ok);
-            if (ok && x == 38) st->fg = c;
-            if (ok && x == 48) st->bg = c;
-            break;
-         }
-         default:
-            break; /* unknown: ignored, as a terminal does */
-         }
+      else if (x == 38 || x == 48 || x == 58) { /* 58 (underline): parsed, not to misread */
+         uint32_t c = 0;
+         bool ok;
+         if (ns)
+            ok = color_colon(v + i + 1, ns, &c);
+         else
+            j += color_semi(v + i + 1, nv - i - 1, &c, &ok);
+         if (ok && x == 38) st->fg = c;
+         if (ok && x == 48) st->bg = c;
+      } else
+         sgr_attr(st, x, ns && v[i + 1] == 0);
       i = j;
    }
 }
@@ -458,6 +460,56 @@ static void seq_start(AnsiParser* p, uint8_t state) {
    p->seqn = 0;
 }
 
+/* A byte after ESC. */
+static bool step_esc(AnsiParser* p, unsigned char c) {
+   if (c == '[')
+      seq_start(p, ST_CSI);
+   else if (c == ']')
+      seq_start(p, ST_OSC);
+   else if (c == 'P' || c == 'X' || c == '^' || c == '_')
+      seq_start(p, ST_STR);
+   else if (c >= 0x20 && c <= 0x2f)
+      seq_start(p, ST_ESC_INTER); /* ESC ( B and friends */
+   else if (c == 0x1b)
+      return true; /* a new ESC */
+   else if (c >= 0x30 && c <= 0x7e) {
+      if (c == 'c') p->cur = k_default; /* RIS: full reset */
+      p->state = ST_GROUND;
+   } else {
+      p->state = ST_GROUND; /* a lone ESC: dropped, the byte is ordinary input */
+      return false;
+   }
+   return true;
+}
+
+/* A byte inside a CSI sequence. */
+static bool step_csi(AnsiParser* p, unsigned char c) {
+   if (c >= 0x40 && c <= 0x7e) {
+      p->state = ST_GROUND;
+      csi_dispatch(p, c);
+      return true;
+   }
+   if (c >= 0x20 && c <= 0x3f) {
+      if (++p->seqlen > CSI_CAP) { /* too long: drop it, what follows is text */
+         p->state = ST_GROUND;
+         return false;
+      }
+      p->seq[p->seqn++] = (char)c;
+      return true;
+   }
+   if (c == 0x1b) {
+      p->state = ST_ESC;
+      return true;
+   }
+   if (c < 0x20) {
+      control(p, c); /* as a VT does: C0 controls act inside a CSI */
+      return true;
+   }
+   if (c == 0x7f) return true;
+   p->state = ST_GROUND; /* a byte >= 0x80 cannot be part of a CSI: drop, keep the byte */
+   return false;
+}
+
 /* One byte in a non-ground state. False: the byte must be processed again in the new state. */
 static bool step(AnsiParser* p, unsigned char c) {
    if (c == 0x18 || c == 0x1a) { /* CAN, SUB: abort any sequence */
@@ -466,24 +518,7 @@ static bool step(AnsiParser* p, unsigned char c) {
    }
    switch (p->state) {
    case ST_ESC:
-      if (c == '[')
-         seq_start(p, ST_CSI);
-      else if (c == ']')
-         seq_start(p, ST_OSC);
-      else if (c == 'P' || c == 'X' || c == '^' || c == '_')
-         seq_start(p, ST_STR);
-      else if (c >= 0x20 && c <= 0x2f)
-         seq_start(p, ST_ESC_INTER); /* ESC ( B and friends */
-      else if (c == 0x1b)
-         return true; /* a new ESC */
-      else if (c >= 0x30 && c <= 0x7e) {
-         if (c == 'c') p->cur = k_default; /* RIS: full reset */
-         p->state = ST_GROUND;
-      } else {
-         p->state = ST_GROUND; /* a lone ESC: dropped, the byte is ordinary input */
-         return false;
-      }
-      return true;
+      return step_esc(p, c);
    case ST_ESC_INTER:
       if (c >= 0x20 && c <= 0x2f && ++p->seqlen <= CSI_CAP) return true;
       if (c >= 0x30 && c <= 0x7e) {
@@ -493,30 +528,7 @@ static bool step(AnsiParser* p, unsigned char c) {
       p->state = c == 0x1b ? ST_ESC : ST_GROUND;
       return c == 0x1b;
    case ST_CSI:
-      if (c >= 0x40 && c <= 0x7e) {
-         p->state = ST_GROUND;
-         csi_dispatch(p, c);
-         return true;
-      }
-      if (c >= 0x20 && c <= 0x3f) {
-         if (++p->seqlen > CSI_CAP) { /* too long: drop it, what follows is text */
-            p->state = ST_GROUND;
-            return false;
-         }
-         p->seq[p->seqn++] = (char)c;
-         return true;
-      }
-      if (c == 0x1b) {
-         p->state = ST_ESC;
-         return true;
-      }
-      if (c < 0x20) {
-         control(p, c); /* as a VT does: C0 controls act inside a CSI */
-         return true;
-      }
-      if (c == 0x7f) return true;
-      p->state = ST_GROUND; /* a byte >= 0x80 cannot be part of a CSI: drop, keep the byte */
-      return false;
+      return step_csi(p, c);
    case ST_OSC:
    case ST_STR:
       if (c == 0x07 && p->state == ST_OSC) {

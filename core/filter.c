@@ -6,8 +6,7 @@
  * the old state goes to call_rcu. The worker keeps no pointer between read sections: each slice
  * loads the current state inside rcu_read_lock, and only its generation and the next source
  * position survive to the next slice, so a state freed by call_rcu is never touched again.
- * Pointers are published with C11 exchange/acquire (see core/logstore.c for why not
- * rcu_xchg_pointer under liburcu 0.13); reclamation is call_rcu.
+ * The state is an RCU pointer (core/rcu.h); reclamation is call_rcu.
  *
  * Cancellation. Inside a slice the worker compares the published state with the one it scans
  * before every line, so a new filter_set stops a slow scan after at most one line. A slice ends
@@ -38,7 +37,7 @@ struct Filter {
    const LogStore* store; /* borrowed: source 0 of a store filter (tests, benchmarks) */
    void (*wake)(void* ud);
    void* ud;
-   _Atomic(FilterState*) state; /* RCU: owned StateBox */
+   FilterState* state; /* RCU: owned StateBox */
    _Atomic uint64_t gen;
    atomic_bool quit;
    pthread_t thread;
@@ -52,7 +51,7 @@ struct Filter {
    uint64_t wmax;    /* retention given to the matches so far */
    bool started;
    /* find jobs (zeroed by xcalloc: no job yet) */
-   _Atomic(FindState*) find; /* RCU: owned FindBox */
+   FindState* find; /* RCU: owned FindBox */
    _Atomic uint64_t find_gen;
    /* worker only */
    uint64_t fgen;  /* generation of the job being run (0: none yet) */
@@ -102,8 +101,7 @@ static bool clock_due(uint64_t done) {
 /* Before each line: false when the slice must end (cancelled, quitting or out of budget). */
 static bool scan_go_on(Scan* s, uint64_t done) {
    if (!s->f) return true;
-   if (atomic_load_explicit(&s->f->state, memory_order_relaxed) != s->st ||
-       atomic_load_explicit(&s->f->quit, memory_order_relaxed)) {
+   if (rcu_read(&s->f->state) != s->st || atomic_load_explicit(&s->f->quit, memory_order_relaxed)) {
       s->cancelled = true;
       return false;
    }
@@ -188,7 +186,7 @@ static bool source_get(Filter* f, uint64_t id, Source* out) {
 static bool slice(Filter* f) {
    bool more = false, changed = false;
    rcu_read_lock();
-   FilterState* st = atomic_load_explicit(&f->state, memory_order_acquire);
+   FilterState* st = rcu_read(&f->state);
    if (!st) goto out;
    if (st->gen != f->wgen) {
       f->wgen = st->gen;
@@ -291,7 +289,7 @@ static int find_src(Filter* f, const FindState* st, FindSrc* out) {
    *out = (FindSrc){.ls = src.ls, .idx = src.all, .reg = src.all ? src.reg : NULL};
    out->src_end = src.ls ? logstore_end(src.ls) : lineidx_end(src.all);
    if (!st->job.filter_gen) return FIND_OK;
-   const FilterState* fs = atomic_load_explicit(&f->state, memory_order_acquire);
+   const FilterState* fs = rcu_read(&f->state);
    if (!fs || fs->gen != st->job.filter_gen || fs->source != st->job.source) return FIND_STALE;
    if (f->wgen != fs->gen) return FIND_WAIT; /* published, but its scan has not begun */
    out->idx = fs->matches;
@@ -376,7 +374,7 @@ static bool find_step(Filter* f, FindState* st, const FindSrc* s, uint64_t begin
 static bool find_slice(Filter* f) {
    bool more = false, changed = false;
    rcu_read_lock();
-   FindState* st = atomic_load_explicit(&f->find, memory_order_acquire);
+   FindState* st = rcu_read(&f->find);
    if (!st || (st->gen == f->fgen && f->fdone)) goto out;
    if (st->gen != f->fgen) {
       f->fgen = st->gen;
@@ -406,8 +404,7 @@ static bool find_slice(Filter* f) {
    LogIter it;
    if (iter) logiter_init(&it, s.ls, f->fnext);
    while (looked < SLICE_LINES && !found) {
-      if (atomic_load_explicit(&f->find, memory_order_relaxed) != st ||
-          atomic_load_explicit(&f->quit, memory_order_relaxed)) {
+      if (rcu_read(&f->find) != st || atomic_load_explicit(&f->quit, memory_order_relaxed)) {
          more = true; /* the next slice starts the new job (or ends on quit/cancel) */
          goto out;
       }
@@ -463,17 +460,17 @@ uint64_t filter_find(Filter* f, const FindJob* job) {
    atomic_init(&st->done, false);
    atomic_fetch_add(&live_finds, 1);
    /* acq_rel: the worker acquires the filled job; we acquire the old one before retiring it */
-   find_retire(atomic_exchange_explicit(&f->find, st, memory_order_acq_rel));
+   find_retire(rcu_swap(&f->find, st));
    uv_async_send(&f->async);
    return st->gen;
 }
 
 void filter_find_cancel(Filter* f) {
-   find_retire(atomic_exchange_explicit(&f->find, NULL, memory_order_acq_rel));
+   find_retire(rcu_swap(&f->find, NULL));
 }
 
 const FindState* filter_find_state(const Filter* f) {
-   return atomic_load_explicit(&((Filter*)f)->find, memory_order_acquire);
+   return rcu_read(&((Filter*)f)->find);
 }
 
 /* ---------------------------------------------------------------- worker loop */
@@ -491,7 +488,9 @@ static void on_async(uv_async_t* h) {
       uv_close((uv_handle_t*)&f->async, NULL);
       return;
    }
-   if (!uv_is_active((uv_handle_t*)&f->idle)) uv_idle_start(&f->idle, on_idle);
+   if (uv_is_active((uv_handle_t*)&f->idle)) return;
+   int err = uv_idle_start(&f->idle, on_idle); /* fails only when misused (NULL callback) */
+   if (err < 0) util_log("filter: cannot start scanning: %s", uv_strerror(err));
 }
 
 static void* worker(void* arg) {
@@ -502,41 +501,50 @@ static void* worker(void* arg) {
    return NULL;
 }
 
-static Filter* filter_start(Sup* sup, const LogStore* store, void (*wake)(void* ud), void* ud) {
+static int filter_start(Sup* sup, const LogStore* store, void (*wake)(void* ud), void* ud,
+                        Filter** out, char** cause) {
    Filter* f = xcalloc(1, sizeof *f);
    f->sup = sup;
    f->store = store;
    f->wake = wake;
    f->ud = ud;
-   atomic_init(&f->state, NULL);
    atomic_init(&f->gen, 0);
    atomic_init(&f->quit, false);
    f->sc = regex_scratch_new();
-   if (uv_loop_init(&f->loop) < 0) goto fail;
-   uv_async_init(&f->loop, &f->async, on_async);
-   uv_idle_init(&f->loop, &f->idle);
+   const char* what = "cannot create its event loop";
+   int err = uv_loop_init(&f->loop);
+   if (err < 0) goto fail;
+   what = "cannot create its wake-up handle";
+   if ((err = uv_async_init(&f->loop, &f->async, on_async)) < 0) goto fail_loop;
+   what = "cannot create its idle handle";
+   if ((err = uv_idle_init(&f->loop, &f->idle)) < 0) goto fail_async;
    f->async.data = f;
    f->idle.data = f;
-   if (pthread_create(&f->thread, NULL, worker, f) != 0) {
-      uv_close((uv_handle_t*)&f->idle, NULL);
-      uv_close((uv_handle_t*)&f->async, NULL);
-      uv_run(&f->loop, UV_RUN_NOWAIT);
-      uv_loop_close(&f->loop);
-      goto fail;
-   }
-   return f;
+   what = "cannot start its thread";
+   if ((err = -pthread_create(&f->thread, NULL, worker, f)) < 0) goto fail_idle;
+   *out = f;
+   return 0;
+fail_idle:
+   uv_close((uv_handle_t*)&f->idle, NULL);
+fail_async:
+   uv_close((uv_handle_t*)&f->async, NULL);
+fail_loop:
+   uv_run(&f->loop, UV_RUN_NOWAIT); /* the close callbacks */
+   uv_loop_close(&f->loop);
 fail:
+   if (cause) *cause = xasprintf("the filter worker %s: %s", what, uv_strerror(err));
    regex_scratch_free(f->sc);
    free(f);
-   return NULL;
+   return err;
 }
 
-Filter* filter_new(Sup* sup, void (*wake)(void* ud), void* ud) {
-   return filter_start(sup, NULL, wake, ud);
+int filter_new(Sup* sup, void (*wake)(void* ud), void* ud, Filter** out, char** cause) {
+   return filter_start(sup, NULL, wake, ud, out, cause);
 }
 
-Filter* filter_new_store(const LogStore* ls, void (*wake)(void* ud), void* ud) {
-   return filter_start(NULL, ls, wake, ud);
+int filter_new_store(const LogStore* ls, void (*wake)(void* ud), void* ud, Filter** out,
+                     char** cause) {
+   return filter_start(NULL, ls, wake, ud, out, cause);
 }
 
 void filter_free(Filter* f) {
@@ -545,8 +553,8 @@ void filter_free(Filter* f) {
    uv_async_send(&f->async);
    pthread_join(f->thread, NULL);
    uv_loop_close(&f->loop);
-   state_retire(atomic_exchange(&f->state, NULL));
-   find_retire(atomic_exchange(&f->find, NULL));
+   state_retire(rcu_swap(&f->state, NULL));
+   find_retire(rcu_swap(&f->find, NULL));
    regex_scratch_free(f->sc);
    free(f);
 }
@@ -566,8 +574,7 @@ void filter_set(Filter* f, Regex* re, uint64_t source) {
       atomic_init(&st->caught_up, false);
       atomic_fetch_add(&live_states, 1);
    }
-   /* acq_rel: readers acquire the filled state; we acquire the old one before retiring it */
-   state_retire(atomic_exchange_explicit(&f->state, st, memory_order_acq_rel));
+   state_retire(rcu_swap(&f->state, st));
    uv_async_send(&f->async);
 }
 
@@ -576,5 +583,5 @@ void filter_poke(Filter* f) {
 }
 
 const FilterState* filter_state(const Filter* f) {
-   return atomic_load_explicit(&((Filter*)f)->state, memory_order_acquire);
+   return rcu_read(&f->state);
 }

@@ -32,8 +32,9 @@ typedef struct FilterState {
 typedef struct Filter Filter;
 
 /* Starts the worker. wake(ud) is called on the worker when the published results changed
- * (coalesce it, e.g. with uv_async_send). */
-Filter* filter_new(Sup* sup, void (*wake)(void* ud), void* ud);
+ * (coalesce it, e.g. with uv_async_send). On failure nothing is left behind and *cause (owned by
+ * the caller; NULL: not wanted) says why. */
+int filter_new(Sup* sup, void (*wake)(void* ud), void* ud, Filter** out, char** cause);
 void filter_free(Filter* f); /* stops and joins the worker; the last state goes to call_rcu */
 /* Replaces the filter (re: owned from now on; NULL clears it) and publishes the new, empty
  * state at once. Never blocks. The caller is a registered RCU thread (the old state goes to
@@ -85,7 +86,8 @@ const FindState* filter_find_state(const Filter* f);
 
 /* ---- tests and benchmarks ---- */
 /* A filter whose source 0 is `ls` (borrowed, must outlive it) instead of a supervisor's process. */
-Filter* filter_new_store(const LogStore* ls, void (*wake)(void* ud), void* ud);
+int filter_new_store(const LogStore* ls, void (*wake)(void* ud), void* ud, Filter** out,
+                     char** cause);
 /* The scanning core on the calling thread, inside its rcu_read_lock: pushes the numbers of the
  * lines in [from, to) that match (marker lines never do) to `matches`; returns the next line. */
 uint64_t filter_scan_store(const Regex* re, RegexScratch* sc, const LogStore* ls, uint64_t from,

@@ -4,9 +4,8 @@
  * Ordering. A new chunk is listed in a fresh directory (release) before its first value is
  * written, and every value is written before the end that covers it is released; a reader
  * acquire-loads the end, then the directory, so any position below that end is in the
- * directory it sees. Publication uses C11 release/acquire rather than rcu_assign_pointer and
- * rcu_dereference for the same reason as the log store (liburcu 0.13 hides them from TSan);
- * reclamation goes through call_rcu, so readers hold rcu_read_lock.
+ * directory it sees. The directory is an RCU pointer (core/rcu.h); reclamation goes through
+ * call_rcu, so readers hold rcu_read_lock.
  *
  * Retention. Whole oldest chunks go once the chunks after them hold at least max_entries values,
  * so up to max_entries + one chunk are kept. Positions never change meaning. */
@@ -36,7 +35,7 @@ typedef struct Dir {
 } Dir;
 
 struct LineIdx {
-   _Atomic(Dir*) dir; /* RCU */
+   Dir* dir; /* RCU */
    _Atomic uint64_t begin, end;
    /* writer-only state below */
    Dir* wdir; /* borrowed: same as dir */
@@ -50,7 +49,6 @@ static void free_rcu(struct rcu_head* head) {
 
 LineIdx* lineidx_new(uint64_t max_entries) {
    LineIdx* ix = xcalloc(1, sizeof *ix);
-   atomic_init(&ix->dir, NULL);
    atomic_init(&ix->begin, 0);
    atomic_init(&ix->end, 0);
    ix->max_entries = max_entries ? max_entries : 1;
@@ -79,7 +77,7 @@ static Dir* dir_replace(LineIdx* ix, uint32_t skip, Chunk* add) {
    d->base = old ? old->base + skip : ix->wend >> CHUNK_SHIFT;
    if (keep) memcpy(d->chunks, old->chunks + skip, (size_t)keep * sizeof(Chunk*));
    if (add) d->chunks[keep] = add;
-   atomic_store_explicit(&ix->dir, d, memory_order_release);
+   rcu_publish(&ix->dir, d);
    ix->wdir = d;
    return old;
 }
@@ -132,7 +130,7 @@ uint64_t lineidx_end(const LineIdx* ix) {
 
 static const Dir* dir_load(const LineIdx* ix) {
    /* acquire: pairs with the release in dir_replace (the directory and its chunk pointers) */
-   return atomic_load_explicit(&((LineIdx*)ix)->dir, memory_order_acquire);
+   return rcu_read(&ix->dir);
 }
 
 /* The chunk holding pos in d, or NULL when it was evicted (or is not in d). */

@@ -6,11 +6,8 @@
  * (release), and that happens before any line in it is committed, so a reader that saw a line
  * number below `end` finds its chunk in the directory it loads next.
  *
- * Publication uses C11 release/acquire on the pointers rather than rcu_assign_pointer and
- * rcu_dereference: liburcu 0.13 implements those as out-of-line calls and inline asm that
- * ThreadSanitizer cannot see, and C11 gives the same ordering (what urcu >= 0.14 does itself
- * with atomic builtins). Reclamation still goes through call_rcu, so readers must hold
- * rcu_read_lock as the header says.
+ * The directory and the partial line are RCU pointers (core/rcu.h); reclamation goes through
+ * call_rcu, so readers must hold rcu_read_lock as the header says.
  *
  * Retention. After each append the writer evicts whole oldest chunks while the chunks after
  * them still hold at least max_lines lines, or while the chunk memory exceeds max_bytes. The
@@ -72,8 +69,8 @@ typedef struct Partial {
 } Partial;
 
 struct LogStore {
-   _Atomic(Dir*) dir;         /* RCU */
-   _Atomic(Partial*) partial; /* RCU */
+   Dir* dir;         /* RCU */
+   Partial* partial; /* RCU */
    _Atomic uint64_t begin, end;
    _Atomic uint64_t bytes, evicted;
    /* writer-only state below */
@@ -109,8 +106,6 @@ LogStore* logstore_new(const LogStoreConfig* cfg) {
    if (cmax < CHUNK_MIN) cmax = CHUNK_MIN;
    ls->chunk_max = (uint32_t)cmax;
    ls->next_size = CHUNK_MIN;
-   atomic_init(&ls->dir, NULL);
-   atomic_init(&ls->partial, NULL);
    atomic_init(&ls->begin, 0);
    atomic_init(&ls->end, 0);
    atomic_init(&ls->bytes, 0);
@@ -125,7 +120,7 @@ void logstore_free(LogStore* ls) {
       for (uint32_t i = 0; i < d->n; i++) free(d->ents[i].chunk);
       free(d);
    }
-   free(atomic_load_explicit(&ls->partial, memory_order_relaxed));
+   free(ls->partial); /* the readers are done */
    free(ls);
 }
 
@@ -146,7 +141,7 @@ static Dir* dir_replace(LogStore* ls, uint32_t skip, Chunk* add) {
    d->n = n;
    if (keep) memcpy(d->ents, old->ents + skip, (size_t)keep * sizeof(DirEnt));
    if (add) d->ents[keep] = (DirEnt){.first = add->first, .chunk = add};
-   atomic_store_explicit(&ls->dir, d, memory_order_release);
+   rcu_publish(&ls->dir, d);
    ls->wdir = d;
    return old;
 }
@@ -305,7 +300,7 @@ void logstore_set_partial(LogStore* ls, const char* text, uint32_t len, const St
    } else if (!ls->has_partial) {
       return; /* nothing to clear: the common case on every committed line */
    }
-   Partial* old = atomic_exchange_explicit(&ls->partial, p, memory_order_acq_rel);
+   Partial* old = rcu_swap(&ls->partial, p);
    ls->has_partial = p != NULL;
    if (old) call_rcu(&old->rcu, free_rcu);
 }
@@ -314,7 +309,7 @@ void logstore_set_partial(LogStore* ls, const char* text, uint32_t len, const St
 
 static const Dir* dir_load(const LogStore* ls) {
    /* acquire: pairs with the release in dir_replace (the directory and its chunks' headers) */
-   return atomic_load_explicit(&((LogStore*)ls)->dir, memory_order_acquire);
+   return rcu_read(&ls->dir);
 }
 
 /* Index of the chunk that holds lineno (lineno >= ents[0].first). */
@@ -373,7 +368,7 @@ bool logstore_get(const LogStore* ls, uint64_t lineno, LogLine* out) {
 }
 
 bool logstore_partial(const LogStore* ls, LogLine* out) {
-   const Partial* p = atomic_load_explicit(&((LogStore*)ls)->partial, memory_order_acquire);
+   const Partial* p = rcu_read(&ls->partial);
    /* a line committed after it was set makes it stale (it is cleared right after) */
    if (!p || p->lineno != logstore_end(ls)) return false;
    out->lineno = p->lineno;

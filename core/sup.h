@@ -28,7 +28,7 @@ typedef struct ProcSlot {
    uint64_t id;               /* index in the registry, stable */
    const char* name;          /* owned by the supervisor */
    LogStore* log;             /* owned by the supervisor, read lock-free */
-   ProcSnap* snap;            /* RCU: rcu_dereference inside a read section */
+   ProcSnap* snap;            /* RCU: sup_snap() inside a read section */
    DetectSnap* intel;         /* RCU: errors, URLs, test results found so far (NULL: none yet) */
    _Atomic uint64_t consumed; /* headless only: lines the printer has taken (backpressure) */
 } ProcSlot;
@@ -53,8 +53,9 @@ typedef struct SupConfig {
 
 typedef struct Sup Sup;
 
-/* Starts the supervisor thread. */
-int sup_new(const SupConfig* cfg, Sup** out);
+/* Starts the supervisor thread. On failure nothing is left behind and *cause (owned by the
+ * caller; NULL: not wanted) says why. */
+int sup_new(const SupConfig* cfg, Sup** out, char** cause);
 /* Registers a process (idle until started). Call before other threads read the registry or at
  * any time from the thread that owns the Sup (the main thread). Returns the id. */
 uint64_t sup_add(Sup* s, const char* name, const SupLaunch* launch);

@@ -422,16 +422,23 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    cfg.wake_ud = &t.wake;
    uv_async_init(t.loop, &t.wake, on_wake);
    t.wake.data = &t;
-   int err = sup_new(&cfg, &t.sup);
-   if (err < 0) {
-      fprintf(stderr, "brum: cannot start the supervisor: %s\n", uv_strerror(err));
+   char* cause = NULL;
+   if (sup_new(&cfg, &t.sup, &cause) < 0) {
+      fprintf(stderr, "brum: %s\n", cause);
+      free(cause);
       theme_free(t.theme);
       return 2;
    }
    sup_add_begin(t.sup);
    o->add_processes(t.sup, o->ud);
    sup_add_end(t.sup);
-   t.filter = filter_new(t.sup, wake_cb, &t.wake);
+   if (filter_new(t.sup, wake_cb, &t.wake, &t.filter, &cause) < 0) {
+      fprintf(stderr, "brum: %s\n", cause);
+      free(cause);
+      sup_free(t.sup);
+      theme_free(t.theme);
+      return 2;
+   }
 
    terminal_start();
 

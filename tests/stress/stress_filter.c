@@ -130,8 +130,7 @@ static bool wait_caught_up(Filter* f, uint64_t gen, uint64_t end, long timeout_m
 static int set_cancel_under_load(void) {
    int fails = 0;
    Shared sh = {.ls = logstore_new(&(LogStoreConfig){.max_lines = 10000})};
-   sh.f = filter_new_store(sh.ls, on_wake, &sh);
-   EXPECT(sh.f != NULL, "filter_new_store");
+   EXPECT(filter_new_store(sh.ls, on_wake, &sh, &sh.f, NULL) == 0, "filter_new_store");
    if (!sh.f) return fails;
    pthread_t w, r[2];
    pthread_create(&w, NULL, writer, &sh);
@@ -204,7 +203,8 @@ static int free_during_slow_scan(void) {
       int k = snprintf(buf, sizeof buf, "INFO aaaaaaaaaaaaaaaaaaaaaaaaaaaaa! %d", i);
       logstore_append(ls, buf, (uint32_t)k, NULL, 0, 0, 1);
    }
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f = NULL;
+   EXPECT(filter_new_store(ls, NULL, NULL, &f, NULL) == 0, "filter_new_store");
    filter_set(f, compile("(\\w+\\s?)*!$|(a|aa)+$"), 0);
    stress_sleep_ms(50);
    uint64_t t0 = util_mono_ns();
@@ -292,8 +292,7 @@ static bool wait_find(Filter* f, uint64_t gen, long timeout_ms, bool* found, uin
 static int find_under_load(void) {
    int fails = 0;
    Shared sh = {.ls = logstore_new(&(LogStoreConfig){.max_lines = 10000})};
-   sh.f = filter_new_store(sh.ls, on_wake, &sh);
-   EXPECT(sh.f != NULL, "filter_new_store");
+   EXPECT(filter_new_store(sh.ls, on_wake, &sh, &sh.f, NULL) == 0, "filter_new_store");
    if (!sh.f) return fails;
    pthread_t w, r[3];
    pthread_create(&w, NULL, writer, &sh);
@@ -394,7 +393,8 @@ static int free_during_slow_find(void) {
       int k = snprintf(buf, sizeof buf, "INFO aaaaaaaaaaaaaaaaaaaaaaaaaaaaa! %d", i);
       logstore_append(ls, buf, (uint32_t)k, NULL, 0, 0, 1);
    }
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f;
+   EXPECT(filter_new_store(ls, NULL, NULL, &f, NULL) == 0, "filter_new_store");
    filter_find(f, &(FindJob){.from = 99999, .dir = -1, .re = compile("(\\w+\\s?)*!$|(a|aa)+$")});
    stress_sleep_ms(50);
    uint64_t t0 = util_mono_ns();

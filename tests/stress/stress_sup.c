@@ -165,7 +165,7 @@ static int lifecycle_under_readers(void) {
                     .rows = 30,
                     .wake = on_wake,
                     .wake_ud = &sh};
-   EXPECT(sup_new(&cfg, &sh.sup) == 0, "sup_new");
+   EXPECT(sup_new(&cfg, &sh.sup, NULL) == 0, "sup_new");
    if (!sh.sup) return fails;
    char name[32];
    for (size_t i = 0; i < NSCRIPTS; i++) {

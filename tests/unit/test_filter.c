@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "core/rcu.h"
 #include "core/sup.h"
 #include "core/util.h"
+#include "tests/unit/fdlimit.h"
 
 static void setup(void) {
    rcu_register_thread();
@@ -207,7 +209,8 @@ Test(filter, worker_scans_to_caught_up) {
    LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 1000000});
    fill(ls, 200000);
    atomic_store(&wakes, 0);
-   Filter* f = filter_new_store(ls, count_wake, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, count_wake, NULL, &f, NULL), 0);
    cr_assert_not_null(f);
    rcu_read_lock();
    cr_assert_null(filter_state(f));
@@ -237,7 +240,8 @@ Test(filter, worker_scans_to_caught_up) {
 Test(filter, unknown_source_is_caught_up_and_empty) {
    LogStore* ls = logstore_new(NULL);
    fill(ls, 100);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    filter_set(f, compile("x"), 7);
    cr_assert(wait_caught_up(f, current_gen(f), 0, 5000));
    rcu_read_lock();
@@ -254,7 +258,8 @@ Test(filter, unknown_source_is_caught_up_and_empty) {
 Test(filter, poke_matches_new_lines) {
    LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 1000000});
    fill(ls, 5000);
-   Filter* f = filter_new_store(ls, count_wake, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, count_wake, NULL, &f, NULL), 0);
    filter_set(f, compile("WARN"), 0);
    uint64_t gen = current_gen(f);
    cr_assert(wait_caught_up(f, gen, 5000, 10000));
@@ -284,7 +289,8 @@ Test(filter, poke_matches_new_lines) {
 Test(filter, matches_follow_source_retention) {
    LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 20000});
    fill(ls, 20000);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    filter_set(f, compile("."), 0); /* every non-marker line */
    uint64_t gen = current_gen(f);
    cr_assert(wait_caught_up(f, gen, 20000, 10000));
@@ -316,7 +322,8 @@ Test(filter, smart_case) {
    const char* lines[] = {"WARN upper", "warn lower", "Warn title", "nothing"};
    for (size_t i = 0; i < ARRAY_LEN(lines); i++)
       logstore_append(ls, lines[i], (uint32_t)strlen(lines[i]), NULL, 0, 0, 1);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    filter_set(f, compile("warn"), 0);
    cr_assert(wait_caught_up(f, current_gen(f), 4, 5000));
    assert_state_matches(f, (uint64_t[]){0, 1, 2}, 3);
@@ -341,7 +348,8 @@ Test(filter, invalid_utf8) {
    };
    for (size_t i = 0; i < ARRAY_LEN(lines); i++)
       logstore_append(ls, lines[i], (uint32_t)strlen(lines[i]), NULL, 0, 0, 1);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    filter_set(f, compile("ERROR"), 0);
    cr_assert(wait_caught_up(f, current_gen(f), 6, 5000));
    assert_state_matches(f, (uint64_t[]){0, 2, 3, 5}, 4);
@@ -363,7 +371,8 @@ Test(filter, new_set_cancels_slow_scan, .timeout = 120) {
                        i % 10 ? "INFO" : "ERROR", i);
       logstore_append(ls, buf, (uint32_t)k, NULL, 0, 0, 1);
    }
-   Filter* f = filter_new_store(ls, count_wake, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, count_wake, NULL, &f, NULL), 0);
    filter_set(f, compile("(\\w+\\s?)*!$|(a|aa)+$"), 0);
    uint64_t slow = current_gen(f);
    sleep_ms(300); /* the slow scan is under way */
@@ -436,7 +445,8 @@ static void* frame_reader(void* arg) {
 Test(filter, readers_during_changes, .timeout = 120) {
    LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 50000});
    fill(ls, 50000);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    Frames fr = {.f = f};
    atomic_init(&fr.stop, false);
    atomic_init(&fr.bad, 0);
@@ -477,7 +487,7 @@ Test(filter, readers_during_changes, .timeout = 120) {
 static Sup* start_sup(const char* const* scripts, size_t n) {
    Sup* s = NULL;
    SupConfig cfg = {.use_pty = false, .cols = 80, .rows = 24};
-   cr_assert_eq(sup_new(&cfg, &s), 0);
+   cr_assert_eq(sup_new(&cfg, &s, NULL), 0);
    for (size_t i = 0; i < n; i++) {
       char* argv[] = {(char*)"/bin/sh", (char*)"-c", (char*)scripts[i], NULL};
       SupLaunch l = {.argv = argv};
@@ -513,7 +523,8 @@ Test(filter, sup_single_process, .timeout = 60) {
        "if [ $((i % 3)) = 0 ]; then echo \"ERROR $i\"; else echo \"info $i\"; fi; "
        "i=$((i+1)); done"};
    Sup* s = start_sup(scripts, 1);
-   Filter* f = filter_new(s, NULL, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new(s, NULL, NULL, &f, NULL), 0);
    filter_set(f, compile("^ERROR \\d+$"), 0); /* while the lines arrive */
    wait_matches(f, 1000);
    rcu_read_lock();
@@ -540,7 +551,8 @@ Test(filter, sup_all_view, .timeout = 60) {
        "for i in 1 2 3 4 5; do echo \"alpha ERROR $i\"; echo \"alpha ok $i\"; done",
        "for i in 1 2 3; do echo \"beta ERROR $i\"; echo \"beta ok $i\"; done"};
    Sup* s = start_sup(scripts, 2);
-   Filter* f = filter_new(s, NULL, NULL);
+   Filter* f = NULL;
+   cr_assert_eq(filter_new(s, NULL, NULL, &f, NULL), 0);
    filter_set(f, compile("ERROR"), FILTER_ALL);
    wait_matches(f, 8);
    rcu_read_lock();
@@ -663,7 +675,8 @@ Test(filter, find_regex_next_and_previous) {
    LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 1000000});
    fill(ls, 50000);
    atomic_store(&wakes, 0);
-   Filter* f = filter_new_store(ls, count_wake, NULL);
+   Filter* f;
+   cr_assert_eq(filter_new_store(ls, count_wake, NULL, &f, NULL), 0);
    /* rare, common, and one found only at the very start and end of the log */
    const char* pats[] = {"worker-3: request \\d+77 ", "ERROR", "request (0|49998) ", "marker"};
    uint64_t froms[] = {0, 1, 998, 999, 1000, 12345, 25000, 49998, 49999, 50000, 70000};
@@ -697,7 +710,8 @@ Test(filter, find_flags) {
       logstore_append(ls, buf, (uint32_t)k, NULL, 0, fl, 1);
    }
    logstore_add_flags(ls, 29990, LINE_ERROR); /* flagged after the fact (a grouped error) */
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    uint64_t froms[] = {0, 1234, 1235, 14000, 20000, 21234, 29990, 29999};
    for (size_t i = 0; i < ARRAY_LEN(froms); i++)
       for (int incl = 0; incl < 2; incl++) {
@@ -721,7 +735,8 @@ Test(filter, find_flags) {
 Test(filter, find_no_match_and_unknown_source) {
    LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 1000000});
    fill(ls, 100000);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    Found r = find(f, (FindJob){.from = 40000, .dir = +1, .re = compile("nowhere to be found")});
    cr_assert(r.done);
    cr_assert_not(r.found);
@@ -758,7 +773,8 @@ static LogStore* slow_store(int n, uint64_t max_lines) {
 
 Test(filter, find_cancelled_by_newer_job, .timeout = 120) {
    LogStore* ls = slow_store(200000, 1000000);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    uint64_t slow = filter_find(f, &(FindJob){.from = 0, .dir = +1, .re = compile(SLOW_PATTERN)});
    sleep_ms(300); /* under way */
    rcu_read_lock();
@@ -805,7 +821,8 @@ Test(filter, find_cancelled_by_newer_job, .timeout = 120) {
 /* A find and a filter scan share the worker slice by slice: neither waits for the other. */
 Test(filter, find_and_filter_take_turns, .timeout = 120) {
    LogStore* ls = slow_store(200000, 1000000);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    filter_set(f, compile(SLOW_PATTERN), 0); /* a long filter scan */
    uint64_t slow = current_gen(f);
    Found r = find(f, (FindJob){.from = 0, .dir = +1, .re = compile("^ERROR .* 50$")});
@@ -856,7 +873,8 @@ Test(filter, find_progress_across_2m_lines, .timeout = 300) {
    LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 2100000});
    fill(ls, 2000000);
    Progress p = {0};
-   Filter* f = filter_new_store(ls, progress_wake, &p);
+   Filter* f;
+   cr_assert_eq(filter_new_store(ls, progress_wake, &p, &f, NULL), 0);
    p.f = f;
    for (int round = 0; round < 4; round++) {
       int dir = round % 2 ? +1 : -1;
@@ -914,7 +932,8 @@ Test(filter, find_evicted_start) {
    uint64_t b = logstore_begin(ls);
    rcu_read_unlock();
    cr_assert_gt(b, 20000);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    /* up from a dropped line: nothing retained above it */
    Found r = find(f, (FindJob){.from = 5000, .dir = -1, .re = compile("ERROR")});
    cr_assert(r.done);
@@ -940,7 +959,8 @@ Test(filter, find_evicted_start) {
  * dropped lines. */
 Test(filter, find_overtaken_by_eviction, .timeout = 120) {
    LogStore* ls = slow_store(20000, 20000);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    uint64_t gen = filter_find(
        f, &(FindJob){.from = 19999, .inclusive = true, .dir = -1, .re = compile(SLOW_PATTERN)});
    sleep_ms(50);
@@ -963,7 +983,8 @@ Test(filter, find_overtaken_by_eviction, .timeout = 120) {
 Test(filter, find_among_filter_matches) {
    LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 1000000});
    fill(ls, 50000);
-   Filter* f = filter_new_store(ls, NULL, NULL);
+   Filter* f;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
    filter_set(f, compile("worker-3"), 0);
    uint64_t fgen = current_gen(f);
    cr_assert(wait_caught_up(f, fgen, 50000, 20000));
@@ -1005,7 +1026,8 @@ Test(filter, find_among_filter_matches) {
    /* a filter still scanning: going down waits for its matches instead of stopping early */
    LogStore* big = logstore_new(&(LogStoreConfig){.max_lines = 2000000});
    fill(big, 1000000);
-   Filter* g = filter_new_store(big, NULL, NULL);
+   Filter* g;
+   cr_assert_eq(filter_new_store(big, NULL, NULL, &g, NULL), 0);
    filter_set(g, compile("request \\d+ "), 0); /* matches almost every line */
    uint64_t ggen = current_gen(g);
    r = find(g,
@@ -1029,7 +1051,8 @@ Test(filter, find_all_source, .timeout = 60) {
        "echo 'alpha ok 6'",
        "for i in 1 2 3; do echo \"beta ok $i\"; echo 'x level=warn'; done"};
    Sup* s = start_sup(scripts, 2);
-   Filter* f = filter_new(s, NULL, NULL);
+   Filter* f;
+   cr_assert_eq(filter_new(s, NULL, NULL, &f, NULL), 0);
    /* wait for all 13 lines of both processes */
    uint64_t deadline = util_mono_ns() + 20000000000ull;
    for (;;) {
@@ -1113,4 +1136,33 @@ Test(filter, find_all_source, .timeout = 60) {
 #undef ALL_TEXT
    filter_free(f);
    sup_free(s);
+}
+
+/* Without descriptors for its loop, filter_new fails with -EMFILE and a cause, leaving nothing
+ * behind (the leak check counts under ASan); with enough it works. */
+Test(filter, new_fails_cleanly_without_descriptors) {
+   LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 100});
+   FdLimit fl;
+   fdlimit_init(&fl);
+   int failures = 0;
+   Filter* f = NULL;
+   for (int k = 0; k <= 16 && !f; k++) {
+      char* cause = NULL;
+      cr_assert_eq(fdlimit_free_only(&fl, k), 0);
+      int err = filter_new_store(ls, NULL, NULL, &f, &cause);
+      fdlimit_restore(&fl);
+      if (err < 0) {
+         cr_assert_eq(err, -EMFILE, "k=%d: %s", k, strerror(-err));
+         cr_assert(f == NULL);
+         cr_assert(cause && strstr(cause, "filter worker"), "k=%d: %s", k, cause);
+         free(cause);
+         failures++;
+      }
+   }
+   fdlimit_done(&fl);
+   cr_assert(f != NULL, "filter_new_store works with enough descriptors");
+   cr_assert_geq(failures, 1);
+   filter_free(f);
+   logstore_free(ls);
+   cr_assert_eq(leak_check(), 0, "nothing leaked");
 }

@@ -1,6 +1,8 @@
 /* The supervisor with real children: spawning in a PTY, exit codes, signals, stop escalation,
  * restarts, resizing, snapshots. */
 #include <criterion/criterion.h>
+#include <malloc.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +13,14 @@
 
 #include "core/rcu.h"
 #include "core/sup.h"
+#include "tests/unit/fdlimit.h"
 
 static Sup* sup;
 
 static void start_sup(bool pty) {
    rcu_register_thread();
    SupConfig cfg = {.use_pty = pty, .kill_timeout_s = 0.5, .cols = 100, .rows = 30};
-   cr_assert_eq(sup_new(&cfg, &sup), 0);
+   cr_assert_eq(sup_new(&cfg, &sup, NULL), 0);
 }
 
 static void setup(void) {
@@ -262,4 +265,80 @@ Test(sup_pipes, no_pty_uses_pipes, .init = setup_pipes, .fini = teardown, .timeo
    sup_start(sup, id);
    cr_assert(wait_state(id, PROC_EXITED));
    cr_assert(has_line(id, "pipe"));
+}
+
+/* With k descriptors left, for k = 0, 1, ...: sup_new fails cleanly (a negative errno, a cause,
+ * nothing left behind: under ASan the leak check says so) until it has what it needs, then
+ * works. */
+Test(sup_new, fails_cleanly_without_descriptors, .timeout = 60) {
+   rcu_register_thread();
+   FdLimit fl;
+   fdlimit_init(&fl);
+   int failures = 0;
+   bool ok = false;
+   for (int k = 0; k <= 16 && !ok; k++) {
+      SupConfig cfg = {.use_pty = true, .kill_timeout_s = 0.5};
+      Sup* s = NULL;
+      char* cause = NULL;
+      cr_assert_eq(fdlimit_free_only(&fl, k), 0);
+      int err = sup_new(&cfg, &s, &cause);
+      fdlimit_restore(&fl);
+      if (err < 0) {
+         cr_assert_eq(err, -EMFILE, "k=%d: %s", k, strerror(-err));
+         cr_assert(cause && strstr(cause, "event loop"), "k=%d: %s", k, cause);
+         free(cause);
+         failures++;
+         continue;
+      }
+      ok = true;
+      sup_quit(s);
+      for (int i = 0; i < 1000 && !sup_finished(s); i++)
+         nanosleep(&(struct timespec){0, 10000000}, NULL);
+      cr_assert(sup_finished(s), "k=%d: quits", k);
+      sup_free(s);
+   }
+   fdlimit_done(&fl);
+   cr_assert(ok, "sup_new works with enough descriptors");
+   cr_assert_geq(failures, 1);
+   cr_assert_eq(leak_check(), 0, "nothing leaked");
+   rcu_unregister_thread();
+}
+
+/* A registered process that never started costs little: the launch strings its scripts share
+ * (the environment) are stored once, and the parser and detector come at the first start. With
+ * a 40-variable environment this was about 5,500 bytes a process. */
+Test(sup, idle_processes_are_cheap) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+   cr_skip_test("mallinfo2 does not see the sanitizer's allocator");
+#endif
+   enum { N = 20000, VARS = 40 };
+   static char vars[VARS][64];
+   char* env[VARS + 2];
+   for (int i = 0; i < VARS; i++) {
+      snprintf(vars[i], sizeof vars[i], "SOME_VARIABLE_%02d=/a/typical/value/of/a/variable/%02d", i,
+               i);
+      env[i] = vars[i];
+   }
+   char own[64];
+   env[VARS] = own;
+   env[VARS + 1] = NULL;
+   char sh[] = "/bin/sh", dc[] = "-c", cmd[64], name[32];
+   char* argv[] = {sh, dc, cmd, NULL};
+   size_t before = mallinfo2().uordblks;
+   sup_add_begin(sup);
+   for (int i = 0; i < N; i++) {
+      snprintf(own, sizeof own, "npm_lifecycle_event=script%d", i); /* one var differs */
+      snprintf(cmd, sizeof cmd, "echo %d", i);
+      snprintf(name, sizeof name, "script%d", i);
+      SupLaunch l = {.argv = argv, .env = env, .cwd = "/tmp"};
+      sup_add(sup, name, &l);
+   }
+   sup_add_end(sup);
+   size_t each = (mallinfo2().uordblks - before) / N;
+   cr_assert_lt(each, 1500, "%zu bytes per idle process", each);
+   cr_log_info("%zu bytes per idle process", each);
+   uint64_t id = N - 1;
+   sup_start(sup, id);
+   cr_assert(wait_state(id, PROC_EXITED), "a registered process still starts");
+   cr_assert(has_line(id, "19999"));
 }

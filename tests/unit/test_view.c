@@ -64,11 +64,11 @@ static void setup(void) {
    setlocale(LC_ALL, "C.UTF-8");
    rcu_register_thread();
    SupConfig cfg = {.use_pty = true, .kill_timeout_s = 1, .cols = 80, .rows = 24};
-   cr_assert_eq(sup_new(&cfg, &sup), 0);
+   cr_assert_eq(sup_new(&cfg, &sup, NULL), 0);
    add("levels", "printf '[INFO] starting\\n[ERR] disk full\\n[INFO] retry\\n[WARN] slow\\n'");
    add("count", "i=0; while [ $i -lt 300 ]; do echo \"count $i\"; i=$((i+1)); done");
    add("sleeper", "echo sleeping; exec sleep 1000");
-   filt = filter_new(sup, nop_wake, NULL);
+   cr_assert_eq(filter_new(sup, nop_wake, NULL, &filt, NULL), 0);
    theme = theme_builtin("default");
    static char demo[] = "demo";
    prj.name = demo;
@@ -416,8 +416,8 @@ static void setup_empty(void) {
    setlocale(LC_ALL, "C.UTF-8");
    rcu_register_thread();
    SupConfig cfg = {.use_pty = true, .kill_timeout_s = 1, .cols = 80, .rows = 24};
-   cr_assert_eq(sup_new(&cfg, &sup), 0);
-   filt = filter_new(sup, nop_wake, NULL);
+   cr_assert_eq(sup_new(&cfg, &sup, NULL), 0);
+   cr_assert_eq(filter_new(sup, nop_wake, NULL, &filt, NULL), 0);
    theme = theme_builtin("default");
    static char empty[] = "empty";
    prj.name = empty;

@@ -1,0 +1,572 @@
+/* One supervised process: its state machine (idle, starting, running, stopping, ended), the
+ * reading and parsing of its output into its log store, and the publication of its snapshots.
+ * Supervisor thread only, except proc_new and proc_free (main thread, see sup.c). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/snap.h"
+#include "core/spawn.h"
+#include "core/strpool.h"
+#include "core/sup_int.h"
+#include "core/util.h"
+
+#define READS_PER_WAKEUP 16      /* then let the loop serve the other children */
+#define DRAIN_AT_EXIT (8u << 20) /* read at most this much at once when a child has exited */
+#define LINGER_MS 500            /* keep reading a hung-up child's terminal this long after exit */
+#define REAP_POLL_MS 50          /* waitpid polling where there is no pidfd */
+#define INTEL_EVERY_MS 100       /* findings are republished at most this often under a flood */
+
+static void proc_publish(Proc* p);
+static void proc_read(Proc* p, size_t budget);
+static void on_out_ready(uv_poll_t* h, int status, int events);
+
+/* ---------------------------------------------------------------- helpers */
+
+static void free_handle(uv_handle_t* h) {
+   free(h);
+}
+
+/* The array, with the pool's copies of its strings (shared with the other processes). `like`
+ * (NULL: none) is the previous process's: strings equal at the same index are taken from it
+ * without a hash lookup (environments of one project differ in a few variables). */
+static char** strv_intern(StrPool* sp, char* const* v, char* const* like) {
+   size_t n = 0;
+   while (v[n]) n++;
+   char** out = xmalloc((n + 1) * sizeof *out);
+   for (size_t i = 0; i < n; i++) {
+      if (like && !like[i]) like = NULL;
+      out[i] = like && strcmp(like[i], v[i]) == 0 ? like[i] : (char*)strpool_intern(sp, v[i]);
+   }
+   out[n] = NULL;
+   return out;
+}
+
+/* libuv's timers fail only when misused (a handle being closed): a bug, said in the log. */
+static void proc_timer_start(Proc* p, uv_timer_t* t, uv_timer_cb cb, uint64_t ms, uint64_t rep) {
+   int err = uv_timer_start(t, cb, ms, rep);
+   if (err < 0) util_log("%s: cannot start a timer: %s", p->slot.name, uv_strerror(err));
+}
+
+static uv_timer_t* proc_new_timer(Proc* p) {
+   uv_timer_t* t = xmalloc(sizeof *t);
+   int err = uv_timer_init(&p->sup->loop, t);
+   if (err < 0) { /* cannot happen (libuv 1.x: always 0); a handle never initialised is worse */
+      util_log("%s: cannot create a timer: %s", p->slot.name, uv_strerror(err));
+      abort();
+   }
+   t->data = p;
+   return t;
+}
+
+/* ---------------------------------------------------------------- state */
+
+static void on_intel_timer(uv_timer_t* t) {
+   Proc* p = t->data;
+   p->intel_ms = 0; /* due now */
+   proc_publish(p);
+}
+
+/* Findings (a copy of up to 500 entries) are republished at most every INTEL_EVERY_MS while
+ * output floods in; a timer publishes what the limit held back. */
+static void proc_publish_intel(Proc* p) {
+   if (!p->det || !detect_changed(p->det)) return;
+   uint64_t now = util_now_ms();
+   if (p->intel_ms && now - p->intel_ms < INTEL_EVERY_MS && p->out_fd >= 0) {
+      if (p->intel_timer && !uv_is_active((uv_handle_t*)p->intel_timer))
+         proc_timer_start(p, p->intel_timer, on_intel_timer, INTEL_EVERY_MS - (now - p->intel_ms),
+                          0);
+      return;
+   }
+   p->intel_ms = now;
+   DetectSnap* d = detect_snapshot(p->det);
+   p->cur.errors = d->errors;
+   p->cur.warnings = d->warnings;
+   DetectSnap* old_d = rcu_swap(&p->slot.intel, d);
+   if (old_d) call_rcu(&old_d->rcu, detect_snap_free_rcu);
+}
+
+static void proc_publish(Proc* p) {
+   proc_publish_intel(p);
+   p->cur.lines = logstore_end(p->slot.log);
+   ProcSnap* next = snap_new(&p->cur, p->message ? p->message : "");
+   ProcSnap* old = rcu_swap(&p->slot.snap, next);
+   if (old) call_rcu(&old->rcu, snap_free_rcu);
+   p->published_lines = p->cur.lines;
+   sup_wake(p->sup);
+}
+
+static void proc_set_message(Proc* p, char* msg) {
+   free(p->message);
+   p->message = msg;
+}
+
+bool proc_active(const Proc* p) {
+   return snap_is_active(p->cur.state);
+}
+
+static void proc_write_exit_marker(Proc* p);
+
+static void on_out_closed(uv_handle_t* h) {
+   free(h);
+}
+
+/* The child's terminal is done (EOF, or we hang it up): stop reading, close it. */
+static void proc_close_output(Proc* p) {
+   if (p->out_fd < 0) return;
+   ansi_flush(p->parser);
+   logstore_set_partial(p->slot.log, NULL, 0, NULL, 0, 0);
+   if (p->out_poll) {
+      uv_close((uv_handle_t*)p->out_poll, on_out_closed);
+      p->out_poll = NULL;
+   }
+   close(p->out_fd);
+   p->out_fd = -1;
+   p->paused = false;
+   p->cur.output_open = 0;
+   if (p->exit_marker_pending) {
+      p->exit_marker_pending = false;
+      proc_write_exit_marker(p); /* it waited for the output that was still buffered */
+   }
+}
+
+/* Every slave fd is closed but the child runs on (it closed its stdio, or redirected it): stop
+ * reading, yet keep the master open, since closing it would hang up the terminal and SIGHUP a
+ * process that is still working. It is closed when the process has ended. */
+static void proc_park_output(Proc* p) {
+   if (!p->out_poll) return;
+   ansi_flush(p->parser);
+   logstore_set_partial(p->slot.log, NULL, 0, NULL, 0, 0);
+   uv_close((uv_handle_t*)p->out_poll, on_out_closed); /* EIO would make it ready forever */
+   p->out_poll = NULL;
+   p->paused = false;
+   p->cur.output_open = 0;
+}
+
+static void proc_write_exit_marker(Proc* p) {
+   const ProcSnap* c = &p->cur;
+   switch (c->state) {
+   case PROC_EXITED:
+      proc_marker(p, "── exited with code 0 ──");
+      break;
+   case PROC_FAILED:
+      if (c->exit_code == 127)
+         proc_marker(p, "── exited with code 127: command not found ──");
+      else
+         proc_marker(p, "── exited with code %d ──", c->exit_code);
+      break;
+   case PROC_KILLED:
+      proc_marker(p, "── killed by signal %d (%s) ──", c->term_signal, strsignal(c->term_signal));
+      break;
+   case PROC_STOPPED:
+      proc_marker(p, "── stopped ──");
+      break;
+   default:
+      break;
+   }
+}
+
+static void on_linger(uv_timer_t* t) {
+   Proc* p = t->data;
+   if (p->paused) { /* the reader is behind: keep the output until it has caught up */
+      proc_timer_start(p, p->timer, on_linger, LINGER_MS, 0);
+      return;
+   }
+   proc_read(p, DRAIN_AT_EXIT);
+   proc_close_output(p);
+   proc_publish(p);
+   sup_check_quit(p->sup);
+}
+
+static void on_exit_closed(uv_handle_t* h) {
+   free(h);
+}
+
+/* The leader of the process group has ended: record how, decide what comes next. */
+static void proc_reaped(Proc* p, int status) {
+   Sup* s = p->sup;
+   if (p->exit_poll) {
+      uv_close((uv_handle_t*)p->exit_poll, on_exit_closed);
+      p->exit_poll = NULL;
+   }
+   if (p->pidfd >= 0) close(p->pidfd);
+   p->pidfd = -1;
+   if (p->reap_timer) uv_timer_stop(p->reap_timer);
+   uv_timer_stop(p->timer);
+   /* whatever it wrote before it died is in the terminal buffer: read it first */
+   if (!p->paused && p->out_fd >= 0) proc_read(p, DRAIN_AT_EXIT);
+
+   ProcSnap* c = &p->cur;
+   c->pid = 0;
+   c->ended_ms = util_now_ms();
+   c->exit_seq = ++s->exit_seq;
+   if (WIFEXITED(status)) {
+      c->exit_code = WEXITSTATUS(status);
+      c->term_signal = 0;
+      c->state = p->stop_requested ? PROC_STOPPED : c->exit_code == 0 ? PROC_EXITED : PROC_FAILED;
+   } else {
+      c->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
+      c->exit_code = 128 + c->term_signal;
+      c->state = (p->stop_requested && !p->kill_sent) ? PROC_STOPPED : PROC_KILLED;
+   }
+   if (p->paused)
+      p->exit_marker_pending = true;
+   else
+      proc_write_exit_marker(p);
+   p->stop_requested = p->kill_sent = false;
+
+   if (p->out_fd >= 0) {
+      /* grandchildren may still hold the terminal; give them a moment, then hang up */
+      if (s->quitting && !p->paused)
+         proc_close_output(p);
+      else
+         proc_timer_start(p, p->timer, on_linger, LINGER_MS, 0);
+   }
+   proc_publish(p);
+   if (p->restart_pending && !s->quitting) {
+      p->restart_pending = false;
+      proc_start(p);
+   }
+   sup_check_quit(s);
+}
+
+static void try_reap(Proc* p) {
+   int st = 0;
+   pid_t r = waitpid(p->pid, &st, WNOHANG);
+   if (r == p->pid)
+      proc_reaped(p, st);
+   else if (r < 0 && errno == ECHILD)
+      proc_reaped(p, 0);
+}
+
+static void on_exit_ready(uv_poll_t* h, int status, int events) {
+   (void)status;
+   (void)events;
+   try_reap(h->data);
+}
+
+static void on_reap_timer(uv_timer_t* t) {
+   try_reap(t->data);
+}
+
+/* Its output can no longer be watched (no memory for the poll): hang up rather than leave it
+ * blocked on a full terminal forever. */
+static void proc_lost_output(Proc* p, int err) {
+   util_log("%s: cannot watch its output: %s", p->slot.name, uv_strerror(err));
+   proc_marker(p, "── cannot read its output any more: %s ──", uv_strerror(err));
+   proc_close_output(p);
+   proc_publish(p);
+}
+
+/* ---------------------------------------------------------------- backpressure */
+
+static void proc_maybe_pause(Proc* p) {
+   if (!p->sup->cfg.backpressure || !p->out_poll || p->paused) return;
+   uint64_t end = logstore_end(p->slot.log);
+   uint64_t consumed = atomic_load_explicit(&p->slot.consumed, memory_order_acquire);
+   if (end - consumed > p->sup->cfg.log.max_lines / 2) {
+      uv_poll_stop(p->out_poll);
+      p->paused = true;
+   }
+}
+
+void proc_resume(Proc* p) {
+   if (p && p->paused && p->out_poll) {
+      p->paused = false;
+      int err = uv_poll_start(p->out_poll, UV_READABLE, on_out_ready);
+      if (err < 0) proc_lost_output(p, err);
+   }
+}
+
+/* ---------------------------------------------------------------- output */
+
+/* Reads up to `budget` bytes (or until the terminal is empty) and feeds the parser. */
+static void proc_read(Proc* p, size_t budget) {
+   Sup* s = p->sup;
+   s->batch_ms = util_now_ms();
+   size_t total = 0;
+   bool eof = false;
+   while (total < budget && p->out_fd >= 0) {
+      ssize_t n = read(p->out_fd, s->buf, READ_BUF);
+      if (n > 0) {
+         ansi_feed(p->parser, s->buf, (size_t)n);
+         total += (size_t)n;
+         if (s->cfg.backpressure) {
+            proc_maybe_pause(p);
+            if (p->paused) break;
+         }
+         continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) break;
+      eof = true; /* 0, or EIO: every slave fd is closed */
+      break;
+   }
+   if (eof && proc_active(p))
+      proc_park_output(p);
+   else if (eof)
+      proc_close_output(p);
+   else if (total)
+      proc_publish_partial(p);
+}
+
+static void on_out_ready(uv_poll_t* h, int status, int events) {
+   (void)events;
+   Proc* p = h->data;
+   if (status < 0) {
+      proc_close_output(p);
+   } else {
+      proc_read(p, (size_t)READ_BUF * READS_PER_WAKEUP);
+   }
+   if (logstore_end(p->slot.log) != p->published_lines || p->out_fd < 0 || !p->out_poll)
+      proc_publish(p);
+   if (p->out_fd < 0 && !proc_active(p)) uv_timer_stop(p->timer);
+   sup_check_quit(p->sup);
+}
+
+/* ---------------------------------------------------------------- starting */
+
+/* A new run: what the snapshot says about the previous one is reset. */
+static void proc_begin_run(Proc* p) {
+   ProcSnap* c = &p->cur;
+   if (c->started_ms) c->restarts++;
+   c->state = PROC_STARTING;
+   c->pid = 0;
+   c->exit_code = -1;
+   c->term_signal = 0;
+   c->exit_seq = 0;
+   c->ended_ms = 0;
+   c->started_ms = util_now_ms();
+   proc_set_message(p, NULL);
+   p->stop_requested = p->kill_sent = false;
+   ansi_set_width(p->parser, p->sup->cfg.cols ? p->sup->cfg.cols : 80);
+}
+
+/* A poll on fd, or NULL (*err says why: no memory for epoll, or an fd epoll refuses). */
+static uv_poll_t* proc_new_poll(Proc* p, int fd, uv_poll_cb cb, int* err) {
+   uv_poll_t* h = xmalloc(sizeof *h);
+   if ((*err = uv_poll_init(&p->sup->loop, h, fd)) < 0) {
+      free(h); /* not initialised: libuv does not know it */
+      return NULL;
+   }
+   h->data = p;
+   if ((*err = uv_poll_start(h, UV_READABLE, cb)) < 0) {
+      uv_close((uv_handle_t*)h, free_handle);
+      return NULL;
+   }
+   return h;
+}
+
+/* Watches the new child's output and (with a pidfd) its exit. */
+static int proc_watch(Proc* p) {
+   int err;
+   if (!(p->out_poll = proc_new_poll(p, p->out_fd, on_out_ready, &err))) return err;
+   if (p->pidfd >= 0 && !(p->exit_poll = proc_new_poll(p, p->pidfd, on_exit_ready, &err)))
+      return err;
+   return 0;
+}
+
+/* Undoes a launch that cannot be watched: the child is killed and reaped at once. */
+static void proc_unwatch(Proc* p) {
+   killpg(p->pid, SIGKILL);
+   while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR) {
+   }
+   if (p->reap_timer) uv_timer_stop(p->reap_timer);
+   if (p->pidfd >= 0) close(p->pidfd);
+   p->pidfd = -1;
+   p->pid = 0;
+   p->cur.pid = 0;
+   proc_close_output(p);
+}
+
+/* Spawns exe and watches its output and its exit; on failure the message says why. */
+static int proc_launch(Proc* p, const char* exe) {
+   Sup* s = p->sup;
+   ProcSnap* c = &p->cur;
+   pid_t pid = 0;
+   int out_fd = -1;
+   SpawnSpec sp = {.exe = exe,
+                   .argv = p->argv,
+                   .env = p->env,
+                   .cwd = p->cwd,
+                   .use_pty = s->cfg.use_pty,
+                   .cols = s->cfg.cols,
+                   .rows = s->cfg.rows};
+   int err = spawn_child(&sp, &out_fd, &pid);
+   if (err < 0) {
+      proc_set_message(p, xasprintf("cannot start %s: %s", exe, uv_strerror(err)));
+      return err;
+   }
+   /* Without a pidfd nothing would ever reap it (and quitting would wait for it forever): with
+    * no descriptor left (EMFILE), this spawn fails like the others. */
+   int pidfd = spawn_pidfd(pid);
+   if (pidfd == -ENOSYS) {
+      /* no pidfd on this kernel (or under valgrind): poll waitpid for this child instead */
+      if (!p->reap_timer) p->reap_timer = proc_new_timer(p);
+      proc_timer_start(p, p->reap_timer, on_reap_timer, REAP_POLL_MS, REAP_POLL_MS);
+   } else if (pidfd < 0) {
+      int e = -pidfd;
+      killpg(pid, SIGKILL);
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+      }
+      close(out_fd);
+      util_log("pidfd_open(%d) failed: %s", (int)pid, strerror(e));
+      proc_set_message(
+          p, xasprintf("cannot start %s: cannot watch its exit: %s", exe, uv_strerror(-e)));
+      return -e;
+   }
+   p->pid = pid;
+   c->pid = pid;
+   p->out_fd = out_fd;
+   c->output_open = 1;
+   p->pidfd = pidfd >= 0 ? pidfd : -1;
+   err = proc_watch(p);
+   if (err < 0) {
+      proc_unwatch(p);
+      proc_set_message(p, xasprintf("cannot start %s: cannot watch it: %s", exe, uv_strerror(err)));
+   }
+   return err;
+}
+
+void proc_start(Proc* p) {
+   Sup* s = p->sup;
+   if (proc_active(p) || s->quitting) return;
+   if (p->out_fd >= 0) proc_close_output(p); /* a previous run's lingering terminal */
+   uv_timer_stop(p->timer);
+   if (!p->parser) { /* made at the first start: idle processes stay small */
+      p->parser = proc_parser_new(p);
+      p->det = detect_new();
+   }
+   proc_begin_run(p);
+
+   ProcSnap* c = &p->cur;
+   struct stat st;
+   char* exe = NULL;
+   if (stat(p->cwd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+      proc_set_message(p, xasprintf("cannot start: directory %s does not exist", p->cwd));
+      goto fail;
+   }
+   exe = spawn_resolve(p->argv[0], p->env);
+   if (!exe) {
+      proc_set_message(p, xasprintf("cannot start: %s: command not found in PATH", p->argv[0]));
+      goto fail;
+   }
+   if (c->restarts) {
+      detect_restart(p->det);
+      proc_marker(p, "── restarting (run %u) ──", c->restarts + 1);
+   }
+   if (p->note) proc_marker(p, "%s", p->note);
+   if (proc_launch(p, exe) < 0) goto fail;
+   free(exe);
+   c->state = PROC_RUNNING;
+   proc_publish(p);
+   return;
+fail:
+   free(exe);
+   util_log("%s: %s", p->slot.name, p->message);
+   proc_marker(p, "%s", p->message);
+   c->state = PROC_FAILED;
+   c->exit_code = -1;
+   c->ended_ms = util_now_ms();
+   c->exit_seq = ++s->exit_seq;
+   proc_publish(p);
+}
+
+/* ---------------------------------------------------------------- stopping */
+
+static void on_kill_timer(uv_timer_t* t) {
+   Proc* p = t->data;
+   if (p->pid > 0 && p->cur.state == PROC_STOPPING) {
+      killpg(p->pid, SIGKILL);
+      p->kill_sent = true;
+      proc_marker(p, "── no exit after %.1f s: sent SIGKILL ──", p->sup->cfg.kill_timeout_s);
+      proc_publish(p);
+   }
+}
+
+void proc_stop(Proc* p, bool now) {
+   if (!proc_active(p) || p->pid <= 0) return;
+   if (now) {
+      killpg(p->pid, SIGKILL);
+      p->kill_sent = true;
+      p->stop_requested = true;
+      p->cur.state = PROC_STOPPING;
+      proc_publish(p);
+      return;
+   }
+   if (p->cur.state == PROC_STOPPING) return; /* the escalation timer is already running */
+   p->stop_requested = true;
+   p->cur.state = PROC_STOPPING;
+   killpg(p->pid, SIGTERM);
+   killpg(p->pid, SIGCONT); /* a stopped (^Z) group must wake up to handle SIGTERM */
+   proc_timer_start(p, p->timer, on_kill_timer, (uint64_t)(p->sup->cfg.kill_timeout_s * 1000.0), 0);
+   proc_publish(p);
+}
+
+void proc_finish(Proc* p) {
+   /* sweep what is left of each group (grandchildren that outlived their leader) */
+   if (p->cur.started_ms && p->slot.snap) {
+      pid_t g = p->pid > 0 ? p->pid : 0;
+      if (g > 0) killpg(g, SIGKILL);
+   }
+   proc_close_output(p);
+   if (p->det && detect_changed(p->det)) proc_publish(p); /* findings held back */
+   if (p->exit_poll) {
+      uv_close((uv_handle_t*)p->exit_poll, on_exit_closed);
+      p->exit_poll = NULL;
+   }
+   if (p->pidfd >= 0) close(p->pidfd);
+   p->pidfd = -1;
+   if (p->reap_timer) {
+      uv_close((uv_handle_t*)p->reap_timer, free_handle);
+      p->reap_timer = NULL;
+   }
+   if (p->timer) {
+      uv_close((uv_handle_t*)p->timer, free_handle);
+      uv_close((uv_handle_t*)p->intel_timer, free_handle);
+      p->timer = p->intel_timer = NULL;
+   }
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+void proc_ensure_handles(Proc* p) {
+   if (p->timer) return;
+   p->timer = proc_new_timer(p);
+   p->intel_timer = proc_new_timer(p);
+}
+
+Proc* proc_new(Sup* s, const char* name, const SupLaunch* launch) {
+   Proc* p = xcalloc(1, sizeof *p);
+   p->sup = s;
+   p->slot.name = xstrdup(name);
+   p->slot.log = logstore_new(&s->cfg.log);
+   p->argv = strv_intern(s->pool, launch->argv, s->last_added ? s->last_added->argv : NULL);
+   p->env = launch->env
+                ? strv_intern(s->pool, launch->env, s->last_added ? s->last_added->env : NULL)
+                : NULL;
+   s->last_added = p;
+   p->cwd = strpool_intern(s->pool, launch->cwd ? launch->cwd : ".");
+   p->note = launch->note ? strpool_intern(s->pool, launch->note) : NULL;
+   p->pidfd = p->out_fd = -1;
+   p->cur.exit_code = -1;
+   return p;
+}
+
+void proc_free(Proc* p) {
+   free((char*)p->slot.name);
+   logstore_free(p->slot.log);
+   free(p->slot.snap);
+   free(p->slot.intel);
+   free(p->argv); /* the strings are the pool's */
+   free(p->env);
+   free(p->message);
+   ansi_free(p->parser);
+   detect_free(p->det);
+   free(p);
+}

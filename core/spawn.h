@@ -1,0 +1,26 @@
+/* Spawning one child as a session leader, its output on a new PTY or a pipe, and the descriptor
+ * that reports its exit. Keeps no state; called on the supervisor thread. */
+#ifndef BRUM_CORE_SPAWN_H
+#define BRUM_CORE_SPAWN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct SpawnSpec {
+   const char* exe;           /* absolute path (spawn_resolve) */
+   char* const* argv;         /* borrowed */
+   char* const* env;          /* borrowed; NULL: this process's environment */
+   const char* cwd;           /* borrowed */
+   bool use_pty;              /* false: a pipe for stdout and stderr, /dev/null for stdin */
+   unsigned short cols, rows; /* PTY size; 0: 80x24 */
+} SpawnSpec;
+
+/* argv[0] as execve needs it: absolute, or found in the PATH of env (NULL: this process's).
+ * Owned by the caller; NULL when not found. */
+char* spawn_resolve(const char* name, char* const* env);
+/* Starts the child in its own session. *out_fd: the nonblocking PTY master or pipe read end. */
+int spawn_child(const SpawnSpec* sp, int* out_fd, pid_t* pid_out);
+/* A pidfd for the child (readable once it has exited), or -errno (-ENOSYS: no pidfd here). */
+int spawn_pidfd(pid_t pid);
+
+#endif

@@ -1,0 +1,92 @@
+/* Private to the supervisor: the structures shared by its loop, command queue and registry
+ * (core/sup.c) and the per-process state machine (core/proc.c). Supervisor thread only, unless
+ * a field says otherwise. */
+#ifndef BRUM_CORE_SUP_INT_H
+#define BRUM_CORE_SUP_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "core/ansi.h"
+#include "core/detect.h"
+#include "core/rcu.h"
+#include "core/strpool.h"
+#include "core/sup.h"
+
+#define READ_BUF (64 * 1024)
+
+typedef struct Proc {
+   ProcSlot slot; /* first: the registry points here */
+   Sup* sup;      /* borrowed */
+   /* launch description, immutable after sup_add; the arrays are owned, the strings borrowed
+    * from the Sup's pool */
+   char** argv;
+   char** env; /* NULL: environ */
+   const char* cwd;
+   const char* note; /* may be NULL */
+   /* supervisor thread only from here on */
+   char* message; /* owned */
+   pid_t pid;
+   int pidfd, out_fd;
+   uv_poll_t* out_poll;     /* owned, freed in its close callback */
+   uv_poll_t* exit_poll;    /* owned, freed in its close callback */
+   uv_timer_t* reap_timer;  /* owned: polls waitpid where pidfd_open is missing (old kernels,
+                               valgrind); NULL normally */
+   uv_timer_t* timer;       /* owned: kill escalation, then linger after exit */
+   uv_timer_t* intel_timer; /* owned: publishes findings held back by the rate limit */
+   uint64_t intel_ms;       /* when findings were last published */
+   AnsiParser* parser;      /* owned; NULL until the first start */
+   Detector* det;           /* owned; NULL until the first start */
+   bool stop_requested, kill_sent, restart_pending, paused, exit_marker_pending;
+   uint64_t published_lines;
+   ProcSnap cur; /* the state being built; published copies go to slot.snap (last: it ends in a
+                    flexible array member, unused here) */
+} Proc;
+
+struct Sup {
+   SupConfig cfg;
+   uv_loop_t loop;
+   uv_async_t cmd_async;
+   uv_timer_t quit_timer;
+   pthread_t thread;
+   struct cds_wfcq_head cmd_head;
+   struct cds_wfcq_tail cmd_tail;
+   Registry* registry; /* RCU */
+   Registry* staged;   /* owned, main thread: the next registry while sup_add builds it */
+   size_t staged_cap;
+   bool batching; /* sup_add_begin: publish at sup_add_end */
+   LineIdx* all;  /* owned: every line of every process in arrival order (the All view) */
+   StrPool* pool; /* owned, main thread (sup_add): the strings of every launch description */
+   struct Proc* last_added; /* borrowed, main thread: its launch arrays seed the next one's */
+   atomic_bool finished;
+   bool quitting;
+   uint64_t exit_seq;
+   uint64_t batch_ms; /* time stamp for the lines of one read batch */
+   char* buf;         /* owned: READ_BUF */
+};
+
+/* ---- core/proc.c: one process ---- */
+/* A new idle process (main thread, sup_add); its id is set by the caller. */
+Proc* proc_new(Sup* s, const char* name, const SupLaunch* launch);
+void proc_free(Proc* p);           /* after the loop has ended */
+void proc_ensure_handles(Proc* p); /* its timers, created on its first command */
+bool proc_active(const Proc* p);
+void proc_start(Proc* p);
+void proc_stop(Proc* p, bool now); /* now: SIGKILL; else SIGTERM, SIGKILL after the grace */
+void proc_resume(Proc* p);         /* backpressure: the printer caught up, read again */
+void proc_finish(Proc* p);         /* quitting: sweep its group, close its handles */
+
+/* ---- core/proclog.c: one process's log lines ---- */
+AnsiParser* proc_parser_new(Proc* p); /* its output goes to p's log store and the All index */
+/* A dim marker line (start, restart, exit...), after ending the child's unfinished line. */
+void proc_marker(Proc* p, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+void proc_publish_partial(Proc* p); /* the unfinished last line, as the parser has it */
+
+/* ---- core/sup.c: the loop ---- */
+void sup_wake(Sup* s);
+void sup_check_quit(Sup* s); /* ends the loop once quitting and every process has ended */
+
+#endif
