@@ -709,7 +709,7 @@ static void draw_sidebar(View* v, Canvas* c, int y, int w, int rows) {
       x += canvas_text(c, x, y + row, w - x, g, strlen(g), gs);
       x += 1;
       /* right side: counts and test results */
-      char right[64] = "";
+      char right[80] = ""; /* the three counts below need at most 73 bytes */
       const DetectSnap* d = sup_intel(slot);
       size_t rl = 0;
       if (d && d->tests.seen)
@@ -779,6 +779,10 @@ static void draw_pane_title(View* v, Canvas* c, int x, int y, int w) {
       if (!atomic_load(&((FilterState*)f)->caught_up) && total > start)
          ml += snprintf(modes + ml, sizeof modes - (size_t)ml, " scanning %d%%",
                         (int)((scanned - start) * 100 / (total - start)));
+      uint64_t slow = atomic_load(&((FilterState*)f)->too_expensive); /* bounded: 160 holds it */
+      if (slow)
+         ml += snprintf(modes + ml, sizeof modes - (size_t)ml, " too expensive for %llu",
+                        (unsigned long long)slow);
       ml += snprintf(modes + ml, sizeof modes - (size_t)ml, "  ");
    }
    if (v->errors_only && v->tab == TAB_PROCS)
