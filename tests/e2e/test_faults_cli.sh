@@ -164,5 +164,10 @@ check "expensive pattern: exit 0" [ "$rc" -eq 0 ]
 check "expensive pattern: the cheap line matches" grep -q '^\[many\] aaaa$' "$TMP/re.out"
 check "expensive pattern: said once" bash -c '[ "$(grep -c "pattern too expensive" "$1")" -eq 1 ]' _ "$TMP/re.err"
 check "expensive pattern: the notice names the option and the count" grep -q "brum: --filter '^(a|aa)+\$': pattern too expensive" "$TMP/re.err"
+start_tui 120 30 --shell -d "$TMP/re" --filter "'^(a|aa)+\$'" many
+check "expensive pattern, TUI: the status line says so" wait_screen 'too expensive for 8' 30
+check "expensive pattern, TUI: the cheap line is shown" wait_screen '│ aaaa *$' 5
+keys q
+cleanup_tmux
 
 finish
