@@ -54,21 +54,23 @@ static int probe_fds(size_t need) {
    return err;
 }
 
-/* libuv aborts when it cannot create its signal pipe, and half-started loops crash: check that
- * enough descriptors are free before anything is created, so that the answer is a message.
- * A soft limit below the hard one is raised as far as needed, as a user could with ulimit -n. */
 static size_t fds_needed(size_t nscripts) {
    return FDS_BASE + FDS_PER_SCRIPT * nscripts;
 }
 
-static int check_fds(size_t need) {
-   int err = probe_fds(need);
+/* libuv aborts when it cannot create its signal pipe, and half-started loops crash: check that
+ * brum itself and one script fit before anything is created, so that the answer is a message.
+ * A soft limit below the hard one is raised to fit every script (as ulimit -n would); past the
+ * hard limit, scripts that cannot start say so one by one and the others run. */
+static int check_fds(size_t required, size_t wanted) {
+   int err = probe_fds(wanted);
    struct rlimit rl;
    if (err == -EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-      rlim_t want = rl.rlim_cur + need;
+      rlim_t want = rl.rlim_cur + wanted;
       rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
-      if (setrlimit(RLIMIT_NOFILE, &rl) == 0) err = probe_fds(need);
+      if (setrlimit(RLIMIT_NOFILE, &rl) == 0) err = probe_fds(wanted);
    }
+   if (err == -EMFILE && required < wanted) err = probe_fds(required);
    return err;
 }
 
@@ -168,8 +170,8 @@ int main(int argc, char** argv) {
    }
    int rc = 2;
    Project* prj = NULL;
-   size_t need = o.list ? FDS_LIST : fds_needed(o.nruns);
-   int err = check_fds(need);
+   size_t need = o.list ? FDS_LIST : fds_needed(o.nruns ? 1 : 0);
+   int err = check_fds(need, o.list ? FDS_LIST : fds_needed(o.nruns));
    if (err < 0) {
       char* msg = util_strerror(err);
       fprintf(stderr, "brum: %s (brum needs %zu free descriptors)\n", msg, need);
