@@ -144,6 +144,13 @@ kill -TERM "$bp"
 wait "$bp"; rc=$?
 check "SIGTERM with a child that needed SIGKILL: exit 143 ($rc)" [ "$rc" -eq 143 ]
 check "SIGTERM: the child shows as killed in the summary" grep -q '^stubborn  killed (9)' "$TMP/term.out"
+printf '{"name":"t","scripts":{"stubborn":"trap \\"\\" TERM; echo ready; while :; do sleep 0.1; done","bad":"echo bad; exit 3"}}\n' >"$TMP/term/package.json"
+"$BRUM" --headless --shell --kill-timeout 0.3 -d "$TMP/term" stubborn bad >"$TMP/term2.out" 2>&1 &
+bp=$!
+wait_for 10 grep -q '^\[bad *\] ── exited with code 3' "$TMP/term2.out"
+kill -TERM "$bp"
+wait "$bp"; rc=$?
+check "SIGTERM after a script had failed: that script's code ($rc)" [ "$rc" -eq 3 ]
 
 # --- item 8: --kill-timeout takes decimal seconds only
 for v in 0x10 inf nan 1e1 -1 '' ' 5' 5s 3601; do
