@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,11 +35,37 @@ void cli_usage(FILE* f) {
          f);
 }
 
+/* Digits only: strtoull alone would take " 5", "+5" and "-5" (as a huge number). */
 static int parse_u64(const char* s, uint64_t* out) {
+   if (!*s || strspn(s, "0123456789") != strlen(s)) return -EINVAL;
    char* end;
    errno = 0;
    unsigned long long v = strtoull(s, &end, 10);
-   if (errno || end == s || *end || *s == '-' || v == 0) return -EINVAL;
+   if (errno || *end || v == 0) return -EINVAL;
+   *out = v;
+   return 0;
+}
+
+/* Decimal seconds, "2", "0.5", ".25", "10.": strtod would also take hex ("0x10" is 16), "inf",
+ * "1e3" and whitespace, and reads "0,5" in some locales; parsed by hand, locale-free. */
+static int parse_seconds(const char* s, double max, double* out) {
+   double v = 0, scale = 1;
+   bool digits = false, dot = false;
+   for (const char* p = s; *p; p++) {
+      if (*p == '.' && !dot) {
+         dot = true;
+      } else if (*p >= '0' && *p <= '9') {
+         digits = true;
+         if (dot)
+            v += (scale /= 10) * (*p - '0');
+         else
+            v = v * 10 + (*p - '0');
+         if (v > max) return -ERANGE;
+      } else {
+         return -EINVAL;
+      }
+   }
+   if (!digits) return -EINVAL;
    *out = v;
    return 0;
 }
@@ -126,9 +151,8 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
          }
          break;
       case OPT_KILL: {
-         char* end;
-         double v = strtod(optarg, &end);
-         if (end == optarg || *end || !isfinite(v) || v < 0 || v > 3600) {
+         double v;
+         if (parse_seconds(optarg, 3600, &v) < 0) {
             *cause = xasprintf("--kill-timeout needs seconds between 0 and 3600, not '%s'", optarg);
             return -EINVAL;
          }

@@ -1,5 +1,7 @@
 /* Headless mode: no UI, every output line printed as "[name] text", exit when all have ended. */
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,14 +23,17 @@ typedef struct Headless {
    Regex* filter;         /* owned, NULL: print everything */
    RegexScratch* scratch; /* owned */
    bool color;
-   int width; /* widest name, for the padded prefix */
+   int width; /* widest name in columns, for the padded prefix */
    size_t n;
    uint64_t* next;       /* owned: per process, next line to print */
    uint64_t* resumed_at; /* owned: consumed count at the last resume command */
    char** prefix;        /* owned: per process, its "[name] " */
+   char** names;         /* owned: per process, its name fit to print (util_sanitize) */
    int signal;           /* the signal that asked us to quit, 0: none */
+   uint64_t signal_seq;  /* exit_seq of the last process to end before that signal */
    bool quitting;
-   char* out; /* owned: output buffer */
+   bool said_expensive; /* the --filter "too expensive" notice was printed (once is enough) */
+   char* out;           /* owned: output buffer */
    size_t outlen, outcap;
 } Headless;
 
@@ -45,6 +50,27 @@ static void out_put(Headless* h, const char* s, size_t n) {
    out_reserve(h, n);
    memcpy(h->out + h->outlen, s, n);
    h->outlen += n;
+}
+
+/* printf straight into the output buffer: no intermediate buffer to overrun or truncate. */
+__attribute__((format(printf, 2, 3))) static void out_printf(Headless* h, const char* fmt, ...) {
+   va_list ap;
+   va_start(ap, fmt);
+   int n = vsnprintf(NULL, 0, fmt, ap);
+   va_end(ap);
+   if (n <= 0) return;
+   out_reserve(h, (size_t)n + 1);
+   va_start(ap, fmt);
+   vsnprintf(h->out + h->outlen, (size_t)n + 1, fmt, ap);
+   va_end(ap);
+   h->outlen += (size_t)n;
+}
+
+/* A name and the spaces that pad it to h->width columns. */
+static void put_padded(Headless* h, const char* name) {
+   size_t cols = util_cols(name);
+   out_put(h, name, strlen(name));
+   for (size_t c = cols; c < (size_t)h->width; c++) out_put(h, " ", 1);
 }
 
 static void out_flush(Headless* h) {
@@ -92,12 +118,14 @@ static void put_sgr(Headless* h, const StyleRun* r) {
    out_put(h, "m", 1);
 }
 
-/* "[name ] " padded and coloured, built once per process. */
+/* "[name ] " padded and coloured, built once per process (name: sanitised). */
 static char* make_prefix(const Headless* h, size_t idx, const char* name) {
+   size_t cols = util_cols(name);
+   int pad = cols < (size_t)h->width ? h->width - (int)cols : 0;
    if (h->color)
-      return xasprintf("\x1b[%dm[%-*s]\x1b[0m ", prefix_colors[idx % ARRAY_LEN(prefix_colors)],
-                       h->width, name);
-   return xasprintf("[%-*s] ", h->width, name);
+      return xasprintf("\x1b[%dm[%s%*s]\x1b[0m ", prefix_colors[idx % ARRAY_LEN(prefix_colors)],
+                       name, pad, "");
+   return xasprintf("[%s%*s] ", name, pad, "");
 }
 
 static void print_line(Headless* h, size_t idx, const LogLine* l) {
@@ -126,10 +154,8 @@ static void drain(Headless* h) {
       ProcSlot* slot = r->slots[i];
       uint64_t begin = logstore_begin(slot->log);
       if (h->next[i] < begin) {
-         char msg[128];
-         int n = snprintf(msg, sizeof msg, "[%-*s] … %llu lines lost (over --max-lines)\n",
-                          h->width, slot->name, (unsigned long long)(begin - h->next[i]));
-         out_put(h, msg, (size_t)n);
+         out_printf(h, "%s… %llu lines lost (over --max-lines)\n", h->prefix[i],
+                    (unsigned long long)(begin - h->next[i]));
          h->next[i] = begin;
       }
       LogIter it;
@@ -167,9 +193,22 @@ static bool all_done(Headless* h) {
    return done;
 }
 
+/* Once: PCRE2 gave up on --filter for some line, which was therefore not printed. */
+static void notice_expensive(Headless* h) {
+   if (h->said_expensive || !h->scratch || !regex_scratch_failures(h->scratch)) return;
+   h->said_expensive = true;
+   char* pat = util_sanitize(regex_pattern(h->filter));
+   fprintf(stderr,
+           "brum: --filter '%s': pattern too expensive for some lines (PCRE2's match limit): "
+           "they were not printed; a simpler pattern avoids this\n",
+           pat);
+   free(pat);
+}
+
 static void on_wake(uv_async_t* a) {
    Headless* h = a->data;
    drain(h);
+   notice_expensive(h);
    if (sup_finished(h->sup)) {
       drain(h);
       uv_stop(h->loop);
@@ -193,6 +232,13 @@ static void on_signal(uv_signal_t* s, int signum) {
    }
    if (!h->signal) {
       h->signal = signum;
+      rcu_read_lock(); /* what ends from now on was stopped by us: not a failure of its own */
+      const Registry* r = sup_registry(h->sup);
+      for (size_t i = 0; i < r->n; i++) {
+         uint64_t seq = sup_snap(r->slots[i])->exit_seq;
+         if (seq > h->signal_seq) h->signal_seq = seq;
+      }
+      rcu_read_unlock();
       fprintf(stderr, "brum: %s, stopping every process...\n",
               signum == SIGINT ? "interrupted" : strsignal(signum));
    }
@@ -204,7 +250,9 @@ static void wake_cb(void* ud) {
    uv_async_send(ud);
 }
 
-/* 0 if every process succeeded, else the code of the first to fail (128+N for signal N). */
+/* 0 if every process succeeded, else the code of the first to fail (128+N for signal N); after a
+ * signal, 128+that signal unless a process had failed before it (those we stopped do not count,
+ * even when they needed SIGKILL). */
 static int exit_status(Headless* h) {
    int code = 0;
    uint64_t first = UINT64_MAX;
@@ -217,6 +265,7 @@ static int exit_status(Headless* h) {
          c = s->exit_code < 0 ? 127 : s->exit_code;
       else if (s->state == PROC_KILLED)
          c = 128 + s->term_signal;
+      if (h->signal && s->exit_seq > h->signal_seq) c = 0;
       if (c && s->exit_seq < first) {
          first = s->exit_seq;
          code = c;
@@ -233,39 +282,36 @@ static void put_str(Headless* h, const char* s) {
 
 /* At exit, per process: how it ended, error and warning counts, test results, URLs. */
 static void print_summary(Headless* h) {
-   char buf[512];
    put_str(h, h->color ? "\x1b[1m── summary ──\x1b[0m\n" : "── summary ──\n");
    rcu_read_lock();
    const Registry* r = sup_registry(h->sup);
-   for (size_t i = 0; i < r->n; i++) {
+   for (size_t i = 0; i < r->n && i < h->n; i++) {
       const ProcSnap* s = sup_snap(r->slots[i]);
       const DetectSnap* d = sup_intel(r->slots[i]);
       char st[64];
       snap_describe(s, st, sizeof st);
       bool bad = s->state == PROC_FAILED || s->state == PROC_KILLED;
-      int n = snprintf(buf, sizeof buf, "%s%-*s  %s%-16s%s  %llu error%s, %llu warning%s",
-                       h->color ? "\x1b[1m" : "", h->width, r->slots[i]->name,
-                       h->color ? (bad ? "\x1b[0;31m" : "\x1b[0;32m") : "", st,
-                       h->color ? "\x1b[0m" : "", (unsigned long long)s->errors,
-                       s->errors == 1 ? "" : "s", (unsigned long long)s->warnings,
-                       s->warnings == 1 ? "" : "s");
-      out_put(h, buf, (size_t)n);
+      if (h->color) put_str(h, "\x1b[1m");
+      put_padded(h, h->names[i]);
+      out_printf(h, "  %s%-16s%s  %llu error%s, %llu warning%s",
+                 h->color ? (bad ? "\x1b[0;31m" : "\x1b[0;32m") : "", st, h->color ? "\x1b[0m" : "",
+                 (unsigned long long)s->errors, s->errors == 1 ? "" : "s",
+                 (unsigned long long)s->warnings, s->warnings == 1 ? "" : "s");
       if (d && d->tests.seen) {
-         n = snprintf(buf, sizeof buf, "  tests (%s): %u passed, %u failed", d->tests.framework,
-                      d->tests.passed, d->tests.failed);
-         out_put(h, buf, (size_t)n);
-         if (d->tests.skipped) {
-            n = snprintf(buf, sizeof buf, ", %u skipped", d->tests.skipped);
-            out_put(h, buf, (size_t)n);
-         }
+         char* fw = util_sanitize(d->tests.framework);
+         out_printf(h, "  tests (%s): %u passed, %u failed", fw, d->tests.passed, d->tests.failed);
+         free(fw);
+         if (d->tests.skipped) out_printf(h, ", %u skipped", d->tests.skipped);
       }
       if (d && d->build != BUILD_NONE)
          put_str(h, d->build == BUILD_OK ? "  build ok" : "  build failed");
       put_str(h, "\n");
       for (uint32_t k = 0; d && k < d->nurls; k++) {
-         n = snprintf(buf, sizeof buf, "%*s  %s%s%s\n", h->width, "", d->urls[k].url,
-                      d->urls[k].label[0] ? "  " : "", d->urls[k].label);
-         out_put(h, buf, (size_t)n);
+         char* url = util_sanitize(d->urls[k].url);
+         char* label = util_sanitize(d->urls[k].label);
+         out_printf(h, "%*s  %s%s%s\n", h->width, "", url, label[0] ? "  " : "", label);
+         free(url);
+         free(label);
       }
    }
    rcu_read_unlock();
@@ -276,29 +322,53 @@ static void on_close(uv_handle_t* hd) {
    (void)hd;
 }
 
+/* A libuv setup step failed: say what, and what to do when descriptors ran out. */
+static int setup_failed(const char* what, int err) {
+   char* msg = util_strerror(err);
+   fprintf(stderr, "brum: %s: %s\n", what, msg);
+   free(msg);
+   return 2;
+}
+
 int headless_run(const Project* prj, const Options* o) {
    Headless h = {0};
    h.loop = uv_default_loop();
+   if (!h.loop) return setup_failed("cannot create the event loop", -EMFILE);
    const char* nc = getenv("NO_COLOR");
    h.color = isatty(STDOUT_FILENO) && !(nc && *nc);
-   int rc = 2;
+   int rc = 2, err;
+   size_t nsigs = 0;
+   bool wake_ok = false;
    if (o->filter) {
       char* cause = NULL;
       if (regex_compile(o->filter, &h.filter, &cause) < 0) {
-         fprintf(stderr, "brum: --filter '%s': %s\n", o->filter, cause);
+         char* pat = util_sanitize(o->filter);
+         fprintf(stderr, "brum: --filter '%s': %s\n", pat, cause);
+         free(pat);
          free(cause);
          return 2;
       }
       h.scratch = regex_scratch_new();
    }
    signal(SIGPIPE, SIG_IGN);
-   uv_async_init(h.loop, &h.wake, on_wake);
+   if ((err = uv_async_init(h.loop, &h.wake, on_wake)) < 0) {
+      rc = setup_failed("cannot create a wakeup handle", err);
+      goto out;
+   }
+   wake_ok = true;
    h.wake.data = &h;
    static const int signums[] = {SIGINT, SIGTERM, SIGHUP};
-   for (size_t i = 0; i < ARRAY_LEN(signums); i++) {
-      uv_signal_init(h.loop, &h.sigs[i]);
-      h.sigs[i].data = &h;
-      uv_signal_start(&h.sigs[i], on_signal, signums[i]);
+   for (; nsigs < ARRAY_LEN(signums); nsigs++) {
+      if ((err = uv_signal_init(h.loop, &h.sigs[nsigs])) < 0) {
+         rc = setup_failed("cannot watch signals", err);
+         goto out;
+      }
+      h.sigs[nsigs].data = &h;
+      if ((err = uv_signal_start(&h.sigs[nsigs], on_signal, signums[nsigs])) < 0) {
+         nsigs++;
+         rc = setup_failed("cannot watch signals", err);
+         goto out;
+      }
    }
 
    SupConfig cfg = app_sup_config(o);
@@ -315,14 +385,16 @@ int headless_run(const Project* prj, const Options* o) {
    h.next = xcalloc(h.n, sizeof *h.next);
    h.resumed_at = xcalloc(h.n, sizeof *h.resumed_at);
    h.prefix = xcalloc(h.n, sizeof *h.prefix);
+   h.names = xcalloc(h.n, sizeof *h.names);
    for (size_t i = 0; i < o->nruns; i++) {
-      int w = (int)strlen(o->runs[i]);
-      if (w > h.width) h.width = w;
+      h.names[i] = util_sanitize(o->runs[i]);
+      size_t w = util_cols(h.names[i]);
+      if (w > (size_t)h.width) h.width = w > INT_MAX / 2 ? INT_MAX / 2 : (int)w;
    }
    sup_add_begin(h.sup);
    for (size_t i = 0; i < o->nruns; i++) {
       const Script* s = pkg_find(prj, o->runs[i]);
-      h.prefix[i] = make_prefix(&h, i, s->name);
+      h.prefix[i] = make_prefix(&h, i, h.names[i]);
       app_register(h.sup, prj, s, o);
    }
    sup_add_end(h.sup);
@@ -330,11 +402,12 @@ int headless_run(const Project* prj, const Options* o) {
 
    uv_run(h.loop, UV_RUN_DEFAULT);
    drain(&h);
+   notice_expensive(&h);
    print_summary(&h);
    rc = exit_status(&h);
 out:
-   uv_close((uv_handle_t*)&h.wake, on_close);
-   for (size_t i = 0; i < ARRAY_LEN(signums); i++) uv_close((uv_handle_t*)&h.sigs[i], on_close);
+   if (wake_ok) uv_close((uv_handle_t*)&h.wake, on_close);
+   for (size_t i = 0; i < nsigs; i++) uv_close((uv_handle_t*)&h.sigs[i], on_close);
    uv_run(h.loop, UV_RUN_NOWAIT);
    sup_free(h.sup);
    regex_free(h.filter);
@@ -343,6 +416,8 @@ out:
    free(h.resumed_at);
    for (size_t i = 0; h.prefix && i < h.n; i++) free(h.prefix[i]);
    free(h.prefix);
+   for (size_t i = 0; h.names && i < h.n; i++) free(h.names[i]);
+   free(h.names);
    free(h.out);
    return rc;
 }

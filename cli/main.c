@@ -1,9 +1,12 @@
 /* brum: a terminal UI development process manager. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <locale.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "core/rcu.h"
 #include "core/regex.h"
@@ -13,15 +16,87 @@
 #include "cli/cli.h"
 #include "tui/tui.h"
 
+/* Descriptors 0-2 closed by the caller would be taken by the next open (the log file would get
+ * the scripts' output, libuv would assert on them): put /dev/null there first. */
+static int fix_std_fds(void) {
+   for (int fd = 0; fd <= 2; fd++) {
+      if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+      int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+      if (n < 0) return -errno;
+      if (n != fd) { /* cannot happen: open takes the lowest free descriptor */
+         dup2(n, fd);
+         close(n);
+      }
+   }
+   return 0;
+}
+
+/* Descriptors brum needs before its first script starts (the log, both event loops, libuv's
+ * signal pipes, wakeups, the filter worker, curses), and per running script (its terminal or
+ * pipes and its pidfd). prlimit measured 14 + 2 per script for headless mode: with a margin. */
+enum { FDS_BASE = 24, FDS_PER_SCRIPT = 3, FDS_LIST = 8 /* -l: package.json, workspace dirs */ };
+
+/* Can `need` more descriptors be opened? 0 or -EMFILE. */
+static int probe_fds(size_t need) {
+   int* fds = xmalloc(need * sizeof *fds);
+   size_t got = 0;
+   int err = 0;
+   while (got < need) {
+      int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+      if (fd < 0) {
+         err = -errno;
+         break;
+      }
+      fds[got++] = fd;
+   }
+   while (got) close(fds[--got]);
+   free(fds);
+   return err;
+}
+
+static size_t fds_needed(size_t nscripts) {
+   return FDS_BASE + FDS_PER_SCRIPT * nscripts;
+}
+
+/* libuv aborts when it cannot create its signal pipe, and half-started loops crash: check that
+ * brum itself and one script fit before anything is created, so that the answer is a message.
+ * A soft limit below the hard one is raised to fit every script (as ulimit -n would); past the
+ * hard limit, scripts that cannot start say so one by one and the others run. */
+static int check_fds(size_t required, size_t wanted) {
+   int err = probe_fds(wanted);
+   struct rlimit rl;
+   if (err == -EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rlim_t want = rl.rlim_cur + wanted;
+      rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &rl) == 0) err = probe_fds(wanted);
+   }
+   if (err == -EMFILE && required < wanted) err = probe_fds(required);
+   return err;
+}
+
 static void print_list(const Project* p) {
-   printf("project: %s (%s)\n", p->name, p->dir);
-   printf("package manager: %s (%s)%s\n", pkg_manager_name(p->pm), p->pm_reason,
+   char* name = util_sanitize(p->name);
+   char* dir = util_sanitize(p->dir);
+   printf("project: %s (%s)\n", name, dir);
+   free(name);
+   free(dir);
+   char* reason = util_sanitize(p->pm_reason);
+   printf("package manager: %s (%s)%s\n", pkg_manager_name(p->pm), reason,
           p->pm_available ? "" : ", not installed: scripts run with sh -c");
+   free(reason);
+   char** names = xcalloc(p->nscripts, sizeof *names);
    size_t w = 0;
-   for (size_t i = 0; i < p->nscripts; i++)
-      if (strlen(p->scripts[i].name) > w) w = strlen(p->scripts[i].name);
-   for (size_t i = 0; i < p->nscripts; i++)
-      printf("  %-*s  %s\n", (int)w, p->scripts[i].name, p->scripts[i].command);
+   for (size_t i = 0; i < p->nscripts; i++) {
+      names[i] = util_sanitize(p->scripts[i].name);
+      if (util_cols(names[i]) > w) w = util_cols(names[i]);
+   }
+   for (size_t i = 0; i < p->nscripts; i++) {
+      char* cmd = util_sanitize(p->scripts[i].command);
+      printf("  %s%*s  %s\n", names[i], (int)(w - util_cols(names[i])), "", cmd);
+      free(cmd);
+      free(names[i]);
+   }
+   free(names);
    if (!p->nscripts) printf("  (no scripts)\n");
 }
 
@@ -54,9 +129,16 @@ static int run_tui(const Project* prj, const Options* o) {
 static int check_runs(const Project* p, const Options* o) {
    for (size_t i = 0; i < o->nruns; i++) {
       if (pkg_find(p, o->runs[i])) continue;
-      fprintf(stderr, "brum: no script named '%s' in %s/package.json\navailable:", o->runs[i],
-              p->dir);
-      for (size_t j = 0; j < p->nscripts; j++) fprintf(stderr, " %s", p->scripts[j].name);
+      char* name = util_sanitize(o->runs[i]);
+      char* dir = util_sanitize(p->dir);
+      fprintf(stderr, "brum: no script named '%s' in %s/package.json\navailable:", name, dir);
+      free(name);
+      free(dir);
+      for (size_t j = 0; j < p->nscripts; j++) {
+         name = util_sanitize(p->scripts[j].name);
+         fprintf(stderr, " %s", name);
+         free(name);
+      }
       fprintf(stderr, "%s\n", p->nscripts ? "" : " (none)");
       return -ENOENT;
    }
@@ -64,11 +146,14 @@ static int check_runs(const Project* p, const Options* o) {
 }
 
 int main(int argc, char** argv) {
+   if (fix_std_fds() < 0) return 2; /* not even /dev/null: nowhere to say so */
    setlocale(LC_ALL, "");
    Options o;
    char* cause = NULL;
    if (cli_parse(argc, argv, &o, &cause) < 0) {
-      fprintf(stderr, "brum: %s\n", cause);
+      char* c = util_sanitize(cause);
+      fprintf(stderr, "brum: %s\n", c);
+      free(c);
       free(cause);
       cli_done(&o);
       return 2;
@@ -85,13 +170,26 @@ int main(int argc, char** argv) {
    }
    int rc = 2;
    Project* prj = NULL;
+   size_t need = o.list ? FDS_LIST : fds_needed(o.nruns ? 1 : 0);
+   int err = check_fds(need, o.list ? FDS_LIST : fds_needed(o.nruns));
+   if (err < 0) {
+      char* msg = util_strerror(err);
+      fprintf(stderr, "brum: %s (brum needs %zu free descriptors)\n", msg, need);
+      free(msg);
+      goto out;
+   }
    if (pkg_load(o.dir, &prj, &cause) < 0) {
-      fprintf(stderr, "brum: %s\n", cause);
+      char* c = util_sanitize(cause);
+      fprintf(stderr, "brum: %s\n", c);
+      free(c);
       free(cause);
       goto out;
    }
-   for (size_t i = 0; i < prj->nwarnings; i++)
-      fprintf(stderr, "brum: warning: %s\n", prj->warnings[i]);
+   for (size_t i = 0; i < prj->nwarnings; i++) {
+      char* w = util_sanitize(prj->warnings[i]);
+      fprintf(stderr, "brum: warning: %s\n", w);
+      free(w);
+   }
    if (o.list) {
       print_list(prj);
       rc = 0;
@@ -101,7 +199,9 @@ int main(int argc, char** argv) {
    if (o.filter) { /* a bad pattern is a usage error, found before anything starts */
       Regex* re;
       if (regex_compile(o.filter, &re, &cause) < 0) {
-         fprintf(stderr, "brum: --filter '%s': %s\n", o.filter, cause);
+         char* pat = util_sanitize(o.filter);
+         fprintf(stderr, "brum: --filter '%s': %s\n", pat, cause);
+         free(pat);
          free(cause);
          goto out;
       }

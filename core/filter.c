@@ -222,8 +222,14 @@ static bool slice(Filter* f) {
                 .st = st,
                 .limit = SLICE_LINES,
                 .deadline_ns = util_mono_ns() + SLICE_NS};
+      uint64_t failed = regex_scratch_failures(f->sc);
       f->next =
           src.ls ? scan_store(&s, src.ls, from, end) : scan_all(&s, src.reg, src.all, from, end);
+      failed = regex_scratch_failures(f->sc) - failed;
+      if (failed) {
+         atomic_fetch_add_explicit(&st->too_expensive, failed, memory_order_relaxed);
+         changed = true;
+      }
       if (s.cancelled) {
          more = true; /* the next slice starts the new state (or ends on quit/clear) */
          goto out;
@@ -532,7 +538,11 @@ fail_loop:
    uv_run(&f->loop, UV_RUN_NOWAIT); /* the close callbacks */
    uv_loop_close(&f->loop);
 fail:
-   if (cause) *cause = xasprintf("the filter worker %s: %s", what, uv_strerror(err));
+   if (cause) {
+      char* msg = util_strerror(err);
+      *cause = xasprintf("the filter worker %s: %s", what, msg);
+      free(msg);
+   }
    regex_scratch_free(f->sc);
    free(f);
    return err;
@@ -572,6 +582,7 @@ void filter_set(Filter* f, Regex* re, uint64_t source) {
       atomic_init(&st->total, 0);
       atomic_init(&st->start, 0);
       atomic_init(&st->caught_up, false);
+      atomic_init(&st->too_expensive, 0);
       atomic_fetch_add(&live_states, 1);
    }
    state_retire(rcu_swap(&f->state, st));

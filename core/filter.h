@@ -27,6 +27,7 @@ typedef struct FilterState {
    _Atomic uint64_t total;   /* source end when last looked at (for "scanning 45%") */
    _Atomic uint64_t start;   /* source begin when the scan started */
    _Atomic bool caught_up;   /* the whole source so far has been scanned */
+   _Atomic uint64_t too_expensive; /* lines PCRE2 gave up on (match limit): shown as no match */
 } FilterState;
 
 typedef struct Filter Filter;

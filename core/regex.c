@@ -16,6 +16,7 @@ struct Regex {
 
 struct RegexScratch {
    pcre2_match_data* md; /* owned */
+   uint64_t failures;    /* matches that ended in an error, not a result */
 };
 
 /* Smart case: any uppercase letter that is not part of an escape (\S, \W, \D...) makes the
@@ -86,11 +87,18 @@ void regex_scratch_free(RegexScratch* sc) {
    free(sc);
 }
 
+uint64_t regex_scratch_failures(const RegexScratch* sc) {
+   return sc->failures;
+}
+
 bool regex_find(const Regex* re, RegexScratch* sc, const char* text, size_t len, size_t from,
                 size_t* start, size_t* end) {
    if (from > len) return false;
    int rc = pcre2_match(re->code, (PCRE2_SPTR)(text ? text : ""), len, from, 0, sc->md, NULL);
-   if (rc < 0) return false; /* no match, or a match limit hit: treat as no match */
+   if (rc < 0) {
+      if (rc != PCRE2_ERROR_NOMATCH) sc->failures++; /* a limit hit: the caller may say so */
+      return false;
+   }
    PCRE2_SIZE* ov = pcre2_get_ovector_pointer(sc->md);
    if (start) *start = ov[0];
    if (end) *end = ov[1];

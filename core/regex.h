@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct Regex Regex;
 typedef struct RegexScratch RegexScratch;
@@ -20,6 +21,10 @@ bool regex_jit(const Regex* re);
 
 RegexScratch* regex_scratch_new(void);
 void regex_scratch_free(RegexScratch* sc);
+
+/* Matches PCRE2 gave up on with this scratch since it was created (its match, depth or heap
+ * limit: the pattern is too expensive for that line). regex_find counts them as no match. */
+uint64_t regex_scratch_failures(const RegexScratch* sc);
 
 /* First match at or after byte `from`; its bounds go to start and end (either may be NULL). */
 bool regex_find(const Regex* re, RegexScratch* sc, const char* text, size_t len, size_t from,

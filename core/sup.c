@@ -304,7 +304,11 @@ int sup_new(const SupConfig* cfg, Sup** out, char** cause) {
    *out = s;
    return 0;
 fail:
-   if (cause) *cause = xasprintf("the supervisor %s: %s", what, uv_strerror(err));
+   if (cause) {
+      char* msg = util_strerror(err);
+      *cause = xasprintf("the supervisor %s: %s", what, msg);
+      free(msg);
+   }
    lineidx_free(s->all);
    strpool_free(s->pool);
    free(s->buf);

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 static void (*fatal_hook)(void);
 static FILE* log_file; /* owned */
@@ -66,6 +68,83 @@ char* xasprintf(const char* fmt, ...) {
    vsnprintf(s, (size_t)n + 1, fmt, ap);
    va_end(ap);
    return s;
+}
+
+size_t util_utf8_decode(const char* s, size_t n, uint32_t* cp) {
+   const unsigned char* u = (const unsigned char*)s;
+   unsigned char b = u[0];
+   if (b < 0x80) {
+      *cp = b;
+      return 1;
+   }
+   size_t len;
+   uint32_t v, min;
+   if ((b & 0xe0) == 0xc0)
+      len = 2, v = b & 0x1f, min = 0x80;
+   else if ((b & 0xf0) == 0xe0)
+      len = 3, v = b & 0x0f, min = 0x800;
+   else if ((b & 0xf8) == 0xf0)
+      len = 4, v = b & 0x07, min = 0x10000;
+   else
+      goto invalid;
+   if (len > n) goto invalid;
+   for (size_t i = 1; i < len; i++) {
+      if ((u[i] & 0xc0) != 0x80) goto invalid;
+      v = (v << 6) | (u[i] & 0x3f);
+   }
+   if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) goto invalid;
+   *cp = v;
+   return len;
+invalid:
+   *cp = 0xfffd;
+   return 1;
+}
+
+char* util_sanitize(const char* s) {
+   size_t n = strlen(s);
+   char* out = xmalloc(n * 3 + 1); /* a byte becomes at most 3 (U+FFFD) */
+   size_t o = 0;
+   for (size_t i = 0; i < n;) {
+      uint32_t cp;
+      size_t k = util_utf8_decode(s + i, n - i, &cp);
+      if (util_is_control(cp)) {
+         memcpy(out + o, "\xc2\xb7", 2);
+         o += 2;
+      } else if (cp == 0xfffd && k == 1) {
+         memcpy(out + o, "\xef\xbf\xbd", 3);
+         o += 3;
+      } else {
+         memcpy(out + o, s + i, k);
+         o += k;
+      }
+      i += k;
+   }
+   out[o] = '\0';
+   return out;
+}
+
+size_t util_cols(const char* s) {
+   size_t n = strlen(s), cols = 0;
+   for (size_t i = 0; i < n;) {
+      uint32_t cp;
+      i += util_utf8_decode(s + i, n - i, &cp);
+      int w = wcwidth((wchar_t)cp);
+      cols += w < 0 ? 1 : (size_t)w;
+   }
+   return cols;
+}
+
+char* util_strerror(int err) {
+   if (err == -EMFILE) {
+      struct rlimit rl;
+      if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+         return xasprintf("too many open files (limit %llu): raise it with ulimit -n",
+                          (unsigned long long)rl.rlim_cur);
+      return xstrdup("too many open files: raise the limit with ulimit -n");
+   }
+   if (err == -ENFILE)
+      return xstrdup("too many open files in the system (ENFILE): close some programs");
+   return xstrdup(strerror(-err));
 }
 
 uint64_t util_now_ms(void) {

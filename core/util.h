@@ -19,6 +19,22 @@ char* xstrndup(const char* s, size_t n);
 /* printf into a fresh heap string. */
 char* xasprintf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* One UTF-8 sequence of s[0..n) (n >= 1): its length, or 1 for an invalid byte (*cp = U+FFFD). */
+size_t util_utf8_decode(const char* s, size_t n, uint32_t* cp);
+/* C0 and C1 controls and DEL: what a terminal acts on instead of showing. */
+static inline int util_is_control(uint32_t cp) {
+   return cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
+}
+/* A heap copy of s safe to print to a terminal, as the TUI draws text: controls become U+00B7,
+ * invalid UTF-8 U+FFFD. For names and other text brum prints but did not write. */
+char* util_sanitize(const char* s);
+/* Terminal columns of sanitised text (wcwidth in the current locale; 1 where it is unknown). */
+size_t util_cols(const char* s);
+
+/* A heap message for a negative errno (or libuv error, the same on Unix): strerror's text, or
+ * for -EMFILE "too many open files (limit N): raise it with ulimit -n" (what to do). */
+char* util_strerror(int err);
+
 uint64_t util_now_ms(void);  /* wall clock, ms since the epoch */
 uint64_t util_mono_ns(void); /* monotonic clock */
 

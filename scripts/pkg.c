@@ -223,6 +223,11 @@ static void add_scripts(Loader* l, json_t* pkg, const char* dir, const char* pkg
          warn(l, "%s: script \"%s\" is not a string (skipped)", shown, key);
          continue;
       }
+      if (!key[0]) { /* "npm run ''" lists the scripts instead; nothing names it on a command line
+                      */
+         warn(l, "%s: a script with an empty name cannot be run (skipped)", shown);
+         continue;
+      }
       char* name = in_workspace ? xasprintf("%s:%s", pkgname, key) : xstrdup(key);
       if (json_object_get(l->names, name)) {
          warn(l, "%s: script \"%s\" is defined twice (skipped)", shown, name);
@@ -773,6 +778,8 @@ int pkg_run_prepare(const Project* p, const Script* s, bool force_shell, PkgRun*
    if (p->pm_available && !force_shell) {
       sv_push(&argv, xstrdup(pkg_manager_name(p->pm)));
       sv_push(&argv, xstrdup("run"));
+      /* "-h" would be an option to the manager: npm, yarn 1, pnpm and bun all take "--" first */
+      if (bare_name(s)[0] == '-') sv_push(&argv, xstrdup("--"));
       sv_push(&argv, xstrdup(bare_name(s)));
    } else {
       sv_push(&argv, xstrdup("/bin/sh"));

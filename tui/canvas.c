@@ -40,33 +40,7 @@ void canvas_fill(Canvas* c, int x, int y, int w, int h, Style st) {
 }
 
 size_t canvas_utf8_decode(const char* s, size_t n, uint32_t* cp) {
-   const unsigned char* u = (const unsigned char*)s;
-   unsigned char b = u[0];
-   if (b < 0x80) {
-      *cp = b;
-      return 1;
-   }
-   size_t len;
-   uint32_t v, min;
-   if ((b & 0xe0) == 0xc0)
-      len = 2, v = b & 0x1f, min = 0x80;
-   else if ((b & 0xf0) == 0xe0)
-      len = 3, v = b & 0x0f, min = 0x800;
-   else if ((b & 0xf8) == 0xf0)
-      len = 4, v = b & 0x07, min = 0x10000;
-   else
-      goto invalid;
-   if (len > n) goto invalid;
-   for (size_t i = 1; i < len; i++) {
-      if ((u[i] & 0xc0) != 0x80) goto invalid;
-      v = (v << 6) | (u[i] & 0x3f);
-   }
-   if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) goto invalid;
-   *cp = v;
-   return len;
-invalid:
-   *cp = 0xfffd;
-   return 1;
+   return util_utf8_decode(s, n, cp);
 }
 
 int canvas_cp_width(uint32_t cp) {
@@ -103,12 +77,10 @@ int canvas_text(Canvas* c, int x, int y, int max_cols, const char* s, size_t n, 
          continue;
       }
       int w = canvas_cp_width(cp);
-      if (w == 0) {
-         if (cp < 0x20 || cp == 0x7f)
-            cp = 0xb7, w = 1; /* a control character: a middle dot */
-         else
-            continue; /* combining marks are dropped (one cell per scalar keeps diffing simple) */
-      }
+      if (util_is_control(cp))
+         cp = 0xb7, w = 1; /* a control character: a middle dot (as util_sanitize) */
+      else if (w == 0)
+         continue; /* combining marks are dropped (one cell per scalar keeps diffing simple) */
       if (col + w > max_cols) break;
       *canvas_at(c, x + col, y) =
           (Cell){.ch = cp, .fg = st.fg, .bg = st.bg, .attr = st.attr, .wide = (uint16_t)w};

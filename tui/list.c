@@ -111,7 +111,7 @@ static void sidebar_row(View* v, Canvas* c, const void* ctx, size_t i, int y, in
    const char* g = state_glyph(v, ps->state);
    x += canvas_text(c, x, y, w - x, g, strlen(g), gs);
    x += 1;
-   char right[64];
+   char right[80]; /* the three counts need at most 73 bytes */
    const DetectSnap* d = intel_of(v, i);
    sidebar_counts(v, ps, d, right, sizeof right);
    int rw = canvas_str_width(right, strlen(right));

@@ -394,6 +394,10 @@ void draw_pane_title(View* v, Canvas* c, int x, int y, int w) {
       if (!atomic_load(&((FilterState*)f)->caught_up) && total > start)
          ml += snprintf(modes + ml, sizeof modes - (size_t)ml, " scanning %d%%",
                         (int)((scanned - start) * 100 / (total - start)));
+      uint64_t slow = atomic_load(&((FilterState*)f)->too_expensive); /* bounded: 160 holds it */
+      if (slow)
+         ml += snprintf(modes + ml, sizeof modes - (size_t)ml, " too expensive for %llu",
+                        (unsigned long long)slow);
       ml += snprintf(modes + ml, sizeof modes - (size_t)ml, "  ");
    }
    if (v->errors_only && v->tab == TAB_PROCS)

@@ -20,6 +20,9 @@
 #include "core/rcu.h"
 #include "core/util.h"
 #include "tui/view.h"
+/* last: setupterm; its capability macros (tab, lines, ...) would clash with the headers above */
+#include <term.h>
+#undef tab
 
 #define FRAME_NS 16000000ull /* at most ~60 frames a second */
 
@@ -37,6 +40,8 @@ typedef struct Tui {
    bool frame_pending, full_redraw, quit_sent, stopped;
    uint64_t last_frame_ns;
    int pane_cols, pane_rows; /* what the children's terminals were last told */
+   size_t nsigs;             /* signal handles initialised */
+   bool wake_ok, input_ok;   /* handles initialised (closed on a failed start) */
 } Tui;
 
 static struct termios saved_tio;
@@ -329,7 +334,6 @@ static void open_url(const char* url) {
 /* Raw mode, the crash handlers that put the terminal back, curses. */
 static void terminal_start(void) {
    if (tcgetattr(STDIN_FILENO, &saved_tio) == 0) tio_saved = true;
-   saved_fl = fcntl(STDIN_FILENO, F_GETFL);
    util_set_fatal_hook(restore_terminal_raw);
    signal(SIGSEGV, on_crash);
    signal(SIGBUS, on_crash);
@@ -406,59 +410,135 @@ static void on_close_noop(uv_handle_t* h) {
    (void)h;
 }
 
+/* initscr exits with ncurses' bare "Error opening terminal" (status 1) for a TERM it cannot use,
+ * and draws garbage on one that cannot move the cursor (dumb): check first and say what to do. */
+static int check_terminal(void) {
+   const char* term = getenv("TERM");
+   if (!term || !*term) {
+      fprintf(stderr, "brum: TERM is not set: set it to your terminal's type (e.g. "
+                      "TERM=xterm-256color), or use --headless SCRIPT...\n");
+      return -EINVAL;
+   }
+   int err = 0;
+   if (setupterm(NULL, STDOUT_FILENO, &err) != OK) {
+      if (err == -1)
+         fprintf(stderr,
+                 "brum: no terminfo database found for TERM=%s: install ncurses' "
+                 "terminal descriptions, or use --headless SCRIPT...\n",
+                 term);
+      else
+         fprintf(stderr,
+                 "brum: the terminal type TERM=%s is unknown here: set TERM to one this "
+                 "system knows (e.g. xterm-256color; toe -a lists them), or use "
+                 "--headless SCRIPT...\n",
+                 term);
+      return -EINVAL;
+   }
+   const char* cup = tigetstr("cup");
+   bool usable = cup && cup != (char*)-1 && tigetflag("hc") <= 0 && tigetflag("gn") <= 0;
+   del_curterm(cur_term);
+   if (!usable) {
+      fprintf(stderr,
+              "brum: the terminal UI needs a terminal that can move the cursor, and "
+              "TERM=%s cannot; set TERM to your terminal's type, or use --headless "
+              "SCRIPT... for pipes and CI\n",
+              term);
+      return -EINVAL;
+   }
+   return 0;
+}
+
+/* A libuv setup step failed: say what, and what to do when descriptors ran out. */
+static void setup_failed(const char* what, int err) {
+   char* msg = util_strerror(err);
+   fprintf(stderr, "brum: %s: %s\n", what, msg);
+   free(msg);
+}
+
+/* The UI's libuv handles, before curses starts. Returns 0, or -1 after saying what failed. */
+static int handles_init(Tui* t) {
+   int err;
+   /* uv_poll_init makes stdin non-blocking: remember its flags first */
+   saved_fl = fcntl(STDIN_FILENO, F_GETFL);
+   if ((err = uv_async_init(t->loop, &t->wake, on_wake)) < 0)
+      return setup_failed("cannot create a wakeup handle", err), -1;
+   t->wake_ok = true;
+   t->wake.data = t;
+   if ((err = uv_poll_init(t->loop, &t->input, STDIN_FILENO)) < 0)
+      return setup_failed("cannot watch the terminal", err), -1;
+   t->input_ok = true;
+   t->input.data = t;
+   uv_timer_init(t->loop, &t->frame); /* cannot fail: no descriptor */
+   t->frame.data = t;
+   for (; t->nsigs < ARRAY_LEN(t->sigs); t->nsigs++) {
+      if ((err = uv_signal_init(t->loop, &t->sigs[t->nsigs])) < 0)
+         return setup_failed("cannot watch signals", err), -1;
+      t->sigs[t->nsigs].data = t;
+   }
+   return 0;
+}
+
+/* Closes every handle handles_init made (after the loop ended, or after a failed start). */
+static void handles_close(Tui* t) {
+   if (t->input_ok) uv_close((uv_handle_t*)&t->input, on_close_noop);
+   if (t->wake_ok) uv_close((uv_handle_t*)&t->wake, on_close_noop);
+   if (t->input_ok) uv_close((uv_handle_t*)&t->frame, on_close_noop);
+   for (size_t i = 0; i < t->nsigs; i++) uv_close((uv_handle_t*)&t->sigs[i], on_close_noop);
+   uv_run(t->loop, UV_RUN_DEFAULT);
+   /* the shell after us shares the tty's open file: O_NONBLOCK left on breaks its reads */
+   if (saved_fl >= 0) fcntl(STDIN_FILENO, F_SETFL, saved_fl);
+}
+
+/* The supervisor with every process registered, and the filter worker. */
+static int workers_start(Tui* t, const TuiConfig* o) {
+   SupConfig cfg = o->sup;
+   cfg.wake = wake_cb;
+   cfg.wake_ud = &t->wake;
+   char* cause = NULL;
+   if (sup_new(&cfg, &t->sup, &cause) < 0) goto fail;
+   sup_add_begin(t->sup);
+   o->add_processes(t->sup, o->ud);
+   sup_add_end(t->sup);
+   if (filter_new(t->sup, wake_cb, &t->wake, &t->filter, &cause) < 0) {
+      sup_free(t->sup);
+      t->sup = NULL;
+      goto fail;
+   }
+   return 0;
+fail:
+   fprintf(stderr, "brum: %s\n", cause);
+   free(cause);
+   return -1;
+}
+
+static const int signums[] = {SIGWINCH, SIGTERM, SIGHUP, SIGINT};
+
 int tui_run(const Project* prj, const TuiConfig* o) {
    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
       fprintf(stderr, "brum: the terminal UI needs a terminal; use --headless SCRIPT... for "
                       "pipes and CI\n");
       return 2;
    }
-   char* theme_warning = NULL;
+   if (check_terminal() < 0) return 2;
    Tui t = {0};
-   t.theme = load_theme(o, &theme_warning);
    t.loop = uv_default_loop();
-
-   SupConfig cfg = o->sup;
-   cfg.wake = wake_cb;
-   cfg.wake_ud = &t.wake;
-   uv_async_init(t.loop, &t.wake, on_wake);
-   t.wake.data = &t;
-   char* cause = NULL;
-   if (sup_new(&cfg, &t.sup, &cause) < 0) {
-      fprintf(stderr, "brum: %s\n", cause);
-      free(cause);
-      theme_free(t.theme);
+   if (!t.loop) return setup_failed("cannot create the event loop", -EMFILE), 2;
+   if (handles_init(&t) < 0 || workers_start(&t, o) < 0) {
+      handles_close(&t);
       return 2;
    }
-   sup_add_begin(t.sup);
-   o->add_processes(t.sup, o->ud);
-   sup_add_end(t.sup);
-   if (filter_new(t.sup, wake_cb, &t.wake, &t.filter, &cause) < 0) {
-      fprintf(stderr, "brum: %s\n", cause);
-      free(cause);
-      sup_free(t.sup);
-      theme_free(t.theme);
-      return 2;
-   }
+   char* theme_warning = NULL;
+   t.theme = load_theme(o, &theme_warning);
 
    terminal_start();
-
    view_start(&t, prj, theme_warning);
    view_resize(&t.view, COLS, LINES);
    sync_pane_size(&t);
-
    start_named(&t, prj, o);
 
-   uv_poll_init(t.loop, &t.input, STDIN_FILENO);
-   t.input.data = &t;
    uv_poll_start(&t.input, UV_READABLE, on_input);
-   uv_timer_init(t.loop, &t.frame);
-   t.frame.data = &t;
-   static const int signums[] = {SIGWINCH, SIGTERM, SIGHUP, SIGINT};
-   for (size_t i = 0; i < ARRAY_LEN(signums); i++) {
-      uv_signal_init(t.loop, &t.sigs[i]);
-      t.sigs[i].data = &t;
+   for (size_t i = 0; i < ARRAY_LEN(signums); i++)
       uv_signal_start(&t.sigs[i], on_signal, signums[i]);
-   }
    if (o->filter) { /* --filter: the selected process's pane starts filtered */
       rcu_read_lock();
       view_set_filter(&t.view, o->filter);
@@ -473,14 +553,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    endwin();
    util_set_fatal_hook(NULL);
    uv_poll_stop(&t.input);
-   uv_close((uv_handle_t*)&t.input, on_close_noop);
-   /* the shell after us shares the tty's open file: O_NONBLOCK left on breaks its reads */
-   if (saved_fl >= 0) fcntl(STDIN_FILENO, F_SETFL, saved_fl);
-   uv_close((uv_handle_t*)&t.wake, on_close_noop);
-   uv_close((uv_handle_t*)&t.frame, on_close_noop);
-   for (size_t i = 0; i < ARRAY_LEN(signums); i++)
-      uv_close((uv_handle_t*)&t.sigs[i], on_close_noop);
-   uv_run(t.loop, UV_RUN_DEFAULT);
+   handles_close(&t);
    filter_free(t.filter);
    view_done(&t.view);
    sup_free(t.sup);

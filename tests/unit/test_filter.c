@@ -1166,3 +1166,38 @@ Test(filter, new_fails_cleanly_without_descriptors) {
    logstore_free(ls);
    cr_assert_eq(leak_check(), 0, "nothing leaked");
 }
+
+/* Issue 15: a line PCRE2 gives up on (match limit) is no match, but counted, per scratch and in
+ * the published state, so that headless mode and the TUI can say the pattern is too expensive. */
+Test(filter, too_expensive_is_counted, .timeout = 120) {
+   Regex* re = compile("^(a|aa)+$");
+   RegexScratch* sc = regex_scratch_new();
+   const char* cheap = "aaaa";
+   const char* costly = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab";
+   cr_expect(regex_match(re, sc, cheap, strlen(cheap)));
+   cr_expect_eq(regex_scratch_failures(sc), 0);
+   cr_expect_not(regex_match(re, sc, "b", 1));
+   cr_expect_eq(regex_scratch_failures(sc), 0, "an ordinary no-match is not a failure");
+   cr_expect_not(regex_match(re, sc, costly, strlen(costly)));
+   cr_expect_eq(regex_scratch_failures(sc), 1, "the match limit was hit");
+   regex_scratch_free(sc);
+   regex_free(re);
+
+   LogStore* ls = logstore_new(NULL);
+   for (int i = 0; i < 6; i++) {
+      const char* t = i % 2 ? cheap : costly;
+      logstore_append(ls, t, (uint32_t)strlen(t), NULL, 0, 0, 1);
+   }
+   Filter* f;
+   cr_assert_eq(filter_new_store(ls, NULL, NULL, &f, NULL), 0);
+   filter_set(f, compile("^(a|aa)+$"), 0);
+   cr_assert(wait_caught_up(f, current_gen(f), 6, 60000));
+   rcu_read_lock();
+   const FilterState* st = filter_state(f);
+   cr_expect_eq(atomic_load(&((FilterState*)st)->too_expensive), 3);
+   cr_expect_eq(lineidx_end(st->matches) - lineidx_begin(st->matches), 3);
+   rcu_read_unlock();
+   filter_free(f);
+   rcu_barrier();
+   logstore_free(ls);
+}

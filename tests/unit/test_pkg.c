@@ -714,3 +714,45 @@ Test(pkg, demo_project) {
    cr_expect_eq(p->nwarnings, 0);
    pkg_free(p);
 }
+
+/* Issue 15: a script named like an option reaches the manager after "--", not as its option. */
+Test(pkg, dash_name_after_double_dash) {
+   put("package.json", "{\"scripts\":{\"-h\":\"echo h\",\"--version\":\"echo v\",\"a-b\":\"x\"}}");
+   put("bin/npm", "#!/bin/sh\n");
+   char* bin = xasprintf("%s/bin", tmp);
+   char* exe = xasprintf("%s/npm", bin);
+   chmod(exe, 0755);
+   setenv("PATH", bin, 1);
+   Project* p = load_ok();
+   cr_assert(p->pm_available);
+   static const char* names[] = {"-h", "--version"};
+   for (size_t i = 0; i < 2; i++) {
+      PkgRun r;
+      cr_assert_eq(pkg_run_prepare(p, pkg_find(p, names[i]), false, &r), 0);
+      cr_expect_str_eq(r.argv[0], "npm");
+      cr_expect_str_eq(r.argv[1], "run");
+      cr_expect_str_eq(r.argv[2], "--");
+      cr_expect_str_eq(r.argv[3], names[i]);
+      cr_expect_null(r.argv[4]);
+      pkg_run_free(&r);
+   }
+   PkgRun r; /* an ordinary name is passed as before */
+   cr_assert_eq(pkg_run_prepare(p, pkg_find(p, "a-b"), false, &r), 0);
+   cr_expect_str_eq(r.argv[2], "a-b");
+   cr_expect_null(r.argv[3]);
+   pkg_run_free(&r);
+   pkg_free(p);
+   free(exe);
+   free(bin);
+}
+
+/* Issue 15: an empty script name cannot be run by any manager: skipped with a warning. */
+Test(pkg, empty_name_skipped) {
+   put("package.json", "{\"scripts\":{\"\":\"echo empty\",\"dev\":\"vite\"}}");
+   Project* p = load_ok();
+   cr_expect_eq(p->nscripts, 1);
+   cr_expect_str_eq(p->scripts[0].name, "dev");
+   cr_expect_null(pkg_find(p, ""));
+   cr_expect(has_warning(p, "a script with an empty name cannot be run (skipped)"));
+   pkg_free(p);
+}
