@@ -316,6 +316,12 @@ int util_log_open_cause(const char* path, char** cause) {
       make_parent_dirs(owned);
       path = owned;
    }
+   struct stat st, null;
+   if (stat(path, &st) == 0 && S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 &&
+       st.st_rdev == null.st_rdev) {
+      free(owned); /* --log /dev/null: no log, as asked */
+      return 0;
+   }
    char* why = NULL;
    int fd = util_open_regular(path, O_WRONLY | O_APPEND | O_CREAT, 0666, &why);
    FILE* f = fd >= 0 ? fdopen(fd, "a") : NULL;

@@ -118,3 +118,15 @@ Test(util, size_str) {
       free(s);
    }
 }
+
+/* --log /dev/null asks for no log: accepted without a word (other devices are refused). */
+Test(util, log_to_dev_null_is_no_log) {
+   char* cause = NULL;
+   cr_expect_eq(util_log_open_cause("/dev/null", &cause), 0);
+   cr_expect_null(cause);
+   util_log("not written anywhere");
+   util_log_close();
+   cr_expect_lt(util_log_open_cause("/dev/zero", &cause), 0);
+   cr_expect(cause && strstr(cause, "/dev/zero"), "cause: %s", cause);
+   free(cause);
+}
