@@ -130,8 +130,7 @@ lpid=$(sed -n 's/.*looper \([0-9]*\).*/\1/p' "$TMP/kill9" | head -1)
 gpid=$(sed -n 's/.*grandchild \([0-9]*\).*/\1/p' "$TMP/kill9" | head -1)
 all_alive() { local p; for p; do pid_alive "$p" || return 1; done; }
 check "SIGKILL: children running" all_alive "$spid" "$lpid" "$gpid"
-kill -KILL "$bpid"
-wait "$bpid" 2>/dev/null
+{ kill -KILL "$bpid"; wait "$bpid"; } 2>/dev/null # bash's "Killed" notice included
 check "SIGKILL: 'sh; sleep 1000' gets the hangup and exits" wait_for 5 pid_gone "$spid"
 check "SIGKILL: a 'while :; do sleep 1; done' loop exits" wait_for 5 pid_gone "$lpid"
 check "SIGKILL: the foreground grandchild exits too" wait_for 5 pid_gone "$gpid"
