@@ -136,14 +136,29 @@ else
   chmod 755 "$NB" && cp "$BRUM" "$NB/brum" && chmod 755 "$NB/brum"
   [ -d "$(dirname "$BRUM")/themes" ] && cp -r "$(dirname "$BRUM")/themes" "$NB/"
   mkdir -m 755 "$NB/unreadable" && cp -p "$P/unreadable/package.json" "$NB/unreadable/"
-  as_nobody() { (cd "$NB" && env HOME="$NB" setpriv --reuid=65534 --regid=65534 --clear-groups "$@"); }
+  # sanitizer options name files in the checkout: nobody gets a copy of a suppressions file, and
+  # reports on stderr (captured below) instead of a log_path it cannot write
+  san_env=()
+  for v in TSAN_OPTIONS ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+    [ -n "${!v-}" ] || continue
+    opts=""
+    for o in ${!v//:/ }; do
+      case $o in
+        suppressions=*) cp "${o#suppressions=}" "$NB/$v.supp" && chmod 644 "$NB/$v.supp"; o="suppressions=$NB/$v.supp" ;;
+        log_path=*) continue ;;
+      esac
+      opts="$opts $o"
+    done
+    san_env+=("$v=${opts# }")
+  done
+  as_nobody() { (cd "$NB" && env HOME="$NB" "${san_env[@]}" setpriv --reuid=65534 --regid=65534 --clear-groups "$@"); }
   if ! as_nobody test -x "$NB/brum"; then
     echo "# SKIP unreadable: nobody cannot reach $NB (a parent directory is not traversable)"
   else
     out=$(as_nobody "$NB/brum" --list -d "$NB/unreadable" 2>&1); rc=$?
     check "unreadable: exit 2 (rc $rc)" [ "$rc" -eq 2 ]
     check "unreadable: says permission denied" grep -q 'cannot read .*unreadable/package.json: Permission denied' <<<"$out"
-    [ "$rc" -eq 2 ] || echo "$out" | head -5
+    [ "$rc" -eq 2 ] || echo "$out" | head -30
   fi
   rm -rf "$NB"
 fi
