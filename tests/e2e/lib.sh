@@ -80,16 +80,17 @@ keys() { tm send-keys -t t "$@"; }
 token_pids() {
   grep -lszFx "BRUM_E2E_TOKEN=$TOKEN" /proc/[0-9]*/environ | sed -n 's|^/proc/\([0-9]*\)/environ$|\1|p'
 }
-# token_procs: "PID ARGS" per live process of this test except brum itself (its children, and
-# whatever they started).
+# token_procs: "PID ARGS" per live process of this test except brum itself and forks that have
+# not exec'd yet (the same command line as their parent: a shell about to run `sleep 0.2`).
 token_procs() {
   local pids
   pids=$(token_pids | paste -sd, -)
   [ -n "$pids" ] || return 0
-  ps -ww -o pid=,stat=,args= -p "$pids" 2>/dev/null | awk -v brum="$BRUM" '
-    { pid = $1; st = $2; sub(/^ *[0-9]+ +[^ ]+ +/, "") }
+  ps -ww -o pid=,ppid=,stat=,args= -p "$pids" 2>/dev/null | awk -v brum="$BRUM" '
+    { pid = $1; pp[pid] = $2; st = $3; sub(/^ *[0-9]+ +[0-9]+ +[^ ]+ +/, "") }
     st ~ /^Z/ || $0 == brum || index($0, brum " ") == 1 { next }
-    { print pid, $0 }'
+    { args[pid] = $0; order[++n] = pid }
+    END { for (i = 1; i <= n; i++) { p = order[i]; if (!(pp[p] in args) || args[pp[p]] != args[p]) print p, args[p] } }'
 }
 # count_token_cmd REGEX: how many of them have a command line matching the ERE REGEX.
 count_token_cmd() { token_procs | cut -d' ' -f2- | grep -cE -- "$1"; }

@@ -47,7 +47,7 @@ for i in $(seq 1 "$n"); do
     log="$out/$name.$i.log"
     s=$(date +%s)
     BRUM="$build/brum" BRUM_SOURCE_DIR="$SRC" BRUM_BUILD_DIR="$build" \
-      timeout -s KILL 600 bash "$t" >"$log" 2>&1
+      timeout --foreground -s KILL 600 bash "$t" >"$log" 2>&1 # foreground: stopping this script stops the test
     rc=$?
     runs=$((runs + 1))
     if [ "$rc" -ne 0 ]; then

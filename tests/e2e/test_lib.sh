@@ -14,13 +14,17 @@ BRUM_E2E_TOKEN=$TOKEN bash -c 'while :; do sleep 0.001; /bin/true; done' &
 churn=$!
 check "wait for 3 long-lived processes" wait_token_count 3 '^sleep 1000$' 2>>"$ERR"
 
-# 40 samples under churn: never one short, never a short-lived one counted
-wrong=""
+# 40 samples under churn: never one short, never a short-lived one counted, and the churn loop
+# once (not also its forks that have not exec'd sleep or true yet)
+wrong="" loops=""
 for i in $(seq 1 40); do
   n=$(count_token_cmd '^sleep 1000$' 2>>"$ERR")
   [ "$n" -eq 3 ] || wrong="$wrong $n"
+  n=$(count_token_cmd '^bash -c while' 2>>"$ERR")
+  [ "$n" -eq 1 ] || loops="$loops $n"
 done
 check "40 counts under churn are all exactly 3${wrong:+ (got$wrong)}" [ -z "$wrong" ]
+check "the churn loop counted once each time${loops:+ (got$loops)}" [ -z "$loops" ]
 # the churn loop itself is listed, and so is every long-lived process, each once
 procs=$(token_procs 2>>"$ERR")
 check "the churn loop is one of the test's processes" grep -qw "$churn" <<<"$procs"
