@@ -333,4 +333,12 @@ bash "$SRC/bench/key_latency.sh" "$BUILD/brum" 2>&1 | grep -v '^no server' | tee
 echo '```'
 echo
 
+# ------------------------------------------------------------------ loading a big project
+echo "## Loading 100,000 scripts (bench/load_scripts.sh)"
+echo
+echo "bash bench/load_scripts.sh BUILD/brum"
+echo
+bash "$SRC/bench/load_scripts.sh" "$BRUM" 2>&1 | tee "$RAW/load_scripts.txt" || echo "(load_scripts.sh failed)"
+echo
+
 echo "Total time: $(( $(date +%s) - T0 )) s."

@@ -34,4 +34,8 @@ if [ -x "$BENCH_DIR/flood_writer" ] && [ -x "$BENCH_DIR/pty_drain" ]; then
 else
   bad "pipeline helpers are built"
 fi
+
+# the load benchmark, on 1,000 scripts
+SCRIPTS=1000 REPS=1 bash "$BRUM_SOURCE_DIR/bench/load_scripts.sh" "$BRUM" >"$TMP/load.txt" 2>&1
+check "load_scripts.sh runs and lists every script" grep -q '^1000 scripts (.*Target' "$TMP/load.txt"
 finish

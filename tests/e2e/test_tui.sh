@@ -109,9 +109,11 @@ check "--filter: exit" wait_screen 'BRUM-EXITED 0' 15
 # --- SIGTERM to brum: children stopped, terminal restored
 start_tui 100 30 --shell -d "$FIX" sleeper
 check "sleeper runs" wait_screen 'sleeping'
-bpid=$(grep -l -s -a "BRUM_E2E_TOKEN=$TOKEN" /proc/[0-9]*/environ | sed 's|/proc/\([0-9]*\)/environ|\1|' | while read -r p; do tr '\0' ' ' </proc/$p/cmdline | grep -q "^$BRUM " && echo "$p"; done | head -1)
+bpid=$(brum_pid)
+check "SIGTERM: brum pid found" [ -n "$bpid" ]
 kill -TERM "$bpid"
 check "SIGTERM: brum exits" wait_screen 'BRUM-EXITED' 15
+check "SIGTERM: brum is gone" wait_for 10 pid_gone "$bpid"
 check "SIGTERM: no child left" wait_for 5 no_token_procs
 
 # --- mouse and wide characters: select by number, wrap keeps wide text intact
