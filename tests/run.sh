@@ -5,7 +5,8 @@
 #   tsan      TSan build (build-tsan): the concurrency programs and the e2e tests (Criterion
 #             cannot run under TSan); any TSan report, also from brum inside tmux, fails
 #   fuzz      libFuzzer targets (tests/fuzz/run.sh), $BRUM_FUZZ_SECONDS (default 60) each
-#   lint      clang-format check (.ci/format.sh) and cppcheck (.ci/cppcheck.sh)
+#   lint      clang-format check (.ci/format.sh), no function over 80 lines in core/ and tui/
+#             (.ci/funclen.py), cppcheck (.ci/cppcheck.sh)
 #   valgrind  memcheck on headless runs of the normal build (tests/valgrind.sh)
 # Usage: tests/run.sh [normal|asan|tsan|fuzz|lint|valgrind]...
 set -euo pipefail
@@ -50,7 +51,7 @@ run_config() {
       fi
       return $rc ;;
     fuzz) bash tests/fuzz/run.sh "${BRUM_FUZZ_SECONDS:-60}" ;;
-    lint) bash .ci/format.sh && bash .ci/cppcheck.sh ;;
+    lint) bash .ci/format.sh && python3 .ci/funclen.py core/*.c tui/*.c && bash .ci/cppcheck.sh ;;
     valgrind)
       echo "=== valgrind (build-test)"
       cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRUM_WERROR=ON >/dev/null &&
