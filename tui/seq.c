@@ -217,7 +217,7 @@ void find_cancel(View* v) {
    v->find_gen = 0;
 }
 
-static void find_hit(View* v, const Seq* s, uint64_t pos) {
+static void find_hit(View* v, const Seq* s, uint64_t pos, const Regex* re) {
    v->search_hit = pos;
    v->search_has_hit = true;
    scroll_to(v, pos, v->pane_rows / 3);
@@ -228,7 +228,7 @@ static void find_hit(View* v, const Seq* s, uint64_t pos) {
    else if (v->find_flag)
       set_msg(v, false, "%s", find_what(v));
    else
-      set_msg(v, false, "/%s", regex_pattern(v->search));
+      set_msg(v, false, "/%s", regex_pattern(re));
 }
 
 /* Hands the scan to the filter worker; view_tick shows its progress and its result. */
@@ -240,6 +240,7 @@ static void find_submit(View* v, const Seq* s, uint64_t from, bool inclusive) {
                   .flags = v->find_flag};
    const FilterState* f = active_filter(v);
    if (f) job.filter_gen = f->gen;
+   if (!v->find_flag && !v->search) return;
    if (!v->find_flag) {
       char* cause = NULL;
       if (regex_compile(regex_pattern(v->search), &job.re, &cause) < 0) { /* compiled before */
@@ -255,9 +256,10 @@ static void find_submit(View* v, const Seq* s, uint64_t from, bool inclusive) {
        seq_get(s, from, &l, &proc) && !(l.flags & LINE_MARKER) &&
        (!job.flags || (l.flags & job.flags)) &&
        (!job.re || regex_match(job.re, v->scratch, l.text, l.len))) {
-      regex_free(job.re);
       v->find_gen = 0;
-      return find_hit(v, s, from);
+      find_hit(v, s, from, job.re);
+      regex_free(job.re);
+      return;
    }
    v->find_gen = filter_find(v->filter, &job);
 }
@@ -303,7 +305,7 @@ static void find_poll(View* v) {
    uint64_t pos = atomic_load_explicit(&st->pos, memory_order_relaxed);
    if (found && s.kind == SEQ_RANGES && !seq_in_ranges(&s, pos))
       return find_submit(v, &s, pos, false); /* p: only hits inside error entries count */
-   if (found) return find_hit(v, &s, pos);
+   if (found) return find_hit(v, &s, pos, st->job.re);
    if (atomic_load_explicit(&st->cancelled, memory_order_relaxed)) return;
    bool evicted = atomic_load_explicit(&st->evicted, memory_order_relaxed);
    const char* where = v->find_dir > 0 ? "below" : "above";
@@ -311,7 +313,7 @@ static void find_poll(View* v) {
       set_msg(v, false, "no %s %s%s", find_what(v), where,
               evicted ? " (older lines were dropped)" : "");
    else
-      set_msg(v, false, "no more matches %s for /%s%s", where, regex_pattern(v->search),
+      set_msg(v, false, "no more matches %s for /%s%s", where, regex_pattern(st->job.re),
               evicted ? " (older lines were dropped)" : "");
 }
 

@@ -87,6 +87,7 @@ void view_set_filter(View* v, const char* pattern) {
 }
 
 void apply_search(View* v, const char* text) {
+   find_cancel(v);
    if (!text || !*text) {
       regex_free(v->search);
       v->search = NULL;

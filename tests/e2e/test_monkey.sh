@@ -13,7 +13,12 @@ for i in $(seq 1 600); do
   keys "${keyset[$((RANDOM % ${#keyset[@]}))]}"
   if [ $((i % 50)) -eq 0 ]; then
     tm resize-window -t t -x $((30 + RANDOM % 150)) -y $((6 + RANDOM % 50))
-    screen | grep -q 'BRUM-EXITED' && { early=$i; break; }
+    if screen | grep -q 'BRUM-EXITED'; then
+      early="$i: $(screen | grep -o 'BRUM-EXITED [0-9]*')"
+      echo "# the screen when brum was gone:"; screen | sed 's/^/#   /'
+      echo "# its log:"; tail -20 "$TMP/brum.log" 2>/dev/null | sed 's/^/#   /'
+      break
+    fi
   fi
 done
 check "brum survived 600 random keys and 12 resizes${early:+ (exited at key $early)}" [ -z "$early" ]

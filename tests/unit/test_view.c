@@ -232,6 +232,24 @@ Test(view, search_runs_on_the_filter_worker) {
    cr_assert_eq(v.find_gen, 0, "the finished job is forgotten");
 }
 
+/* Esc clears the search while its job still runs: the result must not use the cleared pattern
+ * (it crashed the monkey test). */
+Test(view, search_cleared_while_its_job_runs) {
+   key('2');
+   key(VK_ENTER);
+   cr_assert(wait_screen("count · exited ok"));
+   key('/');
+   type("count 7$");
+   key(VK_ENTER);
+   key(VK_ESC);
+   for (int i = 0; i < 50; i++) {
+      draw();
+      nanosleep(&(struct timespec){0, 2000000}, NULL);
+   }
+   cr_assert_eq(v.find_gen, 0);
+   cr_assert_null(v.search);
+}
+
 Test(view, error_jumps_work_in_the_all_view_and_filtered) {
    key(VK_ENTER);
    cr_assert(wait_screen("levels · exited ok"));
