@@ -292,7 +292,14 @@ static void find_poll(View* v) {
    if (!v->find_gen) return;
    const FindState* st = filter_find_state(v->filter);
    Seq s;
-   if (!st || st->gen != v->find_gen || !make_seq(v, &s)) return find_cancel(v);
+   const FilterState* af = active_filter(v);
+   /* the pane changed under the job (another view, filter or process): its positions are not ours
+    */
+   if (!st || st->gen != v->find_gen || !make_seq(v, &s) || st->job.source != view_source(v) ||
+       st->job.filter_gen != (af ? af->gen : 0)) {
+      find_cancel(v);
+      return;
+   }
    if (!atomic_load_explicit(&st->done, memory_order_acquire)) {
       uint64_t scanned = atomic_load_explicit(&st->scanned, memory_order_acquire);
       uint64_t total = atomic_load_explicit(&st->total, memory_order_acquire);
@@ -303,9 +310,14 @@ static void find_poll(View* v) {
    v->find_gen = 0;
    bool found = atomic_load_explicit(&st->found, memory_order_relaxed);
    uint64_t pos = atomic_load_explicit(&st->pos, memory_order_relaxed);
-   if (found && s.kind == SEQ_RANGES && !seq_in_ranges(&s, pos))
-      return find_submit(v, &s, pos, false); /* p: only hits inside error entries count */
-   if (found) return find_hit(v, &s, pos, st->job.re);
+   if (found && s.kind == SEQ_RANGES && !seq_in_ranges(&s, pos)) {
+      find_submit(v, &s, pos, false); /* p: only hits inside error entries count */
+      return;
+   }
+   if (found) {
+      find_hit(v, &s, pos, st->job.re);
+      return;
+   }
    if (atomic_load_explicit(&st->cancelled, memory_order_relaxed)) return;
    bool evicted = atomic_load_explicit(&st->evicted, memory_order_relaxed);
    const char* where = v->find_dir > 0 ? "below" : "above";

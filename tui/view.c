@@ -60,6 +60,8 @@ void select_proc(View* v, uint64_t id) {
 void apply_filter(View* v, const char* text) {
    if (!v->filter) return;
    if (!text || !*text) {
+      find_cancel(v); /* positions of a pending find and of the hit belong to the old pane */
+      v->search_has_hit = false;
       free(v->filter_text);
       v->filter_text = NULL;
       filter_set(v->filter, NULL, 0);
@@ -73,6 +75,8 @@ void apply_filter(View* v, const char* text) {
       free(cause);
       return;
    }
+   find_cancel(v);
+   v->search_has_hit = false;
    free(v->filter_text);
    v->filter_text = xstrdup(text);
    filter_set(v->filter, re, view_source(v));

@@ -250,6 +250,23 @@ Test(view, search_cleared_while_its_job_runs) {
    cr_assert_null(v.search);
 }
 
+/* A filter set while a search job runs: the job's line number is not a position in the filtered
+ * pane, so the job is dropped rather than scrolling to a wrong place. */
+Test(view, filter_set_while_a_search_runs) {
+   key('2');
+   key(VK_ENTER);
+   cr_assert(wait_screen("count · exited ok"));
+   key('/');
+   type("count 250$");
+   key(VK_ENTER);
+   key('f');
+   type("count 2");
+   key(VK_ENTER);
+   cr_assert(wait_screen("filter: 111/"));
+   cr_assert_eq(v.find_gen, 0);
+   cr_assert_not(v.search_has_hit, "no hit from the old pane");
+}
+
 Test(view, error_jumps_work_in_the_all_view_and_filtered) {
    key(VK_ENTER);
    cr_assert(wait_screen("levels · exited ok"));
