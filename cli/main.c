@@ -60,7 +60,8 @@ static size_t fds_needed(size_t nscripts) {
 
 /* libuv aborts when it cannot create its signal pipe, and half-started loops crash: check that
  * brum itself and one script fit before anything is created, so that the answer is a message.
- * A soft limit below the hard one is raised to fit every script (as ulimit -n would); past the
+ * A soft limit below the hard one is raised to fit every script named on the command line (as
+ * ulimit -n would); past the
  * hard limit, scripts that cannot start say so one by one and the others run. */
 static int check_fds(size_t required, size_t wanted) {
    int err = probe_fds(wanted);

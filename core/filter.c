@@ -321,7 +321,7 @@ static bool find_line(const FindSrc* s, uint64_t pos, LogLine* l) {
    return proc < s->reg->n && logstore_get(s->reg->slots[proc]->log, LINEREF_LINE(v), l);
 }
 
-static bool find_hit(const FindJob* job, RegexScratch* sc, const LogLine* l) {
+bool filter_find_hit(const FindJob* job, RegexScratch* sc, const LogLine* l) {
    if (l->flags & LINE_MARKER) return false;
    if (job->flags && !(l->flags & job->flags)) return false;
    return !job->re || regex_match(job->re, sc, l->text, l->len);
@@ -350,6 +350,11 @@ static void find_finish(Filter* f, FindState* st, bool found, uint64_t pos) {
    f->fdone = true;
 }
 
+/* Where a job going down stops now: a filtered job follows its filter's matches as they grow. */
+static uint64_t find_stop(const Filter* f, const FindSrc* s, uint64_t end) {
+   return s->filtered || f->fstop > end ? end : f->fstop;
+}
+
 /* The next position to look at, or false: the job is over (*exhausted) or waits for its filter. */
 static bool find_step(Filter* f, FindState* st, const FindSrc* s, uint64_t begin, uint64_t end,
                       uint64_t* pos, bool* exhausted) {
@@ -358,7 +363,7 @@ static bool find_step(Filter* f, FindState* st, const FindSrc* s, uint64_t begin
          f->fnext = begin;
          atomic_store_explicit(&st->evicted, true, memory_order_relaxed);
       }
-      uint64_t stop = s->filtered || f->fstop > end ? end : f->fstop;
+      uint64_t stop = find_stop(f, s, end);
       if (f->fnext >= stop) {
          /* a filtered job ends once the filter has scanned the source as far as it started */
          *exhausted = !s->filtered || f->next >= f->fstop;
@@ -424,7 +429,7 @@ static bool find_slice(Filter* f) {
       else
          got = find_line(&s, pos, &l);
       if (got)
-         found = find_hit(&st->job, f->sc, &l);
+         found = filter_find_hit(&st->job, f->sc, &l);
       else if (pos < (begin = find_begin(&s))) /* evicted under the job: the next step skips */
          atomic_store_explicit(&st->evicted, true, memory_order_relaxed);
    }
@@ -433,7 +438,7 @@ static bool find_slice(Filter* f) {
    if (st->job.dir < 0)
       left = f->fnext > begin ? f->fnext - begin : 0;
    else {
-      uint64_t stop = s.filtered || f->fstop > end ? end : f->fstop;
+      uint64_t stop = find_stop(f, &s, end);
       left = stop > f->fnext ? stop - f->fnext : 0;
    }
    /* total first: a reader that loads scanned (acquire) and then total sees total >= scanned */

@@ -84,6 +84,8 @@ uint64_t filter_find(Filter* f, const FindJob* job);
 void filter_find_cancel(Filter* f); /* publishes no job */
 /* Inside rcu_read_lock: the current find job, NULL when none. */
 const FindState* filter_find_state(const Filter* f);
+/* Is `l` a hit for `job`: not a marker, one of job->flags (if any), matches job->re (if any)? */
+bool filter_find_hit(const FindJob* job, RegexScratch* sc, const LogLine* l);
 
 /* ---- tests and benchmarks ---- */
 /* A filter whose source 0 is `ls` (borrowed, must outlive it) instead of a supervisor's process. */

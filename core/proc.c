@@ -371,11 +371,16 @@ static int proc_watch(Proc* p) {
    return 0;
 }
 
+/* A child nothing can watch: killed and reaped at once, so it never outlives its launch. */
+static void kill_and_reap(pid_t pid) {
+   killpg(pid, SIGKILL);
+   while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+   }
+}
+
 /* Undoes a launch that cannot be watched: the child is killed and reaped at once. */
 static void proc_unwatch(Proc* p) {
-   killpg(p->pid, SIGKILL);
-   while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR) {
-   }
+   kill_and_reap(p->pid);
    if (p->reap_timer) uv_timer_stop(p->reap_timer);
    if (p->pidfd >= 0) close(p->pidfd);
    p->pidfd = -1;
@@ -411,9 +416,7 @@ static int proc_launch(Proc* p, const char* exe) {
       proc_timer_start(p, p->reap_timer, on_reap_timer, REAP_POLL_MS, REAP_POLL_MS);
    } else if (pidfd < 0) {
       int e = -pidfd;
-      killpg(pid, SIGKILL);
-      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-      }
+      kill_and_reap(pid);
       close(out_fd);
       util_log("pidfd_open(%d) failed: %s", (int)pid, strerror(e));
       proc_set_message(

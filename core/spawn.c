@@ -93,13 +93,14 @@ int spawn_child(const SpawnSpec* sp, int* out_fd, pid_t* pid_out) {
    posix_spawnattr_setflags(&attr,
                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
+   /* our end (close-on-exec, never the child's) is non-blocking before there is a child to reap */
+   if (fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK) < 0) {
+      err = -errno;
+      goto done;
+   }
    int r = posix_spawn(pid_out, sp->exe, &fa, &attr, sp->argv, sp->env ? sp->env : environ);
    if (r != 0) {
       err = -r;
-      goto done;
-   }
-   if (fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK) < 0) {
-      err = -errno;
       goto done;
    }
    *out_fd = out;

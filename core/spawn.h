@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 typedef struct SpawnSpec {
-   const char* exe;           /* absolute path (spawn_resolve) */
+   const char* exe;           /* a path (spawn_resolve): absolute, or relative to cwd */
    char* const* argv;         /* borrowed */
    char* const* env;          /* borrowed; NULL: this process's environment */
    const char* cwd;           /* borrowed */

@@ -147,6 +147,12 @@ char* util_strerror(int err) {
    return xstrdup(strerror(-err));
 }
 
+void util_report(const char* what, int err) {
+   char* msg = util_strerror(err);
+   fprintf(stderr, "brum: %s: %s\n", what, msg);
+   free(msg);
+}
+
 uint64_t util_now_ms(void) {
    struct timespec ts;
    clock_gettime(CLOCK_REALTIME, &ts);

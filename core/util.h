@@ -34,6 +34,8 @@ size_t util_cols(const char* s);
 /* A heap message for a negative errno (or libuv error, the same on Unix): strerror's text, or
  * for -EMFILE "too many open files (limit N): raise it with ulimit -n" (what to do). */
 char* util_strerror(int err);
+/* Prints "brum: WHAT: REASON" (util_strerror) on stderr, for a setup step that failed. */
+void util_report(const char* what, int err);
 
 uint64_t util_now_ms(void);  /* wall clock, ms since the epoch */
 uint64_t util_mono_ns(void); /* monotonic clock */

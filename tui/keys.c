@@ -9,6 +9,7 @@
 #include "tui/view_impl.h"
 
 /* Who reads keys: the panes and lists, a prompt, the quit dialog; the others are coming. */
+/* KM_INPUT, KM_COPY and KM_FINDER are the modes the terminal-mode and finder issues add. */
 typedef enum KeyMode { KM_NORMAL, KM_PROMPT, KM_CONFIRM, KM_INPUT, KM_COPY, KM_FINDER } KeyMode;
 
 #define IN(t) (1u << (t))

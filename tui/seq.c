@@ -253,9 +253,7 @@ static void find_submit(View* v, const Seq* s, uint64_t from, bool inclusive) {
    LogLine l;
    uint64_t proc;
    if (s->kind == SEQ_STORE && inclusive && from == logstore_end(s->store) &&
-       seq_get(s, from, &l, &proc) && !(l.flags & LINE_MARKER) &&
-       (!job.flags || (l.flags & job.flags)) &&
-       (!job.re || regex_match(job.re, v->scratch, l.text, l.len))) {
+       seq_get(s, from, &l, &proc) && filter_find_hit(&job, v->scratch, &l)) {
       v->find_gen = 0;
       find_hit(v, s, from, job.re);
       regex_free(job.re);

@@ -448,31 +448,24 @@ static int check_terminal(void) {
    return 0;
 }
 
-/* A libuv setup step failed: say what, and what to do when descriptors ran out. */
-static void setup_failed(const char* what, int err) {
-   char* msg = util_strerror(err);
-   fprintf(stderr, "brum: %s: %s\n", what, msg);
-   free(msg);
-}
-
 /* The UI's libuv handles, before curses starts. Returns 0, or -1 after saying what failed. */
 static int handles_init(Tui* t) {
    int err;
    /* uv_poll_init makes stdin non-blocking: remember its flags first */
    saved_fl = fcntl(STDIN_FILENO, F_GETFL);
    if ((err = uv_async_init(t->loop, &t->wake, on_wake)) < 0)
-      return setup_failed("cannot create a wakeup handle", err), -1;
+      return util_report("cannot create a wakeup handle", err), -1;
    t->wake_ok = true;
    t->wake.data = t;
    if ((err = uv_poll_init(t->loop, &t->input, STDIN_FILENO)) < 0)
-      return setup_failed("cannot watch the terminal", err), -1;
+      return util_report("cannot watch the terminal", err), -1;
    t->input_ok = true;
    t->input.data = t;
    uv_timer_init(t->loop, &t->frame); /* cannot fail: no descriptor */
    t->frame.data = t;
    for (; t->nsigs < ARRAY_LEN(t->sigs); t->nsigs++) {
       if ((err = uv_signal_init(t->loop, &t->sigs[t->nsigs])) < 0)
-         return setup_failed("cannot watch signals", err), -1;
+         return util_report("cannot watch signals", err), -1;
       t->sigs[t->nsigs].data = t;
    }
    return 0;
@@ -522,7 +515,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    if (check_terminal() < 0) return 2;
    Tui t = {0};
    t.loop = uv_default_loop();
-   if (!t.loop) return setup_failed("cannot create the event loop", -EMFILE), 2;
+   if (!t.loop) return util_report("cannot create the event loop", -EMFILE), 2;
    if (handles_init(&t) < 0 || workers_start(&t, o) < 0) {
       handles_close(&t);
       return 2;

@@ -75,8 +75,7 @@ typedef struct View {
    uint64_t search_hit;   /* position of the current match (highlighted line) */
    bool search_has_hit;
 
-   char* filter_text;      /* owned, the active filter pattern or NULL */
-   uint64_t filter_source; /* what the active filter scans */
+   char* filter_text; /* owned, the active filter pattern or NULL */
 
    Prompt* search_prompt; /* owned: keeps the search history */
    Prompt* filter_prompt; /* owned: keeps the filter history */
