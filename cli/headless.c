@@ -23,14 +23,17 @@ typedef struct Headless {
    bool color;
    int width; /* widest name, for the padded prefix */
    size_t n;
-   uint64_t* next;       /* owned: per process, next line to print */
-   uint64_t* resumed_at; /* owned: consumed count at the last resume command */
-   char** prefix;        /* owned: per process, its "[name] " */
-   int signal;           /* the signal that asked us to quit, 0: none */
+   uint64_t* next; /* owned: per process, next line to print */
+   char** prefix;  /* owned: per process, its "[name] " */
+   int signal;     /* the signal that asked us to quit, 0: none */
    bool quitting;
    char* out; /* owned: output buffer */
    size_t outlen, outcap;
 } Headless;
+
+#define BATCH_BYTES (256u << 10) /* output taken per read section (and held before writing) */
+#define BATCH_LINES 4096u        /* lines per read section, when a filter prints few of them */
+#define DRAIN_ROUNDS 8           /* batches per process before the loop gets a turn */
 
 /* Prefix colours, cycled by process index (bright ANSI colours read well on dark and light). */
 static const int prefix_colors[] = {36, 33, 32, 35, 34, 91, 96, 93, 92, 95};
@@ -118,38 +121,62 @@ static void print_line(Headless* h, size_t idx, const LogLine* l) {
    out_put(h, "\n", 1);
 }
 
-/* Prints what every process has added since the last call; tells the supervisor to read on. */
-static void drain(Headless* h) {
+/* Copies the next lines of process i into the output buffer, at most a batch, inside one read
+ * section (nothing in it may block: a blocked reader holds back every reclamation). Returns the
+ * slot (it lives as long as the supervisor) if it took any line, else NULL. */
+static ProcSlot* take_batch(Headless* h, size_t i) {
+   ProcSlot* took = NULL;
+   size_t start = h->outlen;
+   unsigned lines = 0;
    rcu_read_lock();
    const Registry* r = sup_registry(h->sup);
-   for (size_t i = 0; i < r->n && i < h->n; i++) {
-      ProcSlot* slot = r->slots[i];
-      uint64_t begin = logstore_begin(slot->log);
-      if (h->next[i] < begin) {
-         char msg[128];
-         int n = snprintf(msg, sizeof msg, "[%-*s] … %llu lines lost (over --max-lines)\n",
-                          h->width, slot->name, (unsigned long long)(begin - h->next[i]));
-         out_put(h, msg, (size_t)n);
-         h->next[i] = begin;
+   ProcSlot* slot = i < r->n ? r->slots[i] : NULL;
+   LogIter it;
+   LogLine l;
+   if (slot) logiter_init(&it, slot->log, h->next[i]);
+   while (slot && h->outlen - start < BATCH_BYTES && lines < BATCH_LINES && logiter_next(&it, &l)) {
+      if (l.lineno != h->next[i]) {
+         /* the store keeps unprinted lines (SupConfig.backpressure): say so if it ever did not */
+         char msg[160];
+         int n = snprintf(msg, sizeof msg, "[%-*s] … %llu lines lost before they were printed\n",
+                          h->width, slot->name, (unsigned long long)(l.lineno - h->next[i]));
+         if (n > 0) out_put(h, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
       }
-      LogIter it;
-      LogLine l;
-      logiter_init(&it, slot->log, h->next[i]);
-      while (logiter_next(&it, &l)) {
-         bool show = !h->filter || (l.flags & LINE_MARKER) ||
-                     regex_match(h->filter, h->scratch, l.text, l.len);
-         if (show) print_line(h, i, &l);
-         h->next[i] = l.lineno + 1;
-         if (h->outlen > (1u << 20)) out_flush(h);
-      }
-      atomic_store_explicit(&slot->consumed, h->next[i], memory_order_release);
-      if (h->next[i] - h->resumed_at[i] > 1024) {
-         h->resumed_at[i] = h->next[i];
-         sup_resume(h->sup, slot->id);
-      }
+      bool show = !h->filter || (l.flags & LINE_MARKER) ||
+                  regex_match(h->filter, h->scratch, l.text, l.len);
+      if (show) print_line(h, i, &l);
+      h->next[i] = l.lineno + 1;
+      lines++;
+      took = slot;
    }
    rcu_read_unlock();
-   out_flush(h);
+   return took;
+}
+
+/* One batch per process: tells its store and the supervisor, then writes it out (outside the
+ * read section, where blocking on a slow reader is harmless). True if any line was taken. */
+static bool drain_round(Headless* h) {
+   bool any = false;
+   for (size_t i = 0; i < h->n; i++) {
+      ProcSlot* slot = take_batch(h, i);
+      if (!slot) continue;
+      any = true;
+      logstore_consume(slot->log, h->next[i]);
+      sup_resume(h->sup, slot->id); /* the supervisor reads on only if no longer backlogged */
+      out_flush(h);
+   }
+   return any;
+}
+
+/* Prints what every process has added. Unless `all`, a few rounds at a time, then the loop gets
+ * a turn (signals) and the wakeup is re-armed. */
+static void drain(Headless* h, bool all) {
+   for (int round = 0; drain_round(h); round++) {
+      if (!all && round + 1 >= DRAIN_ROUNDS) {
+         uv_async_send(&h->wake);
+         return;
+      }
+   }
 }
 
 /* All started processes have ended and their output is read: time to quit. */
@@ -169,9 +196,9 @@ static bool all_done(Headless* h) {
 
 static void on_wake(uv_async_t* a) {
    Headless* h = a->data;
-   drain(h);
+   drain(h, false);
    if (sup_finished(h->sup)) {
-      drain(h);
+      drain(h, true);
       uv_stop(h->loop);
       return;
    }
@@ -312,7 +339,6 @@ int headless_run(const Project* prj, const Options* o) {
    }
    h.n = o->nruns;
    h.next = xcalloc(h.n, sizeof *h.next);
-   h.resumed_at = xcalloc(h.n, sizeof *h.resumed_at);
    h.prefix = xcalloc(h.n, sizeof *h.prefix);
    for (size_t i = 0; i < o->nruns; i++) {
       int w = (int)strlen(o->runs[i]);
@@ -328,7 +354,7 @@ int headless_run(const Project* prj, const Options* o) {
    for (size_t i = 0; i < o->nruns; i++) sup_start(h.sup, i);
 
    uv_run(h.loop, UV_RUN_DEFAULT);
-   drain(&h);
+   drain(&h, true);
    print_summary(&h);
    rc = exit_status(&h);
 out:
@@ -339,7 +365,6 @@ out:
    regex_free(h.filter);
    regex_scratch_free(h.scratch);
    free(h.next);
-   free(h.resumed_at);
    for (size_t i = 0; h.prefix && i < h.n; i++) free(h.prefix[i]);
    free(h.prefix);
    free(h.out);

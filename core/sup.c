@@ -404,9 +404,7 @@ static void on_reap_timer(uv_timer_t* t) {
 
 static void proc_maybe_pause(Proc* p) {
    if (!p->sup->cfg.backpressure || !p->out_poll || p->paused) return;
-   uint64_t end = logstore_end(p->slot.log);
-   uint64_t consumed = atomic_load_explicit(&p->slot.consumed, memory_order_acquire);
-   if (end - consumed > p->sup->cfg.log.max_lines / 2) {
+   if (logstore_backlogged(p->slot.log)) {
       uv_poll_stop(p->out_poll);
       p->paused = true;
    }
@@ -811,7 +809,8 @@ static void on_cmd(uv_async_t* a) {
          break;
       }
       case CMD_RESUME:
-         if (p && p->paused && p->out_poll) {
+         /* the same test as the pause: after the printer took every line it is false */
+         if (p && p->paused && p->out_poll && !logstore_backlogged(p->slot.log)) {
             p->paused = false;
             uv_poll_start(p->out_poll, UV_READABLE, on_out_ready);
          }
@@ -912,6 +911,7 @@ int sup_new(const SupConfig* cfg, Sup** out) {
    if (s->cfg.kill_timeout_s <= 0) s->cfg.kill_timeout_s = 5.0;
    if (!s->cfg.log.max_lines) s->cfg.log.max_lines = 100000;
    if (!s->cfg.log.max_bytes) s->cfg.log.max_bytes = 256u << 20;
+   s->cfg.log.keep_unconsumed = s->cfg.backpressure; /* the printer's lines wait for it */
    s->buf = xmalloc(READ_BUF);
    s->all = lineidx_new(s->cfg.log.max_lines * 4);
    cds_wfcq_init(&s->cmd_head, &s->cmd_tail);
