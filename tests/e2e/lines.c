@@ -2,8 +2,9 @@
  * printed, for the end-to-end tests of headless output (no line lost, none twice, in order).
  *
  *   brum_lines gen SPEC                prints the lines of SPEC (the script brum runs)
- *   brum_lines check SPEC NAME RATE    reads brum's output at RATE and checks that every line of
- *                                      SPEC arrived as "[NAME] text", once, in order
+ *   brum_lines check SPEC NAME [SPEC NAME]... RATE
+ *                                      reads brum's output at RATE and checks that every line of
+ *                                      each SPEC arrived as "[NAME] text", once, in order
  *   brum_lines slow RATE               copies stdin to stdout at RATE
  *
  * SPEC: seq:N (what `seq 1 N` prints), or lines:SEED:COUNT:MIN:MAX:CR: COUNT lines whose lengths
@@ -203,7 +204,7 @@ static size_t rate_chunk(Rate* r, size_t max) {
       r->phase_left = 256u * 1024u;
       switch (splitmix(&r->rng) % 6) {
       case 0:
-         r->cur = r->base / 4 ? r->base / 4 : 1;
+         r->cur = r->base / 4 ? r->base / 4 : r->base;
          break;
       case 1:
       case 2:
@@ -272,8 +273,8 @@ typedef struct Check {
    uint64_t len;     /* its length */
    uint64_t pieces;  /* pieces checked */
    uint64_t markers; /* brum's own lines */
-   char* want;       /* the expected piece */
-   bool summary, failed;
+   char* want;       /* owned: the expected piece */
+   bool failed;
 } Check;
 
 static void head(char* dst, const char* s, size_t n) {
@@ -306,14 +307,10 @@ static void check_load(Check* c) {
    spec_fill(&c->sp, c->off, piece_len(c), c->want);
 }
 
+/* A line of this process's stream (it starts with its prefix). */
 static void check_line(Check* c, const char* s, size_t n) {
-   if (c->failed || c->summary) return;
-   if (n == strlen("── summary ──") && memcmp(s, "── summary ──", n) == 0) {
-      c->summary = true;
-      return;
-   }
-   if (n >= c->plen + 4 && memcmp(s, c->prefix, c->plen) == 0 &&
-       memcmp(s + c->plen, "── ", 4) == 0) {
+   if (c->failed) return;
+   if (n >= c->plen + 4 && memcmp(s + c->plen, "── ", 4) == 0) {
       c->markers++;
       return;
    }
@@ -336,24 +333,38 @@ static void check_line(Check* c, const char* s, size_t n) {
    check_load(c);
 }
 
-static int check(const char* spec, const char* name, const char* rate) {
-   static char want[PIECE];
-   Check c = {.want = want};
-   spec_parse(&c.sp, spec);
-   c.plen = (size_t)snprintf(c.prefix, sizeof c.prefix, "[%s] ", name);
-   if (c.plen >= sizeof c.prefix) die("name too long");
-   check_load(&c);
+#define MAX_PROCS 8
+
+static int check(int n, char** args, const char* rate) {
+   Check cs[MAX_PROCS];
+   size_t nc = (size_t)n / 2, width = 0;
+   if (n % 2 || nc == 0 || nc > MAX_PROCS) die("check needs SPEC NAME pairs");
+   for (size_t i = 0; i < nc; i++)
+      if (strlen(args[2 * i + 1]) > width) width = strlen(args[2 * i + 1]);
+   for (size_t i = 0; i < nc; i++) {
+      Check* c = &cs[i];
+      memset(c, 0, sizeof *c);
+      c->want = malloc(PIECE);
+      if (!c->want) die("out of memory");
+      spec_parse(&c->sp, args[2 * i]);
+      /* brum pads every name to the longest */
+      c->plen =
+          (size_t)snprintf(c->prefix, sizeof c->prefix, "[%-*s] ", (int)width, args[2 * i + 1]);
+      if (c->plen >= sizeof c->prefix) die("name too long");
+      check_load(c);
+   }
    Rate r;
    rate_parse(&r, rate);
    char* line = NULL;
    size_t len = 0, cap = 0;
+   bool summary = false, stray = false;
    static char buf[1 << 16];
    for (;;) {
-      ssize_t n = read(STDIN_FILENO, buf, rate_chunk(&r, sizeof buf));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
+      ssize_t got = read(STDIN_FILENO, buf, rate_chunk(&r, sizeof buf));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) break;
       const char* p = buf;
-      const char* end = buf + n;
+      const char* end = buf + got;
       while (p < end) {
          const char* nl = memchr(p, '\n', (size_t)(end - p));
          size_t k = (size_t)((nl ? nl : end) - p);
@@ -361,33 +372,55 @@ static int check(const char* spec, const char* name, const char* rate) {
          memcpy(line + len, p, k);
          len += k;
          if (!nl) break;
-         check_line(&c, line, len);
-         len = 0;
          p = nl + 1;
+         size_t ll = len;
+         len = 0;
+         if (summary) continue;
+         if (ll == strlen("── summary ──") && memcmp(line, "── summary ──", ll) == 0) {
+            summary = true;
+            continue;
+         }
+         size_t i = 0;
+         while (i < nc && !(ll >= cs[i].plen && memcmp(line, cs[i].prefix, cs[i].plen) == 0)) i++;
+         if (i < nc) {
+            check_line(&cs[i], line, ll);
+         } else if (!stray) {
+            char g[80];
+            head(g, line, ll);
+            fprintf(stderr, "brum_lines: a line of no process: '%s'\n", g);
+            stray = true;
+         }
       }
-      rate_took(&r, (size_t)n);
+      rate_took(&r, (size_t)got);
    }
-   if (len) check_line(&c, line, len);
    free(line);
-   if (!c.failed && c.line < c.sp.count) {
-      fprintf(stderr, "brum_lines: only %" PRIu64 " of %" PRIu64 " lines arrived\n", c.line,
-              c.sp.count);
-      c.failed = true;
+   bool failed = stray;
+   for (size_t i = 0; i < nc; i++) {
+      Check* c = &cs[i];
+      if (!c->failed && c->line < c->sp.count) {
+         fprintf(stderr, "brum_lines: %s: only %" PRIu64 " of %" PRIu64 " lines arrived\n",
+                 c->prefix, c->line, c->sp.count);
+         c->failed = true;
+      }
+      if (!c->failed)
+         fprintf(stderr,
+                 "brum_lines: %s: ok: %" PRIu64 " lines (%" PRIu64 " pieces) once and in order\n",
+                 c->prefix, c->sp.count, c->pieces);
+      failed |= c->failed;
+      free(c->want);
    }
-   if (!c.failed && !c.summary) {
+   if (!summary) {
       fprintf(stderr, "brum_lines: no summary at the end (brum did not finish)\n");
-      c.failed = true;
+      failed = true;
    }
-   if (!c.failed)
-      fprintf(stderr, "brum_lines: ok: %" PRIu64 " lines (%" PRIu64 " pieces) once and in order\n",
-              c.sp.count, c.pieces);
-   return c.failed ? 1 : 0;
+   return failed ? 1 : 0;
 }
 
 int main(int argc, char** argv) {
    if (argc == 3 && strcmp(argv[1], "gen") == 0) return gen(argv[2]);
-   if (argc == 5 && strcmp(argv[1], "check") == 0) return check(argv[2], argv[3], argv[4]);
+   if (argc >= 5 && strcmp(argv[1], "check") == 0) return check(argc - 3, argv + 2, argv[argc - 1]);
    if (argc == 3 && strcmp(argv[1], "slow") == 0) return slow(argv[2]);
-   fprintf(stderr, "usage: brum_lines gen SPEC | check SPEC NAME RATE | slow RATE\n");
+   fprintf(stderr,
+           "usage: brum_lines gen SPEC | check SPEC NAME [SPEC NAME]... RATE | slow RATE\n");
    return 2;
 }
