@@ -162,7 +162,8 @@ static bool drain_round(Headless* h) {
       if (!slot) continue;
       any = true;
       logstore_consume(slot->log, h->next[i]);
-      sup_resume(h->sup, slot->id); /* the supervisor reads on only if no longer backlogged */
+      /* the supervisor reads on only if no longer backlogged */
+      if (!sup_finished(h->sup)) sup_resume(h->sup, slot->id);
       out_flush(h);
    }
    return any;

@@ -986,6 +986,10 @@ void sup_free(Sup* s) {
    sup_add_end(s);
    if (!atomic_load(&s->finished)) sup_quit(s);
    pthread_join(s->thread, NULL);
+   /* commands sent after the loop ended (a printer's last sup_resume) */
+   struct cds_wfcq_node* node;
+   while ((node = __cds_wfcq_dequeue_blocking(&s->cmd_head, &s->cmd_tail)))
+      free(caa_container_of(node, Cmd, node));
    rcu_barrier(); /* pending call_rcu frees of snapshots, registries and log chunks */
    Registry* r = s->registry;
    for (size_t i = 0; i < r->n; i++) {
