@@ -16,7 +16,7 @@ SupConfig app_sup_config(const Options* o) {
        .use_pty = !o->no_pty,
        .no_detect = o->no_detect,
        .kill_timeout_s = o->kill_timeout_s,
-       .log = {.max_lines = o->max_lines},
+       .log = {.max_lines = o->max_lines, .max_bytes = o->max_bytes},
        .cols = 80,
        .rows = 24,
    };

@@ -21,6 +21,7 @@ void cli_usage(FILE* f) {
          "pane)\n"
          "  -l, --list               print the package manager and the scripts, then exit\n"
          "      --max-lines N        lines kept per process (default 100000)\n"
+         "      --max-bytes N[K|M|G] log memory kept per process (default 256M)\n"
          "      --no-pty             run scripts with pipes instead of a terminal\n"
          "      --shell              run script text with sh -c, not through the package manager\n"
          "      --no-detect          no error, warning and URL detection\n"
@@ -70,10 +71,30 @@ static int parse_seconds(const char* s, double max, double* out) {
    return 0;
 }
 
+/* A positive byte count with an optional K, M or G suffix (powers of 1024). */
+static int parse_size(const char* s, uint64_t* out) {
+   char* end;
+   errno = 0;
+   unsigned long long v = strtoull(s, &end, 10);
+   if (errno || end == s || *s == '-' || v == 0) return -EINVAL;
+   unsigned shift = 0;
+   if (*end == 'K' || *end == 'k')
+      shift = 10;
+   else if (*end == 'M' || *end == 'm')
+      shift = 20;
+   else if (*end == 'G' || *end == 'g')
+      shift = 30;
+   if (shift) end++;
+   if (*end || v > (UINT64_MAX >> shift)) return -EINVAL;
+   *out = (uint64_t)v << shift;
+   return 0;
+}
+
 int cli_parse(int argc, char** argv, Options* o, char** cause) {
    enum {
       OPT_HEADLESS = 256,
       OPT_MAX_LINES,
+      OPT_MAX_BYTES,
       OPT_NO_PTY,
       OPT_SHELL,
       OPT_NO_DETECT,
@@ -88,6 +109,7 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
        {"filter", required_argument, NULL, 'f'},
        {"list", no_argument, NULL, 'l'},
        {"max-lines", required_argument, NULL, OPT_MAX_LINES},
+       {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
        {"no-pty", no_argument, NULL, OPT_NO_PTY},
        {"shell", no_argument, NULL, OPT_SHELL},
        {"no-detect", no_argument, NULL, OPT_NO_DETECT},
@@ -101,6 +123,7 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
    memset(o, 0, sizeof *o);
    o->dir = ".";
    o->max_lines = 100000;
+   o->max_bytes = 256u << 20;
    o->kill_timeout_s = 5.0;
    o->runs = xcalloc((size_t)argc + 1, sizeof *o->runs);
    opterr = 0;
@@ -147,6 +170,13 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
       case OPT_MAX_LINES:
          if (parse_u64(optarg, &o->max_lines) < 0) {
             *cause = xasprintf("--max-lines needs a positive whole number, not '%s'", optarg);
+            return -EINVAL;
+         }
+         break;
+      case OPT_MAX_BYTES:
+         if (parse_size(optarg, &o->max_bytes) < 0) {
+            *cause = xasprintf("--max-bytes needs a positive size (like 4096, 64K, 16M), not '%s'",
+                               optarg);
             return -EINVAL;
          }
          break;

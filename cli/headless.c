@@ -25,17 +25,20 @@ typedef struct Headless {
    bool color;
    int width; /* widest name in columns, for the padded prefix */
    size_t n;
-   uint64_t* next;       /* owned: per process, next line to print */
-   uint64_t* resumed_at; /* owned: consumed count at the last resume command */
-   char** prefix;        /* owned: per process, its "[name] " */
-   char** names;         /* owned: per process, its name fit to print (util_sanitize) */
-   int signal;           /* the signal that asked us to quit, 0: none */
-   uint64_t signal_seq;  /* exit_seq of the last process to end before that signal */
+   uint64_t* next;      /* owned: per process, next line to print */
+   char** prefix;       /* owned: per process, its "[name] " */
+   char** names;        /* owned: per process, its name fit to print (util_sanitize) */
+   int signal;          /* the signal that asked us to quit, 0: none */
+   uint64_t signal_seq; /* exit_seq of the last process to end before that signal */
    bool quitting;
    bool said_expensive; /* the --filter "too expensive" notice was printed (once is enough) */
    char* out;           /* owned: output buffer */
    size_t outlen, outcap;
 } Headless;
+
+#define BATCH_BYTES (256u << 10) /* output taken per read section (and held before writing) */
+#define BATCH_LINES 4096u        /* lines per read section, when a filter prints few of them */
+#define DRAIN_ROUNDS 8           /* batches per process before the loop gets a turn */
 
 /* Prefix colours, cycled by process index (bright ANSI colours read well on dark and light). */
 static const int prefix_colors[] = {36, 33, 32, 35, 34, 91, 96, 93, 92, 95};
@@ -146,36 +149,59 @@ static void print_line(Headless* h, size_t idx, const LogLine* l) {
    out_put(h, "\n", 1);
 }
 
-/* Prints what every process has added since the last call; tells the supervisor to read on. */
-static void drain(Headless* h) {
+/* Copies the next lines of process i into the output buffer, at most a batch, inside one read
+ * section (nothing in it may block: a blocked reader holds back every reclamation). Returns the
+ * slot (it lives as long as the supervisor) if it took any line, else NULL. */
+static ProcSlot* take_batch(Headless* h, size_t i) {
+   ProcSlot* took = NULL;
+   size_t start = h->outlen;
+   unsigned lines = 0;
    rcu_read_lock();
    const Registry* r = sup_registry(h->sup);
-   for (size_t i = 0; i < r->n && i < h->n; i++) {
-      ProcSlot* slot = r->slots[i];
-      uint64_t begin = logstore_begin(slot->log);
-      if (h->next[i] < begin) {
-         out_printf(h, "%s… %llu lines lost (over --max-lines)\n", h->prefix[i],
-                    (unsigned long long)(begin - h->next[i]));
-         h->next[i] = begin;
-      }
-      LogIter it;
-      LogLine l;
-      logiter_init(&it, slot->log, h->next[i]);
-      while (logiter_next(&it, &l)) {
-         bool show = !h->filter || (l.flags & LINE_MARKER) ||
-                     regex_match(h->filter, h->scratch, l.text, l.len);
-         if (show) print_line(h, i, &l);
-         h->next[i] = l.lineno + 1;
-         if (h->outlen > (1u << 20)) out_flush(h);
-      }
-      atomic_store_explicit(&slot->consumed, h->next[i], memory_order_release);
-      if (h->next[i] - h->resumed_at[i] > 1024) {
-         h->resumed_at[i] = h->next[i];
-         sup_resume(h->sup, slot->id);
-      }
+   ProcSlot* slot = i < r->n ? r->slots[i] : NULL;
+   LogIter it;
+   LogLine l;
+   if (slot) logiter_init(&it, slot->log, h->next[i]);
+   while (slot && h->outlen - start < BATCH_BYTES && lines < BATCH_LINES && logiter_next(&it, &l)) {
+      if (l.lineno != h->next[i]) /* the store keeps unprinted lines: say so if it ever did not */
+         out_printf(h, "%s… %llu lines lost before they were printed\n", h->prefix[i],
+                    (unsigned long long)(l.lineno - h->next[i]));
+      bool show = !h->filter || (l.flags & LINE_MARKER) ||
+                  regex_match(h->filter, h->scratch, l.text, l.len);
+      if (show) print_line(h, i, &l);
+      h->next[i] = l.lineno + 1;
+      lines++;
+      took = slot;
    }
    rcu_read_unlock();
-   out_flush(h);
+   return took;
+}
+
+/* One batch per process: tells its store and the supervisor, then writes it out (outside the
+ * read section, where blocking on a slow reader is harmless). True if any line was taken. */
+static bool drain_round(Headless* h) {
+   bool any = false;
+   for (size_t i = 0; i < h->n; i++) {
+      ProcSlot* slot = take_batch(h, i);
+      if (!slot) continue;
+      any = true;
+      logstore_consume(slot->log, h->next[i]);
+      /* the supervisor reads on only if no longer backlogged */
+      if (!sup_finished(h->sup)) sup_resume(h->sup, slot->id);
+      out_flush(h);
+   }
+   return any;
+}
+
+/* Prints what every process has added. Unless `all`, a few rounds at a time, then the loop gets
+ * a turn (signals) and the wakeup is re-armed. */
+static void drain(Headless* h, bool all) {
+   for (int round = 0; drain_round(h); round++) {
+      if (!all && round + 1 >= DRAIN_ROUNDS) {
+         uv_async_send(&h->wake);
+         return;
+      }
+   }
 }
 
 /* All started processes have ended and their output is read: time to quit. */
@@ -207,10 +233,10 @@ static void notice_expensive(Headless* h) {
 
 static void on_wake(uv_async_t* a) {
    Headless* h = a->data;
-   drain(h);
+   drain(h, false);
    notice_expensive(h);
    if (sup_finished(h->sup)) {
-      drain(h);
+      drain(h, true);
       uv_stop(h->loop);
       return;
    }
@@ -322,18 +348,10 @@ static void on_close(uv_handle_t* hd) {
    (void)hd;
 }
 
-/* A libuv setup step failed: say what, and what to do when descriptors ran out. */
-static int setup_failed(const char* what, int err) {
-   char* msg = util_strerror(err);
-   fprintf(stderr, "brum: %s: %s\n", what, msg);
-   free(msg);
-   return 2;
-}
-
 int headless_run(const Project* prj, const Options* o) {
    Headless h = {0};
    h.loop = uv_default_loop();
-   if (!h.loop) return setup_failed("cannot create the event loop", -EMFILE);
+   if (!h.loop) return (util_report("cannot create the event loop", -EMFILE), 2);
    const char* nc = getenv("NO_COLOR");
    h.color = isatty(STDOUT_FILENO) && !(nc && *nc);
    int rc = 2, err;
@@ -352,7 +370,7 @@ int headless_run(const Project* prj, const Options* o) {
    }
    signal(SIGPIPE, SIG_IGN);
    if ((err = uv_async_init(h.loop, &h.wake, on_wake)) < 0) {
-      rc = setup_failed("cannot create a wakeup handle", err);
+      rc = (util_report("cannot create a wakeup handle", err), 2);
       goto out;
    }
    wake_ok = true;
@@ -360,13 +378,13 @@ int headless_run(const Project* prj, const Options* o) {
    static const int signums[] = {SIGINT, SIGTERM, SIGHUP};
    for (; nsigs < ARRAY_LEN(signums); nsigs++) {
       if ((err = uv_signal_init(h.loop, &h.sigs[nsigs])) < 0) {
-         rc = setup_failed("cannot watch signals", err);
+         rc = (util_report("cannot watch signals", err), 2);
          goto out;
       }
       h.sigs[nsigs].data = &h;
       if ((err = uv_signal_start(&h.sigs[nsigs], on_signal, signums[nsigs])) < 0) {
          nsigs++;
-         rc = setup_failed("cannot watch signals", err);
+         rc = (util_report("cannot watch signals", err), 2);
          goto out;
       }
    }
@@ -383,7 +401,6 @@ int headless_run(const Project* prj, const Options* o) {
    }
    h.n = o->nruns;
    h.next = xcalloc(h.n, sizeof *h.next);
-   h.resumed_at = xcalloc(h.n, sizeof *h.resumed_at);
    h.prefix = xcalloc(h.n, sizeof *h.prefix);
    h.names = xcalloc(h.n, sizeof *h.names);
    for (size_t i = 0; i < o->nruns; i++) {
@@ -401,7 +418,7 @@ int headless_run(const Project* prj, const Options* o) {
    for (size_t i = 0; i < o->nruns; i++) sup_start(h.sup, i);
 
    uv_run(h.loop, UV_RUN_DEFAULT);
-   drain(&h);
+   drain(&h, true);
    notice_expensive(&h);
    print_summary(&h);
    rc = exit_status(&h);
@@ -413,7 +430,6 @@ out:
    regex_free(h.filter);
    regex_scratch_free(h.scratch);
    free(h.next);
-   free(h.resumed_at);
    for (size_t i = 0; h.prefix && i < h.n; i++) free(h.prefix[i]);
    free(h.prefix);
    for (size_t i = 0; h.names && i < h.n; i++) free(h.names[i]);

@@ -12,7 +12,10 @@
  * Retention. After each append the writer evicts whole oldest chunks while the chunks after
  * them still hold at least max_lines lines, or while the chunk memory exceeds max_bytes. The
  * chunk being written is never evicted, so retention overshoots by at most one chunk: up to
- * max_lines + (lines of one chunk) lines, and up to max_bytes + (one chunk) bytes. */
+ * max_lines + (lines of one chunk) lines, and up to max_bytes + (one chunk) bytes. With
+ * keep_unconsumed, eviction also stops at the first chunk that holds a line not yet consumed;
+ * the writer keeps the unconsumed part under half the limits (logstore_backlogged), so retention
+ * stays within the limits plus one chunk plus what was added after the backlog filled. */
 #include "core/logstore.h"
 
 #include <assert.h>
@@ -42,6 +45,7 @@ typedef struct Chunk {
    uint64_t first;         /* global number of recs[0]; immutable once published */
    uint64_t base_ms;       /* time of the first line */
    uint32_t size;          /* bytes of the whole block (what logstore_bytes counts) */
+   uint64_t at;            /* writer only: bytes of every chunk opened before this one */
    _Atomic uint32_t count; /* committed records: release by the writer, acquire by readers */
    LineRec recs[];         /* grow up; text and runs grow down from the end of the block */
 } Chunk;
@@ -73,6 +77,7 @@ struct LogStore {
    Partial* partial; /* RCU */
    _Atomic uint64_t begin, end;
    _Atomic uint64_t bytes, evicted;
+   _Atomic uint64_t consumed; /* keep_unconsumed: lines below it are taken (the consumer's) */
    /* writer-only state below */
    Dir* wdir;      /* borrowed: same as dir, read without atomics */
    Chunk* cur;     /* borrowed: the chunk being filled (last in wdir) */
@@ -81,7 +86,9 @@ struct LogStore {
    uint32_t next_size;
    uint32_t chunk_max;
    uint64_t wend, wbegin, wbytes, wevicted;
+   uint64_t wopened; /* bytes of every chunk ever opened */
    bool has_partial;
+   bool keep_unconsumed;
    uint64_t max_lines, max_bytes;
 };
 
@@ -100,6 +107,7 @@ LogStore* logstore_new(const LogStoreConfig* cfg) {
    LogStore* ls = xcalloc(1, sizeof *ls);
    ls->max_lines = cfg && cfg->max_lines ? cfg->max_lines : DEFAULT_MAX_LINES;
    ls->max_bytes = cfg && cfg->max_bytes ? cfg->max_bytes : DEFAULT_MAX_BYTES;
+   ls->keep_unconsumed = cfg && cfg->keep_unconsumed;
    /* small byte budgets get small chunks so the one-chunk overshoot stays proportionate */
    uint64_t cmax = ls->max_bytes / 8;
    if (cmax > CHUNK_MAX) cmax = CHUNK_MAX;
@@ -110,6 +118,7 @@ LogStore* logstore_new(const LogStoreConfig* cfg) {
    atomic_init(&ls->end, 0);
    atomic_init(&ls->bytes, 0);
    atomic_init(&ls->evicted, 0);
+   atomic_init(&ls->consumed, 0);
    return ls;
 }
 
@@ -158,6 +167,8 @@ static void chunk_open(LogStore* ls, uint32_t need, uint64_t time_ms) {
    c->first = ls->wend;
    c->base_ms = time_ms;
    c->size = size;
+   c->at = ls->wopened;
+   ls->wopened += size;
    atomic_init(&c->count, 0);
    ls->cur = c;
    ls->front = (uint32_t)sizeof(Chunk);
@@ -172,9 +183,12 @@ static void evict(LogStore* ls) {
    const Dir* d = ls->wdir;
    uint32_t k = 0;
    uint64_t retained = ls->wend - ls->wbegin, bytes = ls->wbytes, dropped = 0;
+   uint64_t consumed =
+       ls->keep_unconsumed ? atomic_load_explicit(&ls->consumed, memory_order_acquire) : UINT64_MAX;
    while (k + 1 < d->n) {
       uint64_t lines = d->ents[k + 1].first - d->ents[k].first;
       if (retained - lines < ls->max_lines && bytes <= ls->max_bytes) break;
+      if (d->ents[k + 1].first > consumed) break; /* it holds a line not yet taken */
       retained -= lines;
       dropped += lines;
       bytes -= d->ents[k].chunk->size;
@@ -275,6 +289,22 @@ uint64_t logstore_append(LogStore* ls, const char* text, uint32_t len, const Sty
 }
 
 static uint32_t dir_find(const Dir* d, uint64_t lineno);
+
+bool logstore_backlogged(const LogStore* ls) {
+   if (!ls->keep_unconsumed) return false;
+   uint64_t c = atomic_load_explicit(&((LogStore*)ls)->consumed, memory_order_acquire);
+   if (c >= ls->wend) return false;
+   if (c < ls->wbegin) c = ls->wbegin; /* not reached: such lines are kept */
+   /* thresholds of at least 1, so that nothing unconsumed is never a backlog */
+   if (ls->wend - c >= ls->max_lines - ls->max_lines / 2) return true;
+   const Chunk* first = ls->wdir->ents[dir_find(ls->wdir, c)].chunk;
+   uint64_t half = ls->max_bytes / 2 ? ls->max_bytes / 2 : 1;
+   return ls->wopened - first->at >= half;
+}
+
+void logstore_consume(LogStore* ls, uint64_t upto) {
+   atomic_store_explicit(&ls->consumed, upto, memory_order_release);
+}
 
 void logstore_add_flags(LogStore* ls, uint64_t lineno, uint16_t flags) {
    const Dir* d = ls->wdir;

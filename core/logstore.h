@@ -28,8 +28,10 @@ enum {
 };
 
 typedef struct LogStoreConfig {
-   uint64_t max_lines; /* retention bound (default 100,000) */
-   uint64_t max_bytes; /* retention bound on chunk memory (default 256 MiB) */
+   uint64_t max_lines;   /* retention bound (default 100,000) */
+   uint64_t max_bytes;   /* retention bound on chunk memory (default 256 MiB) */
+   bool keep_unconsumed; /* one consumer (headless): never evict a line it has not taken; the
+                            writer must pause while logstore_backlogged() says so */
 } LogStoreConfig;
 
 /* A read-only view of one line; valid until the reader's RCU read section ends. */
@@ -64,6 +66,16 @@ void logstore_add_flags(LogStore* ls, uint64_t lineno, uint16_t flags);
 void logstore_set_partial(LogStore* ls, const char* text, uint32_t len, const StyleRun* runs,
                           uint16_t nruns, uint64_t time_ms);
 
+/* With keep_unconsumed: true while the lines not yet consumed reach half of max_lines, or their
+ * chunks half of max_bytes; the writer should stop adding lines until it turns false again. It is
+ * false once every line is consumed, so pausing on it and resuming when it clears cannot deadlock,
+ * and memory stays within the limits plus what the writer adds after it turned true. */
+bool logstore_backlogged(const LogStore* ls);
+
+/* ---- the consumer of a keep_unconsumed store: one thread, no read section needed ---- */
+/* Lines below `upto` are taken (printed): retention may evict them again. */
+void logstore_consume(LogStore* ls, uint64_t upto);
+
 /* ---- reader side: any thread, inside rcu_read_lock ---- */
 uint64_t logstore_begin(const LogStore* ls); /* first retained line */
 uint64_t logstore_end(const LogStore* ls);   /* one past the last committed line */
@@ -83,7 +95,9 @@ typedef struct LogIter {
    uint64_t next;     /* next line number to read */
 } LogIter;
 void logiter_init(LogIter* it, const LogStore* ls,
-                  uint64_t from);             /* from < begin: starts at begin */
-bool logiter_next(LogIter* it, LogLine* out); /* false at end (the end loaded at each call) */
+                  uint64_t from); /* from < begin: starts at begin */
+/* False at end (the end loaded at each call). Lines evicted meanwhile are skipped: a caller that
+ * must not miss one compares out->lineno with the number it expected. */
+bool logiter_next(LogIter* it, LogLine* out);
 
 #endif

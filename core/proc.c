@@ -267,16 +267,15 @@ static void proc_lost_output(Proc* p, int err) {
 
 static void proc_maybe_pause(Proc* p) {
    if (!p->sup->cfg.backpressure || !p->out_poll || p->paused) return;
-   uint64_t end = logstore_end(p->slot.log);
-   uint64_t consumed = atomic_load_explicit(&p->slot.consumed, memory_order_acquire);
-   if (end - consumed > p->sup->cfg.log.max_lines / 2) {
+   if (logstore_backlogged(p->slot.log)) {
       uv_poll_stop(p->out_poll);
       p->paused = true;
    }
 }
 
 void proc_resume(Proc* p) {
-   if (p && p->paused && p->out_poll) {
+   /* the same test as the pause: after the printer took every line it is false */
+   if (p && p->paused && p->out_poll && !logstore_backlogged(p->slot.log)) {
       p->paused = false;
       int err = uv_poll_start(p->out_poll, UV_READABLE, on_out_ready);
       if (err < 0) proc_lost_output(p, err);

@@ -286,6 +286,7 @@ int sup_new(const SupConfig* cfg, Sup** out, char** cause) {
    if (s->cfg.kill_timeout_s <= 0) s->cfg.kill_timeout_s = 5.0;
    if (!s->cfg.log.max_lines) s->cfg.log.max_lines = 100000;
    if (!s->cfg.log.max_bytes) s->cfg.log.max_bytes = 256u << 20;
+   s->cfg.log.keep_unconsumed = s->cfg.backpressure; /* the printer's lines wait for it */
    s->buf = xmalloc(READ_BUF);
    s->all = lineidx_new(s->cfg.log.max_lines * 4);
    s->pool = strpool_new();
@@ -358,6 +359,10 @@ void sup_free(Sup* s) {
    sup_add_end(s);
    if (!atomic_load(&s->finished)) sup_quit(s);
    pthread_join(s->thread, NULL);
+   /* commands sent after the loop ended (a printer's last sup_resume) */
+   struct cds_wfcq_node* node;
+   while ((node = __cds_wfcq_dequeue_blocking(&s->cmd_head, &s->cmd_tail)))
+      free(caa_container_of(node, Cmd, node));
    rcu_barrier(); /* pending call_rcu frees of snapshots, registries and log chunks */
    Registry* r = s->registry;
    for (size_t i = 0; i < r->n; i++) {

@@ -25,12 +25,11 @@ typedef struct SupLaunch {
 /* One registered process. The slot lives as long as the supervisor; its fields other than snap
  * never change after registration. */
 typedef struct ProcSlot {
-   uint64_t id;               /* index in the registry, stable */
-   const char* name;          /* owned by the supervisor */
-   LogStore* log;             /* owned by the supervisor, read lock-free */
-   ProcSnap* snap;            /* RCU: sup_snap() inside a read section */
-   DetectSnap* intel;         /* RCU: errors, URLs, test results found so far (NULL: none yet) */
-   _Atomic uint64_t consumed; /* headless only: lines the printer has taken (backpressure) */
+   uint64_t id;       /* index in the registry, stable */
+   const char* name;  /* owned by the supervisor */
+   LogStore* log;     /* owned by the supervisor, read lock-free */
+   ProcSnap* snap;    /* RCU: sup_snap() inside a read section */
+   DetectSnap* intel; /* RCU: errors, URLs, test results found so far (NULL: none yet) */
 } ProcSlot;
 
 /* The live set of processes: an immutable array, replaced whole (RCU) when it changes. */
@@ -42,8 +41,9 @@ typedef struct Registry {
 typedef struct SupConfig {
    bool use_pty;              /* false: pipes (--no-pty) */
    bool no_detect;            /* skip error/URL detection (--no-detect; for measuring its cost) */
-   bool backpressure;         /* pause reading a child whose unconsumed lines exceed half the
-                                 retention, until `consumed` catches up (headless: lose nothing) */
+   bool backpressure;         /* headless: the log stores keep every line until the printer
+                                 consumes it (logstore_consume), and reading a child pauses while
+                                 its store is backlogged, until sup_resume finds it caught up */
    double kill_timeout_s;     /* grace period between SIGTERM and SIGKILL (default 5) */
    LogStoreConfig log;        /* retention per process */
    unsigned short cols, rows; /* initial PTY size */
@@ -72,7 +72,8 @@ void sup_stop(Sup* s, uint64_t id);    /* SIGTERM to the group, SIGKILL after th
 void sup_kill(Sup* s, uint64_t id);    /* SIGKILL now */
 void sup_restart(Sup* s, uint64_t id); /* stop if running, then start */
 void sup_resize(Sup* s, unsigned short cols, unsigned short rows);
-void sup_resume(Sup* s, uint64_t id); /* headless: the printer consumed lines, read again */
+void sup_resume(Sup* s, uint64_t id); /* headless: the printer consumed lines: read again if the
+                                         store is no longer backlogged */
 /* Stop every child (SIGTERM, SIGKILL after the grace period), wait for them, end the thread.
  * sup_finished() turns true (and wake is called) once all are gone. */
 void sup_quit(Sup* s);

@@ -18,6 +18,7 @@ failed=()
 times=()
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 
 # ctest_config NAME DIR LABEL CMAKE_FLAGS...: configure, build and run ctest (LABEL '': all).
 ctest_config() {

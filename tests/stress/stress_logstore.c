@@ -123,10 +123,106 @@ static int writer_readers_bytes(void) {
    return run_writer_readers((LogStoreConfig){.max_lines = 1000000, .max_bytes = 512 * 1024});
 }
 
+/* Headless: a keep_unconsumed store whose writer waits while it is backlogged (the supervisor's
+ * pause) and one consumer that takes bounded batches in short read sections: every line once,
+ * in order, and the store within its limits plus what the writer added past the threshold. */
+typedef struct Backlog {
+   LogStore* ls;
+   uint64_t lines;
+   atomic_bool done;
+   atomic_ullong bad, taken, waits, max_bytes_seen;
+} Backlog;
+
+static void* backlog_writer(void* arg) {
+   Backlog* b = arg;
+   rcu_register_thread();
+   char buf[200];
+   uint64_t seed = 7;
+   for (uint64_t i = 0; i < b->lines; i++) {
+      while (logstore_backlogged(b->ls)) { /* paused: the consumer wakes it by consuming */
+         atomic_fetch_add(&b->waits, 1);
+         stress_sleep_ms(0);
+      }
+      int k = line_text(i, buf, sizeof buf);
+      uint32_t len = (uint32_t)k + (uint32_t)(stress_rand(&seed) % 120); /* lengths vary */
+      memset(buf + k, 'x', len - (uint32_t)k);
+      StyleRun r = {.start = 0, .fg = COLOR_INDEX(i % 16), .bg = COLOR_DEFAULT, .attr = 0};
+      logstore_append(b->ls, buf, len, &r, 1, 0, i);
+      uint64_t bytes = logstore_bytes(b->ls);
+      if (bytes > atomic_load(&b->max_bytes_seen)) atomic_store(&b->max_bytes_seen, bytes);
+   }
+   atomic_store(&b->done, true);
+   rcu_unregister_thread();
+   return NULL;
+}
+
+static void* backlog_consumer(void* arg) {
+   Backlog* b = arg;
+   rcu_register_thread();
+   uint64_t next = 0;
+   for (;;) {
+      bool last = atomic_load(&b->done);
+      uint64_t took = 0;
+      rcu_read_lock();
+      LogIter it;
+      LogLine l;
+      logiter_init(&it, b->ls, next);
+      while (took < 500 && logiter_next(&it, &l)) { /* a bounded batch per read section */
+         char want[64];
+         int k = line_text(next, want, sizeof want);
+         if (l.lineno != next || l.len < (uint32_t)k || memcmp(l.text, want, (size_t)k) != 0)
+            atomic_fetch_add(&b->bad, 1);
+         next = l.lineno + 1;
+         took++;
+      }
+      rcu_read_unlock();
+      logstore_consume(b->ls, next); /* outside the section, like the headless printer */
+      atomic_fetch_add(&b->taken, took);
+      if (last && !took) break;
+      if (!took) stress_sleep_ms(0);
+   }
+   rcu_unregister_thread();
+   return NULL;
+}
+
+static int run_backlog(LogStoreConfig cfg, uint64_t lines) {
+   int fails = 0;
+   cfg.keep_unconsumed = true;
+   Backlog b = {.ls = logstore_new(&cfg), .lines = lines};
+   pthread_t w, c;
+   pthread_create(&c, NULL, backlog_consumer, &b);
+   pthread_create(&w, NULL, backlog_writer, &b);
+   pthread_join(w, NULL);
+   pthread_join(c, NULL);
+   EXPECT(atomic_load(&b.bad) == 0, "%llu lines missing or out of order",
+          (unsigned long long)atomic_load(&b.bad));
+   EXPECT(atomic_load(&b.taken) == lines, "took %llu", (unsigned long long)atomic_load(&b.taken));
+   /* half the budget unconsumed, the rest printed lines kept by retention, plus one chunk */
+   uint64_t bound = cfg.max_bytes + 256 * 1024 + 1024;
+   EXPECT(atomic_load(&b.max_bytes_seen) <= bound, "store grew to %llu bytes (bound %llu)",
+          (unsigned long long)atomic_load(&b.max_bytes_seen), (unsigned long long)bound);
+   printf("  writer waits %llu, peak store bytes %llu\n", (unsigned long long)atomic_load(&b.waits),
+          (unsigned long long)atomic_load(&b.max_bytes_seen));
+   rcu_barrier();
+   logstore_free(b.ls);
+   return fails;
+}
+
+static int backlog_one_line(void) {
+   return run_backlog((LogStoreConfig){.max_lines = 1, .max_bytes = 1u << 20},
+                      20000); /* lockstep */
+}
+
+static int backlog_bytes(void) {
+   return run_backlog((LogStoreConfig){.max_lines = 1000000, .max_bytes = 256 * 1024}, 100000);
+}
+
 int main(void) {
    static const StressCase cases[] = {
        {"logstore: writer + 3 readers, max_lines", writer_readers_lines},
        {"logstore: writer + 3 readers, max_bytes", writer_readers_bytes},
+       {"logstore: paused writer + consumer, 1 line", backlog_one_line},
+       {"logstore: paused writer + consumer, bytes", backlog_bytes},
    };
    return stress_main(cases, ARRAY_LEN(cases));
 }

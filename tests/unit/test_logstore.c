@@ -217,6 +217,74 @@ Test(logstore, evict_by_bytes) {
    logstore_free(ls);
 }
 
+Test(logstore, keep_unconsumed_never_evicts_an_untaken_line) {
+   LogStore* ls = logstore_new(
+       &(LogStoreConfig){.max_lines = 10, .max_bytes = 64 * 1024, .keep_unconsumed = true});
+   add_numbered(ls, 50000); /* far past both limits: nothing consumed, so nothing evicted */
+   cr_assert_eq(logstore_begin(ls), 0);
+   cr_assert_eq(logstore_evicted(ls), 0);
+   cr_assert(logstore_backlogged(ls));
+   logstore_consume(ls, 30000);
+   add_numbered(ls, 50001); /* an append evicts what was taken, never past it */
+   cr_assert_gt(logstore_begin(ls), 0);
+   cr_assert_leq(logstore_begin(ls), 30000);
+   check_window(ls);
+   logstore_consume(ls, 50001);
+   cr_assert_not(logstore_backlogged(ls), "every line taken: never backlogged");
+   add_numbered(ls, 60000);
+   cr_assert_leq(logstore_begin(ls), 50001, "untaken lines stay");
+   logstore_consume(ls, 60000);
+   add_numbered(ls, 60001);
+   cr_assert_geq(logstore_begin(ls), 60001 - 10 - 1000, "taken lines go by the limits again");
+   logstore_free(ls);
+}
+
+Test(logstore, backlogged_by_lines_or_bytes) {
+   /* lines: half of max_lines, at least 1 */
+   for (uint64_t max = 1; max <= 5; max++) {
+      LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = max, .keep_unconsumed = true});
+      uint64_t half = max - max / 2;
+      cr_assert_not(logstore_backlogged(ls));
+      add_numbered(ls, half - 1);
+      cr_assert_not(logstore_backlogged(ls), "max %" PRIu64 ": below half", max);
+      add_numbered(ls, half);
+      cr_assert(logstore_backlogged(ls), "max %" PRIu64 ": at half", max);
+      logstore_consume(ls, 1);
+      cr_assert_not(logstore_backlogged(ls), "max %" PRIu64 ": below half again", max);
+      logstore_consume(ls, half);
+      cr_assert_not(logstore_backlogged(ls));
+      logstore_free(ls);
+   }
+   /* bytes: 16 KB lines against a 256 KiB budget, far below the line limit */
+   LogStore* ls = logstore_new(&(LogStoreConfig){.max_bytes = 256 * 1024, .keep_unconsumed = true});
+   static char text[16000];
+   memset(text, 'x', sizeof text);
+   uint64_t n = 0;
+   while (!logstore_backlogged(ls)) {
+      logstore_append(ls, text, sizeof text, NULL, 0, 0, 1);
+      n++;
+      cr_assert_lt(n, 100, "pauses on bytes");
+   }
+   cr_assert_geq(n * sizeof text, 64 * 1024, "not before a good part of half the budget");
+   logstore_consume(ls, n - 1);
+   cr_assert_not(logstore_backlogged(ls), "one line (one chunk) left is below half");
+   /* a 64 KiB piece counts as a line of its own */
+   logstore_consume(ls, n);
+   static char big[LOGSTORE_MAX_LINE * 5];
+   memset(big, 'y', sizeof big);
+   logstore_append(ls, big, sizeof big, NULL, 0, 0, 1);
+   cr_assert_eq(logstore_end(ls), n + 5);
+   cr_assert(logstore_backlogged(ls), "320 KiB of pieces: over half of 256 KiB");
+   logstore_consume(ls, n + 4);
+   cr_assert_not(logstore_backlogged(ls), "one piece left: its chunk is below half");
+   logstore_free(ls);
+   /* without keep_unconsumed there is no backlog */
+   ls = logstore_new(&(LogStoreConfig){.max_lines = 1});
+   add_numbered(ls, 100);
+   cr_assert_not(logstore_backlogged(ls));
+   logstore_free(ls);
+}
+
 Test(logstore, partial) {
    LogStore* ls = logstore_new(NULL);
    LogLine l;
