@@ -214,14 +214,19 @@ Test(view, search_moves_to_the_match) {
    cr_assert(screen_has("count 299"));
 }
 
-/* n/N, e/E and ]/[ scan on the filter worker: the key press only hands over a job. */
-Test(view, search_runs_on_the_filter_worker) {
+/* Runs `count` to its end, then searches its pane for `pattern`. */
+static void search_in_count(const char* pattern) {
    key('2');
    key(VK_ENTER);
    cr_assert(wait_screen("count · exited ok"));
    key('/');
-   type("count 7$");
+   type(pattern);
    key(VK_ENTER);
+}
+
+/* n/N, e/E and ]/[ scan on the filter worker: the key press only hands over a job. */
+Test(view, search_runs_on_the_filter_worker) {
+   search_in_count("count 7$");
    rcu_read_lock();
    const FindState* st = filter_find_state(filt);
    cr_assert(v.find_gen != 0, "the search went to the worker");
@@ -235,12 +240,7 @@ Test(view, search_runs_on_the_filter_worker) {
 /* Esc clears the search while its job still runs: the result must not use the cleared pattern
  * (it crashed the monkey test). */
 Test(view, search_cleared_while_its_job_runs) {
-   key('2');
-   key(VK_ENTER);
-   cr_assert(wait_screen("count · exited ok"));
-   key('/');
-   type("count 7$");
-   key(VK_ENTER);
+   search_in_count("count 7$");
    key(VK_ESC);
    for (int i = 0; i < 50; i++) {
       draw();
@@ -253,12 +253,7 @@ Test(view, search_cleared_while_its_job_runs) {
 /* A filter set while a search job runs: the job's line number is not a position in the filtered
  * pane, so the job is dropped rather than scrolling to a wrong place. */
 Test(view, filter_set_while_a_search_runs) {
-   key('2');
-   key(VK_ENTER);
-   cr_assert(wait_screen("count · exited ok"));
-   key('/');
-   type("count 250$");
-   key(VK_ENTER);
+   search_in_count("count 250$");
    key('f');
    type("count 2");
    key(VK_ENTER);
