@@ -223,8 +223,10 @@ static void find_hit(View* v, const Seq* s, uint64_t pos, const Regex* re) {
    scroll_to(v, pos, v->pane_rows / 3);
    LogLine l;
    uint64_t proc;
-   if (v->find_flag && seq_get(s, pos, &l, &proc))
-      set_msg(v, false, "%s at line %llu", find_what(v), (unsigned long long)l.lineno + 1);
+   if (v->find_flag && seq_get(s, pos, &l, &proc)) /* All view: whose line it is */
+      set_msg(v, false, "%s%s%s at line %llu",
+              s->kind == SEQ_IDX_REFS ? s->reg->slots[proc]->name : "",
+              s->kind == SEQ_IDX_REFS ? ": " : "", find_what(v), (unsigned long long)l.lineno + 1);
    else if (v->find_flag)
       set_msg(v, false, "%s", find_what(v));
    else

@@ -268,7 +268,7 @@ Test(view, error_jumps_work_in_the_all_view_and_filtered) {
    key(VK_TAB); /* All */
    key('g');
    key('e');
-   cr_assert(wait_screen("error at line 2"));
+   cr_assert(wait_screen("levels: error at line 2"));
    key(VK_BTAB);
    key('f');
    type("ERR|WARN");
