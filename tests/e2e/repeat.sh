@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every tests/e2e/test_*.sh N times in a row against one build, optionally while `yes`
-# keeps a core busy, and counts the failing runs: the proof that the e2e tests are
+# keeps a core busy, and counts the failing runs (with the environment ctest gives them): the proof that the e2e tests are
 # deterministic on a loaded machine. The output of every failing run is kept and its FAIL lines
 # printed.
 #
@@ -46,7 +46,7 @@ for i in $(seq 1 "$n"); do
     name=$(basename "$t" .sh)
     log="$out/$name.$i.log"
     s=$(date +%s)
-    BRUM="$build/brum" BRUM_SOURCE_DIR="$SRC" BRUM_BUILD_DIR="$build" \
+    BRUM="$build/brum" BRUM_LINES="$build/tests/brum_lines" BRUM_SOURCE_DIR="$SRC" BRUM_BUILD_DIR="$build" \
       timeout --foreground -s KILL 600 bash "$t" >"$log" 2>&1 # foreground: stopping this script stops the test
     rc=$?
     runs=$((runs + 1))
