@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every tests/e2e/test_*.sh N times in a row against one build, optionally while `yes`
-# keeps a core busy, and counts the failing runs (with the environment ctest gives them): the proof that the e2e tests are
-# deterministic on a loaded machine. The output of every failing run is kept and its FAIL lines
+# Runs every tests/e2e/test_*.sh N times in a row against one build (with the environment ctest
+# gives them), optionally while `yes` keeps a core busy, and counts the failing runs: the proof
+# that the e2e tests are deterministic on a loaded machine. The output of every failing run is kept and its FAIL lines
 # printed.
 #
 # usage: tests/e2e/repeat.sh [-l] [-o DIR] N [BUILD_DIR] [TEST_NAME_REGEX]
