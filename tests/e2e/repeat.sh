@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every tests/e2e/test_*.sh N times in a row against one build (with the environment ctest
 # gives them), optionally while `yes` keeps a core busy, and counts the failing runs: the proof
-# that the e2e tests are deterministic on a loaded machine. The output of every failing run is kept and its FAIL lines
-# printed.
+# that the e2e tests are deterministic on a loaded machine. The output of every failing run is
+# kept and its FAIL lines printed.
 #
 # usage: tests/e2e/repeat.sh [-l] [-o DIR] N [BUILD_DIR] [TEST_NAME_REGEX]
 #   -l          load: one `yes >/dev/null` runs for the whole loop (killed at the end)
