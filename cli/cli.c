@@ -36,6 +36,19 @@ void cli_usage(FILE* f) {
          f);
 }
 
+/* Long options without a short form. */
+enum {
+   OPT_HEADLESS = 256,
+   OPT_MAX_LINES,
+   OPT_MAX_BYTES,
+   OPT_NO_PTY,
+   OPT_SHELL,
+   OPT_NO_DETECT,
+   OPT_KILL,
+   OPT_THEME,
+   OPT_LOG
+};
+
 /* Digits only: strtoull alone would take " 5", "+5" and "-5" (as a huge number). */
 static int parse_u64(const char* s, uint64_t* out) {
    if (!*s || strspn(s, "0123456789") != strlen(s)) return -EINVAL;
@@ -71,37 +84,46 @@ static int parse_seconds(const char* s, double max, double* out) {
    return 0;
 }
 
-/* A positive byte count with an optional K, M or G suffix (powers of 1024). */
+/* A positive byte count with an optional K, M or G suffix (powers of 1024); digits as parse_u64. */
 static int parse_size(const char* s, uint64_t* out) {
-   char* end;
-   errno = 0;
-   unsigned long long v = strtoull(s, &end, 10);
-   if (errno || end == s || *s == '-' || v == 0) return -EINVAL;
+   size_t n = strlen(s);
    unsigned shift = 0;
-   if (*end == 'K' || *end == 'k')
-      shift = 10;
-   else if (*end == 'M' || *end == 'm')
-      shift = 20;
-   else if (*end == 'G' || *end == 'g')
-      shift = 30;
-   if (shift) end++;
-   if (*end || v > (UINT64_MAX >> shift)) return -EINVAL;
-   *out = (uint64_t)v << shift;
+   const char* units = "KkMmGg";
+   const char* u = n ? strchr(units, s[n - 1]) : NULL;
+   if (u && *u) shift = 10u * (unsigned)((u - units) / 2 + 1), n--;
+   char digits[32];
+   if (n == 0 || n >= sizeof digits) return -EINVAL;
+   memcpy(digits, s, n);
+   digits[n] = '\0';
+   uint64_t v;
+   if (parse_u64(digits, &v) < 0 || v > (UINT64_MAX >> shift)) return -EINVAL;
+   *out = v << shift;
    return 0;
 }
 
+/* The options that take a number; a bad value is a usage error with the reason. */
+static int parse_number(int opt, const char* arg, Options* o, char** cause) {
+   double secs;
+   switch (opt) {
+   case OPT_MAX_LINES:
+      if (parse_u64(arg, &o->max_lines) == 0) return 0;
+      *cause = xasprintf("--max-lines needs a positive whole number, not '%s'", arg);
+      return -EINVAL;
+   case OPT_MAX_BYTES:
+      if (parse_size(arg, &o->max_bytes) == 0) return 0;
+      *cause = xasprintf("--max-bytes needs a positive size (like 4096, 64K, 16M), not '%s'", arg);
+      return -EINVAL;
+   default: /* --kill-timeout */
+      if (parse_seconds(arg, 3600, &secs) == 0) {
+         o->kill_timeout_s = secs > 0 ? secs : 0.001;
+         return 0;
+      }
+      *cause = xasprintf("--kill-timeout needs seconds between 0 and 3600, not '%s'", arg);
+      return -EINVAL;
+   }
+}
+
 int cli_parse(int argc, char** argv, Options* o, char** cause) {
-   enum {
-      OPT_HEADLESS = 256,
-      OPT_MAX_LINES,
-      OPT_MAX_BYTES,
-      OPT_NO_PTY,
-      OPT_SHELL,
-      OPT_NO_DETECT,
-      OPT_KILL,
-      OPT_THEME,
-      OPT_LOG
-   };
    static const struct option longopts[] = {
        {"dir", required_argument, NULL, 'd'},
        {"run", required_argument, NULL, 'r'},
@@ -168,27 +190,10 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
          o->log_path = optarg;
          break;
       case OPT_MAX_LINES:
-         if (parse_u64(optarg, &o->max_lines) < 0) {
-            *cause = xasprintf("--max-lines needs a positive whole number, not '%s'", optarg);
-            return -EINVAL;
-         }
-         break;
       case OPT_MAX_BYTES:
-         if (parse_size(optarg, &o->max_bytes) < 0) {
-            *cause = xasprintf("--max-bytes needs a positive size (like 4096, 64K, 16M), not '%s'",
-                               optarg);
-            return -EINVAL;
-         }
+      case OPT_KILL:
+         if (parse_number(c, optarg, o, cause) < 0) return -EINVAL;
          break;
-      case OPT_KILL: {
-         double v;
-         if (parse_seconds(optarg, 3600, &v) < 0) {
-            *cause = xasprintf("--kill-timeout needs seconds between 0 and 3600, not '%s'", optarg);
-            return -EINVAL;
-         }
-         o->kill_timeout_s = v > 0 ? v : 0.001;
-         break;
-      }
       case ':':
          *cause = xasprintf("option '%s' needs a value", argv[optind - 1]);
          return -EINVAL;

@@ -163,6 +163,14 @@ for v in 0 2 0.5 .25 10.; do
 done
 "$BRUM" --headless --shell --max-lines 0x10 -d "$TMP/fd" s1 >/dev/null 2>&1; rc=$?
 check "--max-lines 0x10: usage error" [ "$rc" -eq 2 ]
+for v in ' 5' +5 -5 0 5X K 0x10 99999999999999999999G; do
+  "$BRUM" --headless --shell --max-bytes "$v" -d "$TMP/fd" s1 >/dev/null 2>"$TMP/mb.err"; rc=$?
+  check "--max-bytes '$v': usage error" bash -c '[ "$1" -eq 2 ] && grep -q "max-bytes needs" "$2"' _ "$rc" "$TMP/mb.err"
+done
+for v in 4096 64K 16m 1G; do
+  "$BRUM" --headless --shell --max-bytes "$v" -d "$TMP/fd" s1 >/dev/null 2>&1; rc=$?
+  check "--max-bytes '$v': accepted" [ "$rc" -eq 0 ]
+done
 
 # --- item 8: a pattern too expensive to match is reported once, not taken as "no match" silently
 mkdir -p "$TMP/re"
