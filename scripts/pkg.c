@@ -1,4 +1,5 @@
 #include "scripts/pkg.h"
+#include "scripts/pkg_impl.h"
 
 #include "core/util.h"
 
@@ -16,12 +17,6 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#ifndef BRUM_VERSION
-#define BRUM_VERSION "0"
-#endif
-
-extern char** environ;
-
 /* A package.json bigger than this is not a package.json. */
 #define PKG_MAX_FILE (64u << 20)
 /* How deep a `**` workspace pattern descends. */
@@ -29,13 +24,7 @@ extern char** environ;
 /* How many directories the `**` walks of one load visit at most (documented in pkg.h). */
 #define PKG_MAX_WALK_DIRS 50000
 
-/* A growable array of heap strings. */
-typedef struct StrVec {
-   char** v; /* owned */
-   size_t n, cap;
-} StrVec;
-
-static void sv_push(StrVec* sv, char* s) {
+void pkg_sv_push(StrVec* sv, char* s) {
    if (sv->n == sv->cap) {
       sv->cap = sv->cap ? sv->cap * 2 : 8;
       sv->v = xrealloc(sv->v, sv->cap * sizeof *sv->v);
@@ -118,7 +107,7 @@ static const char* base_name(const char* path) {
    return slash && slash[1] ? slash + 1 : path;
 }
 
-static char* join_path(const char* dir, const char* name) {
+char* pkg_join_path(const char* dir, const char* name) {
    size_t n = strlen(dir);
    return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
 }
@@ -279,7 +268,7 @@ static void detect_pm(Loader* l, json_t* root) {
       }
    }
    for (size_t i = 0; i < ARRAY_LEN(lockfiles); i++) {
-      char* path = join_path(p->dir, lockfiles[i].file);
+      char* path = pkg_join_path(p->dir, lockfiles[i].file);
       bool found = access(path, F_OK) == 0;
       free(path);
       if (found) {
@@ -300,7 +289,7 @@ static bool on_path(const char* name) {
       size_t n = strcspn(p, ":");
       /* An empty PATH entry means the current directory. */
       char* dir = n ? xstrndup(p, n) : xstrdup(".");
-      char* file = join_path(dir, name);
+      char* file = pkg_join_path(dir, name);
       struct stat st;
       bool ok = stat(file, &st) == 0 && S_ISREG(st.st_mode) && access(file, X_OK) == 0;
       free(file);
@@ -328,7 +317,7 @@ static char* glob_escape(const char* s) {
 /* Real paths of the directories matching pattern under base (one glob, no `**`). */
 static void glob_dirs(const char* base, const char* pat, StrVec* out) {
    char* eb = glob_escape(base);
-   char* full = join_path(eb, pat);
+   char* full = pkg_join_path(eb, pat);
    glob_t g;
    if (glob(full, GLOB_ONLYDIR, NULL, &g) == 0) {
       for (size_t i = 0; i < g.gl_pathc; i++) {
@@ -337,7 +326,7 @@ static void glob_dirs(const char* base, const char* pat, StrVec* out) {
          /* GLOB_ONLYDIR is only a hint: check. */
          if (stat(g.gl_pathv[i], &st) == 0 && S_ISDIR(st.st_mode) &&
              (real = realpath(g.gl_pathv[i], NULL)))
-            sv_push(out, real);
+            pkg_sv_push(out, real);
       }
       globfree(&g);
    }
@@ -379,7 +368,7 @@ static void walk(Loader* l, const char* dir, bool inside, const char* rest, StrV
    if (*rest)
       expand(l, dir, rest, out, depth + 1);
    else
-      sv_push(out, xstrdup(dir));
+      pkg_sv_push(out, xstrdup(dir));
    if (!inside || depth >= PKG_MAX_DEPTH) return;
    DIR* d = opendir(dir);
    if (!d) return;
@@ -391,14 +380,14 @@ static void walk(Loader* l, const char* dir, bool inside, const char* rest, StrV
       /* The name after one byte: 'd' a directory, 'l' a symlink, '?' to be asked (lstat). */
       char kind = e->d_type == DT_DIR ? 'd' : e->d_type == DT_LNK ? 'l' : '?';
       if (e->d_type == DT_DIR || e->d_type == DT_LNK || e->d_type == DT_UNKNOWN)
-         sv_push(&subs, xasprintf("%c%s", kind, e->d_name));
+         pkg_sv_push(&subs, xasprintf("%c%s", kind, e->d_name));
    }
    closedir(d);
    if (subs.n)
       qsort(subs.v, subs.n, sizeof *subs.v, cmp_name); /* as glob: the same order on every run */
    for (size_t i = 0; i < subs.n; i++) {
       /* Real paths all the way: realpath (a readlink per component) only for a symlink. */
-      char* sub = join_path(dir, subs.v[i] + 1);
+      char* sub = pkg_join_path(dir, subs.v[i] + 1);
       char kind = subs.v[i][0];
       struct stat lst;
       if (kind == '?')
@@ -431,7 +420,7 @@ static void expand(Loader* l, const char* base, const char* pat, StrVec* out, in
    }
    if (!star) {
       if (!*pat || strcmp(pat, ".") == 0)
-         sv_push(out, xstrdup(base));
+         pkg_sv_push(out, xstrdup(base));
       else
          glob_dirs(base, pat, out);
       return;
@@ -439,7 +428,7 @@ static void expand(Loader* l, const char* base, const char* pat, StrVec* out, in
    const char* rest = star[2] == '/' ? star + 3 : star + 2;
    StrVec bases = {0};
    if (star == pat) {
-      sv_push(&bases, xstrdup(base));
+      pkg_sv_push(&bases, xstrdup(base));
    } else {
       char* prefix = xstrndup(pat, (size_t)(star - pat - 1));
       glob_dirs(base, prefix, &bases);
@@ -463,7 +452,7 @@ static void expand_real(Loader* l, const char* pat, StrVec* out) {
    l->pattern = NULL;
    for (size_t i = 0; i < raw.n; i++) {
       if (set_add(have, raw.v[i]))
-         sv_push(out, raw.v[i]);
+         pkg_sv_push(out, raw.v[i]);
       else
          free(raw.v[i]);
    }
@@ -478,7 +467,7 @@ static void patterns_from_json(Loader* l, json_t* arr, const char* where, StrVec
    json_array_foreach(arr, i, v) {
       const char* s = json_string_value(v);
       if (s)
-         sv_push(pats, xstrdup(s));
+         pkg_sv_push(pats, xstrdup(s));
       else
          warn(l, "package.json: %s[%zu] is not a string (skipped)", where, i);
    }
@@ -509,7 +498,7 @@ static yaml_node_t* yaml_map_get(yaml_document_t* doc, yaml_node_t* map, const c
 
 /* pnpm-workspace.yaml: the `packages:` sequence of patterns. */
 static void patterns_from_pnpm_yaml(Loader* l, StrVec* pats) {
-   char* path = join_path(l->p->dir, "pnpm-workspace.yaml");
+   char* path = pkg_join_path(l->p->dir, "pnpm-workspace.yaml");
    char* text = NULL;
    size_t len = 0;
    char* why = NULL;
@@ -541,7 +530,7 @@ static void patterns_from_pnpm_yaml(Loader* l, StrVec* pats) {
            it++) {
          yaml_node_t* item = yaml_document_get_node(&doc, *it);
          if (item && item->type == YAML_SCALAR_NODE)
-            sv_push(pats, xstrdup((char*)item->data.scalar.value));
+            pkg_sv_push(pats, xstrdup((char*)item->data.scalar.value));
          else
             warn(l, "pnpm-workspace.yaml:%zu: a package pattern is not a string (skipped)",
                  item ? item->start_mark.line + 1 : 0);
@@ -565,7 +554,7 @@ static const char* rel_to(const char* root, const char* dir) {
 }
 
 static void load_workspace_package(Loader* l, const char* dir) {
-   char* path = join_path(dir, "package.json");
+   char* path = pkg_join_path(dir, "package.json");
    char* shown = xasprintf("%s/package.json", rel_to(l->p->dir, dir));
    char* cause = NULL;
    json_t* pkg = NULL;
@@ -616,13 +605,13 @@ static void load_workspaces(Loader* l, json_t* root) {
       expand_real(l, pats.v[i], &found);
       size_t packages = 0;
       for (size_t j = 0; j < found.n; j++) {
-         char* pj = join_path(found.v[j], "package.json");
+         char* pj = pkg_join_path(found.v[j], "package.json");
          bool is_pkg = access(pj, F_OK) == 0;
          free(pj);
          if (!is_pkg || strcmp(found.v[j], l->p->dir) == 0) continue;
          packages++;
          if (set_has(excluded, found.v[j]) || !set_add(taken, found.v[j])) continue;
-         sv_push(&dirs, xstrdup(found.v[j]));
+         pkg_sv_push(&dirs, xstrdup(found.v[j]));
       }
       if (packages == 0) warn(l, "workspace pattern \"%s\" matches no package", pats.v[i]);
       sv_done(&found);
@@ -663,8 +652,8 @@ int pkg_load(const char* dir, Project** out, char** cause) {
       *cause = xasprintf("cannot resolve %s: %s", dir, strerror(-err));
       goto fail;
    }
-   path = join_path(p->dir, "package.json");
-   shown = join_path(dir, "package.json");
+   path = pkg_join_path(p->dir, "package.json");
+   shown = pkg_join_path(dir, "package.json");
    if (access(path, F_OK) < 0 && errno == ENOENT) {
       err = -ENOENT;
       *cause = xasprintf("no package.json in %s (looked for %s); run brum in a project directory "
@@ -734,96 +723,4 @@ const char* pkg_manager_name(PkgManager pm) {
       return "bun";
    }
    return "npm";
-}
-
-/* ---- running ---- */
-
-/* The name of a script inside its own package.json: "dev" for "web:dev". */
-static const char* bare_name(const Script* s) {
-   size_t n = strlen(s->package);
-   if (s->in_workspace && strncmp(s->name, s->package, n) == 0 && s->name[n] == ':')
-      return s->name + n + 1;
-   return s->name;
-}
-
-static const char* env_get(const StrVec* env, const char* key) {
-   size_t n = strlen(key);
-   for (size_t i = 0; i < env->n; i++)
-      if (strncmp(env->v[i], key, n) == 0 && env->v[i][n] == '=') return env->v[i] + n + 1;
-   return NULL;
-}
-
-static void env_set(StrVec* env, const char* key, const char* value) {
-   size_t n = strlen(key);
-   char* kv = xasprintf("%s=%s", key, value);
-   for (size_t i = 0; i < env->n; i++) {
-      if (strncmp(env->v[i], key, n) == 0 && env->v[i][n] == '=') {
-         free(env->v[i]);
-         env->v[i] = kv;
-         return;
-      }
-   }
-   sv_push(env, kv);
-}
-
-int pkg_run_prepare(const Project* p, const Script* s, bool force_shell, PkgRun* out) {
-   *out = (PkgRun){0};
-   if (!p || !s) return -EINVAL;
-   StrVec env = {0}, argv = {0};
-   for (char** e = environ; e && *e; e++) sv_push(&env, xstrdup(*e));
-   /* Children run in a PTY, but some tools only colour when told to. */
-   if (!env_get(&env, "FORCE_COLOR") && !env_get(&env, "NO_COLOR"))
-      env_set(&env, "FORCE_COLOR", "1");
-
-   if (p->pm_available && !force_shell) {
-      sv_push(&argv, xstrdup(pkg_manager_name(p->pm)));
-      sv_push(&argv, xstrdup("run"));
-      /* "-h" would be an option to the manager: npm, yarn 1, pnpm and bun all take "--" first */
-      if (bare_name(s)[0] == '-') sv_push(&argv, xstrdup("--"));
-      sv_push(&argv, xstrdup(bare_name(s)));
-   } else {
-      sv_push(&argv, xstrdup("/bin/sh"));
-      sv_push(&argv, xstrdup("-c"));
-      sv_push(&argv, xstrdup(s->command));
-      const char* old = env_get(&env, "PATH");
-      if (!old) old = "/usr/local/bin:/usr/bin:/bin";
-      char* path;
-      if (strcmp(s->dir, p->dir) != 0)
-         path = xasprintf("%s/node_modules/.bin:%s/node_modules/.bin:%s", s->dir, p->dir, old);
-      else
-         path = xasprintf("%s/node_modules/.bin:%s", p->dir, old);
-      env_set(&env, "PATH", path);
-      free(path);
-      char* pj = join_path(s->dir, "package.json");
-      char cwd[PATH_MAX];
-      env_set(&env, "npm_lifecycle_event", bare_name(s));
-      env_set(&env, "npm_lifecycle_script", s->command);
-      env_set(&env, "npm_package_name", s->package);
-      env_set(&env, "npm_package_version", s->version ? s->version : "");
-      env_set(&env, "npm_package_json", pj);
-      env_set(&env, "npm_config_user_agent", "brum/" BRUM_VERSION);
-      /* npm's INIT_CWD is where the user started it, not the package directory. */
-      env_set(&env, "INIT_CWD", getcwd(cwd, sizeof cwd) ? cwd : p->dir);
-      free(pj);
-      if (!force_shell)
-         out->note = xasprintf("%s is not installed: running the script with sh -c",
-                               pkg_manager_name(p->pm));
-   }
-   sv_push(&argv, NULL);
-   sv_push(&env, NULL);
-   out->argv = argv.v;
-   out->env = env.v;
-   out->cwd = xstrdup(s->dir);
-   return 0;
-}
-
-void pkg_run_free(PkgRun* r) {
-   if (!r) return;
-   for (char** a = r->argv; a && *a; a++) free(*a);
-   for (char** e = r->env; e && *e; e++) free(*e);
-   free(r->argv);
-   free(r->env);
-   free(r->cwd);
-   free(r->note);
-   *r = (PkgRun){0};
 }
