@@ -133,19 +133,28 @@ void switch_tab(View* v, int t) {
 /* ---------------------------------------------------------------- one frame's reads */
 
 struct ViewFrame {
-   const DetectSnap** intel; /* owned array of RCU pointers: per process, read by frame_begin */
+   const DetectSnap** intel; /* owned array of RCU pointers: per process, read once per frame */
+   uint32_t* seen;           /* owned: per process, the frame that read intel[i] */
+   uint32_t id;              /* the current frame (never 0: 0 means not read) */
    size_t n, cap;
    bool open;
 };
 
+/* O(1): a frame reads a process's DetectSnap when it first asks (intel_of), so a frame costs what
+ * it draws, not the number of processes. */
 void frame_begin(View* v) {
    struct ViewFrame* f = v->frame;
    const Registry* r = sup_registry(v->sup);
    if (r->n > f->cap) {
+      f->intel = xrealloc(f->intel, r->n * sizeof *f->intel);
+      f->seen = xrealloc(f->seen, r->n * sizeof *f->seen);
+      memset(f->seen + f->cap, 0, (r->n - f->cap) * sizeof *f->seen);
       f->cap = r->n;
-      f->intel = xrealloc(f->intel, f->cap * sizeof *f->intel);
    }
-   for (size_t i = 0; i < r->n; i++) f->intel[i] = sup_intel(r->slots[i]);
+   if (++f->id == 0) { /* wrapped: forget every stamp */
+      memset(f->seen, 0, f->cap * sizeof *f->seen);
+      f->id = 1;
+   }
    f->n = r->n;
    f->open = true;
 }
@@ -155,8 +164,14 @@ void frame_end(View* v) {
 }
 
 const DetectSnap* intel_of(const View* v, uint64_t proc) {
-   assert(v->frame->open && "intel_of between frame_begin and frame_end");
-   return proc < v->frame->n ? v->frame->intel[proc] : NULL;
+   struct ViewFrame* f = v->frame;
+   assert(f->open && "intel_of between frame_begin and frame_end");
+   if (proc >= f->n) return NULL;
+   if (f->seen[proc] != f->id) { /* the first read in this frame; later ones see the same */
+      f->intel[proc] = sup_intel(sup_registry(v->sup)->slots[proc]);
+      f->seen[proc] = f->id;
+   }
+   return f->intel[proc];
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -193,7 +208,10 @@ void view_done(View* v) {
    free(v->scroll);
    free(v->filter_text);
    free(v->copy);
-   if (v->frame) free(v->frame->intel);
+   if (v->frame) {
+      free(v->frame->intel);
+      free(v->frame->seen);
+   }
    free(v->frame);
 }
 
