@@ -18,6 +18,8 @@ typedef enum ProcState {
    PROC_STOPPED,  /* ended because the user stopped it */
 } ProcState;
 
+#define READY_QUIET_MS 1000
+
 typedef struct ProcSnap {
    uint64_t id;
    ProcState state;
@@ -27,6 +29,10 @@ typedef struct ProcSnap {
    uint64_t started_ms, ended_ms; /* wall clock; 0 when not yet */
    uint64_t exit_seq; /* order in which processes ended (1, 2, ...); 0 while not ended */
    uint32_t restarts; /* starts after the first */
+   /* When this run became ready (0: not yet, or not running): at its first detected URL, or
+    * READY_QUIET_MS after the start for a process that has printed none. brum's one definition of
+    * ready, for the UI, the control socket and MCP. */
+   uint64_t ready_ms;
    int output_open;   /* its terminal (or pipe) is still being read */
    uint64_t lines, errors, warnings; /* counts at publication time */
    const char* message;              /* inline text, e.g. why a spawn failed; "" when none */

@@ -79,11 +79,26 @@ void sup_resume(Sup* s, uint64_t id); /* headless: the printer consumed lines: r
 void sup_quit(Sup* s);
 bool sup_finished(const Sup* s);
 
+/* A short text for the UI's status line, e.g. "mcp: restarted dev" (actions that arrive through
+ * the control socket). Thread-safe, copies the text; the newest replaces the previous one. */
+void sup_notice(Sup* s, const char* text);
+typedef struct SupNotice {
+   uint64_t seq; /* 1, 2, ...: a new notice has a higher one */
+   uint64_t time_ms;
+   struct rcu_head rcu;
+   char text[];
+} SupNotice;
+/* A second party told of every change the supervisor publishes, as cfg.wake is (the control
+ * server): fn(ud) runs on the supervisor thread and must not block. NULL removes it; once this
+ * returns, the previous fn is not running and will not be called again. Any thread. */
+void sup_set_observer(Sup* s, void (*fn)(void* ud), void* ud);
+
 /* Readers: inside rcu_read_lock on a registered thread. */
 const Registry* sup_registry(const Sup* s);
 const ProcSnap* sup_snap(const ProcSlot* slot);
 const DetectSnap* sup_intel(const ProcSlot* slot);
 /* Every line of every process in arrival (= time) order, as LINEREFs: the All view's source. */
 const LineIdx* sup_all_index(const Sup* s);
+const SupNotice* sup_notice_read(const Sup* s); /* NULL: none yet */
 
 #endif
