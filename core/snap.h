@@ -33,7 +33,7 @@ typedef struct ProcSnap {
     * READY_QUIET_MS after the start for a process that has printed none. brum's one definition of
     * ready, for the UI, the control socket and MCP. */
    uint64_t ready_ms;
-   int output_open;   /* its terminal (or pipe) is still being read */
+   int output_open;                  /* its terminal (or pipe) is still being read */
    uint64_t lines, errors, warnings; /* counts at publication time */
    const char* message;              /* inline text, e.g. why a spawn failed; "" when none */
    struct rcu_head rcu;              /* reclaimed with call_rcu */
