@@ -16,6 +16,10 @@ typedef enum ProcState {
    PROC_FAILED,   /* exited with a non-zero code, or could not be started */
    PROC_KILLED,   /* ended by a signal it did not ask for (or SIGKILL after the grace period) */
    PROC_STOPPED,  /* ended because the user stopped it */
+   PROC_WAITING,  /* start requested, held until its dependencies meet their conditions
+                     (message: "waiting for db (ready)"); no child yet */
+   PROC_BACKOFF,  /* ended, and its restart policy starts it again after a delay (message:
+                     "restarting in 2 s (run 3 of 6)"); no child */
 } ProcState;
 
 #define READY_QUIET_MS 1000
