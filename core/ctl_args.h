@@ -11,6 +11,10 @@
 #include "core/regex.h"
 #include "core/sup.h"
 
+/* Log text in one reply: beyond this a reply stops adding lines (and says so: more, truncated),
+ * since a single reply goes to the client whatever its size (lines may be 64 KiB each). */
+#define CTL_REPLY_TEXT_MAX (4u << 20)
+
 /* Each reader returns true with the argument (or its default when absent or null) in *out, or
  * false after setting *err to a bad_request reply that names the argument and what it must be. */
 bool ctl_arg_str(json_t* req, json_t* id, const char* key, bool required, const char** out,

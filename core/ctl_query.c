@@ -51,25 +51,32 @@ typedef struct Search {
    Match* m; /* owned */
    size_t n;
    uint64_t scanned;
+   size_t bytes; /* log text in the reply so far */
    bool truncated;
 } Search;
 
-/* Up to `count` lines' text from `from` on, in order (inside rcu_read_lock). */
-static json_t* context_lines(const LogStore* ls, uint64_t from, uint64_t count) {
+/* Up to `count` lines' text from `from` on, in order, while the reply's budget lasts (inside
+ * rcu_read_lock). */
+static json_t* context_lines(const LogStore* ls, uint64_t from, uint64_t count, size_t* bytes) {
    json_t* a = json_array();
    LogLine l;
-   for (uint64_t i = 0; i < count; i++)
-      if (logstore_get(ls, from + i, &l)) json_array_append_new(a, ctl_text(l.text, l.len));
+   for (uint64_t i = 0; i < count; i++) {
+      if (!logstore_get(ls, from + i, &l)) continue;
+      if (*bytes + l.len > CTL_REPLY_TEXT_MAX) break;
+      *bytes += l.len;
+      json_array_append_new(a, ctl_text(l.text, l.len));
+   }
    return a;
 }
 
-static json_t* search_match(const Search* s, const ProcSlot* slot, const LogLine* l) {
+static json_t* search_match(Search* s, const ProcSlot* slot, const LogLine* l) {
    json_t* o = ctl_line_json(slot->name, l);
    json_object_del(o, "kind");
    uint64_t c = (uint64_t)s->context, begin = logstore_begin(slot->log);
    uint64_t from = l->lineno >= begin + c ? l->lineno - c : begin;
-   json_object_set_new(o, "before", context_lines(slot->log, from, l->lineno - from));
-   json_object_set_new(o, "after", context_lines(slot->log, l->lineno + 1, c));
+   s->bytes += l->len;
+   json_object_set_new(o, "before", context_lines(slot->log, from, l->lineno - from, &s->bytes));
+   json_object_set_new(o, "after", context_lines(slot->log, l->lineno + 1, c, &s->bytes));
    return o;
 }
 
@@ -79,7 +86,7 @@ static void search_proc(Search* s, const ProcSlot* slot) {
    int64_t found = 0;
    LogLine l;
    for (uint64_t p = end; p > begin && found < s->limit; p--) {
-      if (scanned == SEARCH_MAX_SCAN) {
+      if (scanned == SEARCH_MAX_SCAN || s->bytes >= CTL_REPLY_TEXT_MAX) {
          s->truncated = true;
          break;
       }
@@ -162,7 +169,7 @@ static json_t* str_or_null(const char* s) {
    return s && *s ? ctl_text(s, strlen(s)) : json_null();
 }
 
-static json_t* entry_json(const ProcSlot* slot, const DetectEntry* e) {
+static json_t* entry_json(const ProcSlot* slot, const DetectEntry* e, size_t* bytes) {
    json_t* o = json_object();
    json_object_set_new(o, "name", ctl_text(slot->name, strlen(slot->name)));
    json_object_set_new(o, "kind", json_string(e->kind == DETECT_ERROR ? "error" : "warning"));
@@ -173,7 +180,7 @@ static json_t* entry_json(const ProcSlot* slot, const DetectEntry* e) {
    json_object_set_new(o, "n", json_integer((json_int_t)e->first_line));
    uint64_t count = e->last_line >= e->first_line ? e->last_line - e->first_line + 1 : 1;
    if (count > ENTRY_MAX_LINES) count = ENTRY_MAX_LINES;
-   json_object_set_new(o, "lines", context_lines(slot->log, e->first_line, count));
+   json_object_set_new(o, "lines", context_lines(slot->log, e->first_line, count, bytes));
    return o;
 }
 
@@ -183,6 +190,7 @@ json_t* ctl_op_errors(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
    Match* m = NULL;
    size_t n = 0;
    uint64_t errors = 0, warnings = 0;
+   size_t bytes = 0;
    Procs p;
    rcu_read_lock();
    if (procs_find(srv, id, req, &p, &err)) {
@@ -193,9 +201,10 @@ json_t* ctl_op_errors(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
          errors += d->errors;
          warnings += d->warnings;
          m = xrealloc(m, (n + d->nentries) * sizeof *m);
-         for (uint32_t k = 0; k < d->nentries; k++) {
-            const DetectEntry* e = &d->entries[k];
-            m[n++] = (Match){e->time_ms, slot->id, e->first_line, entry_json(slot, e)};
+         /* Newest first, so the reply's budget for lines goes to the latest entries. */
+         for (uint32_t k = d->nentries; k > 0; k--) {
+            const DetectEntry* e = &d->entries[k - 1];
+            m[n++] = (Match){e->time_ms, slot->id, e->first_line, entry_json(slot, e, &bytes)};
          }
       }
    }
