@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ctl_args.h"
 #include "core/ctl_int.h"
 #include "core/rcu.h"
 #include "core/util.h"
@@ -148,6 +149,8 @@ json_t* ctl_proc_json(const ProcSlot* slot) {
    json_object_set_new(p, "errors", json_integer((json_int_t)s->errors));
    json_object_set_new(p, "warnings", json_integer((json_int_t)s->warnings));
    add_intel(p, sup_intel(slot));
+   if (s->message && *s->message)
+      json_object_set_new(p, "message", ctl_text(s->message, strlen(s->message)));
    json_object_set_new(p, "last_line", last_line_json(slot->log));
    return p;
 }
@@ -232,9 +235,489 @@ static json_t* op_ps(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
    return r;
 }
 
+/* ---------------------------------------------------------------- start, stop, restart, kill */
+
+typedef enum Verb { VERB_START, VERB_STOP, VERB_RESTART, VERB_KILL } Verb;
+
+#define MAX_NAMES 1000
+#define WAIT_LINES 50
+
+/* One process an action names. */
+typedef struct Target {
+   uint64_t id;
+   uint64_t from_line;  /* its log's end before the command: the new run's lines come after */
+   uint64_t started_ms; /* the run before the command (a new run changes it, or restarts) */
+   uint32_t restarts;
+   const char* note; /* why nothing was done; NULL: the command was sent */
+   bool run_seen;    /* the run to wait for has begun (from_line is then its first line) */
+   bool done;        /* it is ready, or it ended */
+} Target;
+
+/* start or restart with wait: replies once every target is ready or has ended. */
+typedef struct ActCall {
+   CtlCall base;
+   CtlServer* srv;
+   size_t n;
+   Target t[];
+} ActCall;
+
+static bool proc_going(ProcState st) {
+   return st != PROC_IDLE && st != PROC_EXITED && st != PROC_FAILED && st != PROC_KILLED &&
+          st != PROC_STOPPED;
+}
+
+/* The names argument as distinct strings; NULL after setting *err. */
+static json_t* act_names(json_t* req, json_t* id, json_t** err) {
+   json_t* names = json_object_get(req, "names");
+   if (!json_is_array(names) || json_array_size(names) == 0 || json_array_size(names) > MAX_NAMES) {
+      *err = ctl_err(id, "bad_request",
+                     "argument \"names\" must be an array of 1 to %d process names", MAX_NAMES);
+      return NULL;
+   }
+   json_t* out = json_array();
+   size_t i, j;
+   json_t *v, *w;
+   json_array_foreach(names, i, v) {
+      if (!json_is_string(v) || json_string_length(v) == 0) {
+         *err = ctl_err(id, "bad_request", "\"names\" must hold non-empty strings (item %zu)", i);
+         json_decref(out);
+         return NULL;
+      }
+      bool dup = false;
+      json_array_foreach(out, j, w) dup = dup || json_equal(v, w);
+      if (!dup) json_array_append(out, v);
+   }
+   return out;
+}
+
+/* Decides what the action does to one process (inside rcu_read_lock). */
+static void act_plan(Target* t, const ProcSlot* slot, Verb verb) {
+   const ProcSnap* s = sup_snap(slot);
+   t->id = slot->id;
+   t->from_line = logstore_end(slot->log);
+   t->started_ms = s->started_ms;
+   t->restarts = s->restarts;
+   bool going = proc_going(s->state);
+   if (verb == VERB_START && s->state == PROC_STOPPING)
+      t->note = "stopping: not started again (use restart)";
+   else if (verb == VERB_START && going)
+      t->note = "already running";
+   else if ((verb == VERB_STOP || verb == VERB_KILL) && !going)
+      t->note = "not running";
+   if (verb == VERB_START && going) {
+      /* Nothing new starts: the run to wait for is the current one. */
+      t->run_seen = true;
+      t->from_line = s->run_line;
+   }
+}
+
+static void act_send(Sup* sup, const Target* t, Verb verb) {
+   if (t->note) return;
+   switch (verb) {
+   case VERB_START:
+      sup_start(sup, t->id);
+      break;
+   case VERB_STOP:
+      sup_stop(sup, t->id);
+      break;
+   case VERB_RESTART:
+      sup_restart(sup, t->id);
+      break;
+   case VERB_KILL:
+      sup_kill(sup, t->id);
+      break;
+   }
+}
+
+/* "mcp: restarted dev, api" on the instance's status line, for what was done. */
+static void act_notice(CtlServer* srv, CtlConn* c, const Target* t, size_t n, Verb verb) {
+   static const char* const done[] = {"started", "stopped", "restarted", "killed"};
+   char buf[512];
+   size_t o = (size_t)snprintf(buf, sizeof buf, "%s: %s", ctl_conn_kind(c), done[verb]);
+   size_t acted = 0;
+   rcu_read_lock();
+   const Registry* reg = sup_registry(ctl_sup(srv));
+   for (size_t i = 0; i < n && o < sizeof buf; i++) {
+      if (t[i].note) continue;
+      int k = snprintf(buf + o, sizeof buf - o, "%s%s", acted++ ? ", " : " ",
+                       reg->slots[t[i].id]->name);
+      o = k < 0 ? sizeof buf : o + (size_t)k;
+   }
+   rcu_read_unlock();
+   if (acted) sup_notice(ctl_sup(srv), buf);
+}
+
+/* Up to WAIT_LINES lines of the run, from `from` on, within the reply's budget (inside
+ * rcu_read_lock). */
+static json_t* run_lines(const ProcSlot* slot, uint64_t from, size_t* bytes) {
+   json_t* lines = json_array();
+   LogIter it;
+   LogLine l;
+   logiter_init(&it, slot->log, from);
+   while (json_array_size(lines) < WAIT_LINES && logiter_next(&it, &l) &&
+          *bytes + l.len <= CTL_REPLY_TEXT_MAX) {
+      *bytes += l.len;
+      json_array_append_new(lines, ctl_line_json(slot->name, &l));
+   }
+   return lines;
+}
+
+/* The reply's R objects (inside rcu_read_lock); with_lines: the wait's first lines too. */
+static json_t* act_results(CtlServer* srv, const Target* t, size_t n, bool with_lines) {
+   const Registry* reg = sup_registry(ctl_sup(srv));
+   json_t* results = json_array();
+   size_t bytes = 0;
+   for (size_t i = 0; i < n; i++) {
+      const ProcSlot* slot = reg->slots[t[i].id];
+      json_t* r = json_object();
+      json_object_set_new(r, "name", ctl_text(slot->name, strlen(slot->name)));
+      json_object_set_new(r, "process", ctl_proc_json(slot));
+      if (t[i].note) json_object_set_new(r, "note", json_string(t[i].note));
+      if (with_lines) {
+         uint64_t from = t[i].run_seen ? t[i].from_line : logstore_end(slot->log);
+         json_object_set_new(r, "lines", run_lines(slot, from, &bytes));
+         if (!t[i].done) json_object_set_new(r, "timed_out", json_true());
+      }
+      json_array_append_new(results, r);
+   }
+   return results;
+}
+
+static bool act_poll(CtlCall* call, bool timed_out) {
+   ActCall* a = (ActCall*)call;
+   bool all = true;
+   rcu_read_lock();
+   const Registry* reg = sup_registry(ctl_sup(a->srv));
+   for (size_t i = 0; i < a->n; i++) {
+      Target* t = &a->t[i];
+      const ProcSnap* s = sup_snap(reg->slots[t->id]);
+      if (!t->run_seen && (s->restarts != t->restarts || s->started_ms != t->started_ms)) {
+         /* The old run's last lines (and its end marker) come before this. */
+         t->run_seen = true;
+         if (s->run_line > t->from_line) t->from_line = s->run_line;
+      }
+      t->done = t->run_seen && ((s->state == PROC_RUNNING && s->ready_ms) || ctl_proc_over(s));
+      all = all && t->done;
+   }
+   json_t* results = NULL;
+   if (all || timed_out) results = act_results(a->srv, a->t, a->n, true);
+   rcu_read_unlock();
+   if (!results) return false;
+   json_t* r = ctl_ok(call->id);
+   json_object_set_new(r, "results", results);
+   ctl_send_msg(call->conn, r);
+   return true;
+}
+
+static void act_free(CtlCall* call) {
+   json_decref(call->id);
+   free(call);
+}
+
+/* Reads the arguments and resolves every name before anything is done (a wrong name changes
+ * nothing). NULL after setting *err. */
+static ActCall* act_prepare(CtlServer* srv, json_t* id, json_t* req, Verb verb, bool* wait,
+                            json_t** err) {
+   double timeout;
+   if (!ctl_arg_bool(req, id, "wait", false, wait, err) ||
+       !ctl_arg_secs(req, id, "timeout_s", 30, 600, &timeout, err))
+      return NULL;
+   if (*wait && verb != VERB_START && verb != VERB_RESTART) {
+      *err = ctl_err(id, "bad_request", "\"wait\" applies to start and restart only");
+      return NULL;
+   }
+   json_t* names = act_names(req, id, err);
+   if (!names) return NULL;
+   size_t n = json_array_size(names);
+   ActCall* a = xcalloc(1, sizeof *a + n * sizeof(Target));
+   a->srv = srv;
+   a->n = n;
+   a->base.deadline_ms = util_now_ms() + (uint64_t)(timeout * 1000);
+   rcu_read_lock();
+   for (size_t i = 0; i < n && !*err; i++) {
+      const ProcSlot* slot =
+          ctl_find_proc(srv, id, json_string_value(json_array_get(names, i)), err);
+      if (slot) act_plan(&a->t[i], slot, verb);
+   }
+   rcu_read_unlock();
+   json_decref(names);
+   if (*err) {
+      free(a);
+      return NULL;
+   }
+   return a;
+}
+
+static json_t* act(CtlServer* srv, CtlConn* c, json_t* id, json_t* req, Verb verb) {
+   json_t* err = NULL;
+   bool wait = false;
+   ActCall* a = act_prepare(srv, id, req, verb, &wait, &err);
+   if (!a) return err;
+   for (size_t i = 0; i < a->n; i++) act_send(ctl_sup(srv), &a->t[i], verb);
+   act_notice(srv, c, a->t, a->n, verb);
+   if (wait) {
+      a->base.id = json_incref(id ? id : json_null());
+      a->base.poll = act_poll;
+      a->base.cancel = ctl_call_cancelled;
+      a->base.free = act_free;
+      ctl_call_add(srv, c, &a->base);
+      return NULL;
+   }
+   rcu_read_lock();
+   json_t* results = act_results(srv, a->t, a->n, false);
+   rcu_read_unlock();
+   free(a);
+   json_t* r = ctl_ok(id);
+   json_object_set_new(r, "results", results);
+   return r;
+}
+
+static json_t* op_start(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
+   return act(srv, c, id, req, VERB_START);
+}
+
+static json_t* op_stop(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
+   return act(srv, c, id, req, VERB_STOP);
+}
+
+static json_t* op_restart(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
+   return act(srv, c, id, req, VERB_RESTART);
+}
+
+static json_t* op_kill(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
+   return act(srv, c, id, req, VERB_KILL);
+}
+
+/* ---------------------------------------------------------------- quit */
+
+static json_t* op_quit(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
+   (void)req;
+   char buf[128];
+   snprintf(buf, sizeof buf, "%s: quit", ctl_conn_kind(c));
+   sup_notice(ctl_sup(srv), buf);
+   /* The reply is queued first, so the client hears it before the instance goes away. */
+   ctl_send_msg(c, ctl_ok(id));
+   sup_quit(ctl_sup(srv));
+   return NULL;
+}
+
+/* ---------------------------------------------------------------- logs */
+
+#define LOGS_MAX_EXAMINE 1000000u /* lines a filter looks at per read */
+
+/* What a logs request reads: one process's store, or the All index (slot NULL). */
+typedef struct LogsSrc {
+   const Registry* reg;
+   const ProcSlot* slot;
+   const LineIdx* all;
+} LogsSrc;
+
+static uint64_t src_begin(const LogsSrc* s) {
+   return s->slot ? logstore_begin(s->slot->log) : lineidx_begin(s->all);
+}
+
+static uint64_t src_end(const LogsSrc* s) {
+   return s->slot ? logstore_end(s->slot->log) : lineidx_end(s->all);
+}
+
+/* The line at a position and its process; false when retention dropped it. */
+static bool src_get(const LogsSrc* s, uint64_t pos, const ProcSlot** slot, LogLine* l) {
+   if (s->slot) {
+      *slot = s->slot;
+      return logstore_get(s->slot->log, pos, l);
+   }
+   uint64_t ref;
+   if (!lineidx_get(s->all, pos, &ref) || LINEREF_PROC(ref) >= s->reg->n) return false;
+   *slot = s->reg->slots[LINEREF_PROC(ref)];
+   return logstore_get((*slot)->log, LINEREF_LINE(ref), l);
+}
+
+/* One logs request's reading state; also the pending call of a long poll. */
+typedef struct LogsCall {
+   CtlCall base;
+   CtlServer* srv;
+   uint64_t proc; /* process id or CTL_ALL */
+   uint64_t pos;  /* the next position to read */
+   bool tail;     /* no cursor: the last `limit` lines */
+   int64_t limit;
+   Regex* re;        /* owned; NULL: every line */
+   RegexScratch* sc; /* owned */
+} LogsCall;
+
+/* Whether one more line fits the reply: always the first, then up to CTL_REPLY_TEXT_MAX. */
+static bool fits(size_t* bytes, size_t nlines, uint32_t len) {
+   if (nlines && *bytes + len > CTL_REPLY_TEXT_MAX) return false;
+   *bytes += len;
+   return true;
+}
+
+/* The newest `limit` lines (matching the filter), oldest first. */
+static void logs_tail(LogsCall* q, const LogsSrc* src, json_t* lines) {
+   uint64_t begin = src_begin(src), end = src_end(src), examined = 0;
+   size_t bytes = 0;
+   const ProcSlot* slot;
+   LogLine l;
+   json_t* newest_first = json_array();
+   for (uint64_t p = end; p > begin && (int64_t)json_array_size(newest_first) < q->limit &&
+                          examined < LOGS_MAX_EXAMINE;
+        p--, examined++) {
+      if (!src_get(src, p - 1, &slot, &l)) continue;
+      if (q->re && !regex_match(q->re, q->sc, l.text, l.len)) continue;
+      if (!fits(&bytes, json_array_size(newest_first), l.len)) break;
+      json_array_append_new(newest_first, ctl_line_json(slot->name, &l));
+   }
+   for (size_t i = json_array_size(newest_first); i > 0; i--)
+      json_array_append(lines, json_array_get(newest_first, i - 1));
+   json_decref(newest_first);
+   q->pos = end;
+}
+
+/* The lines after the cursor, oldest first; returns how many retention dropped on the way. */
+static uint64_t logs_after(LogsCall* q, const LogsSrc* src, json_t* lines, bool* more) {
+   uint64_t begin = src_begin(src), end = src_end(src), examined = 0, evicted = 0;
+   size_t bytes = 0;
+   const ProcSlot* slot;
+   LogLine l;
+   if (q->pos < begin) {
+      evicted = begin - q->pos;
+      q->pos = begin;
+   }
+   if (q->pos > end) q->pos = end; /* cannot happen for a cursor this instance made */
+   for (; q->pos < end && (int64_t)json_array_size(lines) < q->limit && examined < LOGS_MAX_EXAMINE;
+        q->pos++, examined++) {
+      if (!src_get(src, q->pos, &slot, &l)) {
+         evicted++;
+         continue;
+      }
+      if (q->re && !regex_match(q->re, q->sc, l.text, l.len)) continue;
+      if (!fits(&bytes, json_array_size(lines), l.len)) break; /* this line comes next time */
+      json_array_append_new(lines, ctl_line_json(slot->name, &l));
+   }
+   *more = q->pos < end;
+   return evicted;
+}
+
+/* Reads once; NULL when a long poll should keep waiting (nothing new yet). */
+static json_t* logs_read(LogsCall* q, bool may_wait) {
+   json_t* lines = json_array();
+   uint64_t evicted = 0;
+   bool more = false;
+   rcu_read_lock();
+   LogsSrc src = {.reg = sup_registry(ctl_sup(q->srv)), .all = sup_all_index(ctl_sup(q->srv))};
+   if (q->proc != CTL_ALL) src.slot = src.reg->slots[q->proc];
+   if (q->tail)
+      logs_tail(q, &src, lines);
+   else
+      evicted = logs_after(q, &src, lines, &more);
+   rcu_read_unlock();
+   q->tail = false;
+   if (may_wait && json_array_size(lines) == 0 && !evicted && !more) {
+      json_decref(lines);
+      return NULL;
+   }
+   json_t* r = ctl_ok(q->base.id);
+   json_object_set_new(r, "lines", lines);
+   json_object_set_new(r, "next_cursor", ctl_cursor_make(q->srv, q->proc, q->pos));
+   json_object_set_new(r, "evicted", json_integer((json_int_t)evicted));
+   json_object_set_new(r, "more", json_boolean(more));
+   return r;
+}
+
+static bool logs_poll(CtlCall* call, bool timed_out) {
+   json_t* r = logs_read((LogsCall*)call, !timed_out);
+   if (!r) return false;
+   ctl_send_msg(call->conn, r);
+   return true;
+}
+
+static void logs_free(CtlCall* call) {
+   LogsCall* q = (LogsCall*)call;
+   json_decref(q->base.id);
+   regex_free(q->re);
+   regex_scratch_free(q->sc);
+   free(q);
+}
+
+/* The process (or All) and the starting point; false after setting *err. */
+static bool logs_where(CtlServer* srv, json_t* id, json_t* req, LogsCall* q, json_t** err) {
+   const char *name, *cursor;
+   if (!ctl_arg_str(req, id, "name", false, &name, err) ||
+       !ctl_arg_str(req, id, "cursor", false, &cursor, err))
+      return false;
+   q->proc = CTL_ALL;
+   if (name) {
+      rcu_read_lock();
+      const ProcSlot* slot = ctl_find_proc(srv, id, name, err);
+      if (slot) q->proc = slot->id;
+      rcu_read_unlock();
+      if (!slot) return false;
+   }
+   q->tail = !cursor;
+   if (!cursor) return true;
+   uint64_t proc;
+   if (!ctl_cursor_parse(srv, cursor, &proc, &q->pos)) {
+      *err = ctl_err(id, "bad_cursor",
+                     "not a cursor of this instance (it may have restarted): ask without "
+                     "\"cursor\" for the latest lines and a new one");
+      return false;
+   }
+   if (proc != q->proc) {
+      *err = ctl_err(id, "bad_cursor",
+                     "this cursor belongs to %s, not to %s: use the cursor its own logs "
+                     "reply gave, or ask without one",
+                     proc == CTL_ALL ? "every process (no name)" : "another process",
+                     name ? name : "every process (no name)");
+      return false;
+   }
+   return true;
+}
+
+static json_t* op_logs(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
+   json_t* err = NULL;
+   LogsCall* q = xcalloc(1, sizeof *q);
+   q->srv = srv;
+   q->base.id = json_incref(id ? id : json_null());
+   q->base.poll = logs_poll;
+   q->base.cancel = ctl_call_cancelled;
+   q->base.free = logs_free;
+   const char* filter;
+   double wait_s;
+   if (!logs_where(srv, id, req, q, &err) ||
+       !ctl_arg_int(req, id, "limit", 100, 1, 10000, &q->limit, &err) ||
+       !ctl_arg_secs(req, id, "wait_s", 0, 60, &wait_s, &err) ||
+       !ctl_arg_str(req, id, "filter", false, &filter, &err))
+      goto fail;
+   if (filter) {
+      if (!(q->re = ctl_regex(id, filter, false, -1, &err))) goto fail;
+      q->sc = regex_scratch_new();
+   }
+   json_t* r = logs_read(q, wait_s > 0);
+   if (r) {
+      logs_free(&q->base);
+      return r;
+   }
+   q->base.deadline_ms = util_now_ms() + (uint64_t)(wait_s * 1000);
+   ctl_call_add(srv, c, &q->base);
+   return NULL;
+fail:
+   logs_free(&q->base);
+   return err;
+}
+
 /* ---------------------------------------------------------------- the table */
 
 const CtlOp ctl_ops[] = {
     {"ps", op_ps},
+    {"start", op_start},
+    {"stop", op_stop},
+    {"restart", op_restart},
+    {"kill", op_kill},
+    {"logs", op_logs},
+    {"quit", op_quit},
+    {"search", ctl_op_search},
+    {"errors", ctl_op_errors},
+    {"urls", ctl_op_urls},
+    {"wait", ctl_op_wait},
+    {"subscribe", ctl_op_subscribe},
     {NULL, NULL},
 };
