@@ -126,7 +126,7 @@ static bool search_args(json_t* id, json_t* req, Search* s, json_t** err) {
 }
 
 static json_t* search_reply(json_t* id, Search* s) {
-   qsort(s->m, s->n, sizeof *s->m, match_cmp);
+   if (s->n) qsort(s->m, s->n, sizeof *s->m, match_cmp); /* m may be NULL */
    json_t* matches = json_array();
    for (size_t i = 0; i < s->n; i++) {
       if ((int64_t)i < s->limit)
@@ -211,7 +211,7 @@ json_t* ctl_op_errors(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
    rcu_read_unlock();
    if (err) return err;
    /* Newest last: the reverse of the search's order. */
-   qsort(m, n, sizeof *m, match_cmp);
+   if (n) qsort(m, n, sizeof *m, match_cmp); /* m may be NULL */
    json_t* list = json_array();
    for (size_t i = n; i > 0; i--) json_array_append_new(list, m[i - 1].obj);
    free(m);
