@@ -291,7 +291,7 @@ static json_t* act_names(json_t* req, json_t* id, json_t** err) {
 }
 
 /* Decides what the action does to one process (inside rcu_read_lock). */
-static void act_plan(Target* t, const ProcSlot* slot, Verb verb) {
+static void act_plan(CtlServer* srv, Target* t, const ProcSlot* slot, Verb verb) {
    const ProcSnap* s = sup_snap(slot);
    t->id = slot->id;
    t->from_line = logstore_end(slot->log);
@@ -304,6 +304,7 @@ static void act_plan(Target* t, const ProcSlot* slot, Verb verb) {
       t->note = "already running";
    else if ((verb == VERB_STOP || verb == VERB_KILL) && !going)
       t->note = "not running";
+   if ((verb == VERB_START || verb == VERB_RESTART) && !t->note) ctl_note_start(srv, s);
    if (verb == VERB_START && going) {
       /* Nothing new starts: the run to wait for is the current one. */
       t->run_seen = true;
@@ -437,7 +438,7 @@ static ActCall* act_prepare(CtlServer* srv, json_t* id, json_t* req, Verb verb, 
    for (size_t i = 0; i < n && !*err; i++) {
       const ProcSlot* slot =
           ctl_find_proc(srv, id, json_string_value(json_array_get(names, i)), err);
-      if (slot) act_plan(&a->t[i], slot, verb);
+      if (slot) act_plan(srv, &a->t[i], slot, verb);
    }
    rcu_read_unlock();
    json_decref(names);

@@ -815,6 +815,24 @@ Test(ctl, wait_matches_times_out_or_sees_the_exit) {
    json_decref(r);
 }
 
+/* A client that starts a process and at once waits for a line must not hear "exited" from the
+ * previous run while the start is still in the supervisor's queue. */
+Test(ctl, wait_right_after_start) {
+   add("once", "echo run");
+   sup_start(srv.sup, 0);
+   WAIT_FOR(snap(0).state == PROC_EXITED && !snap(0).output_open);
+   for (int i = 0; i < 5; i++) {
+      json_t* r = req("{\"op\":\"start\",\"names\":[\"once\"]}");
+      json_decref(r);
+      r = req("{\"op\":\"wait\",\"name\":\"once\",\"pattern\":\"^run$\",\"from\":\"start\"}");
+      expect_ok(r);
+      cr_assert_eq(num(json_object_get(r, "line"), "n"), snap(0).run_line + 1,
+                   "the new run's line (after its restart marker)");
+      json_decref(r);
+      WAIT_FOR(snap(0).state == PROC_EXITED && !snap(0).output_open);
+   }
+}
+
 /* ---------------------------------------------------------------- subscribe */
 
 /* The state events for `name` sent so far (removed from the list). */
