@@ -275,16 +275,16 @@ static json_t* act_names(json_t* req, json_t* id, json_t** err) {
       return NULL;
    }
    json_t* out = json_array();
-   size_t i, j;
-   json_t *v, *w;
-   json_array_foreach(names, i, v) {
+   for (size_t i = 0; i < json_array_size(names); i++) {
+      json_t* v = json_array_get(names, i);
       if (!json_is_string(v) || json_string_length(v) == 0) {
          *err = ctl_err(id, "bad_request", "\"names\" must hold non-empty strings (item %zu)", i);
          json_decref(out);
          return NULL;
       }
       bool dup = false;
-      json_array_foreach(out, j, w) dup = dup || json_equal(v, w);
+      for (size_t j = 0; j < json_array_size(out) && !dup; j++)
+         dup = json_equal(v, json_array_get(out, j));
       if (!dup) json_array_append(out, v);
    }
    return out;

@@ -447,9 +447,8 @@ static bool sub_poll(CtlCall* call, bool timed_out) {
    rcu_read_lock();
    json_t* events = sub_changes((SubCall*)call, true);
    rcu_read_unlock();
-   size_t i;
-   json_t* ev;
-   json_array_foreach(events, i, ev) ctl_send_msg(call->conn, json_incref(ev));
+   for (size_t i = 0; i < json_array_size(events); i++)
+      ctl_send_msg(call->conn, json_incref(json_array_get(events, i)));
    json_decref(events);
    return false;
 }
