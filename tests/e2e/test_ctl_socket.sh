@@ -103,6 +103,16 @@ check "second instance: started nothing" bash -c '! grep -q fine <<<"$1"' _ "$ou
 check "brum exits 0" stop_hold
 check "socket, .json and lock removed at exit" no_files "$D" "$BP"
 
+# ---- pending calls (waits, deadlines, cancel, long polls), notices, and quit
+check "brum starts" start_hold
+probe calls "$D/$BP.sock" hold
+wait "$BP"
+rc=$?
+check "quit through the socket: brum exits 0" [ "$rc" -eq 0 ]
+check "headless prints the notices on stderr" grep -qx 'brum: ctl: restarted hold' "$TMP/hold.err"
+check "... and the quit" grep -qx 'brum: ctl: quit' "$TMP/hold.err"
+check "files removed at exit" no_files "$D" "$BP"
+
 # ---- stale files: an instance killed with SIGKILL, a dead pid, a live pid without a socket
 check "brum starts (to be killed)" start_hold
 kill -9 "$BP"
