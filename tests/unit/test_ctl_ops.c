@@ -433,6 +433,19 @@ Test(ctl, unknown_name_does_nothing) {
    rcu_read_unlock();
 }
 
+Test(ctl, not_found_lists_twenty_names) {
+   for (int i = 0; i < 25; i++) {
+      char name[16];
+      snprintf(name, sizeof name, "p%02d", i);
+      add(name, "exit 0");
+   }
+   json_t* r = req("{\"op\":\"stop\",\"names\":[\"p00\",\"zz\"]}");
+   expect_err(r, "not_found", "available: p00, p01, ");
+   expect_err(r, "not_found", ", p19 (and 5 more; `ps` lists all)");
+   cr_assert_null(strstr(str(json_object_get(r, "error"), "message"), "p20"));
+   json_decref(r);
+}
+
 Test(ctl, bad_arguments) {
    add("a", "exec sleep 60");
    json_t* r = req("{\"op\":\"start\"}");
@@ -460,7 +473,7 @@ Test(ctl, bad_arguments) {
 }
 
 Test(ctl, start_with_wait_returns_at_the_url) {
-   add("dev", "echo booting; sleep 0.1; echo '" URL_LINE "'; echo after; exec sleep 60");
+   add("dev", "echo booting; echo '" URL_LINE "'; echo after; exec sleep 60");
    json_t* r = req("{\"op\":\"start\",\"names\":[\"dev\"],\"wait\":true,\"timeout_s\":30}");
    expect_ok(r);
    json_t* res = json_array_get(json_object_get(r, "results"), 0);
