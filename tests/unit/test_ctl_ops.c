@@ -378,7 +378,9 @@ Test(ctl, start_stop_restart_kill) {
    cr_assert_eq(json_array_size(res), 2, "a name given twice acts once");
    cr_assert_str_eq(str(json_array_get(res, 0), "name"), "a");
    cr_assert_null(json_object_get(json_array_get(res, 0), "note"));
-   cr_assert(json_is_object(json_object_get(json_array_get(res, 1), "process")));
+   /* The reply comes once the supervisor has taken the commands: it shows their effect. */
+   cr_assert_str_eq(str(json_object_get(json_array_get(res, 0), "process"), "state"), "running");
+   cr_assert_str_eq(str(json_object_get(json_array_get(res, 1), "process"), "state"), "running");
    json_decref(r);
    WAIT_FOR(notice_is("mcp: started a, b"));
    WAIT_FOR(snap(0).state == PROC_RUNNING && snap(1).state == PROC_RUNNING);
@@ -390,7 +392,9 @@ Test(ctl, start_stop_restart_kill) {
    json_decref(r);
 
    r = req("{\"op\":\"stop\",\"names\":[\"a\"]}");
-   cr_assert_null(json_object_get(json_array_get(json_object_get(r, "results"), 0), "note"));
+   res = json_array_get(json_object_get(r, "results"), 0);
+   cr_assert_null(json_object_get(res, "note"));
+   cr_assert_str_neq(str(json_object_get(res, "process"), "state"), "running");
    json_decref(r);
    WAIT_FOR(snap(0).state == PROC_STOPPED);
    cr_assert_eq(snap(0).restarts, 0, "the second start did nothing");
@@ -408,6 +412,8 @@ Test(ctl, start_stop_restart_kill) {
 
    r = req("{\"op\":\"kill\",\"names\":[\"b\"]}");
    expect_ok(r);
+   res = json_array_get(json_object_get(r, "results"), 0);
+   cr_assert_str_neq(str(json_object_get(res, "process"), "state"), "running");
    json_decref(r);
    WAIT_FOR(snap(1).state == PROC_STOPPED || snap(1).state == PROC_KILLED);
    cr_assert_eq(snap(1).term_signal, 9);
