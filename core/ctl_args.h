@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/ctl_int.h"
 #include "core/regex.h"
 #include "core/sup.h"
 
@@ -31,10 +32,16 @@ bool ctl_arg_bool(json_t* req, json_t* id, const char* key, bool def, bool* out,
 Regex* ctl_regex(json_t* id, const char* pattern, bool literal, int icase, json_t** err);
 
 /* A pending call's cancel: error "cancelled" to the client, unless it has gone. */
-typedef struct CtlCall CtlCall;
 void ctl_call_cancelled(CtlCall* call, bool disconnected);
 
 /* A process that has ended or never started: it will print nothing more without a command. */
 bool ctl_proc_over(const ProcSnap* s);
+
+/* Commands reach the supervisor through its queue, so right after a start the snapshot still
+ * shows the previous run: a `wait` sent just after `start` must not call the process exited.
+ * ctl_note_start records a start or restart this server sent (with the run the snapshot showed
+ * then); ctl_start_pending says whether one is sent but not begun for this snapshot. */
+void ctl_note_start(const CtlServer* srv, const ProcSnap* before);
+bool ctl_start_pending(const CtlServer* srv, const ProcSnap* now);
 
 #endif

@@ -126,7 +126,7 @@ static bool search_args(json_t* id, json_t* req, Search* s, json_t** err) {
 }
 
 static json_t* search_reply(json_t* id, Search* s) {
-   qsort(s->m, s->n, sizeof *s->m, match_cmp);
+   if (s->n) qsort(s->m, s->n, sizeof *s->m, match_cmp); /* m may be NULL */
    json_t* matches = json_array();
    for (size_t i = 0; i < s->n; i++) {
       if ((int64_t)i < s->limit)
@@ -211,7 +211,7 @@ json_t* ctl_op_errors(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
    rcu_read_unlock();
    if (err) return err;
    /* Newest last: the reverse of the search's order. */
-   qsort(m, n, sizeof *m, match_cmp);
+   if (n) qsort(m, n, sizeof *m, match_cmp); /* m may be NULL */
    json_t* list = json_array();
    for (size_t i = n; i > 0; i--) json_array_append_new(list, m[i - 1].obj);
    free(m);
@@ -264,6 +264,11 @@ typedef struct WaitCall {
    CtlServer* srv;
    uint64_t proc;
    uint64_t pos; /* the next line to look at: each poll scans only what it has not seen */
+   /* from "start" while a start this server sent has not begun: the run to read is the next
+    * one, which the snapshot shows by a new start time or restart count */
+   bool await_run;
+   uint64_t old_started_ms;
+   uint32_t old_restarts;
    bool fail_on_exit;
    double timeout_s;
    char* pattern;    /* owned, for messages */
@@ -277,10 +282,17 @@ static json_t* wait_scan(WaitCall* w, bool timed_out) {
    rcu_read_lock();
    const ProcSlot* slot = sup_registry(ctl_sup(w->srv))->slots[w->proc];
    const ProcSnap* s = sup_snap(slot);
-   bool over = ctl_proc_over(s); /* read before the lines: none can follow what it saw */
+   /* Read before the lines: none can follow what it saw. A start this server sent that the
+    * supervisor has not begun yet means more is coming. */
+   bool over = ctl_proc_over(s) && !ctl_start_pending(w->srv, s);
    char state[64];
    snap_describe(s, state, sizeof state);
    uint64_t begin = logstore_begin(slot->log), end = logstore_end(slot->log), scanned = 0;
+   if (w->await_run && (s->started_ms != w->old_started_ms || s->restarts != w->old_restarts)) {
+      w->await_run = false;
+      if (s->run_line > w->pos) w->pos = s->run_line;
+   }
+   if (w->await_run) end = w->pos; /* the earlier run's lines do not count */
    if (w->pos < begin) w->pos = begin;
    LogLine l;
    for (; !r && w->pos < end && scanned < WAIT_MAX_SCAN; w->pos++, scanned++) {
@@ -321,6 +333,13 @@ static void wait_free(CtlCall* call) {
    free(w);
 }
 
+static void wait_from_start(WaitCall* w, CtlServer* srv, const ProcSnap* s) {
+   w->pos = s->run_line;
+   w->await_run = ctl_start_pending(srv, s);
+   w->old_started_ms = s->started_ms;
+   w->old_restarts = s->restarts;
+}
+
 /* The process and the first line to look at; false after setting *err. */
 static bool wait_where(CtlServer* srv, json_t* id, json_t* req, WaitCall* w, json_t** err) {
    const char *name, *from;
@@ -334,7 +353,7 @@ static bool wait_where(CtlServer* srv, json_t* id, json_t* req, WaitCall* w, jso
       if (!from || strcmp(from, "now") == 0)
          w->pos = logstore_end(slot->log);
       else if (strcmp(from, "start") == 0)
-         w->pos = sup_snap(slot)->run_line;
+         wait_from_start(w, srv, sup_snap(slot));
    }
    rcu_read_unlock();
    if (!slot || !from || strcmp(from, "now") == 0 || strcmp(from, "start") == 0) return slot;
@@ -428,9 +447,8 @@ static bool sub_poll(CtlCall* call, bool timed_out) {
    rcu_read_lock();
    json_t* events = sub_changes((SubCall*)call, true);
    rcu_read_unlock();
-   size_t i;
-   json_t* ev;
-   json_array_foreach(events, i, ev) ctl_send_msg(call->conn, json_incref(ev));
+   for (size_t i = 0; i < json_array_size(events); i++)
+      ctl_send_msg(call->conn, json_incref(json_array_get(events, i)));
    json_decref(events);
    return false;
 }
