@@ -581,7 +581,7 @@ static int follow(Ctx* x, const char* from, size_t* namew) {
    }
    free(cursor);
    if (rc != -EPIPE) return rc;
-   fprintf(stderr, "brum: brum (pid %d) has ended\n", x->in.pid);
+   fprintf(stderr, "brum: brum (pid %d) has ended: nothing more to follow\n", x->in.pid);
    return 0;
 }
 
