@@ -379,7 +379,9 @@ int ctl_call(CtlClient* c, json_t* req, int timeout_ms, json_t** reply, char** c
          *cause = xasprintf("brum did not answer within %d s", (timeout_ms + 999) / 1000);
          return -ETIMEDOUT;
       }
-      if (rc == -EPROTO) continue; /* one bad line does not lose the reply after it */
+      /* One bad line does not lose the reply after it; a signal (or a stop and continue, after
+       * which Linux fails poll with EINTR even without a handler) does not end the wait. */
+      if (rc == -EPROTO || rc == -EINTR) continue;
       if (rc < 0) {
          *cause = describe(rc);
          return rc;

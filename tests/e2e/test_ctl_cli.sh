@@ -128,6 +128,12 @@ check "errors: exit 0 with the totals" bash -c '[ "$1" -eq 0 ] && grep -qE "^[0-
 FOLLOW=$!
 follow_grows() { [ "$(grep -c '^tick' "$TMP/follow.out")" -ge 3 ]; }
 check "logs -f: new lines keep coming" wait_for 10 follow_grows
+# A stop and continue (Ctrl-Z, fg) interrupts its poll: it keeps following.
+kill -STOP "$FOLLOW"
+kill -CONT "$FOLLOW"
+SEEN=$(grep -c '^tick' "$TMP/follow.out")
+follow_grows_more() { [ "$(grep -c '^tick' "$TMP/follow.out")" -gt "$SEEN" ]; }
+check "logs -f: goes on after a stop and continue" wait_for 10 follow_grows_more
 
 # --- stop: ticker stops, the TUI shows it
 ctl stop ticker
