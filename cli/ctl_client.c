@@ -21,8 +21,6 @@
 /* A reply bigger than this is a broken or hostile server, not a log: logs replies are bounded by
  * their limit (10,000 lines) and each line by the log store's line bound. */
 enum { MAX_MSG = 256u << 20, READ_CHUNK = 64 * 1024, MAX_INFO = 64 * 1024 };
-/* "<pid>.sock" with the longest pid Linux hands out (pid_max is at most 4194304, 7 digits). */
-#define SOCK_NAME_MAX (sizeof "/4194304.sock" - 1)
 
 struct CtlClient {
    int fd;
@@ -30,19 +28,14 @@ struct CtlClient {
    size_t len, cap;
 };
 
-/* The directories an instance may serve from, in the order the server prefers them: XDG's when
- * a socket path fits in it, and /tmp/brum-$UID, where a server falls back. */
+/* The directories an instance may serve from: XDG's, and /tmp/brum-$UID, where a server falls
+ * back when XDG_RUNTIME_DIR is unset or a socket path would not fit in it. Both are read: which
+ * one a server chose depends on the length of its pid, and a server started with another
+ * environment may have chosen the other. */
 static size_t sock_dirs(char* out[2]) {
    size_t n = 0;
    const char* xdg = getenv("XDG_RUNTIME_DIR");
-   if (xdg && xdg[0] == '/') {
-      char* d = xasprintf("%s/brum", xdg);
-      struct sockaddr_un sa;
-      if (strlen(d) + SOCK_NAME_MAX < sizeof sa.sun_path)
-         out[n++] = d;
-      else
-         free(d);
-   }
+   if (xdg && xdg[0] == '/') out[n++] = xasprintf("%s/brum", xdg);
    out[n++] = xasprintf("/tmp/brum-%u", (unsigned)geteuid());
    return n;
 }
