@@ -118,18 +118,6 @@ Regex* ctl_regex(json_t* id, const char* pattern, bool literal, int icase, json_
    return NULL;
 }
 
-uint64_t ctl_run_first_line(const ProcSlot* slot, uint64_t bound) {
-   const ProcSnap* s = sup_snap(slot);
-   uint64_t begin = logstore_begin(slot->log), end = logstore_end(slot->log);
-   uint64_t first = end;
-   LogLine l;
-   /* Lines are stamped in arrival order, so the run's lines are a suffix of the store. */
-   while (first > begin && end - first < bound && logstore_get(slot->log, first - 1, &l) &&
-          l.time_ms >= s->started_ms)
-      first--;
-   return first;
-}
-
 bool ctl_proc_over(const ProcSnap* s) {
    bool ended = s->state == PROC_IDLE || s->state == PROC_EXITED || s->state == PROC_FAILED ||
                 s->state == PROC_KILLED || s->state == PROC_STOPPED;

@@ -26,11 +26,6 @@ bool ctl_arg_bool(json_t* req, json_t* id, const char* key, bool def, bool* out,
  * setting *err to a bad_regex reply whose offset is in the pattern as the client sent it. */
 Regex* ctl_regex(json_t* id, const char* pattern, bool literal, int icase, json_t** err);
 
-/* The first line of the process's current run (lines whose time is at or after its start), or
- * the first retained line when they reach back further (inside rcu_read_lock). At most `bound`
- * lines are looked at. */
-uint64_t ctl_run_first_line(const ProcSlot* slot, uint64_t bound);
-
 /* A pending call's cancel: error "cancelled" to the client, unless it has gone. */
 typedef struct CtlCall CtlCall;
 void ctl_call_cancelled(CtlCall* call, bool disconnected);

@@ -241,7 +241,6 @@ typedef enum Verb { VERB_START, VERB_STOP, VERB_RESTART, VERB_KILL } Verb;
 
 #define MAX_NAMES 1000
 #define WAIT_LINES 50
-#define RUN_SCAN_BOUND 200000 /* lines looked at to find where a running process's run began */
 
 /* One process an action names. */
 typedef struct Target {
@@ -250,8 +249,7 @@ typedef struct Target {
    uint64_t started_ms; /* the run before the command (a new run changes it, or restarts) */
    uint32_t restarts;
    const char* note; /* why nothing was done; NULL: the command was sent */
-   bool run_seen;    /* the run to wait for has begun */
-   uint64_t run_ms;  /* when it began */
+   bool run_seen;    /* the run to wait for has begun (from_line is then its first line) */
    bool done;        /* it is ready, or it ended */
 } Target;
 
@@ -309,8 +307,7 @@ static void act_plan(Target* t, const ProcSlot* slot, Verb verb) {
    if (verb == VERB_START && going) {
       /* Nothing new starts: the run to wait for is the current one. */
       t->run_seen = true;
-      t->run_ms = s->started_ms;
-      t->from_line = ctl_run_first_line(slot, RUN_SCAN_BOUND);
+      t->from_line = s->run_line;
    }
 }
 
@@ -351,13 +348,13 @@ static void act_notice(CtlServer* srv, CtlConn* c, const Target* t, size_t n, Ve
 }
 
 /* Up to WAIT_LINES lines of the run, from `from` on (inside rcu_read_lock). */
-static json_t* run_lines(const ProcSlot* slot, uint64_t from, uint64_t run_ms) {
+static json_t* run_lines(const ProcSlot* slot, uint64_t from) {
    json_t* lines = json_array();
    LogIter it;
    LogLine l;
    logiter_init(&it, slot->log, from);
    while (json_array_size(lines) < WAIT_LINES && logiter_next(&it, &l))
-      if (l.time_ms >= run_ms) json_array_append_new(lines, ctl_line_json(slot->name, &l));
+      json_array_append_new(lines, ctl_line_json(slot->name, &l));
    return lines;
 }
 
@@ -373,7 +370,7 @@ static json_t* act_results(CtlServer* srv, const Target* t, size_t n, bool with_
       if (t[i].note) json_object_set_new(r, "note", json_string(t[i].note));
       if (with_lines) {
          uint64_t from = t[i].run_seen ? t[i].from_line : logstore_end(slot->log);
-         json_object_set_new(r, "lines", run_lines(slot, from, t[i].run_ms));
+         json_object_set_new(r, "lines", run_lines(slot, from));
          if (!t[i].done) json_object_set_new(r, "timed_out", json_true());
       }
       json_array_append_new(results, r);
@@ -390,8 +387,9 @@ static bool act_poll(CtlCall* call, bool timed_out) {
       Target* t = &a->t[i];
       const ProcSnap* s = sup_snap(reg->slots[t->id]);
       if (!t->run_seen && (s->restarts != t->restarts || s->started_ms != t->started_ms)) {
+         /* The old run's last lines (and its end marker) come before this. */
          t->run_seen = true;
-         t->run_ms = s->started_ms;
+         if (s->run_line > t->from_line) t->from_line = s->run_line;
       }
       t->done = t->run_seen && ((s->state == PROC_RUNNING && s->ready_ms) || ctl_proc_over(s));
       all = all && t->done;

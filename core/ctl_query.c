@@ -14,7 +14,6 @@
 #define SEARCH_MAX_SCAN 200000u /* lines looked at per process */
 #define ENTRY_MAX_LINES 50u
 #define WAIT_MAX_SCAN 1000000u /* lines a wait looks at per poll */
-#define RUN_SCAN_BOUND 200000u
 
 /* The processes a request names: one, or all when `name` is absent (inside rcu_read_lock). */
 typedef struct Procs {
@@ -326,7 +325,7 @@ static bool wait_where(CtlServer* srv, json_t* id, json_t* req, WaitCall* w, jso
       if (!from || strcmp(from, "now") == 0)
          w->pos = logstore_end(slot->log);
       else if (strcmp(from, "start") == 0)
-         w->pos = ctl_run_first_line(slot, RUN_SCAN_BOUND);
+         w->pos = sup_snap(slot)->run_line;
    }
    rcu_read_unlock();
    if (!slot || !from || strcmp(from, "now") == 0 || strcmp(from, "start") == 0) return slot;

@@ -350,6 +350,7 @@ static json_t* op_hello(CtlConn* c, json_t* id, json_t* req) {
       if ((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9') ||
           *k == '-' || *k == '_' || *k == '.')
          c->kind[n++] = *k;
+   c->kind[n] = '\0';
    if (!n) strcpy(c->kind, "client");
    c->hello = true;
    json_t* r = ctl_ok(id);

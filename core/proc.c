@@ -343,6 +343,7 @@ static void proc_begin_run(Proc* p) {
    c->ended_ms = 0;
    c->started_ms = util_now_ms();
    c->ready_ms = 0;
+   c->run_line = logstore_end(p->slot.log);
    proc_set_message(p, NULL);
    p->stop_requested = p->kill_sent = false;
    ansi_set_width(p->parser, p->sup->cfg.cols ? p->sup->cfg.cols : 80);
