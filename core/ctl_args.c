@@ -128,3 +128,27 @@ void ctl_call_cancelled(CtlCall* call, bool disconnected) {
    if (!disconnected)
       ctl_send_msg(call->conn, ctl_err(call->id, "cancelled", "cancelled by the client"));
 }
+
+/* The latest starts sent (a ring: an old entry either began long ago or never will). */
+typedef struct SentStart {
+   const CtlServer* srv; /* borrowed, only compared */
+   uint64_t id, started_ms;
+   uint32_t restarts;
+} SentStart;
+static SentStart sent_starts[64]; /* control thread only */
+static size_t sent_next;
+
+void ctl_note_start(const CtlServer* srv, const ProcSnap* before) {
+   sent_starts[sent_next++ % ARRAY_LEN(sent_starts)] =
+       (SentStart){srv, before->id, before->started_ms, before->restarts};
+}
+
+bool ctl_start_pending(const CtlServer* srv, const ProcSnap* now) {
+   for (size_t i = 0; i < ARRAY_LEN(sent_starts); i++) {
+      const SentStart* e = &sent_starts[i];
+      if (e->srv == srv && e->id == now->id && e->started_ms == now->started_ms &&
+          e->restarts == now->restarts)
+         return true;
+   }
+   return false;
+}

@@ -815,6 +815,24 @@ Test(ctl, wait_matches_times_out_or_sees_the_exit) {
    json_decref(r);
 }
 
+/* A client that starts a process and at once waits for a line must not hear "exited" from the
+ * previous run while the start is still in the supervisor's queue. */
+Test(ctl, wait_right_after_start) {
+   add("once", "echo run");
+   sup_start(srv.sup, 0);
+   WAIT_FOR(snap(0).state == PROC_EXITED && !snap(0).output_open);
+   for (int i = 0; i < 5; i++) {
+      json_t* r = req("{\"op\":\"start\",\"names\":[\"once\"]}");
+      json_decref(r);
+      r = req("{\"op\":\"wait\",\"name\":\"once\",\"pattern\":\"^run$\",\"from\":\"start\"}");
+      expect_ok(r);
+      cr_assert_eq(num(json_object_get(r, "line"), "n"), snap(0).run_line + 1,
+                   "the new run's line (after its restart marker)");
+      json_decref(r);
+      WAIT_FOR(snap(0).state == PROC_EXITED && !snap(0).output_open);
+   }
+}
+
 /* ---------------------------------------------------------------- subscribe */
 
 /* The state events for `name` sent so far (removed from the list). */
@@ -896,5 +914,57 @@ Test(ctl, subscribe_events) {
    drop_calls(false);
    r = take_reply(id);
    expect_err(r, "cancelled", "cancelled");
+   json_decref(r);
+}
+
+/* ---------------------------------------------------------------- bounds */
+
+Test(ctl, search_bounds) {
+   /* 250,000 lines retained: more than one search scans in a process. */
+   teardown();
+   start_sup(300000);
+   add("big", "seq 1 250000; echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab; exec sleep 60");
+   sup_start(srv.sup, 0);
+   WAIT_FOR(log_end(0) == 250001);
+   json_t* r = req("{\"op\":\"search\",\"pattern\":\"nomatch\"}");
+   cr_assert_eq(num(r, "scanned"), 200000);
+   cr_assert(json_is_true(json_object_get(r, "truncated")));
+   cr_assert_eq(json_array_size(json_object_get(r, "matches")), 0);
+   json_decref(r);
+   /* A pattern PCRE2 gives up on for that line is counted, not matched. */
+   r = req("{\"op\":\"search\",\"pattern\":\"(a+)+$\",\"limit\":1}");
+   cr_assert_eq(num(r, "too_expensive"), 1);
+   cr_assert_eq(json_array_size(json_object_get(r, "matches")), 0);
+   json_decref(r);
+}
+
+Test(ctl, replies_stay_bounded) {
+   add("wide", "l=$(head -c 60000 /dev/zero | tr '\\0' x); i=0; "
+               "while [ $i -lt 100 ]; do echo \"$l\"; i=$((i+1)); done; exec sleep 60");
+   json_t* r = req("{\"op\":\"logs\",\"name\":\"wide\"}");
+   char* c = cursor_of(r);
+   json_decref(r);
+   sup_start(srv.sup, 0);
+   WAIT_FOR(log_end(0) == 100);
+   size_t total = 0;
+   for (int calls_made = 0; total < 100; calls_made++) {
+      cr_assert_lt(calls_made, 10);
+      r = req("{\"op\":\"logs\",\"name\":\"wide\",\"cursor\":\"%s\",\"limit\":10000}", c);
+      json_t* lines = json_object_get(r, "lines");
+      cr_assert_gt(json_array_size(lines), 0);
+      cr_assert_leq(json_array_size(lines) * 60000, 4u << 20, "within the reply's budget");
+      cr_assert_eq(num(json_array_get(lines, 0), "n"), (json_int_t)total, "nothing skipped");
+      total += json_array_size(lines);
+      cr_assert(json_is_boolean(json_object_get(r, "more")));
+      cr_assert_eq(json_is_true(json_object_get(r, "more")), total < 100);
+      free(c);
+      c = cursor_of(r);
+      json_decref(r);
+   }
+   free(c);
+   r = req("{\"op\":\"logs\",\"name\":\"wide\",\"limit\":10000}");
+   cr_assert_lt(json_array_size(json_object_get(r, "lines")), 100);
+   cr_assert_str_eq(str(json_array_get(json_object_get(r, "lines"), 0), "text") + 59990,
+                    "xxxxxxxxxx");
    json_decref(r);
 }
