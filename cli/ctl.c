@@ -545,8 +545,10 @@ static void print_lines(const Ctx* x, const json_t* r, size_t* namew) {
          char* text = safe(str_of(l, "text"));
          if (all) {
             char* name = safe(str_of(l, "name"));
-            cell(x, name, 0, *namew = util_cols(name) > *namew ? util_cols(name) : *namew, true);
-            pad(util_cols(name), *namew);
+            size_t w = util_cols(name);
+            if (w > *namew) *namew = w;
+            fputs(name, stdout);
+            pad(w, *namew);
             fputs(" | ", stdout);
             free(name);
          }
