@@ -9,6 +9,9 @@ exits 0 unless it could not run at all.
                                      others' ps round trips answer promptly; creates DONE at the end
   ctl_probe.py many SOCK N           N concurrent clients, each hello + ps
   ctl_probe.py peer SOCK             (run as another user) the connection closes unanswered
+  ctl_probe.py calls SOCK NAME       pending calls: a wait answered after a restart (the
+                                     supervisor's observer), deadlines, cancel, a disconnect with a
+                                     call pending, a long poll; then quit
   ctl_probe.py call SOCK JSON...     hello, then each request; prints each reply
 """
 import json
@@ -223,6 +226,65 @@ def peer(path):
     (ok if r is None else lambda w: fail(w, r))("another user's connection closed unanswered")
 
 
+def calls(path, name):
+    a, b = Conn(path), Conn(path)
+    a.hello()
+    b.hello()
+    # a wait that a change answers: the restart prints the first line again
+    a.send({"id": "w1", "op": "wait", "name": name, "pattern": "^held$", "timeout_s": 60,
+            "fail_on_exit": False})
+    expect("restart through the socket", b.call({"id": 1, "op": "restart", "names": [name]}), None, 1)
+    r = a.recv()
+    expect("a pending wait answered after the restart", r, None, "w1")
+    if r and r.get("matched") is not True:
+        fail("the wait matched", r)
+    # a deadline: the timer answers
+    t0 = time.monotonic()
+    r = a.call({"id": "w2", "op": "wait", "name": name, "pattern": "never-printed", "timeout_s": 1})
+    took = time.monotonic() - t0
+    expect("a wait's deadline: error timeout", r, "timeout", "w2")
+    (ok if 0.9 <= took < 10 else lambda w: fail(w, f"{took:.2f}s"))(f"after about 1 s ({took:.2f}s)")
+    # cancel: the call replies cancelled, the cancel ok (in any order)
+    a.send({"id": "w3", "op": "wait", "name": name, "pattern": "never-printed", "timeout_s": 600})
+    a.send({"id": "c3", "op": "cancel", "target": "w3"})
+    got = {}
+    for _ in range(2):
+        r = a.recv()
+        if r:
+            got[r.get("id")] = r
+    expect("cancel: ok", got.get("c3"), None, "c3")
+    expect("cancel: the call says cancelled", got.get("w3"), "cancelled", "w3")
+    expect("cancel again: not_found", a.call({"id": "c4", "op": "cancel", "target": "w3"}),
+           "not_found", "c4")
+    # a long poll that ends at its deadline
+    r = a.call({"id": "l1", "op": "logs", "name": name})
+    cur = r.get("next_cursor") if r else None
+    t0 = time.monotonic()
+    r = a.call({"id": "l2", "op": "logs", "name": name, "cursor": cur, "wait_s": 1})
+    took = time.monotonic() - t0
+    expect("logs long poll: answered at its deadline", r, None, "l2")
+    (ok if r and r.get("lines") == [] and 0.9 <= took < 10 else lambda w: fail(w, f"{took:.2f}s {r}"))(
+        "logs long poll: no lines after about 1 s")
+    # a client that leaves with calls pending: freed, the others still served
+    a.send({"id": "w5", "op": "wait", "name": name, "pattern": "never-printed", "timeout_s": 600})
+    a.send({"id": "s5", "op": "subscribe"})
+    expect("subscribe", a.recv(), None, "s5")
+    a.close()
+    expect("served after a client left with calls pending", b.call({"id": 2, "op": "ps"}), None, 2)
+    # a half-closed client still gets its replies
+    h = Conn(path)
+    h.send({"id": 0, "op": "hello", "protocol": 1, "client": "ctl"})
+    h.send({"id": 1, "op": "ps"})
+    h.s.shutdown(socket.SHUT_WR)
+    r0, r1 = h.recv(), h.recv()
+    expect("half-closed: hello answered", r0, None, 0)
+    expect("half-closed: ps answered", r1, None, 1)
+    (ok if h.recv() is None else lambda w: fail(w, "more"))("half-closed: then the server closes")
+    h.close()
+    expect("quit", b.call({"id": 3, "op": "quit"}), None, 3)
+    b.close()
+
+
 def call(path, reqs):
     c = Conn(path)
     print(json.dumps(c.hello()))
@@ -241,6 +303,8 @@ def main():
         many(path, int(sys.argv[3]))
     elif cmd == "peer":
         peer(path)
+    elif cmd == "calls":
+        calls(path, sys.argv[3])
     elif cmd == "call":
         call(path, sys.argv[3:])
     else:
