@@ -15,6 +15,7 @@
 #include "scripts/pkg.h"
 #include "cli/app.h"
 #include "cli/cli.h"
+#include "cli/ctl.h"
 #include "tui/tui.h"
 
 /* Descriptors 0-2 closed by the caller would be taken by the next open (the log file would get
@@ -170,6 +171,9 @@ static int check_runs(const Project* p, const Options* o) {
 int main(int argc, char** argv) {
    if (fix_std_fds() < 0) return 2; /* not even /dev/null: nowhere to say so */
    setlocale(LC_ALL, "");
+   /* Before getopt_long, which reorders arguments: only a first argument of exactly "ctl" is the
+    * subcommand (`brum -r ctl` still runs a script named ctl). */
+   if (argc >= 2 && strcmp(argv[1], "ctl") == 0) return ctl_main(argc - 1, argv + 1);
    Options o;
    char* cause = NULL;
    if (cli_parse(argc, argv, &o, &cause) < 0) {
