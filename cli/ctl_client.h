@@ -33,10 +33,12 @@ int ctl_fd(const CtlClient* c);
 int ctl_send(CtlClient* c, json_t* msg);
 /* The next message: 1 with a new reference in *out; 0 when none is complete within timeout_ms
  * (-1: wait forever); -errno (-EPIPE when the server closed the connection, -EPROTO for a
- * malformed line). */
+ * malformed line, which is consumed: the next call reads the line after it; -EINTR when a signal
+ * interrupted the wait). */
 int ctl_recv(CtlClient* c, int timeout_ms, json_t** out);
-/* ctl_send, then ctl_recv until the reply with the same id (events and other replies in between
- * are dropped). 0 with the reply, or -errno with *cause. */
+/* ctl_send, then ctl_recv until the reply with the same id (events, other replies and malformed
+ * lines in between are dropped; signals do not end the wait). 0 with the reply, an error reply
+ * included (the caller looks at "ok"); or -errno with *cause (-ETIMEDOUT after timeout_ms). */
 int ctl_call(CtlClient* c, json_t* req, int timeout_ms, json_t** reply, char** cause);
 
 #endif

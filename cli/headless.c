@@ -20,6 +20,8 @@ typedef struct Headless {
    uv_async_t wake;
    uv_signal_t sigs[3];
    Sup* sup;              /* owned */
+   CtlServer* ctl;        /* owned, NULL: no control socket */
+   uint64_t notice_seq;   /* the newest notice printed */
    Regex* filter;         /* owned, NULL: print everything */
    RegexScratch* scratch; /* owned */
    bool color;
@@ -231,9 +233,26 @@ static void notice_expensive(Headless* h) {
    free(pat);
 }
 
+/* What the control socket's clients did ("mcp: restarted dev"), on stderr: stdout is the
+ * scripts'. Copied out of the read section before it is printed. */
+static void print_notice(Headless* h) {
+   char* text = NULL;
+   rcu_read_lock();
+   const SupNotice* n = sup_notice_read(h->sup);
+   if (n && n->seq > h->notice_seq) {
+      h->notice_seq = n->seq;
+      text = util_sanitize(n->text);
+   }
+   rcu_read_unlock();
+   if (!text) return;
+   fprintf(stderr, "brum: %s\n", text);
+   free(text);
+}
+
 static void on_wake(uv_async_t* a) {
    Headless* h = a->data;
    drain(h, false);
+   print_notice(h);
    notice_expensive(h);
    if (sup_finished(h->sup)) {
       drain(h, true);
@@ -348,7 +367,18 @@ static void on_close(uv_handle_t* hd) {
    (void)hd;
 }
 
-int headless_run(const Project* prj, const Options* o) {
+/* The control socket, once the processes are registered; without it brum runs on. */
+static void ctl_start(Headless* h, const CtlConfig* ctl) {
+   char* cause = NULL;
+   if (!ctl || ctl_server_start(h->sup, ctl, &h->ctl, &cause) == 0) return;
+   char* c = util_sanitize(cause);
+   fprintf(stderr, "brum: warning: no control socket: %s; continuing\n", c);
+   util_log("no control socket: %s", c);
+   free(c);
+   free(cause);
+}
+
+int headless_run(const Project* prj, const Options* o, const CtlConfig* ctl) {
    Headless h = {0};
    h.loop = uv_default_loop();
    if (!h.loop) return (util_report("cannot create the event loop", -EMFILE), 2);
@@ -415,10 +445,12 @@ int headless_run(const Project* prj, const Options* o) {
       app_register(h.sup, prj, s, o);
    }
    sup_add_end(h.sup);
+   ctl_start(&h, ctl);
    for (size_t i = 0; i < o->nruns; i++) sup_start(h.sup, i);
 
    uv_run(h.loop, UV_RUN_DEFAULT);
    drain(&h, true);
+   print_notice(&h);
    notice_expensive(&h);
    print_summary(&h);
    rc = exit_status(&h);
@@ -426,6 +458,7 @@ out:
    if (wake_ok) uv_close((uv_handle_t*)&h.wake, on_close);
    for (size_t i = 0; i < nsigs; i++) uv_close((uv_handle_t*)&h.sigs[i], on_close);
    uv_run(h.loop, UV_RUN_NOWAIT);
+   ctl_server_stop(h.ctl); /* its reads of the supervisor's data end before sup_free */
    sup_free(h.sup);
    regex_free(h.filter);
    regex_scratch_free(h.scratch);

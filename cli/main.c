@@ -8,12 +8,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "core/ctl.h"
 #include "core/rcu.h"
 #include "core/regex.h"
 #include "core/util.h"
 #include "scripts/pkg.h"
 #include "cli/app.h"
 #include "cli/cli.h"
+#include "cli/ctl.h"
 #include "tui/tui.h"
 
 /* Descriptors 0-2 closed by the caller would be taken by the next open (the log file would get
@@ -112,9 +114,10 @@ static void add_all(Sup* sup, void* ud) {
       app_register(sup, a->prj, &a->prj->scripts[i], a->o);
 }
 
-static int run_tui(const Project* prj, const Options* o) {
+static int run_tui(const Project* prj, const Options* o, const CtlConfig* ctl) {
    AddAll a = {prj, o};
    TuiConfig c = {
+       .ctl = ctl,
        .sup = app_sup_config(o),
        .theme = o->theme,
        .filter = o->filter,
@@ -124,6 +127,25 @@ static int run_tui(const Project* prj, const Options* o) {
        .ud = &a,
    };
    return tui_run(prj, &c);
+}
+
+/* One instance per project root: its lock, taken before anything starts. 0 (with *lock NULL
+ * when brum runs without a control socket, after a warning), or -EEXIST after saying which
+ * instance runs and how to use it. */
+static int take_lock(const Project* prj, const char* kind, CtlLock** lock, char** root) {
+   *lock = NULL;
+   char* cause = NULL;
+   *root = realpath(prj->dir, NULL);
+   int err = *root ? ctl_lock_take(*root, kind, lock, &cause) : -errno;
+   if (!*root) cause = xasprintf("cannot resolve %s: %s", prj->dir, strerror(-err));
+   char* c = err < 0 ? util_sanitize(cause) : NULL;
+   if (err == -EEXIST) /* "brum is already running for ..." */
+      fprintf(stderr, "%s\n", c);
+   else if (err < 0)
+      fprintf(stderr, "brum: warning: no control socket: %s; continuing\n", c);
+   free(c);
+   free(cause);
+   return err == -EEXIST ? err : 0;
 }
 
 /* Every requested script must exist before anything starts. */
@@ -149,6 +171,9 @@ static int check_runs(const Project* p, const Options* o) {
 int main(int argc, char** argv) {
    if (fix_std_fds() < 0) return 2; /* not even /dev/null: nowhere to say so */
    setlocale(LC_ALL, "");
+   /* Before getopt_long, which reorders arguments: only a first argument of exactly "ctl" is the
+    * subcommand (`brum -r ctl` still runs a script named ctl). */
+   if (argc >= 2 && strcmp(argv[1], "ctl") == 0) return ctl_main(argc - 1, argv + 1);
    Options o;
    char* cause = NULL;
    if (cli_parse(argc, argv, &o, &cause) < 0) {
@@ -213,9 +238,21 @@ int main(int argc, char** argv) {
       fprintf(stderr, "brum: warning: %s; continuing without a log\n", cause);
       free(cause);
    }
+   CtlConfig ctl = {.kind = o.headless ? "headless" : "tui"};
+   char* root = NULL;
+   CtlLock* lock = NULL;
+   if (take_lock(prj, ctl.kind, &lock, &root) < 0) {
+      free(root);
+      util_log_close();
+      goto out;
+   }
+   ctl.root = root;
    rcu_register_thread();
-   rc = o.headless ? headless_run(prj, &o) : run_tui(prj, &o);
+   rc = o.headless ? headless_run(prj, &o, lock ? &ctl : NULL)
+                   : run_tui(prj, &o, lock ? &ctl : NULL);
    rcu_unregister_thread();
+   ctl_lock_release(lock);
+   free(root);
    util_log_close();
 out:
    pkg_free(prj);

@@ -198,6 +198,7 @@ static void proc_reaped(Proc* p, int status) {
    p->pidfd = -1;
    if (p->reap_timer) uv_timer_stop(p->reap_timer);
    uv_timer_stop(p->timer);
+   uv_timer_stop(p->ready_timer);
    /* whatever it wrote before it died is in the terminal buffer: read it first */
    if (!p->paused && p->out_fd >= 0) proc_read(p, DRAIN_AT_EXIT);
 
@@ -341,6 +342,7 @@ static void proc_begin_run(Proc* p) {
    c->exit_seq = 0;
    c->ended_ms = 0;
    c->started_ms = util_now_ms();
+   c->ready_ms = 0;
    proc_set_message(p, NULL);
    p->stop_requested = p->kill_sent = false;
    ansi_set_width(p->parser, p->sup->cfg.cols ? p->sup->cfg.cols : 80);
@@ -435,6 +437,21 @@ static int proc_launch(Proc* p, const char* exe) {
    return err;
 }
 
+/* Ready is one state for every door (UI, socket, MCP): the first URL of the run, or, for a run
+ * that printed none, READY_QUIET_MS after the start. Published with the next snapshot. */
+void proc_set_ready(Proc* p) {
+   if (p->cur.ready_ms || p->cur.state != PROC_RUNNING) return;
+   p->cur.ready_ms = util_now_ms();
+   if (p->ready_timer) uv_timer_stop(p->ready_timer);
+}
+
+static void on_ready_timer(uv_timer_t* t) {
+   Proc* p = t->data;
+   if (p->cur.ready_ms || p->cur.state != PROC_RUNNING) return;
+   proc_set_ready(p);
+   proc_publish(p);
+}
+
 void proc_start(Proc* p) {
    Sup* s = p->sup;
    if (proc_active(p) || s->quitting) return;
@@ -466,6 +483,7 @@ void proc_start(Proc* p) {
    if (proc_launch(p, exe) < 0) goto fail;
    free(exe);
    c->state = PROC_RUNNING;
+   proc_timer_start(p, p->ready_timer, on_ready_timer, READY_QUIET_MS, 0);
    proc_publish(p);
    return;
 fail:
@@ -531,7 +549,8 @@ void proc_finish(Proc* p) {
    if (p->timer) {
       uv_close((uv_handle_t*)p->timer, free_handle);
       uv_close((uv_handle_t*)p->intel_timer, free_handle);
-      p->timer = p->intel_timer = NULL;
+      uv_close((uv_handle_t*)p->ready_timer, free_handle);
+      p->timer = p->intel_timer = p->ready_timer = NULL;
    }
 }
 
@@ -541,6 +560,7 @@ void proc_ensure_handles(Proc* p) {
    if (p->timer) return;
    p->timer = proc_new_timer(p);
    p->intel_timer = proc_new_timer(p);
+   p->ready_timer = proc_new_timer(p);
 }
 
 Proc* proc_new(Sup* s, const char* name, const SupLaunch* launch) {

@@ -16,6 +16,10 @@ typedef enum ProcState {
    PROC_FAILED,   /* exited with a non-zero code, or could not be started */
    PROC_KILLED,   /* ended by a signal it did not ask for (or SIGKILL after the grace period) */
    PROC_STOPPED,  /* ended because the user stopped it */
+   PROC_WAITING,  /* start requested, held until its dependencies meet their conditions
+                     (message: "waiting for db (ready)"); no child yet */
+   PROC_BACKOFF,  /* ended, and its restart policy starts it again after a delay (message:
+                     "restarting in 2 s (run 3 of 6)"); no child */
 } ProcState;
 
 #define READY_QUIET_MS 1000
@@ -33,7 +37,7 @@ typedef struct ProcSnap {
     * READY_QUIET_MS after the start for a process that has printed none. brum's one definition of
     * ready, for the UI, the control socket and MCP. */
    uint64_t ready_ms;
-   int output_open;   /* its terminal (or pipe) is still being read */
+   int output_open;                  /* its terminal (or pipe) is still being read */
    uint64_t lines, errors, warnings; /* counts at publication time */
    const char* message;              /* inline text, e.g. why a spawn failed; "" when none */
    struct rcu_head rcu;              /* reclaimed with call_rcu */

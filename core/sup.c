@@ -13,17 +13,49 @@
 
 #define QUIT_EXTRA_MS 2000 /* after grace + this, quitting gives up waiting */
 
-enum { CMD_START, CMD_STOP, CMD_KILL, CMD_RESTART, CMD_RESIZE, CMD_RESUME, CMD_QUIT };
+enum { CMD_START, CMD_STOP, CMD_KILL, CMD_RESTART, CMD_RESIZE, CMD_RESUME, CMD_QUIT, CMD_NOTICE };
 
 typedef struct Cmd {
    struct cds_wfcq_node node;
    int op;
    uint64_t id;
    unsigned short cols, rows;
+   char* text; /* owned: CMD_NOTICE */
 } Cmd;
+
+static void cmd_free(Cmd* c) {
+   free(c->text);
+   free(c);
+}
+
+static void notice_free_rcu(struct rcu_head* h) {
+   free(caa_container_of(h, SupNotice, rcu));
+}
+
+static void sup_publish_notice(Sup* s, const char* text) {
+   size_t n = strlen(text);
+   SupNotice* nt = xmalloc(sizeof *nt + n + 1);
+   const SupNotice* old = rcu_read(&s->notice);
+   nt->seq = old ? old->seq + 1 : 1;
+   nt->time_ms = util_now_ms();
+   memcpy(nt->text, text, n + 1);
+   SupNotice* prev = rcu_swap(&s->notice, nt);
+   if (prev) call_rcu(&prev->rcu, notice_free_rcu);
+   sup_wake(s);
+}
 
 void sup_wake(Sup* s) {
    if (s->cfg.wake) s->cfg.wake(s->cfg.wake_ud);
+   pthread_mutex_lock(&s->observer_mu);
+   if (s->observer) s->observer(s->observer_ud);
+   pthread_mutex_unlock(&s->observer_mu);
+}
+
+void sup_set_observer(Sup* s, void (*fn)(void* ud), void* ud) {
+   pthread_mutex_lock(&s->observer_mu);
+   s->observer = fn;
+   s->observer_ud = ud;
+   pthread_mutex_unlock(&s->observer_mu);
 }
 
 static Proc* sup_proc(Sup* s, uint64_t id) {
@@ -110,7 +142,9 @@ static void on_cmd(uv_async_t* a) {
    while ((node = __cds_wfcq_dequeue_blocking(&s->cmd_head, &s->cmd_tail))) {
       Cmd* c = caa_container_of(node, Cmd, node);
       BRUM_TSAN_ACQUIRE(c);
-      Proc* p = (c->op == CMD_RESIZE || c->op == CMD_QUIT) ? NULL : sup_proc(s, c->id);
+      Proc* p = (c->op == CMD_RESIZE || c->op == CMD_QUIT || c->op == CMD_NOTICE)
+                    ? NULL
+                    : sup_proc(s, c->id);
       if (p) proc_ensure_handles(p);
       if (atomic_load(&s->finished)) p = NULL;
       switch (c->op) {
@@ -158,9 +192,18 @@ static void on_cmd(uv_async_t* a) {
       case CMD_QUIT:
          if (!atomic_load(&s->finished)) sup_begin_quit(s);
          break;
+      case CMD_NOTICE:
+         sup_publish_notice(s, c->text);
+         break;
       }
-      free(c);
+      cmd_free(c);
    }
+}
+
+static void sup_enqueue(Sup* s, Cmd* c) {
+   BRUM_TSAN_RELEASE(c);
+   cds_wfcq_enqueue(&s->cmd_head, &s->cmd_tail, &c->node);
+   uv_async_send(&s->cmd_async);
 }
 
 static void sup_send(Sup* s, int op, uint64_t id, unsigned short cols, unsigned short rows) {
@@ -170,9 +213,15 @@ static void sup_send(Sup* s, int op, uint64_t id, unsigned short cols, unsigned 
    c->id = id;
    c->cols = cols;
    c->rows = rows;
-   BRUM_TSAN_RELEASE(c);
-   cds_wfcq_enqueue(&s->cmd_head, &s->cmd_tail, &c->node);
-   uv_async_send(&s->cmd_async);
+   sup_enqueue(s, c);
+}
+
+void sup_notice(Sup* s, const char* text) {
+   Cmd* c = xcalloc(1, sizeof *c);
+   cds_wfcq_node_init(&c->node);
+   c->op = CMD_NOTICE;
+   c->text = xstrdup(text);
+   sup_enqueue(s, c);
 }
 
 void sup_start(Sup* s, uint64_t id) {
@@ -221,6 +270,10 @@ const DetectSnap* sup_intel(const ProcSlot* slot) {
 
 const LineIdx* sup_all_index(const Sup* s) {
    return s->all;
+}
+
+const SupNotice* sup_notice_read(const Sup* s) {
+   return rcu_read(&s->notice);
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -291,6 +344,7 @@ int sup_new(const SupConfig* cfg, Sup** out, char** cause) {
    s->all = lineidx_new(s->cfg.log.max_lines * 4);
    s->pool = strpool_new();
    cds_wfcq_init(&s->cmd_head, &s->cmd_tail);
+   pthread_mutex_init(&s->observer_mu, NULL);
    const char* what;
    int err = sup_open_loop(s, &what);
    if (err < 0) goto fail;
@@ -305,6 +359,7 @@ int sup_new(const SupConfig* cfg, Sup** out, char** cause) {
    *out = s;
    return 0;
 fail:
+   pthread_mutex_destroy(&s->observer_mu);
    if (cause) {
       char* msg = util_strerror(err);
       *cause = xasprintf("the supervisor %s: %s", what, msg);
@@ -362,7 +417,7 @@ void sup_free(Sup* s) {
    /* commands sent after the loop ended (a printer's last sup_resume) */
    struct cds_wfcq_node* node;
    while ((node = __cds_wfcq_dequeue_blocking(&s->cmd_head, &s->cmd_tail)))
-      free(caa_container_of(node, Cmd, node));
+      cmd_free(caa_container_of(node, Cmd, node));
    rcu_barrier(); /* pending call_rcu frees of snapshots, registries and log chunks */
    Registry* r = s->registry;
    for (size_t i = 0; i < r->n; i++) {
@@ -370,6 +425,8 @@ void sup_free(Sup* s) {
    }
    uv_loop_close(&s->loop);
    free(caa_container_of(r, RegistryBox, reg));
+   free(s->notice);
+   pthread_mutex_destroy(&s->observer_mu);
    lineidx_free(s->all);
    strpool_free(s->pool);
    free(s->buf);

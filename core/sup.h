@@ -14,12 +14,52 @@
 #include "core/logstore.h"
 #include "core/snap.h"
 
+/* Orchestration (docs/ARCHITECTURE.md): what a process waits for, when it is ready, whether it
+ * comes back. The zero value of each is today's behaviour (no dependencies, the default ready
+ * rule, no restarts). */
+typedef enum SupDepCond {
+   SUP_DEP_STARTED,  /* the dependency is running */
+   SUP_DEP_READY,    /* the dependency is ready (ProcSnap.ready_ms) */
+   SUP_DEP_EXITED_OK /* the dependency ran and exited with code 0 */
+} SupDepCond;
+typedef struct SupDep {
+   uint64_t id; /* the dependency's process id (ids are given in sup_add order, so a caller may
+                   name a process it registers later) */
+   SupDepCond cond;
+} SupDep;
+typedef enum SupProbeKind {
+   SUP_PROBE_DEFAULT, /* the first URL detected, or READY_QUIET_MS after the start */
+   SUP_PROBE_LOG,     /* target: a PCRE2 pattern matched against each new line */
+   SUP_PROBE_TCP,     /* target: "host:port" accepts a connection */
+   SUP_PROBE_HTTP,    /* target: "http://host[:port]/path" answers 2xx or 3xx */
+   SUP_PROBE_EXEC     /* target: a shell command (sh -c, the process's cwd and env) exits 0 */
+} SupProbeKind;
+typedef struct SupProbe {
+   SupProbeKind kind;
+   const char* target;
+   double interval_s; /* between attempts (default 1) */
+   double timeout_s;  /* per attempt (default 1; LOG: unused) */
+   unsigned retries;  /* this many failures in a row make the process "not ready" (a failed
+                         dependency); 0: keep trying while it runs */
+} SupProbe;
+typedef enum SupRestart { SUP_RESTART_NO, SUP_RESTART_ON_FAILURE, SUP_RESTART_ALWAYS } SupRestart;
+
 /* How one process is launched; the supervisor copies it. */
 typedef struct SupLaunch {
    char* const* argv; /* argv[0] absolute, or looked up in the PATH of env */
    char* const* env;  /* full environment; NULL: the supervisor's own */
    const char* cwd;
    const char* note; /* shown as a marker line when it starts (NULL: none) */
+   /* orchestration; all optional */
+   const SupDep* deps; /* starting this process starts these first, and it waits for them */
+   size_t ndeps;
+   SupProbe ready;
+   SupRestart restart;
+   double backoff_s; /* first restart delay (default 1), doubled up to 30 s, reset after 10 s up */
+   int max_restarts; /* restarts after the first run; -1: no limit (the default when 0 is not
+                        meant: callers set it explicitly) */
+   int stop_signal;  /* 0: SIGTERM */
+   double kill_timeout_s; /* 0: the supervisor's */
 } SupLaunch;
 
 /* One registered process. The slot lives as long as the supervisor; its fields other than snap

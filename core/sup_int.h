@@ -37,6 +37,7 @@ typedef struct Proc {
                                valgrind); NULL normally */
    uv_timer_t* timer;       /* owned: kill escalation, then linger after exit */
    uv_timer_t* intel_timer; /* owned: publishes findings held back by the rate limit */
+   uv_timer_t* ready_timer; /* owned: a run that has printed no URL is ready READY_QUIET_MS in */
    uint64_t intel_ms;       /* when findings were last published */
    AnsiParser* parser;      /* owned; NULL until the first start */
    Detector* det;           /* owned; NULL until the first start */
@@ -64,8 +65,12 @@ struct Sup {
    atomic_bool finished;
    bool quitting;
    uint64_t exit_seq;
-   uint64_t batch_ms; /* time stamp for the lines of one read batch */
-   char* buf;         /* owned: READ_BUF */
+   uint64_t batch_ms;           /* time stamp for the lines of one read batch */
+   SupNotice* notice;           /* RCU: the newest status-line notice (NULL: none yet) */
+   pthread_mutex_t observer_mu; /* any thread: guards observer and its calls */
+   void (*observer)(void* ud);
+   void* observer_ud;
+   char* buf; /* owned: READ_BUF */
 };
 
 /* ---- core/proc.c: one process ---- */
@@ -77,6 +82,7 @@ bool proc_active(const Proc* p);
 void proc_start(Proc* p);
 void proc_stop(Proc* p, bool now); /* now: SIGKILL; else SIGTERM, SIGKILL after the grace */
 void proc_resume(Proc* p);         /* backpressure: the printer caught up, read again */
+void proc_set_ready(Proc* p);      /* this run is ready (its first URL, or the quiet timer) */
 void proc_finish(Proc* p);         /* quitting: sweep its group, close its handles */
 
 /* ---- core/proclog.c: one process's log lines ---- */

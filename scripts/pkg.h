@@ -4,16 +4,63 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum PkgManager { PM_NPM, PM_YARN, PM_PNPM, PM_BUN } PkgManager;
 
+/* Where a process comes from. */
+typedef enum ScriptSource { SRC_PACKAGE, SRC_BRUM_YAML, SRC_PROCFILE, SRC_COMPOSE } ScriptSource;
+
+typedef enum DepCond { DEP_STARTED, DEP_READY, DEP_EXITED_OK } DepCond;
+typedef struct ScriptDep {
+   char* name; /* owned: another process of the project */
+   DepCond cond;
+} ScriptDep;
+
+typedef enum ProbeKind { PROBE_DEFAULT, PROBE_LOG, PROBE_TCP, PROBE_HTTP, PROBE_EXEC } ProbeKind;
+typedef struct ScriptProbe {
+   ProbeKind kind;
+   char* target; /* owned: pattern, "host:port", URL or command; NULL for PROBE_DEFAULT */
+   double interval_s, timeout_s; /* 0: defaults (1 s each) */
+   unsigned retries;             /* 0: keep trying while it runs */
+} ScriptProbe;
+
+typedef enum RestartPolicy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS } RestartPolicy;
+
+/* One process the project defines: a package.json script, or a brum.yaml / Procfile /
+ * process-compose.yaml process. The fields after `version` are the project files' (zero for a
+ * plain package script). */
 typedef struct Script {
    char* name;        /* owned: "dev", or "PKG:dev" for a workspace package's script */
-   char* command;     /* owned: the script text from package.json */
+   char* command;     /* owned: the script text (package.json), or the shell command (cmd:) */
    char* package;     /* owned: the package's "name" (the directory name when it has none) */
-   char* dir;         /* owned: absolute directory of the package.json that holds it */
+   char* dir;         /* owned: absolute directory of the package.json that holds it (for other
+                         sources: the directory it runs in, after cwd:) */
    bool in_workspace; /* true for scripts of workspace packages (not the root) */
    char* version;     /* owned: the package's "version", "" when none (NULL is read as "") */
+   ScriptSource source;
+   char* origin;     /* owned or NULL: "brum.yaml:12" (where it was defined, for messages) */
+   char** argv;      /* owned, NULL-terminated, or NULL: run `command` with the shell */
+   char* shell;      /* owned or NULL: "bash" for process-compose commands (NULL: /bin/sh) */
+   char* script_ref; /* owned or NULL: brum.yaml `script: web:dev`: run that package script (its
+                        command, dir and package fields are copied from it) */
+   char** env;       /* owned, NULL-terminated "KEY=VALUE" (set) or "KEY" (unset), applied in
+                        order on top of brum's environment; env_file contents already merged in
+                        (project env_file, project env, process env_file, process env) */
+   ScriptDep* deps;  /* owned */
+   size_t ndeps;
+   ScriptProbe ready;
+   RestartPolicy restart;
+   double backoff_s;      /* 0: default 1 s */
+   int max_restarts;      /* -1: no limit */
+   int stop_signal;       /* 0: SIGTERM */
+   double kill_timeout_s; /* 0: the global one */
+   bool autostart, hidden;
+   char* group;    /* owned or NULL: the sidebar group */
+   bool via_pm;    /* run_via: package-manager */
+   char** unknown; /* owned, NULL-terminated or NULL: what a foreign file said that brum does not
+                      understand ("process-compose.yaml:14: 'shutdown.command' is not supported"),
+                      shown in the pane when it starts */
 } Script;
 
 typedef struct Project {
@@ -27,6 +74,14 @@ typedef struct Project {
    size_t nscripts;
    char** warnings; /* owned: skipped entries etc., "package.json: scripts.foo is not a string" */
    size_t nwarnings;
+   /* project files (brum.yaml); zero/NULL when absent */
+   char** default_run; /* owned, NULL-terminated or NULL: what starts at launch */
+   double kill_timeout_s;
+   uint64_t max_lines;
+   char* theme;
+   char* prefix_key;
+   char* start_dir; /* owned: where brum was launched (the walk-up's start); a package directory
+                       inside a workspace selects that package's scripts first */
 } Project;
 
 /* Loads DIR/package.json and its workspaces. Errors: -ENOENT (no package.json: cause says what was

@@ -25,16 +25,21 @@
 #undef tab
 
 #define FRAME_NS 16000000ull /* at most ~60 frames a second */
+#define NOTICE_MS 5000       /* a control socket notice stays this long (or until a key) */
 
 typedef struct Tui {
    uv_loop_t* loop;
    uv_poll_t input;
    uv_async_t wake;
    uv_timer_t frame;
+   uv_timer_t notice_timer; /* clears the notice shown */
    uv_signal_t sigs[4];
-   Sup* sup;       /* owned */
-   Filter* filter; /* owned */
-   Theme* theme;   /* owned */
+   Sup* sup;            /* owned */
+   CtlServer* ctl;      /* owned, NULL: no control socket */
+   uint64_t notice_seq; /* the newest notice shown */
+   char notice[256];    /* its text as shown (cleared only while the message is still it) */
+   Filter* filter;      /* owned */
+   Theme* theme;        /* owned */
    View view;
    Canvas cur, prev;
    bool frame_pending, full_redraw, quit_sent, stopped;
@@ -175,12 +180,14 @@ static void schedule_frame(Tui* t) {
 /* ---------------------------------------------------------------- quitting */
 
 static void check_quit(Tui* t) {
-   if (t->view.quit && !t->quit_sent) {
+   bool finished = sup_finished(t->sup);
+   /* The control socket's quit ends the supervisor without a key: then the UI ends with it. */
+   if ((t->view.quit || finished) && !t->quit_sent) {
       t->quit_sent = true;
       if (t->filter) filter_set(t->filter, NULL, 0);
-      sup_quit(t->sup);
+      if (!finished) sup_quit(t->sup);
    }
-   if (t->quit_sent && sup_finished(t->sup) && !t->stopped) {
+   if (finished && !t->stopped) {
       t->stopped = true;
       uv_stop(t->loop);
    }
@@ -273,9 +280,35 @@ static void on_input(uv_poll_t* h, int status, int events) {
    if (changed || t->view.quit) schedule_frame(t);
 }
 
+static void on_notice_timer(uv_timer_t* timer) {
+   Tui* t = timer->data;
+   if (strcmp(t->view.msg, t->notice) != 0) return; /* another message replaced it */
+   t->view.msg[0] = '\0';
+   schedule_frame(t);
+}
+
+/* A newer notice from the control socket ("mcp: restarted dev") becomes the status line's
+ * message, until the next key or NOTICE_MS. */
+static void show_notice(Tui* t) {
+   bool fresh = false;
+   rcu_read_lock();
+   const SupNotice* n = sup_notice_read(t->sup);
+   if (n && n->seq > t->notice_seq) {
+      t->notice_seq = n->seq;
+      snprintf(t->notice, sizeof t->notice, "%s", n->text);
+      fresh = true;
+   }
+   rcu_read_unlock();
+   if (!fresh) return;
+   snprintf(t->view.msg, sizeof t->view.msg, "%s", t->notice);
+   t->view.msg_error = false;
+   uv_timer_start(&t->notice_timer, on_notice_timer, NOTICE_MS, 0);
+}
+
 static void on_wake(uv_async_t* a) {
    Tui* t = a->data;
    if (t->filter) filter_poke(t->filter);
+   show_notice(t);
    check_quit(t);
    schedule_frame(t);
 }
@@ -356,16 +389,16 @@ static void terminal_start(void) {
    theme_curses_init();
 }
 
-static void view_start(Tui* t, const Project* prj, char* theme_warning /* owned */) {
+static void view_start(Tui* t, const Project* prj, char* warning /* owned */) {
    const char* cs = nl_langinfo(CODESET);
    view_init(&t->view, t->sup, t->filter, prj, t->theme);
    t->view.ascii = !(cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0));
    ascii_terminal = t->view.ascii;
    t->view.open_url = open_url;
-   if (theme_warning) {
-      snprintf(t->view.msg, sizeof t->view.msg, "%s", theme_warning);
+   if (warning) {
+      snprintf(t->view.msg, sizeof t->view.msg, "%s", warning);
       t->view.msg_error = true;
-      free(theme_warning);
+      free(warning);
    }
 }
 
@@ -463,6 +496,8 @@ static int handles_init(Tui* t) {
    t->input.data = t;
    uv_timer_init(t->loop, &t->frame); /* cannot fail: no descriptor */
    t->frame.data = t;
+   uv_timer_init(t->loop, &t->notice_timer);
+   t->notice_timer.data = t;
    for (; t->nsigs < ARRAY_LEN(t->sigs); t->nsigs++) {
       if ((err = uv_signal_init(t->loop, &t->sigs[t->nsigs])) < 0)
          return util_report("cannot watch signals", err), -1;
@@ -476,6 +511,7 @@ static void handles_close(Tui* t) {
    if (t->input_ok) uv_close((uv_handle_t*)&t->input, on_close_noop);
    if (t->wake_ok) uv_close((uv_handle_t*)&t->wake, on_close_noop);
    if (t->input_ok) uv_close((uv_handle_t*)&t->frame, on_close_noop);
+   if (t->input_ok) uv_close((uv_handle_t*)&t->notice_timer, on_close_noop);
    for (size_t i = 0; i < t->nsigs; i++) uv_close((uv_handle_t*)&t->sigs[i], on_close_noop);
    uv_run(t->loop, UV_RUN_DEFAULT);
    /* the shell after us shares the tty's open file: O_NONBLOCK left on breaks its reads */
@@ -504,6 +540,17 @@ fail:
    return -1;
 }
 
+/* The control socket, once the processes are registered. Without it brum runs on: the reason
+ * goes to the log and, returned (heap), to the status line. */
+static char* ctl_start(Tui* t, const TuiConfig* o) {
+   char* cause = NULL;
+   if (!o->ctl || ctl_server_start(t->sup, o->ctl, &t->ctl, &cause) == 0) return NULL;
+   util_log("no control socket: %s", cause);
+   char* msg = xasprintf("no control socket: %s", cause);
+   free(cause);
+   return msg;
+}
+
 static const int signums[] = {SIGWINCH, SIGTERM, SIGHUP, SIGINT};
 
 int tui_run(const Project* prj, const TuiConfig* o) {
@@ -522,9 +569,11 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    }
    char* theme_warning = NULL;
    t.theme = load_theme(o, &theme_warning);
+   char* ctl_warning = ctl_start(&t, o);
 
    terminal_start();
-   view_start(&t, prj, theme_warning);
+   view_start(&t, prj, theme_warning ? theme_warning : ctl_warning);
+   if (theme_warning) free(ctl_warning);
    view_resize(&t.view, COLS, LINES);
    sync_pane_size(&t);
    start_named(&t, prj, o);
@@ -547,6 +596,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    util_set_fatal_hook(NULL);
    uv_poll_stop(&t.input);
    handles_close(&t);
+   ctl_server_stop(t.ctl); /* its reads of the supervisor's data end before sup_free */
    filter_free(t.filter);
    view_done(&t.view);
    sup_free(t.sup);

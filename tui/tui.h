@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "core/ctl.h"
 #include "core/sup.h"
 #include "scripts/pkg.h"
 #include "tui/canvas.h"
@@ -18,6 +19,7 @@ typedef struct TuiConfig {
    /* Registers one process per script of the project, in order (ids = script indexes). */
    void (*add_processes)(Sup* sup, void* ud);
    void* ud;
+   const CtlConfig* ctl; /* the control socket's (NULL: none; the caller holds the root's lock) */
 } TuiConfig;
 
 /* Runs the UI until the user quits; returns brum's exit status. */

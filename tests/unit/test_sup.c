@@ -2,6 +2,7 @@
  * restarts, resizing, snapshots. */
 #include <criterion/criterion.h>
 #include <malloc.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -341,4 +342,87 @@ Test(sup, idle_processes_are_cheap) {
    sup_start(sup, id);
    cr_assert(wait_state(id, PROC_EXITED), "a registered process still starts");
    cr_assert(has_line(id, "19999"));
+}
+
+/* Ready is set once per run: at the first URL, or READY_QUIET_MS after the start without one. */
+static bool wait_ready(uint64_t id) {
+   for (int i = 0; i < 1000; i++) {
+      if (snap(id).ready_ms) return true;
+      nanosleep(&(struct timespec){0, 10000000}, NULL);
+   }
+   return false;
+}
+
+Test(sup, ready_at_the_first_url) {
+   uint64_t id = add("sleep 0.1; echo '  Local:   http://localhost:5173/'; sleep 30");
+   sup_start(sup, id);
+   cr_assert(wait_ready(id));
+   ProcSnap s = snap(id);
+   cr_assert_lt(s.ready_ms - s.started_ms, READY_QUIET_MS,
+                "ready came from the URL, not the timer");
+   cr_assert(has_line(id, "Local:"));
+}
+
+Test(sup, ready_after_a_quiet_second_without_url) {
+   uint64_t id = add("echo working; sleep 30");
+   sup_start(sup, id);
+   cr_assert(wait_state(id, PROC_RUNNING));
+   cr_assert(wait_ready(id));
+   ProcSnap s = snap(id);
+   cr_assert_geq(s.ready_ms - s.started_ms, READY_QUIET_MS - 50);
+   sup_restart(sup, id); /* a new run is not ready until its own URL or second */
+   for (int i = 0; i < 500 && snap(id).restarts == 0; i++)
+      nanosleep(&(struct timespec){0, 10000000}, NULL);
+   cr_assert_eq(snap(id).restarts, 1);
+}
+
+Test(sup, never_ready_when_it_fails_at_once) {
+   uint64_t id = add("exit 4");
+   sup_start(sup, id);
+   cr_assert(wait_state(id, PROC_FAILED));
+   nanosleep(&(struct timespec){1, 200000000}, NULL); /* past the quiet second: nothing fires */
+   cr_assert_eq(snap(id).ready_ms, 0);
+}
+
+static atomic_int observed;
+static void observe(void* ud) {
+   (void)ud;
+   atomic_fetch_add(&observed, 1);
+}
+
+Test(sup, notices_and_the_observer) {
+   sup_set_observer(sup, observe, NULL);
+   rcu_read_lock();
+   cr_assert_null(sup_notice_read(sup));
+   rcu_read_unlock();
+   sup_notice(sup, "ctl: started dev");
+   sup_notice(sup, "mcp: restarted dev, api");
+   uint64_t seq = 0;
+   char text[64] = "";
+   for (int i = 0; i < 1000 && seq < 2; i++) {
+      rcu_read_lock();
+      const SupNotice* n = sup_notice_read(sup);
+      if (n) {
+         seq = n->seq;
+         snprintf(text, sizeof text, "%s", n->text);
+      }
+      rcu_read_unlock();
+      if (seq < 2) nanosleep(&(struct timespec){0, 10000000}, NULL);
+   }
+   cr_assert_eq(seq, 2);
+   cr_assert_str_eq(text, "mcp: restarted dev, api");
+   cr_assert_geq(atomic_load(&observed), 2, "the observer heard of both");
+   sup_set_observer(sup, NULL, NULL);
+   int before = atomic_load(&observed);
+   sup_notice(sup, "ctl: quit");
+   for (int i = 0; i < 1000; i++) {
+      rcu_read_lock();
+      const SupNotice* n = sup_notice_read(sup);
+      seq = n->seq;
+      rcu_read_unlock();
+      if (seq == 3) break;
+      nanosleep(&(struct timespec){0, 10000000}, NULL);
+   }
+   cr_assert_eq(seq, 3);
+   cr_assert_eq(atomic_load(&observed), before, "a removed observer is not called");
 }

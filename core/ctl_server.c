@@ -1,0 +1,747 @@
+/* The control server's transport: a thread with its own libuv loop, the listening Unix socket,
+ * per-connection framing (newline-delimited JSON, 1 MiB lines), the hello, bounded output,
+ * pending calls and their deadlines, and dispatch to the operations (core/ctl_ops.c). */
+#include "core/ctl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "core/ctl_int.h"
+#include "core/ctl_transport.h"
+#include "core/rcu.h"
+#include "core/util.h"
+
+#define CTL_PROTOCOL 1
+#define MAX_LINE (1u << 20)  /* a request line, without its newline */
+#define OUT_MAX (4u << 20)   /* a client's unwritten replies */
+#define READ_BUF (64u << 10) /* one read; shared by the connections (reads run one at a time) */
+#define KEEP_LINE_BUF (64u << 10) /* a line buffer larger than this is freed after its line */
+#define MAX_CONNS 512             /* each may hold a line and its output: bounded memory */
+#define KIND_MAX 32               /* a client kind, as shown on the status line */
+
+struct CtlConn {
+   CtlServer* srv; /* borrowed */
+   CtlConn* next;  /* the server's list */
+   uv_pipe_t pipe; /* unused without a socket (ctl_feed) */
+   uv_shutdown_t shut;
+   unsigned num; /* for the log */
+   char* line;   /* owned: the partial request line */
+   size_t len, cap;
+   size_t ncalls;  /* its pending calls */
+   bool draining;  /* skipping the rest of a line that was too long */
+   bool hello;     /* said hello */
+   bool finishing; /* reads no more (EOF, or a version mismatch): closes once its calls end */
+   bool shutting;  /* a shutdown is pending: closes after the last write */
+   bool closing;   /* dropped: what is sent is discarded, its calls are cancelled */
+   bool closed;    /* uv_close called */
+   char kind[KIND_MAX + 1];
+   char* out; /* owned: without a socket, what would have been written */
+   size_t outlen, outcap;
+};
+
+struct CtlServer {
+   Sup* sup;   /* borrowed */
+   char* root; /* owned */
+   char* kind; /* owned */
+   char* dir;  /* owned */
+   char* sock; /* owned: <dir>/<pid>.sock */
+   char* info; /* owned: <dir>/<pid>.json */
+   int pid;
+   uint64_t started_ms;
+   bool live;     /* a loop and a socket (false: ctl_feed) */
+   bool stopping; /* its handles are closing */
+   uv_loop_t loop;
+   uv_pipe_t listener;
+   uv_async_t wake;  /* the supervisor published a change: poll the pending calls */
+   uv_async_t stop;  /* ctl_server_stop */
+   uv_timer_t timer; /* the earliest deadline of a pending call */
+   uv_thread_t thread;
+   CtlConn* conns; /* owned */
+   size_t nconns;
+   unsigned conn_seq;
+   CtlCall* calls; /* owned: pending */
+   bool sweep;     /* a connection was dropped: cancel its calls, close it */
+   char* rbuf;     /* owned: READ_BUF bytes */
+};
+
+typedef struct WriteReq {
+   uv_write_t req;
+   char data[];
+} WriteReq;
+
+Sup* ctl_sup(const CtlServer* srv) {
+   return srv->sup;
+}
+
+const char* ctl_root(const CtlServer* srv) {
+   return srv->root;
+}
+
+const char* ctl_kind(const CtlServer* srv) {
+   return srv->kind;
+}
+
+int ctl_pid(const CtlServer* srv) {
+   return srv->pid;
+}
+
+uint64_t ctl_started_ms(const CtlServer* srv) {
+   return srv->started_ms;
+}
+
+const char* ctl_conn_kind(const CtlConn* c) {
+   return c->kind;
+}
+
+/* ---------------------------------------------------------------- connections */
+
+/* Stops reading and marks the connection for sweep(): never closed right here, as a caller up
+ * the stack (a poll, a dispatch) may still hold it. why: logged (NULL: a normal end). */
+static void conn_drop(CtlConn* c, const char* why) {
+   if (c->closing) return;
+   c->closing = true;
+   if (why) util_log("control: dropping client %u (%s): %s", c->num, c->kind, why);
+   if (c->srv->live) uv_read_stop((uv_stream_t*)&c->pipe);
+   c->srv->sweep = true;
+}
+
+static void sweep(CtlServer* srv);
+
+static void on_shutdown(uv_shutdown_t* req, int status) {
+   (void)status;
+   CtlConn* c = req->data;
+   conn_drop(c, NULL);
+   sweep(c->srv);
+}
+
+/* A connection that reads no more closes when its last pending call has ended and its last
+ * reply is written (a shutdown waits for the writes). */
+static void conn_maybe_end(CtlConn* c) {
+   if (!c->finishing || c->ncalls || c->shutting || c->closing) return;
+   if (!c->srv->live) return;
+   c->shutting = true;
+   c->shut.data = c;
+   if (uv_shutdown(&c->shut, (uv_stream_t*)&c->pipe, on_shutdown) < 0) conn_drop(c, NULL);
+}
+
+static void conn_finish(CtlConn* c) {
+   if (c->finishing) return;
+   c->finishing = true;
+   if (c->srv->live && !c->closing) uv_read_stop((uv_stream_t*)&c->pipe);
+   conn_maybe_end(c);
+}
+
+static void on_write(uv_write_t* req, int status) {
+   CtlConn* c = req->data;
+   free(req);
+   if (status < 0 && status != UV_ECANCELED) conn_drop(c, uv_strerror(status));
+}
+
+static void capture(CtlConn* c, const char* s, size_t n) {
+   if (c->outlen + n + 1 > c->outcap) {
+      while (c->outlen + n + 1 > c->outcap) c->outcap = c->outcap ? c->outcap * 2 : 4096;
+      c->out = xrealloc(c->out, c->outcap);
+   }
+   memcpy(c->out + c->outlen, s, n);
+   c->outlen += n;
+   c->out[c->outlen] = '\0';
+}
+
+/* One reply always goes, whatever its size (its size is the operation's business); after that,
+ * a client that lets OUT_MAX bytes pile up is dropped: the server never waits for a reader. */
+void ctl_send_msg(CtlConn* c, json_t* msg) {
+   if (!msg) return;
+   char* s = c->closing ? NULL : json_dumps(msg, JSON_COMPACT);
+   if (!s && !c->closing) util_log("control: a reply could not be encoded; dropped");
+   json_decref(msg);
+   if (!s) return;
+   size_t n = strlen(s);
+   if (!c->srv->live) {
+      capture(c, s, n);
+      capture(c, "\n", 1);
+      free(s);
+      return;
+   }
+   size_t queued = uv_stream_get_write_queue_size((uv_stream_t*)&c->pipe);
+   if (queued && queued + n + 1 > OUT_MAX) {
+      free(s);
+      conn_drop(c, "it does not read its replies (4 MiB unwritten)");
+      return;
+   }
+   WriteReq* w = xmalloc(sizeof *w + n + 1);
+   memcpy(w->data, s, n);
+   w->data[n] = '\n';
+   free(s);
+   w->req.data = c;
+   uv_buf_t b = uv_buf_init(w->data, (unsigned)(n + 1));
+   int err = uv_write(&w->req, (uv_stream_t*)&c->pipe, &b, 1, on_write);
+   if (err < 0) {
+      free(w);
+      conn_drop(c, uv_strerror(err));
+   }
+}
+
+/* ---------------------------------------------------------------- pending calls */
+
+static void on_timer(uv_timer_t* t);
+
+/* One timer for the earliest deadline. uv's clock may lag the wall clock a little: a timer that
+ * fires early finds no call due and is armed again for the rest. */
+static void arm_timer(CtlServer* srv) {
+   if (!srv->live || srv->stopping) return;
+   uint64_t first = 0;
+   for (CtlCall* call = srv->calls; call; call = call->next)
+      if (call->deadline_ms && (!first || call->deadline_ms < first)) first = call->deadline_ms;
+   if (!first) {
+      uv_timer_stop(&srv->timer);
+      return;
+   }
+   uint64_t now = util_now_ms();
+   uv_timer_start(&srv->timer, on_timer, first > now ? first - now : 0, 0);
+}
+
+static void call_end(CtlCall* call) {
+   CtlConn* c = call->conn;
+   c->ncalls--;
+   call->free(call);
+   conn_maybe_end(c);
+}
+
+/* Polls every pending call. The list is detached while it runs: a poll may add calls. */
+static void poll_calls(CtlServer* srv) {
+   uint64_t now = util_now_ms();
+   CtlCall* list = srv->calls;
+   CtlCall *keep = NULL, **tail = &keep;
+   srv->calls = NULL;
+   while (list) {
+      CtlCall* call = list;
+      list = call->next;
+      bool timed_out = call->deadline_ms && now >= call->deadline_ms;
+      if (!call->conn->closing && call->poll(call, timed_out)) {
+         call_end(call);
+         continue;
+      }
+      if (timed_out && !call->conn->closing) { /* against a busy loop on a broken poll */
+         util_log("control: a pending call ignored its deadline; it has none now");
+         call->deadline_ms = 0;
+      }
+      call->next = NULL;
+      *tail = call;
+      tail = &call->next;
+   }
+   *tail = srv->calls;
+   srv->calls = keep;
+   arm_timer(srv);
+}
+
+void ctl_call_add(CtlServer* srv, CtlConn* c, CtlCall* call) {
+   call->conn = c;
+   c->ncalls++;
+   bool timed_out = call->deadline_ms && util_now_ms() >= call->deadline_ms;
+   if (!c->closing && call->poll(call, timed_out)) {
+      call_end(call);
+      return;
+   }
+   call->next = srv->calls;
+   srv->calls = call;
+   arm_timer(srv);
+}
+
+static void on_conn_closed(uv_handle_t* h) {
+   CtlConn* c = h->data;
+   CtlServer* srv = c->srv;
+   for (CtlConn** pp = &srv->conns; *pp; pp = &(*pp)->next) {
+      if (*pp != c) continue;
+      *pp = c->next;
+      break;
+   }
+   srv->nconns--;
+   free(c->line);
+   free(c);
+}
+
+/* Cancels the calls of dropped connections and closes them. A cancel may reply, and a reply may
+ * drop another connection: until nothing is left to do. */
+static void sweep(CtlServer* srv) {
+   while (srv->sweep) {
+      srv->sweep = false;
+      for (CtlCall** pp = &srv->calls; *pp;) {
+         CtlCall* call = *pp;
+         if (!call->conn->closing) {
+            pp = &call->next;
+            continue;
+         }
+         *pp = call->next;
+         call->conn->ncalls--;
+         if (call->cancel) call->cancel(call, true);
+         call->free(call);
+      }
+      for (CtlConn* c = srv->conns; c && srv->live; c = c->next) {
+         if (!c->closing || c->closed) continue;
+         c->closed = true;
+         uv_close((uv_handle_t*)&c->pipe, on_conn_closed);
+      }
+   }
+   arm_timer(srv);
+}
+
+static void on_timer(uv_timer_t* t) {
+   CtlServer* srv = t->data;
+   poll_calls(srv);
+   sweep(srv);
+}
+
+static void on_wake(uv_async_t* a) {
+   CtlServer* srv = a->data;
+   poll_calls(srv);
+   sweep(srv);
+}
+
+/* The supervisor's thread: nothing here but the (coalescing) wakeup. */
+static void observer(void* ud) {
+   CtlServer* srv = ud;
+   uv_async_send(&srv->wake);
+}
+
+/* ---------------------------------------------------------------- requests */
+
+/* Text from the request, safe and short for an error message. */
+static char* quote(const char* s) {
+   char* q = util_sanitize(s);
+   size_t n = strlen(q);
+   if (n > 64) {
+      n = 64;
+      while (n && ((unsigned char)q[n] & 0xc0) == 0x80) n--; /* not inside a character */
+      strcpy(q + n, "…");
+   }
+   return q;
+}
+
+static json_t* op_hello(CtlConn* c, json_t* id, json_t* req) {
+   CtlServer* srv = c->srv;
+   if (c->hello) return ctl_err(id, "bad_request", "hello was already said on this connection");
+   json_t* proto = json_object_get(req, "protocol");
+   json_t* client = json_object_get(req, "client");
+   if (!json_is_integer(proto))
+      return ctl_err(id, "bad_request",
+                     "hello needs \"protocol\": %d (the protocol version the client speaks)",
+                     CTL_PROTOCOL);
+   if (json_integer_value(proto) != CTL_PROTOCOL) {
+      ctl_send_msg(c, ctl_err(id, "version",
+                              "this brum (%s) speaks protocol %d, the client protocol %lld: use "
+                              "a brum ctl or brum mcp of the same version as the running brum",
+                              BRUM_VERSION, CTL_PROTOCOL, (long long)json_integer_value(proto)));
+      conn_finish(c);
+      return NULL;
+   }
+   if (client && !json_is_string(client))
+      return ctl_err(id, "bad_request", "hello's \"client\" must be a string (\"ctl\", \"mcp\")");
+   /* the kind prefixes the status line's notices: keep it short and plain */
+   const char* k = client ? json_string_value(client) : "";
+   size_t n = 0;
+   for (; *k && n < KIND_MAX; k++)
+      if ((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9') ||
+          *k == '-' || *k == '_' || *k == '.')
+         c->kind[n++] = *k;
+   if (!n) strcpy(c->kind, "client");
+   c->hello = true;
+   json_t* r = ctl_ok(id);
+   json_object_set_new(r, "protocol", json_integer(CTL_PROTOCOL));
+   json_object_set_new(r, "version", json_string(BRUM_VERSION));
+   json_object_set_new(r, "pid", json_integer(srv->pid));
+   json_object_set_new(r, "root", json_string(srv->root));
+   json_object_set_new(r, "kind", json_string(srv->kind));
+   json_object_set_new(r, "started_ms", json_integer((json_int_t)srv->started_ms));
+   return r;
+}
+
+static json_t* op_cancel(CtlConn* c, json_t* id, json_t* req) {
+   CtlServer* srv = c->srv;
+   json_t* target = json_object_get(req, "target");
+   if (!json_is_integer(target) && !json_is_string(target) && !json_is_real(target))
+      return ctl_err(id, "bad_request",
+                     "cancel needs \"target\": the id (number or string) of a pending request");
+   for (CtlCall** pp = &srv->calls; *pp; pp = &(*pp)->next) {
+      CtlCall* call = *pp;
+      if (call->conn != c || !call->id || !json_equal(call->id, target)) continue;
+      *pp = call->next;
+      c->ncalls--;
+      if (call->cancel) call->cancel(call, false);
+      call->free(call);
+      arm_timer(srv);
+      return ctl_ok(id);
+   }
+   char* t = json_dumps(target, JSON_ENCODE_ANY | JSON_COMPACT);
+   char* q = quote(t ? t : "?");
+   json_t* r = ctl_err(id, "not_found", "no pending request with id %s on this connection", q);
+   free(q);
+   free(t);
+   return r;
+}
+
+static json_t* unknown_op(json_t* id, const char* op) {
+   size_t len = strlen("hello, cancel") + 1;
+   for (const CtlOp* o = ctl_ops; o->name; o++) len += strlen(o->name) + 2;
+   char* names = xmalloc(len);
+   strcpy(names, "hello, cancel");
+   for (const CtlOp* o = ctl_ops; o->name; o++) {
+      strcat(names, ", ");
+      strcat(names, o->name);
+   }
+   char* q = quote(op);
+   json_t* r = ctl_err(id, "unknown_op", "unknown op '%s': the operations are %s", q, names);
+   free(q);
+   free(names);
+   return r;
+}
+
+static void dispatch(CtlConn* c, json_t* id, const char* op, json_t* req) {
+   json_t* reply = NULL;
+   if (strcmp(op, "hello") == 0) {
+      reply = op_hello(c, id, req);
+   } else if (!c->hello) {
+      reply = ctl_err(id, "bad_request",
+                      "send hello first: {\"id\":0,\"op\":\"hello\",\"protocol\":%d,\"client\":"
+                      "\"ctl\"}",
+                      CTL_PROTOCOL);
+   } else if (strcmp(op, "cancel") == 0) {
+      reply = op_cancel(c, id, req);
+   } else {
+      const CtlOp* o = ctl_ops;
+      while (o->name && strcmp(o->name, op) != 0) o++;
+      reply = o->name ? o->fn(c->srv, c, id, req) : unknown_op(id, op);
+   }
+   if (reply) ctl_send_msg(c, reply);
+}
+
+static bool blank(const char* s, size_t n) {
+   for (size_t i = 0; i < n; i++)
+      if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') return false;
+   return true;
+}
+
+static void handle_line(CtlConn* c, const char* s, size_t n) {
+   if (blank(s, n)) return; /* an empty line is no request: nothing to answer */
+   json_error_t je;
+   json_t* req = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+   if (!req) {
+      char* why = quote(je.text);
+      ctl_send_msg(c, ctl_err(NULL, "bad_request",
+                              "malformed JSON at column %d: %s (one request per line, as a JSON "
+                              "object)",
+                              je.column, why));
+      free(why);
+      return;
+   }
+   json_t* id = json_is_object(req) ? json_object_get(req, "id") : NULL;
+   json_t* op = json_is_object(req) ? json_object_get(req, "op") : NULL;
+   if (!json_is_object(req))
+      ctl_send_msg(
+          c, ctl_err(NULL, "bad_request", "a request is a JSON object: {\"id\":1,\"op\":\"ps\"}"));
+   else if (id && !json_is_integer(id) && !json_is_real(id) && !json_is_string(id))
+      ctl_send_msg(c, ctl_err(NULL, "bad_request", "\"id\" must be a number or a string"));
+   else if (!json_is_string(op))
+      ctl_send_msg(c,
+                   ctl_err(id, "bad_request", "the request has no \"op\" (a string, e.g. \"ps\")"));
+   else
+      dispatch(c, id, json_string_value(op), req);
+   json_decref(req);
+}
+
+static void too_long(CtlConn* c) {
+   ctl_send_msg(c, ctl_err(NULL, "too_long",
+                           "request line longer than 1 MiB: skipped up to its newline (send "
+                           "smaller requests, one per line)"));
+}
+
+/* Splits what arrived into lines. A line that passes MAX_LINE is refused once and the rest of it
+ * is skipped up to its newline; the connection stays usable. */
+static void feed(CtlConn* c, const char* p, size_t n) {
+   while (n && !c->closing && !c->finishing) {
+      const char* nl = memchr(p, '\n', n);
+      size_t take = nl ? (size_t)(nl - p) : n;
+      if (c->draining) {
+         c->draining = !nl;
+      } else if (c->len + take > MAX_LINE) {
+         too_long(c);
+         c->draining = !nl;
+         c->len = 0;
+      } else if (nl && c->len == 0) {
+         handle_line(c, p, take); /* a whole line in the read buffer: no copy */
+      } else {
+         if (c->len + take > c->cap) {
+            c->cap = c->len + take > 2 * c->cap ? c->len + take : 2 * c->cap;
+            c->line = xrealloc(c->line, c->cap);
+         }
+         memcpy(c->line + c->len, p, take);
+         c->len += take;
+         if (nl) {
+            handle_line(c, c->line, c->len);
+            c->len = 0;
+         }
+      }
+      if (!c->len && c->cap > KEEP_LINE_BUF) { /* one large request: not kept for the rest */
+         free(c->line);
+         c->line = NULL;
+         c->cap = 0;
+      }
+      size_t used = nl ? take + 1 : n;
+      p += used;
+      n -= used;
+   }
+}
+
+/* ---------------------------------------------------------------- the socket */
+
+static void on_alloc(uv_handle_t* h, size_t hint, uv_buf_t* buf) {
+   (void)hint;
+   CtlConn* c = h->data;
+   *buf = uv_buf_init(c->srv->rbuf, READ_BUF);
+}
+
+static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+   CtlConn* c = s->data;
+   if (n > 0) {
+      feed(c, buf->base, (size_t)n);
+   } else if (n == UV_EOF) {
+      /* a last line without its newline still counts; the replies still go (half-close) */
+      if (c->len && !c->draining && !c->closing && !c->finishing) {
+         handle_line(c, c->line, c->len);
+         c->len = 0;
+      }
+      conn_finish(c);
+   } else if (n < 0) {
+      conn_drop(c, uv_strerror((int)n));
+   }
+   sweep(c->srv);
+}
+
+/* Only the user brum runs as: the directory is private already, this holds even if it was not. */
+static bool peer_ok(CtlConn* c) {
+   uv_os_fd_t fd;
+   struct ucred cr;
+   socklen_t len = sizeof cr;
+   if (uv_fileno((uv_handle_t*)&c->pipe, &fd) < 0 ||
+       getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
+      conn_drop(c, "cannot read its credentials (SO_PEERCRED)");
+      return false;
+   }
+   if (cr.uid != geteuid()) {
+      char* why = xasprintf("its uid %u is not ours (%u)", (unsigned)cr.uid, (unsigned)geteuid());
+      conn_drop(c, why);
+      free(why);
+      return false;
+   }
+   return true;
+}
+
+static void on_connection(uv_stream_t* server, int status) {
+   CtlServer* srv = server->data;
+   if (status < 0) {
+      util_log("control: cannot accept a connection: %s", uv_strerror(status));
+      return;
+   }
+   CtlConn* c = xcalloc(1, sizeof *c);
+   c->srv = srv;
+   c->num = ++srv->conn_seq;
+   strcpy(c->kind, "client");
+   uv_pipe_init(&srv->loop, &c->pipe, 0); /* cannot fail: no descriptor yet */
+   c->pipe.data = c;
+   c->next = srv->conns;
+   srv->conns = c;
+   srv->nconns++;
+   int err = uv_accept(server, (uv_stream_t*)&c->pipe);
+   if (err < 0) {
+      conn_drop(c, uv_strerror(err));
+   } else if (peer_ok(c) && srv->nconns > MAX_CONNS) {
+      static const char busy[] = "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"unavailable\","
+                                 "\"message\":\"too many clients (512): try again later\"}}\n";
+      uv_buf_t b = uv_buf_init((char*)busy, sizeof busy - 1);
+      uv_try_write((uv_stream_t*)&c->pipe, &b, 1);
+      conn_drop(c, "too many clients");
+   } else if (!c->closing) {
+      err = uv_read_start((uv_stream_t*)&c->pipe, on_alloc, on_read);
+      if (err < 0) conn_drop(c, uv_strerror(err));
+   }
+   sweep(srv);
+}
+
+/* The listening socket, 0600 from the start: Linux creates the file with the socket inode's
+ * mode (less the umask), so an fchmod before bind leaves no moment where it is wider (and the
+ * directory is private anyway). */
+static int listen_socket(const char* path, int* out, char** cause) {
+   struct sockaddr_un sa = {.sun_family = AF_UNIX};
+   if (strlen(path) >= sizeof sa.sun_path) { /* libuv would cut it silently */
+      *cause = xasprintf("the socket path %s is longer than a socket address allows (%zu bytes)",
+                         path, sizeof sa.sun_path - 1);
+      return -ENAMETOOLONG;
+   }
+   strcpy(sa.sun_path, path);
+   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+   if (fd < 0) {
+      int err = -errno;
+      *cause = xasprintf("cannot create a socket: %s", strerror(-err));
+      return err;
+   }
+   unlink(path); /* a file of a process with our pid: that process is gone */
+   if (fchmod(fd, 0600) < 0 || bind(fd, (struct sockaddr*)&sa, sizeof sa) < 0 ||
+       chmod(path, 0600) < 0 || listen(fd, SOMAXCONN) < 0) {
+      int err = -errno;
+      *cause = xasprintf("cannot listen on %s: %s", path, strerror(-err));
+      close(fd);
+      unlink(path);
+      return err;
+   }
+   *out = fd;
+   return 0;
+}
+
+/* ---------------------------------------------------------------- the thread */
+
+static void on_closed_noop(uv_handle_t* h) {
+   (void)h;
+}
+
+static void close_handles(CtlServer* srv) {
+   srv->stopping = true;
+   for (CtlConn* c = srv->conns; c; c = c->next) conn_drop(c, NULL);
+   sweep(srv); /* cancels every call, closes every connection */
+   uv_close((uv_handle_t*)&srv->listener, on_closed_noop);
+   uv_close((uv_handle_t*)&srv->wake, on_closed_noop);
+   uv_close((uv_handle_t*)&srv->stop, on_closed_noop);
+   uv_close((uv_handle_t*)&srv->timer, on_closed_noop);
+}
+
+static void on_stop(uv_async_t* a) {
+   close_handles(a->data);
+}
+
+static void server_main(void* arg) {
+   CtlServer* srv = arg;
+   rcu_register_thread(); /* the operations read snapshots and log stores */
+   uv_run(&srv->loop, UV_RUN_DEFAULT);
+   rcu_unregister_thread();
+}
+
+static void server_free(CtlServer* srv) {
+   free(srv->root);
+   free(srv->kind);
+   free(srv->dir);
+   free(srv->sock);
+   free(srv->info);
+   free(srv->rbuf);
+   free(srv);
+}
+
+/* The loop and its handles around a listening descriptor (taken: closed on failure too). */
+static int loop_start(CtlServer* srv, int fd, char** cause) {
+   int err = uv_loop_init(&srv->loop);
+   if (err < 0) {
+      close(fd);
+      *cause = xasprintf("cannot create the control loop: %s", uv_strerror(err));
+      return err;
+   }
+   uv_pipe_init(&srv->loop, &srv->listener, 0);
+   uv_timer_init(&srv->loop, &srv->timer);
+   srv->listener.data = srv->timer.data = srv;
+   srv->wake.data = srv->stop.data = srv;
+   const char* what = "cannot watch the socket";
+   if ((err = uv_pipe_open(&srv->listener, fd)) < 0) close(fd);
+   if (!err) err = uv_listen((uv_stream_t*)&srv->listener, SOMAXCONN, on_connection);
+   if (!err && (err = uv_async_init(&srv->loop, &srv->wake, on_wake)) < 0)
+      what = "cannot create a wakeup";
+   if (!err && (err = uv_async_init(&srv->loop, &srv->stop, on_stop)) < 0) {
+      uv_close((uv_handle_t*)&srv->wake, on_closed_noop);
+      what = "cannot create a wakeup";
+   }
+   if (!err) return 0;
+   *cause = xasprintf("%s: %s", what, uv_strerror(err));
+   uv_close((uv_handle_t*)&srv->listener, on_closed_noop);
+   uv_close((uv_handle_t*)&srv->timer, on_closed_noop);
+   uv_run(&srv->loop, UV_RUN_DEFAULT);
+   uv_loop_close(&srv->loop);
+   return err;
+}
+
+int ctl_server_start(Sup* sup, const CtlConfig* cfg, CtlServer** out, char** cause) {
+   *out = NULL;
+   CtlServer* srv = xcalloc(1, sizeof *srv);
+   srv->sup = sup;
+   srv->root = xstrdup(cfg->root);
+   srv->kind = xstrdup(cfg->kind);
+   srv->pid = (int)getpid();
+   srv->started_ms = util_now_ms();
+   srv->live = true;
+   srv->rbuf = xmalloc(READ_BUF);
+   int fd = -1, err = ctl_dir(CTL_SOCK_NAME_MAX, &srv->dir, cause);
+   if (err < 0) goto fail;
+   ctl_dir_sweep(srv->dir); /* what instances that are gone left behind */
+   srv->sock = xasprintf("%s/%d.sock", srv->dir, srv->pid);
+   srv->info = xasprintf("%s/%d.json", srv->dir, srv->pid);
+   if ((err = listen_socket(srv->sock, &fd, cause)) < 0) goto fail;
+   if ((err = loop_start(srv, fd, cause)) < 0) goto fail_sock;
+   err = ctl_dir_write_info(srv->dir, srv->pid, srv->root, srv->kind, srv->started_ms, srv->sock,
+                            cause);
+   if (!err && (err = uv_thread_create(&srv->thread, server_main, srv)) < 0)
+      *cause = xasprintf("cannot start the control thread: %s", uv_strerror(err));
+   if (!err) {
+      sup_set_observer(sup, observer, srv);
+      *out = srv;
+      return 0;
+   }
+   close_handles(srv);
+   uv_run(&srv->loop, UV_RUN_DEFAULT);
+   uv_loop_close(&srv->loop);
+   unlink(srv->info);
+fail_sock:
+   unlink(srv->sock);
+fail:
+   server_free(srv);
+   return err;
+}
+
+void ctl_server_stop(CtlServer* srv) {
+   if (!srv) return;
+   sup_set_observer(srv->sup, NULL, NULL); /* then nothing sends to the wakeup any more */
+   uv_async_send(&srv->stop);
+   uv_thread_join(&srv->thread);
+   int err = uv_loop_close(&srv->loop);
+   if (err < 0) util_log("control: the loop did not close cleanly: %s", uv_strerror(err));
+   unlink(srv->info); /* first: a client that finds the .json finds the socket too */
+   unlink(srv->sock);
+   server_free(srv);
+}
+
+/* ---------------------------------------------------------------- without a socket */
+
+char* ctl_feed(Sup* sup, const char* root, const char* data, size_t len, size_t chunk,
+               size_t* out_len) {
+   CtlServer srv = {.sup = sup, .pid = (int)getpid(), .started_ms = util_now_ms()};
+   srv.root = xstrdup(root);
+   srv.kind = xstrdup("headless");
+   CtlConn* c = xcalloc(1, sizeof *c);
+   c->srv = &srv;
+   strcpy(c->kind, "client");
+   srv.conns = c;
+   srv.nconns = 1;
+   if (!chunk) chunk = len ? len : 1;
+   for (size_t off = 0; off < len; off += chunk)
+      feed(c, data + off, len - off < chunk ? len - off : chunk);
+   poll_calls(&srv); /* as after a change the supervisor published */
+   conn_drop(c, NULL);
+   sweep(&srv);
+   char* out = c->out ? c->out : xstrdup("");
+   *out_len = c->outlen;
+   free(c->line);
+   free(c);
+   free(srv.root);
+   free(srv.kind);
+   return out;
+}
