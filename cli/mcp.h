@@ -66,6 +66,10 @@ typedef struct McpTool {
    /* NULL, or: the structured result for a failed reply that is an outcome rather than a failure
     * (wait_for_log's timeout), a new reference; NULL makes it an error. */
    json_t* (*on_error)(json_t* args, json_t* reply);
+   /* NULL, or, for a tool of several requests: given the reply to request number `step` (0: the
+    * first), the next request to send (a new object without "id"), or NULL when that reply is the
+    * one to answer with. It may keep what later steps need in `args` (the call's own copy). */
+   json_t* (*next)(json_t* args, json_t* reply, int step);
 } McpTool;
 
 extern const McpTool mcp_tools[];
@@ -78,6 +82,8 @@ int mcp_check_args(const McpTool* t, json_t* args, char** err);
 /* A failed control reply ("ok": false) as a message for the agent: the server's message and what
  * to do about it. Heap. */
 char* mcp_reply_error(const McpTool* t, json_t* reply);
+/* JSON text as every layer writes it (compact, reals without float noise). Heap. */
+char* mcp_dumps(json_t* j);
 /* The result's JSON text, at most max_chars characters (UTF-8 code points): when it is longer,
  * the oldest lines (or entries) drop first and the result says how many and how to see them.
  * Modifies `result` accordingly; returns the heap text. */

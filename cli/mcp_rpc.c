@@ -32,6 +32,7 @@ typedef struct Call {
    json_int_t ctl_id;
    const McpTool* tool;
    json_t* args; /* owned */
+   int step;     /* requests sent for it so far, less one */
    size_t max_chars;
    Batch* batch;   /* borrowed; NULL: not in a batch */
    bool cancelled; /* the client gave up on it: its reply is dropped */
@@ -86,8 +87,7 @@ static bool version_at_least(const Mcp* m, const char* v) {
 }
 
 static void write_json(Mcp* m, json_t* msg) {
-   char* s = json_dumps(msg, JSON_COMPACT);
-   if (!s) util_die_oom();
+   char* s = mcp_dumps(msg);
    m->io.write(m->io.ud, s, strlen(s));
    free(s);
 }
@@ -397,11 +397,29 @@ static json_t* call_reply(Mcp* m, Call* c, json_t* reply) {
    return r;
 }
 
+/* A tool of several requests sends its next one; false when this reply ends the call. */
+static bool call_next(Mcp* m, Call* c, json_t* reply) {
+   json_t* req = c->tool->next && !c->cancelled ? c->tool->next(c->args, reply, c->step) : NULL;
+   if (!req) return false;
+   c->step++;
+   c->ctl_id = m->next_ctl_id++;
+   json_object_set_new(req, "id", json_integer(c->ctl_id));
+   char* err = NULL;
+   int rc = m->io.ctl_send(m->io.ud, req, &err);
+   json_decref(req);
+   if (rc == 0) return true;
+   call_take(m, c);
+   finish(m, c->batch, tool_error(m, c->rpc_id, err ? err : xstrdup("cannot reach brum")));
+   call_free(c);
+   return true;
+}
+
 void mcp_ctl_message(Mcp* m, json_t* msg) {
    json_t* id = json_object_get(msg, "id");
    if (!json_is_integer(id)) return; /* an event, or a reply to nothing of ours */
    for (Call* c = m->calls; c; c = c->next) {
       if (c->ctl_id != json_integer_value(id)) continue;
+      if (call_next(m, c, msg)) return;
       call_take(m, c);
       finish(m, c->batch, c->cancelled ? NULL : call_reply(m, c, msg));
       call_free(c);

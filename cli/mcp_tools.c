@@ -11,9 +11,11 @@
 
 /* ---- schemas ---- */
 
+/* JSON Schema text, assembled from pieces (clang-format would re-wrap the string literals). */
+// clang-format off
 #define MAX_CHARS_PROP                                                                             \
    "\"max_chars\":{\"type\":\"integer\",\"minimum\":1000,\"maximum\":40000,\"default\":12000,"     \
-   "\"description\":\"Longest result in characters; past it the oldest lines are left out (and "   \
+   "\"description\":\"Longest result in characters; past it the oldest lines are left out (and "  \
    "the result says how many).\"}"
 #define NAME_PROP(what)                                                                            \
    "\"name\":{\"type\":\"string\",\"minLength\":1,\"description\":\"" what "\"}"
@@ -22,160 +24,98 @@
    "\"description\":\"" what "\"}"
 #define PROCESS_SCHEMA "{\"type\":\"object\"}"
 #define LINE_SCHEMA                                                                                \
-   "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"n\":{\"type\":"          \
-   "\"integer\"},\"text\":{\"type\":\"string\"}}}"
+   "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},"                          \
+   "\"n\":{\"type\":\"integer\"},\"text\":{\"type\":\"string\"}}}"
 #define CAPPED_PROP "\"capped\":{\"type\":\"object\"}"
+#define OBJECT(props, required)                                                                    \
+   "{\"type\":\"object\",\"properties\":{" props "}" required ",\"additionalProperties\":false}"
+#define RESULT(props, required) "{\"type\":\"object\",\"properties\":{" props "}" required "}"
 
-#define IN_LIST                                                                                    \
-   "{\"type\":\"object\",\"properties\":{" MAX_CHARS_PROP "},\"additionalProperties\":false}"
+#define IN_LIST OBJECT(MAX_CHARS_PROP, "")
 #define OUT_LIST                                                                                   \
-   "{\"type\":\"object\",\"properties\":{\"processes\":{\"type\":\"array\","                       \
-   "\"items\":" PROCESS_SCHEMA "}," CAPPED_PROP "},\"required\":[\"processes\"]}"
+   RESULT("\"processes\":{\"type\":\"array\",\"items\":" PROCESS_SCHEMA "}," CAPPED_PROP,          \
+          ",\"required\":[\"processes\"]")
 
 #define IN_START(verb)                                                                             \
-   "{\"type\":\"object\",\"properties\":{" NAME_PROP(                                              \
-       "The process (script) to " verb                                                             \
-       "; list_processes shows the names.") "," WAIT_PROP("Seconds to wait for it to get ready "   \
-                                                          "(it returns earlier when the process "  \
-                                                          "is ready "                              \
-                                                          "or ends).") "," MAX_CHARS_PROP          \
-                                                                       "},\"required\":[\"name\"]" \
-                                                                       ","                         \
-                                                                       "\"additionalProperties\":" \
-                                                                       "false}"
+   OBJECT(NAME_PROP("The process (script) to " verb "; list_processes shows the names.") ","       \
+          WAIT_PROP("Seconds to wait for it to get ready (it returns earlier when the process "    \
+                    "is ready or ends).") ","                                                      \
+          MAX_CHARS_PROP,                                                                          \
+          ",\"required\":[\"name\"]")
 #define OUT_START                                                                                  \
-   "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"state\":{\"type\":"      \
-   "\"string\"},\"ready\":{\"type\":\"boolean\"},\"timed_out\":{\"type\":\"boolean\"},"            \
-   "\"summary\":{\"type\":\"string\"},\"process\":" PROCESS_SCHEMA ",\"lines\":{\"type\":"         \
-   "\"array\",\"items\":" LINE_SCHEMA "}," CAPPED_PROP "},\"required\":[\"name\",\"state\","       \
-   "\"ready\",\"summary\",\"process\",\"lines\"]}"
+   RESULT("\"name\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},"                        \
+          "\"ready\":{\"type\":\"boolean\"},\"timed_out\":{\"type\":\"boolean\"},"                 \
+          "\"summary\":{\"type\":\"string\"},\"process\":" PROCESS_SCHEMA ","                      \
+          "\"lines\":{\"type\":\"array\",\"items\":" LINE_SCHEMA "}," CAPPED_PROP,                 \
+          ",\"required\":[\"name\",\"state\",\"ready\",\"summary\",\"process\",\"lines\"]")
 
 #define IN_STOP                                                                                    \
-   "{\"type\":\"object\",\"properties\":{" NAME_PROP(                                              \
-       "The process to stop; list_processes shows the names.") ",\"force\":{\"type\":"             \
-                                                               "\"boolean\",\"default\":false,"    \
-                                                               "\"description\":\"true: SIGKILL "  \
-                                                               "at once instead of SIGTERM "       \
-                                                               "(and SIGKILL after the grace "     \
-                                                               "period).\"}," MAX_CHARS_PROP       \
-                                                               "},\"required\":[\"name\"],"        \
-                                                               "\"additionalProperties\":false}"
+   OBJECT(NAME_PROP("The process to stop; list_processes shows the names.") ","                    \
+          "\"force\":{\"type\":\"boolean\",\"default\":false,\"description\":\"true: SIGKILL at "  \
+          "once instead of SIGTERM (and SIGKILL after the grace period).\"}," MAX_CHARS_PROP,      \
+          ",\"required\":[\"name\"]")
 #define OUT_STOP                                                                                   \
-   "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"state\":{\"type\":"      \
-   "\"string\"},\"summary\":{\"type\":\"string\"},\"process\":" PROCESS_SCHEMA "},\"required\":"   \
-   "[\"name\",\"state\",\"summary\",\"process\"]}"
+   RESULT("\"name\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},"                        \
+          "\"summary\":{\"type\":\"string\"},\"process\":" PROCESS_SCHEMA,                         \
+          ",\"required\":[\"name\",\"state\",\"summary\",\"process\"]")
 
 #define IN_LOGS                                                                                    \
-   "{\"type\":\"object\",\"properties\":{" NAME_PROP(                                              \
-       "Only this process's lines (default: every process, in arrival order).") ",\"cursor\":"     \
-                                                                                "{\"type\":"       \
-                                                                                "\"string\","      \
-                                                                                "\"minLength\":1," \
-                                                                                "\"description\":" \
-                                                                                "\"next_cursor "   \
-                                                                                "of an earlier "   \
-                                                                                "read_logs: "      \
-                                                                                "the lines after " \
-                                                                                "it, oldest "      \
-                                                                                "first.\"},"       \
-                                                                                "\"tail\":{"       \
-                                                                                "\"type\":"        \
-                                                                                "\"integer\","     \
-                                                                                "\"minimum\":1,"   \
-                                                                                "\"maximum\":"     \
-                                                                                "10000,"           \
-                                                                                "\"default\":100," \
-                                                                                "\"description\":" \
-                                                                                "\"Without "       \
-                                                                                "cursor: how "     \
-                                                                                "many of the "     \
-                                                                                "newest "          \
-                                                                                "lines.\"},"       \
-                                                                                "\"limit\":{"      \
-                                                                                "\"type\":"        \
-                                                                                "\"integer\","     \
-                                                                                "\"minimum\":1,"   \
-                                                                                "\"maximum\":"     \
-                                                                                "10000,"           \
-                                                                                "\"default\":"     \
-                                                                                "1000,"            \
-                                                                                "\"description\":" \
-                                                                                "\"With cursor: "  \
-                                                                                "at most this "    \
-                                                                                "many lines "      \
-                                                                                "(more: true "     \
-                                                                                "when others "     \
-                                                                                "wait).\"},"       \
-                                                                                "\"filter\":{"     \
-                                                                                "\"type\":"        \
-                                                                                "\"string\","      \
-                                                                                "\"minLength\":1," \
-                                                                                "\"description\":" \
-                                                                                "\"Only lines "    \
-                                                                                "matching this "   \
-                                                                                "PCRE2 regular "   \
-                                                                                "expression.\"}"   \
-                                                                                "," MAX_CHARS_PROP \
-                                                                                "},"               \
-                                                                                "\"additionalProp" \
-                                                                                "erties\":false}"
+   OBJECT(NAME_PROP("Only this process's lines (default: every process, in arrival order).") ","   \
+          "\"cursor\":{\"type\":\"string\",\"minLength\":1,\"description\":\"next_cursor of an "   \
+          "earlier read_logs: the lines after it, oldest first.\"},"                               \
+          "\"tail\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":10000,\"default\":100,"        \
+          "\"description\":\"Without cursor: how many of the newest lines.\"},"                    \
+          "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":10000,\"default\":1000,"      \
+          "\"description\":\"With cursor: at most this many lines (more: true when others "        \
+          "wait).\"},"                                                                             \
+          "\"filter\":{\"type\":\"string\",\"minLength\":1,\"description\":\"Only lines matching " \
+          "this PCRE2 regular expression.\"}," MAX_CHARS_PROP,                                     \
+          "")
 #define OUT_LOGS                                                                                   \
-   "{\"type\":\"object\",\"properties\":{\"lines\":{\"type\":\"array\",\"items\":" LINE_SCHEMA     \
-   "},\"next_cursor\":{\"type\":\"string\"},\"more\":{\"type\":\"boolean\"},\"evicted\":{"         \
-   "\"type\":\"integer\"}," CAPPED_PROP "},\"required\":[\"lines\",\"next_cursor\"]}"
+   RESULT("\"lines\":{\"type\":\"array\",\"items\":" LINE_SCHEMA "},"                              \
+          "\"next_cursor\":{\"type\":\"string\"},\"more\":{\"type\":\"boolean\"},"                 \
+          "\"evicted\":{\"type\":\"integer\"}," CAPPED_PROP,                                       \
+          ",\"required\":[\"lines\",\"next_cursor\"]")
 
 #define IN_SEARCH                                                                                  \
-   "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\",\"minLength\":1,"        \
-   "\"description\":\"Text to find (a PCRE2 regular expression with regex: true).\"},"             \
-   "\"regex\":{\"type\":\"boolean\",\"default\":false,\"description\":\"Treat pattern as a PCRE2 " \
-   "regular expression.\"},\"ignore_case\":{\"type\":\"boolean\",\"default\":false}," NAME_PROP(   \
-       "Only this process (default: every process).") ",\"context\":{\"type\":"                    \
-                                                      "\"integer\",\"minimum\":0,\"maximum\":10,"  \
-                                                      "\"default\":0,\"description\":\"Lines of "  \
-                                                      "context "                                   \
-                                                      "before and after each "                     \
-                                                      "match.\"},\"limit\":{\"type\":\"integer\"," \
-                                                      "\"minimum\":1,\"maximum\":"                 \
-                                                      "1000,\"default\":50,\"description\":\"At "  \
-                                                      "most this many matches, newest "            \
-                                                      "first.\"}," MAX_CHARS_PROP                  \
-                                                      "},\"required\":[\"pattern\"],"              \
-                                                      "\"additionalProperties\":false}"
+   OBJECT("\"pattern\":{\"type\":\"string\",\"minLength\":1,\"description\":\"Text to find (a "    \
+          "PCRE2 regular expression with regex: true).\"},"                                        \
+          "\"regex\":{\"type\":\"boolean\",\"default\":false,\"description\":\"Treat pattern as "  \
+          "a PCRE2 regular expression.\"},"                                                        \
+          "\"ignore_case\":{\"type\":\"boolean\",\"default\":false},"                              \
+          NAME_PROP("Only this process (default: every process).") ","                             \
+          "\"context\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10,\"default\":0,"          \
+          "\"description\":\"Lines of context before and after each match.\"},"                    \
+          "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1000,\"default\":50,"         \
+          "\"description\":\"At most this many matches, newest first.\"}," MAX_CHARS_PROP,         \
+          ",\"required\":[\"pattern\"]")
 #define OUT_SEARCH                                                                                 \
-   "{\"type\":\"object\",\"properties\":{\"matches\":{\"type\":\"array\",\"items\":"               \
-   "{\"type\":\"object\"}},\"scanned\":{\"type\":\"integer\"},\"truncated\":{\"type\":"            \
-   "\"boolean\"}," CAPPED_PROP "},\"required\":[\"matches\"]}"
+   RESULT("\"matches\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},"                      \
+          "\"scanned\":{\"type\":\"integer\"},\"truncated\":{\"type\":\"boolean\"}," CAPPED_PROP,  \
+          ",\"required\":[\"matches\"]")
 
-#define IN_ERRORS                                                                                  \
-   "{\"type\":\"object\",\"properties\":{" NAME_PROP(                                              \
-       "Only this process (default: every process).") "," MAX_CHARS_PROP "},"                      \
-                                                      "\"additionalProperties\":false}"
+#define IN_ERRORS OBJECT(NAME_PROP("Only this process (default: every process).") "," MAX_CHARS_PROP, "")
 #define OUT_ERRORS                                                                                 \
-   "{\"type\":\"object\",\"properties\":{\"errors\":{\"type\":\"array\",\"items\":{\"type\":"      \
-   "\"object\"}},\"total_errors\":{\"type\":\"integer\"},\"total_warnings\":{\"type\":"            \
-   "\"integer\"}," CAPPED_PROP "},\"required\":[\"errors\"]}"
+   RESULT("\"errors\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},"                       \
+          "\"total_errors\":{\"type\":\"integer\"},\"total_warnings\":{\"type\":\"integer\"},"     \
+          CAPPED_PROP,                                                                             \
+          ",\"required\":[\"errors\"]")
 
-#define IN_WAIT                                                                                              \
-   "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\",\"minLength\":1,"                  \
-   "\"description\":\"PCRE2 regular expression a line must match.\"}," NAME_PROP("Only this "                \
-                                                                                 "process's "                \
-                                                                                 "lines "                    \
-                                                                                 "(default: "                \
-                                                                                 "every "                    \
-                                                                                 "process).") "," WAIT_PROP( \
-       "Seconds to wait for a matching line.") ",\"from\":{\"type\":\"string\",\"minLength\":1,"             \
-                                               "\"default\":\"now\",\"description\":\"now: only "            \
-                                               "lines that arrive from now on; start: also "                 \
-                                               "every line of the current run; or a read_logs "              \
-                                               "next_cursor: the lines after "                               \
-                                               "it.\"}," MAX_CHARS_PROP                                      \
-                                               "},\"required\":[\"pattern\"],"                               \
-                                               "\"additionalProperties\":false}"
+#define IN_WAIT                                                                                    \
+   OBJECT("\"pattern\":{\"type\":\"string\",\"minLength\":1,\"description\":\"PCRE2 regular "      \
+          "expression a line must match.\"},"                                                      \
+          NAME_PROP("The process whose lines to watch.") ","                                       \
+          WAIT_PROP("Seconds to wait for a matching line.") ","                                    \
+          "\"from\":{\"type\":\"string\",\"minLength\":1,\"default\":\"now\",\"description\":"     \
+          "\"now: only lines that arrive from now on; start: also every line of the current run; " \
+          "or a read_logs next_cursor of this process: the lines after it.\"}," MAX_CHARS_PROP,    \
+          ",\"required\":[\"pattern\",\"name\"]")
 #define OUT_WAIT                                                                                   \
-   "{\"type\":\"object\",\"properties\":{\"matched\":{\"type\":\"boolean\"},\"line\":" LINE_SCHEMA \
-   ",\"cursor\":{\"type\":\"string\"},\"timed_out\":{\"type\":\"boolean\"},"                       \
-   "\"exited\":{\"type\":\"boolean\"},\"summary\":{\"type\":\"string\"}},\"required\":"            \
-   "[\"matched\"]}"
+   RESULT("\"matched\":{\"type\":\"boolean\"},\"line\":" LINE_SCHEMA ","                           \
+          "\"cursor\":{\"type\":\"string\"},\"timed_out\":{\"type\":\"boolean\"},"                 \
+          "\"exited\":{\"type\":\"boolean\"},\"summary\":{\"type\":\"string\"}",                   \
+          ",\"required\":[\"matched\"]")
+// clang-format on
 
 /* ---- helpers ---- */
 
@@ -297,12 +237,53 @@ static json_t* req_stop(json_t* args, char** err) {
    return names_request(json_is_true(json_object_get(args, "force")) ? "kill" : "stop", args);
 }
 
-static json_t* res_stop(json_t* args, json_t* reply, char** err) {
+/* The socket's stop only asks: the process ends later (after SIGKILL at worst). So that an agent
+ * can start it again at once, stop_process waits for the end (a wait for a pattern that never
+ * matches, which ends with `exited`), then reads the process once more (ps). */
+static json_t* next_stop(json_t* args, json_t* reply, int step) {
+   if (step == 0) {
+      json_t* r = json_array_get(json_object_get(reply, "results"), 0);
+      if (!json_is_true(json_object_get(reply, "ok")) || json_object_get(r, "note")) return NULL;
+      return json_pack("{s:s, s:O, s:s, s:i, s:s, s:b}", "op", "wait", "name",
+                       json_object_get(args, "name"), "pattern", "(*FAIL)", "timeout_s",
+                       MCP_MAX_WAIT_S, "from", "now", "fail_on_exit", 1);
+   }
+   if (step == 1) {
+      const char* code = str_or(json_object_get(reply, "error"), "code", "");
+      if (strcmp(code, "timeout") == 0)
+         json_object_set_new(args, "_note",
+                             json_string("asked to stop, still running after 50 s: force: true "
+                                         "kills it"));
+      return json_pack("{s:s}", "op", "ps");
+   }
+   return NULL;
+}
+
+/* The stop reply's R, or after next_stop, the process from ps. */
+static json_t* stopped_process(json_t* args, json_t* reply, const char** note, char** err) {
+   const char* name = str_or(args, "name", "");
+   size_t i;
+   json_t* p;
+   json_array_foreach(json_object_get(reply, "processes"), i, p) {
+      if (strcmp(str_or(p, "name", ""), name) != 0) continue;
+      *note = str_or(args, "_note", NULL);
+      return p;
+   }
+   if (json_object_get(reply, "processes")) {
+      *err = xasprintf("stop_process: %s is gone from the process list", name);
+      return NULL;
+   }
    json_t* r = first_result(reply, err);
    if (!r) return NULL;
-   json_t* p = json_object_get(r, "process");
-   const char* name = str_or(r, "name", str_or(args, "name", "?"));
-   const char* note = json_string_value(json_object_get(r, "note"));
+   *note = json_string_value(json_object_get(r, "note"));
+   return json_object_get(r, "process");
+}
+
+static json_t* res_stop(json_t* args, json_t* reply, char** err) {
+   const char* note = NULL;
+   json_t* p = stopped_process(args, reply, &note, err);
+   if (!p) return NULL;
+   const char* name = str_or(args, "name", "?");
    char* what = describe(name, p);
    char* summary = note ? xasprintf("%s (%s)", what, note) : xstrdup(what);
    json_t* out = json_pack("{s:s, s:s, s:s, s:O}", "name", name, "state",
@@ -394,36 +375,36 @@ const McpTool mcp_tools[] = {
     {"list_processes", "List processes",
      "Every process (package.json script) of the project: state, ready, pid, exit code, restarts, "
      "line/error/warning counts, detected URLs and test results, last line.",
-     true, false, true, IN_LIST, OUT_LIST, req_ps, res_copy, NULL},
+     true, false, true, IN_LIST, OUT_LIST, req_ps, res_copy, NULL, NULL},
     {"start_process", "Start a process",
      "Starts a process and returns once it is ready (its first URL, or 1 s without output) or "
      "has ended, with its state and first lines: no need to poll. Does nothing if it is already "
      "running.",
-     false, false, true, IN_START("start"), OUT_START, req_start, res_start, NULL},
+     false, false, true, IN_START("start"), OUT_START, req_start, res_start, NULL, NULL},
     {"stop_process", "Stop a process",
      "Stops a process (SIGTERM to its process group, SIGKILL after the grace period; force: "
      "SIGKILL now). Does nothing if it is not running.",
-     false, true, true, IN_STOP, OUT_STOP, req_stop, res_stop, NULL},
+     false, true, true, IN_STOP, OUT_STOP, req_stop, res_stop, NULL, next_stop},
     {"restart_process", "Restart a process",
      "Stops a process if it runs, starts it again and returns once it is ready or has ended, "
      "with its state and first lines.",
-     false, true, false, IN_START("restart"), OUT_START, req_restart, res_start, NULL},
+     false, true, false, IN_START("restart"), OUT_START, req_restart, res_start, NULL, NULL},
     {"read_logs", "Read log lines",
      "Reads output lines: the newest `tail` lines, or with `cursor` the lines after an earlier "
      "read (pass next_cursor back to follow a log without repeats).",
-     true, false, true, IN_LOGS, OUT_LOGS, req_logs, res_copy, NULL},
+     true, false, true, IN_LOGS, OUT_LOGS, req_logs, res_copy, NULL, NULL},
     {"search_logs", "Search log lines",
      "Finds lines containing a text (or matching a PCRE2 regex), newest first, with context.", true,
-     false, true, IN_SEARCH, OUT_SEARCH, req_search, res_copy, NULL},
+     false, true, IN_SEARCH, OUT_SEARCH, req_search, res_copy, NULL, NULL},
     {"get_errors", "Get detected errors",
      "Errors and warnings brum detected in the output (compiler, type checker, test runner, "
      "stack traces), with their location and lines, newest last.",
-     true, false, true, IN_ERRORS, OUT_ERRORS, req_errors, res_copy, NULL},
+     true, false, true, IN_ERRORS, OUT_ERRORS, req_errors, res_copy, NULL, NULL},
     {"wait_for_log", "Wait for a log line",
      "Waits until a line matching a PCRE2 regex appears (at most 50 s), e.g. 'compiled "
      "successfully' after an edit. Returns matched: false when the time passes or the process "
      "ends first.",
-     true, false, true, IN_WAIT, OUT_WAIT, req_wait, res_wait, err_wait},
+     true, false, true, IN_WAIT, OUT_WAIT, req_wait, res_wait, err_wait, NULL},
 };
 const size_t mcp_ntools = ARRAY_LEN(mcp_tools);
 
@@ -548,9 +529,15 @@ size_t mcp_chars(const char* s, size_t len) {
    return n;
 }
 
-static char* dump(json_t* j, size_t* chars) {
-   char* s = json_dumps(j, JSON_COMPACT);
+char* mcp_dumps(json_t* j) {
+   /* 15 digits: 0.021 stays 0.021 (17, jansson's default, prints 0.021000000000000001). */
+   char* s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
    if (!s) util_die_oom();
+   return s;
+}
+
+static char* dump(json_t* j, size_t* chars) {
+   char* s = mcp_dumps(j);
    *chars = mcp_chars(s, strlen(s));
    return s;
 }

@@ -381,7 +381,8 @@ Test(mcp, tool_failures_are_results_that_say_what_to_do) {
        "{\"name\":\"read_logs\",\"arguments\":{\"tail\":\"5\"}}",
        "{\"name\":\"read_logs\",\"arguments\":{\"bogus\":1}}",
        "{\"name\":\"start_process\",\"arguments\":{}}",
-       "{\"name\":\"wait_for_log\",\"arguments\":{\"pattern\":\"x\",\"timeout_s\":120}}",
+       "{\"name\":\"wait_for_log\",\"arguments\":{\"pattern\":\"x\",\"name\":\"a\",\"timeout_s\":"
+       "120}}",
        "{\"name\":\"list_processes\",\"arguments\":{\"max_chars\":50000}}",
        "{\"name\":\"read_logs\",\"arguments\":{\"cursor\":\"c\",\"tail\":5}}",
    };
@@ -425,12 +426,12 @@ Test(mcp, tool_failures_are_results_that_say_what_to_do) {
 Test(mcp, concurrent_calls_and_cancel) {
    init("2025-11-25");
    in("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":"
-      "\"wait_for_log\",\"arguments\":{\"pattern\":\"ready\",\"timeout_s\":50}}}");
+      "\"wait_for_log\",\"arguments\":{\"pattern\":\"ready\",\"name\":\"dev\",\"timeout_s\":50}}}");
    json_int_t wait_id;
    json_t* s = last_sent(&wait_id);
    char* req = json_dumps(s, JSON_COMPACT);
    char* golden = xasprintf("{\"op\":\"wait\",\"pattern\":\"ready\",\"timeout_s\":50,\"from\":"
-                            "\"now\",\"fail_on_exit\":true,\"id\":%lld}",
+                            "\"now\",\"fail_on_exit\":true,\"name\":\"dev\",\"id\":%lld}",
                             (long long)wait_id);
    cr_expect_str_eq(req, golden);
    free(req);
@@ -461,7 +462,7 @@ Test(mcp, concurrent_calls_and_cancel) {
 Test(mcp, wait_timeout_is_an_outcome_and_lost_connection_fails_calls) {
    init("2025-11-25");
    in("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":"
-      "\"wait_for_log\",\"arguments\":{\"pattern\":\"ready\",\"timeout_s\":2}}}");
+      "\"wait_for_log\",\"arguments\":{\"pattern\":\"ready\",\"name\":\"dev\",\"timeout_s\":2}}}");
    json_int_t id;
    last_sent(&id);
    ctl_reply("{\"ok\":false,\"error\":{\"code\":\"timeout\",\"message\":\"no match in 2 s\"}}", id);
@@ -474,11 +475,59 @@ Test(mcp, wait_timeout_is_an_outcome_and_lost_connection_fails_calls) {
    cr_expect(json_is_true(json_object_get(sc, "timed_out")));
    json_decref(r);
    in("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
-      "\"wait_for_log\",\"arguments\":{\"pattern\":\"ready\"}}}");
+      "\"wait_for_log\",\"arguments\":{\"pattern\":\"ready\",\"name\":\"dev\"}}}");
    mcp_ctl_lost(m, "the brum instance quit: restart brum mcp");
    r = reply();
    cr_expect_str_eq(result_text(r, &is_error), "the brum instance quit: restart brum mcp");
    cr_expect(is_error);
+   json_decref(r);
+}
+
+/* stop_process returns once the process has ended: stop, then a wait that only its end ends,
+ * then the process as it is now. */
+Test(mcp, stop_process_waits_for_the_end) {
+   init("2025-11-25");
+   in("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":"
+      "\"stop_process\",\"arguments\":{\"name\":\"dev\"}}}");
+   json_int_t id;
+   json_t* s = last_sent(&id);
+   cr_expect_str_eq(json_string_value(json_object_get(s, "op")), "stop");
+   ctl_reply("{\"ok\":true,\"results\":[{\"name\":\"dev\",\"process\":{\"name\":\"dev\","
+             "\"state\":\"running\",\"pid\":42}}]}",
+             id);
+   expect_out("");
+   s = last_sent(&id);
+   cr_expect_str_eq(json_string_value(json_object_get(s, "op")), "wait");
+   cr_expect_str_eq(json_string_value(json_object_get(s, "pattern")), "(*FAIL)");
+   cr_expect(json_is_true(json_object_get(s, "fail_on_exit")));
+   ctl_reply("{\"ok\":false,\"error\":{\"code\":\"exited\",\"message\":\"dev is not running\"}}",
+             id);
+   expect_out("");
+   s = last_sent(&id);
+   cr_expect_str_eq(json_string_value(json_object_get(s, "op")), "ps");
+   ctl_reply("{\"ok\":true,\"processes\":[{\"name\":\"web\",\"state\":\"running\"},{\"name\":"
+             "\"dev\",\"state\":\"stopped\",\"pid\":null,\"signal\":15}]}",
+             id);
+   json_t* r = reply();
+   json_t* sc = json_object_get(json_object_get(r, "result"), "structuredContent");
+   cr_expect_str_eq(json_string_value(json_object_get(sc, "state")), "stopped");
+   cr_expect_str_eq(json_string_value(json_object_get(sc, "summary")),
+                    "dev is stopped (signal 15)");
+   json_decref(r);
+   /* Not running: the first reply is the answer. */
+   in("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
+      "\"stop_process\",\"arguments\":{\"name\":\"dev\",\"force\":true}}}");
+   s = last_sent(&id);
+   cr_expect_str_eq(json_string_value(json_object_get(s, "op")), "kill");
+   size_t sent = json_array_size(fake.sent);
+   ctl_reply("{\"ok\":true,\"results\":[{\"name\":\"dev\",\"note\":\"not running\",\"process\":"
+             "{\"name\":\"dev\",\"state\":\"stopped\"}}]}",
+             id);
+   cr_expect_eq(json_array_size(fake.sent), sent);
+   r = reply();
+   sc = json_object_get(json_object_get(r, "result"), "structuredContent");
+   cr_expect_str_eq(json_string_value(json_object_get(sc, "summary")),
+                    "dev is stopped (not running)");
    json_decref(r);
 }
 
