@@ -118,18 +118,6 @@ Regex* ctl_regex(json_t* id, const char* pattern, bool literal, int icase, json_
    return NULL;
 }
 
-uint64_t ctl_run_first_line(const ProcSlot* slot, uint64_t bound) {
-   const ProcSnap* s = sup_snap(slot);
-   uint64_t begin = logstore_begin(slot->log), end = logstore_end(slot->log);
-   uint64_t first = end;
-   LogLine l;
-   /* Lines are stamped in arrival order, so the run's lines are a suffix of the store. */
-   while (first > begin && end - first < bound && logstore_get(slot->log, first - 1, &l) &&
-          l.time_ms >= s->started_ms)
-      first--;
-   return first;
-}
-
 bool ctl_proc_over(const ProcSnap* s) {
    bool ended = s->state == PROC_IDLE || s->state == PROC_EXITED || s->state == PROC_FAILED ||
                 s->state == PROC_KILLED || s->state == PROC_STOPPED;
@@ -139,4 +127,28 @@ bool ctl_proc_over(const ProcSnap* s) {
 void ctl_call_cancelled(CtlCall* call, bool disconnected) {
    if (!disconnected)
       ctl_send_msg(call->conn, ctl_err(call->id, "cancelled", "cancelled by the client"));
+}
+
+/* The latest starts sent (a ring: an old entry either began long ago or never will). */
+typedef struct SentStart {
+   const CtlServer* srv; /* borrowed, only compared */
+   uint64_t id, started_ms;
+   uint32_t restarts;
+} SentStart;
+static SentStart sent_starts[64]; /* control thread only */
+static size_t sent_next;
+
+void ctl_note_start(const CtlServer* srv, const ProcSnap* before) {
+   sent_starts[sent_next++ % ARRAY_LEN(sent_starts)] =
+       (SentStart){srv, before->id, before->started_ms, before->restarts};
+}
+
+bool ctl_start_pending(const CtlServer* srv, const ProcSnap* now) {
+   for (size_t i = 0; i < ARRAY_LEN(sent_starts); i++) {
+      const SentStart* e = &sent_starts[i];
+      if (e->srv == srv && e->id == now->id && e->started_ms == now->started_ms &&
+          e->restarts == now->restarts)
+         return true;
+   }
+   return false;
 }

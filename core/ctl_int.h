@@ -43,9 +43,9 @@ json_t* ctl_text(const char* s, size_t len);
  * then `free`. */
 typedef struct CtlCall CtlCall;
 struct CtlCall {
-   CtlConn* conn;         /* set by ctl_call_add */
-   json_t* id;            /* the request's id (owned reference) */
-   uint64_t deadline_ms;  /* util_now_ms() time; 0: none */
+   CtlConn* conn;        /* set by ctl_call_add */
+   json_t* id;           /* the request's id (owned reference) */
+   uint64_t deadline_ms; /* util_now_ms() time; 0: none */
    bool (*poll)(CtlCall* call, bool timed_out);
    void (*cancel)(CtlCall* call, bool disconnected); /* may be NULL */
    void (*free)(CtlCall* call);                      /* frees everything, the id included */
@@ -61,7 +61,7 @@ typedef struct CtlOp {
    const char* name;
    CtlOpFn fn;
 } CtlOp;
-extern const CtlOp ctl_ops[];   /* core/ctl_ops.c, NULL-terminated (includes ctl_query's) */
+extern const CtlOp ctl_ops[]; /* core/ctl_ops.c, NULL-terminated (includes ctl_query's) */
 json_t* ctl_op_search(CtlServer* srv, CtlConn* c, json_t* id, json_t* req);    /* ctl_query.c */
 json_t* ctl_op_errors(CtlServer* srv, CtlConn* c, json_t* id, json_t* req);    /* ctl_query.c */
 json_t* ctl_op_urls(CtlServer* srv, CtlConn* c, json_t* id, json_t* req);      /* ctl_query.c */

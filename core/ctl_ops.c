@@ -241,7 +241,6 @@ typedef enum Verb { VERB_START, VERB_STOP, VERB_RESTART, VERB_KILL } Verb;
 
 #define MAX_NAMES 1000
 #define WAIT_LINES 50
-#define RUN_SCAN_BOUND 200000 /* lines looked at to find where a running process's run began */
 
 /* One process an action names. */
 typedef struct Target {
@@ -250,8 +249,7 @@ typedef struct Target {
    uint64_t started_ms; /* the run before the command (a new run changes it, or restarts) */
    uint32_t restarts;
    const char* note; /* why nothing was done; NULL: the command was sent */
-   bool run_seen;    /* the run to wait for has begun */
-   uint64_t run_ms;  /* when it began */
+   bool run_seen;    /* the run to wait for has begun (from_line is then its first line) */
    bool done;        /* it is ready, or it ended */
 } Target;
 
@@ -277,23 +275,23 @@ static json_t* act_names(json_t* req, json_t* id, json_t** err) {
       return NULL;
    }
    json_t* out = json_array();
-   size_t i, j;
-   json_t *v, *w;
-   json_array_foreach(names, i, v) {
+   for (size_t i = 0; i < json_array_size(names); i++) {
+      json_t* v = json_array_get(names, i);
       if (!json_is_string(v) || json_string_length(v) == 0) {
          *err = ctl_err(id, "bad_request", "\"names\" must hold non-empty strings (item %zu)", i);
          json_decref(out);
          return NULL;
       }
       bool dup = false;
-      json_array_foreach(out, j, w) dup = dup || json_equal(v, w);
+      for (size_t j = 0; j < json_array_size(out) && !dup; j++)
+         dup = json_equal(v, json_array_get(out, j));
       if (!dup) json_array_append(out, v);
    }
    return out;
 }
 
 /* Decides what the action does to one process (inside rcu_read_lock). */
-static void act_plan(Target* t, const ProcSlot* slot, Verb verb) {
+static void act_plan(CtlServer* srv, Target* t, const ProcSlot* slot, Verb verb) {
    const ProcSnap* s = sup_snap(slot);
    t->id = slot->id;
    t->from_line = logstore_end(slot->log);
@@ -306,11 +304,11 @@ static void act_plan(Target* t, const ProcSlot* slot, Verb verb) {
       t->note = "already running";
    else if ((verb == VERB_STOP || verb == VERB_KILL) && !going)
       t->note = "not running";
+   if ((verb == VERB_START || verb == VERB_RESTART) && !t->note) ctl_note_start(srv, s);
    if (verb == VERB_START && going) {
       /* Nothing new starts: the run to wait for is the current one. */
       t->run_seen = true;
-      t->run_ms = s->started_ms;
-      t->from_line = ctl_run_first_line(slot, RUN_SCAN_BOUND);
+      t->from_line = s->run_line;
    }
 }
 
@@ -350,14 +348,18 @@ static void act_notice(CtlServer* srv, CtlConn* c, const Target* t, size_t n, Ve
    if (acted) sup_notice(ctl_sup(srv), buf);
 }
 
-/* Up to WAIT_LINES lines of the run, from `from` on (inside rcu_read_lock). */
-static json_t* run_lines(const ProcSlot* slot, uint64_t from, uint64_t run_ms) {
+/* Up to WAIT_LINES lines of the run, from `from` on, within the reply's budget (inside
+ * rcu_read_lock). */
+static json_t* run_lines(const ProcSlot* slot, uint64_t from, size_t* bytes) {
    json_t* lines = json_array();
    LogIter it;
    LogLine l;
    logiter_init(&it, slot->log, from);
-   while (json_array_size(lines) < WAIT_LINES && logiter_next(&it, &l))
-      if (l.time_ms >= run_ms) json_array_append_new(lines, ctl_line_json(slot->name, &l));
+   while (json_array_size(lines) < WAIT_LINES && logiter_next(&it, &l) &&
+          *bytes + l.len <= CTL_REPLY_TEXT_MAX) {
+      *bytes += l.len;
+      json_array_append_new(lines, ctl_line_json(slot->name, &l));
+   }
    return lines;
 }
 
@@ -365,6 +367,7 @@ static json_t* run_lines(const ProcSlot* slot, uint64_t from, uint64_t run_ms) {
 static json_t* act_results(CtlServer* srv, const Target* t, size_t n, bool with_lines) {
    const Registry* reg = sup_registry(ctl_sup(srv));
    json_t* results = json_array();
+   size_t bytes = 0;
    for (size_t i = 0; i < n; i++) {
       const ProcSlot* slot = reg->slots[t[i].id];
       json_t* r = json_object();
@@ -373,7 +376,7 @@ static json_t* act_results(CtlServer* srv, const Target* t, size_t n, bool with_
       if (t[i].note) json_object_set_new(r, "note", json_string(t[i].note));
       if (with_lines) {
          uint64_t from = t[i].run_seen ? t[i].from_line : logstore_end(slot->log);
-         json_object_set_new(r, "lines", run_lines(slot, from, t[i].run_ms));
+         json_object_set_new(r, "lines", run_lines(slot, from, &bytes));
          if (!t[i].done) json_object_set_new(r, "timed_out", json_true());
       }
       json_array_append_new(results, r);
@@ -390,8 +393,9 @@ static bool act_poll(CtlCall* call, bool timed_out) {
       Target* t = &a->t[i];
       const ProcSnap* s = sup_snap(reg->slots[t->id]);
       if (!t->run_seen && (s->restarts != t->restarts || s->started_ms != t->started_ms)) {
+         /* The old run's last lines (and its end marker) come before this. */
          t->run_seen = true;
-         t->run_ms = s->started_ms;
+         if (s->run_line > t->from_line) t->from_line = s->run_line;
       }
       t->done = t->run_seen && ((s->state == PROC_RUNNING && s->ready_ms) || ctl_proc_over(s));
       all = all && t->done;
@@ -434,7 +438,7 @@ static ActCall* act_prepare(CtlServer* srv, json_t* id, json_t* req, Verb verb, 
    for (size_t i = 0; i < n && !*err; i++) {
       const ProcSlot* slot =
           ctl_find_proc(srv, id, json_string_value(json_array_get(names, i)), err);
-      if (slot) act_plan(&a->t[i], slot, verb);
+      if (slot) act_plan(srv, &a->t[i], slot, verb);
    }
    rcu_read_unlock();
    json_decref(names);
@@ -541,24 +545,38 @@ typedef struct LogsCall {
    RegexScratch* sc; /* owned */
 } LogsCall;
 
+/* Whether one more line fits the reply: always the first, then up to CTL_REPLY_TEXT_MAX. */
+static bool fits(size_t* bytes, size_t nlines, uint32_t len) {
+   if (nlines && *bytes + len > CTL_REPLY_TEXT_MAX) return false;
+   *bytes += len;
+   return true;
+}
+
 /* The newest `limit` lines (matching the filter), oldest first. */
 static void logs_tail(LogsCall* q, const LogsSrc* src, json_t* lines) {
    uint64_t begin = src_begin(src), end = src_end(src), examined = 0;
+   size_t bytes = 0;
    const ProcSlot* slot;
    LogLine l;
-   for (uint64_t p = end;
-        p > begin && (int64_t)json_array_size(lines) < q->limit && examined < LOGS_MAX_EXAMINE;
+   json_t* newest_first = json_array();
+   for (uint64_t p = end; p > begin && (int64_t)json_array_size(newest_first) < q->limit &&
+                          examined < LOGS_MAX_EXAMINE;
         p--, examined++) {
       if (!src_get(src, p - 1, &slot, &l)) continue;
       if (q->re && !regex_match(q->re, q->sc, l.text, l.len)) continue;
-      json_array_insert_new(lines, 0, ctl_line_json(slot->name, &l));
+      if (!fits(&bytes, json_array_size(newest_first), l.len)) break;
+      json_array_append_new(newest_first, ctl_line_json(slot->name, &l));
    }
+   for (size_t i = json_array_size(newest_first); i > 0; i--)
+      json_array_append(lines, json_array_get(newest_first, i - 1));
+   json_decref(newest_first);
    q->pos = end;
 }
 
 /* The lines after the cursor, oldest first; returns how many retention dropped on the way. */
 static uint64_t logs_after(LogsCall* q, const LogsSrc* src, json_t* lines, bool* more) {
    uint64_t begin = src_begin(src), end = src_end(src), examined = 0, evicted = 0;
+   size_t bytes = 0;
    const ProcSlot* slot;
    LogLine l;
    if (q->pos < begin) {
@@ -573,6 +591,7 @@ static uint64_t logs_after(LogsCall* q, const LogsSrc* src, json_t* lines, bool*
          continue;
       }
       if (q->re && !regex_match(q->re, q->sc, l.text, l.len)) continue;
+      if (!fits(&bytes, json_array_size(lines), l.len)) break; /* this line comes next time */
       json_array_append_new(lines, ctl_line_json(slot->name, &l));
    }
    *more = q->pos < end;

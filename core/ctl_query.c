@@ -14,7 +14,6 @@
 #define SEARCH_MAX_SCAN 200000u /* lines looked at per process */
 #define ENTRY_MAX_LINES 50u
 #define WAIT_MAX_SCAN 1000000u /* lines a wait looks at per poll */
-#define RUN_SCAN_BOUND 200000u
 
 /* The processes a request names: one, or all when `name` is absent (inside rcu_read_lock). */
 typedef struct Procs {
@@ -52,25 +51,32 @@ typedef struct Search {
    Match* m; /* owned */
    size_t n;
    uint64_t scanned;
+   size_t bytes; /* log text in the reply so far */
    bool truncated;
 } Search;
 
-/* Up to `count` lines' text from `from` on, in order (inside rcu_read_lock). */
-static json_t* context_lines(const LogStore* ls, uint64_t from, uint64_t count) {
+/* Up to `count` lines' text from `from` on, in order, while the reply's budget lasts (inside
+ * rcu_read_lock). */
+static json_t* context_lines(const LogStore* ls, uint64_t from, uint64_t count, size_t* bytes) {
    json_t* a = json_array();
    LogLine l;
-   for (uint64_t i = 0; i < count; i++)
-      if (logstore_get(ls, from + i, &l)) json_array_append_new(a, ctl_text(l.text, l.len));
+   for (uint64_t i = 0; i < count; i++) {
+      if (!logstore_get(ls, from + i, &l)) continue;
+      if (*bytes + l.len > CTL_REPLY_TEXT_MAX) break;
+      *bytes += l.len;
+      json_array_append_new(a, ctl_text(l.text, l.len));
+   }
    return a;
 }
 
-static json_t* search_match(const Search* s, const ProcSlot* slot, const LogLine* l) {
+static json_t* search_match(Search* s, const ProcSlot* slot, const LogLine* l) {
    json_t* o = ctl_line_json(slot->name, l);
    json_object_del(o, "kind");
    uint64_t c = (uint64_t)s->context, begin = logstore_begin(slot->log);
    uint64_t from = l->lineno >= begin + c ? l->lineno - c : begin;
-   json_object_set_new(o, "before", context_lines(slot->log, from, l->lineno - from));
-   json_object_set_new(o, "after", context_lines(slot->log, l->lineno + 1, c));
+   s->bytes += l->len;
+   json_object_set_new(o, "before", context_lines(slot->log, from, l->lineno - from, &s->bytes));
+   json_object_set_new(o, "after", context_lines(slot->log, l->lineno + 1, c, &s->bytes));
    return o;
 }
 
@@ -80,7 +86,7 @@ static void search_proc(Search* s, const ProcSlot* slot) {
    int64_t found = 0;
    LogLine l;
    for (uint64_t p = end; p > begin && found < s->limit; p--) {
-      if (scanned == SEARCH_MAX_SCAN) {
+      if (scanned == SEARCH_MAX_SCAN || s->bytes >= CTL_REPLY_TEXT_MAX) {
          s->truncated = true;
          break;
       }
@@ -120,7 +126,7 @@ static bool search_args(json_t* id, json_t* req, Search* s, json_t** err) {
 }
 
 static json_t* search_reply(json_t* id, Search* s) {
-   qsort(s->m, s->n, sizeof *s->m, match_cmp);
+   if (s->n) qsort(s->m, s->n, sizeof *s->m, match_cmp); /* m may be NULL */
    json_t* matches = json_array();
    for (size_t i = 0; i < s->n; i++) {
       if ((int64_t)i < s->limit)
@@ -163,7 +169,7 @@ static json_t* str_or_null(const char* s) {
    return s && *s ? ctl_text(s, strlen(s)) : json_null();
 }
 
-static json_t* entry_json(const ProcSlot* slot, const DetectEntry* e) {
+static json_t* entry_json(const ProcSlot* slot, const DetectEntry* e, size_t* bytes) {
    json_t* o = json_object();
    json_object_set_new(o, "name", ctl_text(slot->name, strlen(slot->name)));
    json_object_set_new(o, "kind", json_string(e->kind == DETECT_ERROR ? "error" : "warning"));
@@ -174,7 +180,7 @@ static json_t* entry_json(const ProcSlot* slot, const DetectEntry* e) {
    json_object_set_new(o, "n", json_integer((json_int_t)e->first_line));
    uint64_t count = e->last_line >= e->first_line ? e->last_line - e->first_line + 1 : 1;
    if (count > ENTRY_MAX_LINES) count = ENTRY_MAX_LINES;
-   json_object_set_new(o, "lines", context_lines(slot->log, e->first_line, count));
+   json_object_set_new(o, "lines", context_lines(slot->log, e->first_line, count, bytes));
    return o;
 }
 
@@ -184,6 +190,7 @@ json_t* ctl_op_errors(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
    Match* m = NULL;
    size_t n = 0;
    uint64_t errors = 0, warnings = 0;
+   size_t bytes = 0;
    Procs p;
    rcu_read_lock();
    if (procs_find(srv, id, req, &p, &err)) {
@@ -194,16 +201,17 @@ json_t* ctl_op_errors(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
          errors += d->errors;
          warnings += d->warnings;
          m = xrealloc(m, (n + d->nentries) * sizeof *m);
-         for (uint32_t k = 0; k < d->nentries; k++) {
-            const DetectEntry* e = &d->entries[k];
-            m[n++] = (Match){e->time_ms, slot->id, e->first_line, entry_json(slot, e)};
+         /* Newest first, so the reply's budget for lines goes to the latest entries. */
+         for (uint32_t k = d->nentries; k > 0; k--) {
+            const DetectEntry* e = &d->entries[k - 1];
+            m[n++] = (Match){e->time_ms, slot->id, e->first_line, entry_json(slot, e, &bytes)};
          }
       }
    }
    rcu_read_unlock();
    if (err) return err;
    /* Newest last: the reverse of the search's order. */
-   qsort(m, n, sizeof *m, match_cmp);
+   if (n) qsort(m, n, sizeof *m, match_cmp); /* m may be NULL */
    json_t* list = json_array();
    for (size_t i = n; i > 0; i--) json_array_append_new(list, m[i - 1].obj);
    free(m);
@@ -256,6 +264,11 @@ typedef struct WaitCall {
    CtlServer* srv;
    uint64_t proc;
    uint64_t pos; /* the next line to look at: each poll scans only what it has not seen */
+   /* from "start" while a start this server sent has not begun: the run to read is the next
+    * one, which the snapshot shows by a new start time or restart count */
+   bool await_run;
+   uint64_t old_started_ms;
+   uint32_t old_restarts;
    bool fail_on_exit;
    double timeout_s;
    char* pattern;    /* owned, for messages */
@@ -269,10 +282,17 @@ static json_t* wait_scan(WaitCall* w, bool timed_out) {
    rcu_read_lock();
    const ProcSlot* slot = sup_registry(ctl_sup(w->srv))->slots[w->proc];
    const ProcSnap* s = sup_snap(slot);
-   bool over = ctl_proc_over(s); /* read before the lines: none can follow what it saw */
+   /* Read before the lines: none can follow what it saw. A start this server sent that the
+    * supervisor has not begun yet means more is coming. */
+   bool over = ctl_proc_over(s) && !ctl_start_pending(w->srv, s);
    char state[64];
    snap_describe(s, state, sizeof state);
    uint64_t begin = logstore_begin(slot->log), end = logstore_end(slot->log), scanned = 0;
+   if (w->await_run && (s->started_ms != w->old_started_ms || s->restarts != w->old_restarts)) {
+      w->await_run = false;
+      if (s->run_line > w->pos) w->pos = s->run_line;
+   }
+   if (w->await_run) end = w->pos; /* the earlier run's lines do not count */
    if (w->pos < begin) w->pos = begin;
    LogLine l;
    for (; !r && w->pos < end && scanned < WAIT_MAX_SCAN; w->pos++, scanned++) {
@@ -313,6 +333,13 @@ static void wait_free(CtlCall* call) {
    free(w);
 }
 
+static void wait_from_start(WaitCall* w, CtlServer* srv, const ProcSnap* s) {
+   w->pos = s->run_line;
+   w->await_run = ctl_start_pending(srv, s);
+   w->old_started_ms = s->started_ms;
+   w->old_restarts = s->restarts;
+}
+
 /* The process and the first line to look at; false after setting *err. */
 static bool wait_where(CtlServer* srv, json_t* id, json_t* req, WaitCall* w, json_t** err) {
    const char *name, *from;
@@ -326,7 +353,7 @@ static bool wait_where(CtlServer* srv, json_t* id, json_t* req, WaitCall* w, jso
       if (!from || strcmp(from, "now") == 0)
          w->pos = logstore_end(slot->log);
       else if (strcmp(from, "start") == 0)
-         w->pos = ctl_run_first_line(slot, RUN_SCAN_BOUND);
+         wait_from_start(w, srv, sup_snap(slot));
    }
    rcu_read_unlock();
    if (!slot || !from || strcmp(from, "now") == 0 || strcmp(from, "start") == 0) return slot;
@@ -420,9 +447,8 @@ static bool sub_poll(CtlCall* call, bool timed_out) {
    rcu_read_lock();
    json_t* events = sub_changes((SubCall*)call, true);
    rcu_read_unlock();
-   size_t i;
-   json_t* ev;
-   json_array_foreach(events, i, ev) ctl_send_msg(call->conn, json_incref(ev));
+   for (size_t i = 0; i < json_array_size(events); i++)
+      ctl_send_msg(call->conn, json_incref(json_array_get(events, i)));
    json_decref(events);
    return false;
 }

@@ -25,6 +25,8 @@
 #define KEEP_LINE_BUF (64u << 10) /* a line buffer larger than this is freed after its line */
 #define MAX_CONNS 512             /* each may hold a line and its output: bounded memory */
 #define KIND_MAX 32               /* a client kind, as shown on the status line */
+/* Requests of one client per loop iteration: one that floods requests cannot starve the others. */
+#define TURN_REQUESTS 64
 
 struct CtlConn {
    CtlServer* srv; /* borrowed */
@@ -34,7 +36,11 @@ struct CtlConn {
    unsigned num; /* for the log */
    char* line;   /* owned: the partial request line */
    size_t len, cap;
-   size_t ncalls;  /* its pending calls */
+   size_t ncalls; /* its pending calls */
+   size_t budget; /* requests it may still make in this loop iteration */
+   uint64_t turn; /* the iteration its budget is for */
+   char* pend;    /* owned: input read but not yet handled (out of budget); reading waits */
+   size_t pendoff, pendlen;
    bool draining;  /* skipping the rest of a line that was too long */
    bool hello;     /* said hello */
    bool finishing; /* reads no more (EOF, or a version mismatch): closes once its calls end */
@@ -62,6 +68,9 @@ struct CtlServer {
    uv_async_t wake;  /* the supervisor published a change: poll the pending calls */
    uv_async_t stop;  /* ctl_server_stop */
    uv_timer_t timer; /* the earliest deadline of a pending call */
+   uv_check_t check; /* counts loop iterations (turns) */
+   uv_idle_t idle;   /* while a client is out of budget: its rest next turn */
+   uint64_t turn;
    uv_thread_t thread;
    CtlConn* conns; /* owned */
    size_t nconns;
@@ -263,6 +272,7 @@ static void on_conn_closed(uv_handle_t* h) {
       break;
    }
    srv->nconns--;
+   free(c->pend);
    free(c->line);
    free(c);
 }
@@ -350,6 +360,7 @@ static json_t* op_hello(CtlConn* c, json_t* id, json_t* req) {
       if ((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9') ||
           *k == '-' || *k == '_' || *k == '.')
          c->kind[n++] = *k;
+   c->kind[n] = '\0';
    if (!n) strcpy(c->kind, "client");
    c->hello = true;
    json_t* r = ctl_ok(id);
@@ -429,6 +440,7 @@ static bool blank(const char* s, size_t n) {
 
 static void handle_line(CtlConn* c, const char* s, size_t n) {
    if (blank(s, n)) return; /* an empty line is no request: nothing to answer */
+   if (c->budget) c->budget--;
    json_error_t je;
    json_t* req = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
    if (!req) {
@@ -461,10 +473,12 @@ static void too_long(CtlConn* c) {
                            "smaller requests, one per line)"));
 }
 
-/* Splits what arrived into lines. A line that passes MAX_LINE is refused once and the rest of it
- * is skipped up to its newline; the connection stays usable. */
-static void feed(CtlConn* c, const char* p, size_t n) {
-   while (n && !c->closing && !c->finishing) {
+/* Splits what arrived into lines, until the client's budget for this turn is spent; returns the
+ * bytes taken. A line that passes MAX_LINE is refused once and the rest of it is skipped up to
+ * its newline; the connection stays usable. */
+static size_t feed(CtlConn* c, const char* p, size_t n) {
+   size_t done = 0;
+   while (n && c->budget && !c->closing && !c->finishing) {
       const char* nl = memchr(p, '\n', n);
       size_t take = nl ? (size_t)(nl - p) : n;
       if (c->draining) {
@@ -495,7 +509,19 @@ static void feed(CtlConn* c, const char* p, size_t n) {
       size_t used = nl ? take + 1 : n;
       p += used;
       n -= used;
+      done += used;
    }
+   return done;
+}
+
+/* The client sends no more: a last line without its newline still counts, and the replies
+ * still go (a half-closed connection reads them). */
+static void conn_eof(CtlConn* c) {
+   if (c->len && !c->draining && !c->closing && !c->finishing) {
+      handle_line(c, c->line, c->len);
+      c->len = 0;
+   }
+   conn_finish(c);
 }
 
 /* ---------------------------------------------------------------- the socket */
@@ -506,17 +532,61 @@ static void on_alloc(uv_handle_t* h, size_t hint, uv_buf_t* buf) {
    *buf = uv_buf_init(c->srv->rbuf, READ_BUF);
 }
 
+static void on_idle(uv_idle_t* h);
+static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+
+/* Out of budget: the rest of the read waits for the next turn, and so does reading. */
+static void conn_pause(CtlConn* c, const char* rest, size_t n) {
+   c->pend = xmalloc(n);
+   memcpy(c->pend, rest, n);
+   c->pendoff = 0;
+   c->pendlen = n;
+   uv_read_stop((uv_stream_t*)&c->pipe);
+   uv_idle_start(&c->srv->idle, on_idle); /* the next poll does not block */
+}
+
+static void conn_turn(CtlConn* c) {
+   if (c->turn == c->srv->turn) return;
+   c->turn = c->srv->turn;
+   c->budget = TURN_REQUESTS;
+}
+
+/* The clients that ran out of budget get their next turn. */
+static void on_idle(uv_idle_t* h) {
+   CtlServer* srv = h->data;
+   bool more = false;
+   for (CtlConn* c = srv->conns; c; c = c->next) {
+      if (!c->pend) continue;
+      conn_turn(c);
+      c->pendoff += feed(c, c->pend + c->pendoff, c->pendlen - c->pendoff);
+      if (c->pendoff < c->pendlen && !c->closing && !c->finishing) {
+         more = true;
+         continue;
+      }
+      free(c->pend);
+      c->pend = NULL;
+      if (c->closing || c->finishing) continue;
+      int err = uv_read_start((uv_stream_t*)&c->pipe, on_alloc, on_read);
+      if (err < 0) conn_drop(c, uv_strerror(err));
+   }
+   if (!more) uv_idle_stop(h);
+   sweep(srv);
+}
+
+static void on_check(uv_check_t* h) {
+   CtlServer* srv = h->data;
+   srv->turn++;
+}
+
 static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
    CtlConn* c = s->data;
    if (n > 0) {
-      feed(c, buf->base, (size_t)n);
+      conn_turn(c);
+      size_t used = feed(c, buf->base, (size_t)n);
+      if (used < (size_t)n && !c->closing && !c->finishing)
+         conn_pause(c, buf->base + used, (size_t)n - used);
    } else if (n == UV_EOF) {
-      /* a last line without its newline still counts; the replies still go (half-close) */
-      if (c->len && !c->draining && !c->closing && !c->finishing) {
-         handle_line(c, c->line, c->len);
-         c->len = 0;
-      }
-      conn_finish(c);
+      conn_eof(c);
    } else if (n < 0) {
       conn_drop(c, uv_strerror((int)n));
    }
@@ -617,6 +687,8 @@ static void close_handles(CtlServer* srv) {
    uv_close((uv_handle_t*)&srv->wake, on_closed_noop);
    uv_close((uv_handle_t*)&srv->stop, on_closed_noop);
    uv_close((uv_handle_t*)&srv->timer, on_closed_noop);
+   uv_close((uv_handle_t*)&srv->check, on_closed_noop);
+   uv_close((uv_handle_t*)&srv->idle, on_closed_noop);
 }
 
 static void on_stop(uv_async_t* a) {
@@ -650,7 +722,10 @@ static int loop_start(CtlServer* srv, int fd, char** cause) {
    }
    uv_pipe_init(&srv->loop, &srv->listener, 0);
    uv_timer_init(&srv->loop, &srv->timer);
-   srv->listener.data = srv->timer.data = srv;
+   uv_check_init(&srv->loop, &srv->check); /* these three cannot fail */
+   uv_idle_init(&srv->loop, &srv->idle);
+   uv_check_start(&srv->check, on_check);
+   srv->listener.data = srv->timer.data = srv->check.data = srv->idle.data = srv;
    srv->wake.data = srv->stop.data = srv;
    const char* what = "cannot watch the socket";
    if ((err = uv_pipe_open(&srv->listener, fd)) < 0) close(fd);
@@ -665,6 +740,8 @@ static int loop_start(CtlServer* srv, int fd, char** cause) {
    *cause = xasprintf("%s: %s", what, uv_strerror(err));
    uv_close((uv_handle_t*)&srv->listener, on_closed_noop);
    uv_close((uv_handle_t*)&srv->timer, on_closed_noop);
+   uv_close((uv_handle_t*)&srv->check, on_closed_noop);
+   uv_close((uv_handle_t*)&srv->idle, on_closed_noop);
    uv_run(&srv->loop, UV_RUN_DEFAULT);
    uv_loop_close(&srv->loop);
    return err;
@@ -679,6 +756,7 @@ int ctl_server_start(Sup* sup, const CtlConfig* cfg, CtlServer** out, char** cau
    srv->pid = (int)getpid();
    srv->started_ms = util_now_ms();
    srv->live = true;
+   srv->turn = 1; /* a new connection's 0 is not the current turn: it starts with a budget */
    srv->rbuf = xmalloc(READ_BUF);
    int fd = -1, err = ctl_dir(CTL_SOCK_NAME_MAX, &srv->dir, cause);
    if (err < 0) goto fail;
@@ -723,7 +801,8 @@ void ctl_server_stop(CtlServer* srv) {
 
 char* ctl_feed(Sup* sup, const char* root, const char* data, size_t len, size_t chunk,
                size_t* out_len) {
-   CtlServer srv = {.sup = sup, .pid = (int)getpid(), .started_ms = util_now_ms()};
+   /* a fixed start time: the same input gives the same output */
+   CtlServer srv = {.sup = sup, .pid = (int)getpid(), .started_ms = 1};
    srv.root = xstrdup(root);
    srv.kind = xstrdup("headless");
    CtlConn* c = xcalloc(1, sizeof *c);
@@ -732,8 +811,12 @@ char* ctl_feed(Sup* sup, const char* root, const char* data, size_t len, size_t 
    srv.conns = c;
    srv.nconns = 1;
    if (!chunk) chunk = len ? len : 1;
-   for (size_t off = 0; off < len; off += chunk)
+   for (size_t off = 0; off < len; off += chunk) {
+      c->budget = SIZE_MAX; /* no other client to be fair to */
       feed(c, data + off, len - off < chunk ? len - off : chunk);
+   }
+   c->budget = SIZE_MAX;
+   conn_eof(c);
    poll_calls(&srv); /* as after a change the supervisor published */
    conn_drop(c, NULL);
    sweep(&srv);

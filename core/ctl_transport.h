@@ -22,10 +22,12 @@ int ctl_dir_write_info(const char* dir, int pid, const char* root, const char* k
                        uint64_t started_ms, const char* sock, char** cause);
 
 /* Feeds `len` bytes to a connection that has no socket, as if a client had sent them in reads
- * of `chunk` bytes (0: one read), polls the pending calls once, then disconnects it; returns every
- * byte the server would have written to it (heap, *out_len bytes, NUL-terminated). Runs on the
- * calling thread, which must be registered with RCU. For the fuzzer (tests/fuzz/fuzz_ctl.c) and
- * unit tests: framing, JSON parsing and dispatch without a loop. */
+ * of `chunk` bytes (0: one read) and then closed its end (a last line without its newline still
+ * counts); polls the pending calls once, then drops the connection (cancelling what is still
+ * pending). Returns every byte the server would have written to it (heap, *out_len bytes,
+ * NUL-terminated). Runs on the calling thread, which must be registered with RCU. For the fuzzer
+ * (tests/fuzz/fuzz_ctl.c) and unit tests: framing, JSON parsing and dispatch without a loop. The
+ * hello reply's started_ms is 1: the same input gives the same output. */
 char* ctl_feed(Sup* sup, const char* root, const char* data, size_t len, size_t chunk,
                size_t* out_len);
 

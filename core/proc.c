@@ -228,10 +228,14 @@ static void proc_reaped(Proc* p, int status) {
       else
          proc_timer_start(p, p->timer, on_linger, LINGER_MS, 0);
    }
-   proc_publish(p);
+   /* A restart is one change for readers (proc_start publishes): the ended run never shows in
+    * between, where headless mode would take it for the end of everything and a control
+    * socket's wait for its process's exit. */
    if (p->restart_pending && !s->quitting) {
       p->restart_pending = false;
       proc_start(p);
+   } else {
+      proc_publish(p);
    }
    sup_check_quit(s);
 }
@@ -343,6 +347,7 @@ static void proc_begin_run(Proc* p) {
    c->ended_ms = 0;
    c->started_ms = util_now_ms();
    c->ready_ms = 0;
+   c->run_line = logstore_end(p->slot.log);
    proc_set_message(p, NULL);
    p->stop_requested = p->kill_sent = false;
    ansi_set_width(p->parser, p->sup->cfg.cols ? p->sup->cfg.cols : 80);

@@ -33,6 +33,8 @@ typedef struct ProcSnap {
    uint64_t started_ms, ended_ms; /* wall clock; 0 when not yet */
    uint64_t exit_seq; /* order in which processes ended (1, 2, ...); 0 while not ended */
    uint32_t restarts; /* starts after the first */
+   uint64_t run_line; /* the first log line of this run (its log's end when it started): what
+                         came before belongs to earlier runs */
    /* When this run became ready (0: not yet, or not running): at its first detected URL, or
     * READY_QUIET_MS after the start for a process that has printed none. brum's one definition of
     * ready, for the UI, the control socket and MCP. */
