@@ -503,7 +503,9 @@ static int cmd_action(Ctx* x) {
    json_array_foreach(json_object_get(r, "results"), i, res) {
       json_t* p = json_object_get(res, "process");
       bool late = json_is_true(json_object_get(res, "timed_out"));
-      const char* note = str_of(res, "note");
+      /* The server's note ("already running"), else the process's own message (why it could
+       * not start, what it waits for). */
+      const char* note = str_of(res, "note") ? str_of(res, "note") : str_of(p, "message");
       char* row[] = {safe(str_of(res, "name")), state_text(p),
                      late ? xstrdup("not ready in time") : safe(note)};
       int colors[3] = {0, state_color(str_of(p, "state") ? str_of(p, "state") : ""),
@@ -543,8 +545,10 @@ static void print_lines(const Ctx* x, const json_t* r, size_t* namew) {
          char* text = safe(str_of(l, "text"));
          if (all) {
             char* name = safe(str_of(l, "name"));
-            cell(x, name, 0, *namew = util_cols(name) > *namew ? util_cols(name) : *namew, true);
-            pad(util_cols(name), *namew);
+            size_t w = util_cols(name);
+            if (w > *namew) *namew = w;
+            fputs(name, stdout);
+            pad(w, *namew);
             fputs(" | ", stdout);
             free(name);
          }

@@ -235,7 +235,7 @@ int ctl_find(const char* dir, CtlInstance* out, char** cause) {
          free(why);
       }
    }
-   qsort(cands, n, sizeof *cands, cand_cmp);
+   if (n) qsort(cands, n, sizeof *cands, cand_cmp); /* qsort wants a pointer even for none */
    int rc = pick(cands, n, out);
    if (rc < 0 && unsafe) {
       /* An unsafe directory may hide the instance wanted: that is the thing to fix. */

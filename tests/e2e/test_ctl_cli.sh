@@ -120,6 +120,16 @@ ctl start web
 check "start web" rc_is 0
 urls_listed() { ctl urls && grep -qE 'web +http://localhost:5199/' "$OUT"; }
 check "urls: web's URL" wait_for 10 urls_listed
+# --- restart --wait: the reply comes when web is ready again (its URL), with one more restart
+ctl restart -w web --timeout 10
+check "restart -w: exit 0" rc_is 0
+check "restart -w: web running" out_has '^web +running'
+check "ps: web restarted once" wait_for 10 ctl_ps_shows '^web +running +[0-9]+ +[0-9a-z]+ +1 '
+ctl kill sleeper
+check "kill: exit 0" rc_is 0
+check "ps: sleeper killed" wait_for 10 ctl_ps_shows '^sleeper +killed'
+ctl restart -w sleeper --timeout 10 --json
+check "restart -w --json: the first lines of the run" json_ok 'any(l["text"] == "sleeping" for l in r["results"][0]["lines"])'
 ctl errors
 check "errors: exit 0 with the totals" bash -c '[ "$1" -eq 0 ] && grep -qE "^[0-9]+ errors?, [0-9]+ warnings?$" "$2"' _ "$RC" "$OUT"
 
