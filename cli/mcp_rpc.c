@@ -282,7 +282,7 @@ static void do_cancel(Mcp* m, json_t* params) {
 /* ---- one message ---- */
 
 static bool valid_id(json_t* id) {
-   return json_is_string(id) || json_is_integer(id);
+   return json_is_string(id) || json_is_number(id);
 }
 
 static json_t* dispatch(Mcp* m, const char* method, json_t* id, json_t* params, Batch* b) {
@@ -325,7 +325,7 @@ static void handle(Mcp* m, json_t* msg, Batch* b) {
    if (!jv || strcmp(jv, "2.0") != 0 || !rid) {
       finish(m, b,
              rpc_error(rid, RPC_INVALID_REQUEST,
-                       !rid ? "Invalid Request: \"id\" must be a string or an integer"
+                       !rid ? "Invalid Request: \"id\" must be a string or a number"
                             : "Invalid Request: \"jsonrpc\" must be \"2.0\""));
       return;
    }

@@ -6,6 +6,8 @@ usage: mcp_client.py MODE BRUM PROJECT
   full    2025-06-18: every tool, concurrency, cancellation, errors, the size cap
   legacy  2025-03-26 with --read-only: batches, text-only results, the reading tools only
   attach  a brum already runs for PROJECT: brum mcp drives it (its ticker is running)
+  reconnect PID: the brum PID runs for PROJECT: brum mcp attaches, PID is stopped (calls fail,
+          saying what to do), another brum starts and the next call reaches it
 Every read has a deadline: nothing here sleeps and hopes."""
 import json
 import queue
@@ -13,6 +15,9 @@ import subprocess
 import sys
 import threading
 import time
+
+import os
+import signal
 
 MODE, BRUM, PROJ = sys.argv[1:4]
 failed = 0
@@ -29,7 +34,7 @@ def check(name, cond, detail=""):
 
 
 args = [BRUM, "mcp", "-d", PROJ]
-if MODE != "attach":
+if MODE not in ("attach", "reconnect"):
     args.insert(2, "--shell")
 if MODE == "legacy":
     args.append("--read-only")
@@ -244,8 +249,38 @@ def attach():
     check("attached: wait_for_log sees its lines", res["structuredContent"].get("matched"), text)
 
 
+def poll_call(name, arguments, done, secs=20):
+    """Calls until done(result, text) or the deadline (the other brum changes meanwhile)."""
+    deadline = time.monotonic() + secs
+    while True:
+        res, text = call(name, arguments)
+        if done(res, text) or time.monotonic() > deadline:
+            return res, text
+        time.sleep(0.05)
+
+
+def reconnect():
+    initialize("2025-11-25")
+    res, _ = call("list_processes")
+    check("reconnect: attached", not res["isError"])
+    os.kill(int(sys.argv[4]), signal.SIGTERM)
+    res, text = poll_call("list_processes", {}, lambda r, t: r["isError"])
+    check("reconnect: the brum is gone: isError saying what to do",
+          res["isError"] and "start brum" in text, text)
+    other = subprocess.Popen([BRUM, "--headless", "--shell", "-d", PROJ, "ticker"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        res, text = poll_call("list_processes", {}, lambda r, t: not r["isError"] and any(
+            p["name"] == "ticker" and p["state"] == "running"
+            for p in r["structuredContent"]["processes"]))
+        check("reconnect: the next brum is reached", not res["isError"], text[:300])
+    finally:
+        other.send_signal(signal.SIGTERM)
+        other.wait(timeout=30)
+
+
 try:
-    {"full": full, "legacy": legacy, "attach": attach}[MODE]()
+    {"full": full, "legacy": legacy, "attach": attach, "reconnect": reconnect}[MODE]()
 except (EOFError, queue.Empty, KeyError, json.JSONDecodeError) as e:
     check(f"{MODE}: session ran to its end", False, repr(e))
 proc.stdin.close()  # the session ends: brum mcp exits

@@ -72,10 +72,12 @@ else
   token_procs | sed 's/^/  /'
 fi
 check "attached session: the running brum keeps running" pid_alive "$HEADLESS"
-kill "$HEADLESS"
+# The client stops that brum, starts another and stops it again.
+run_client python-reconnect python3 "$BRUM_SOURCE_DIR/tests/e2e/mcp_client.py" reconnect "$BRUM" \
+  "$PROJ" "$HEADLESS"
 wait "$HEADLESS" 2>/dev/null
 HEADLESS=""
-check "headless brum stopped: nothing left running" wait_for 15 no_token_procs
+check "both brums stopped: nothing left running" wait_for 15 no_token_procs
 
 # --- the official TypeScript SDK client
 sdk_dir="${BRUM_BUILD_DIR:-$TMP}/mcp-sdk"

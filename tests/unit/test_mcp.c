@@ -173,7 +173,7 @@ Test(mcp, unknown_method_malformed_invalid) {
               "Request: \\\"jsonrpc\\\" must be \\\"2.0\\\"\"}}");
    in("{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}");
    expect_out("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":\"Invalid "
-              "Request: \\\"id\\\" must be a string or an integer\"}}");
+              "Request: \\\"id\\\" must be a string or a number\"}}");
    in("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"ping\",\"params\":[1]}");
    expect_out("{\"jsonrpc\":\"2.0\",\"id\":8,\"error\":{\"code\":-32602,\"message\":\"Invalid "
               "params: \\\"params\\\" must be an object\"}}");
