@@ -82,7 +82,8 @@
           "PCRE2 regular expression with regex: true).\"},"                                        \
           "\"regex\":{\"type\":\"boolean\",\"default\":false,\"description\":\"Treat pattern as "  \
           "a PCRE2 regular expression.\"},"                                                        \
-          "\"ignore_case\":{\"type\":\"boolean\",\"default\":false},"                              \
+          "\"ignore_case\":{\"type\":\"boolean\",\"description\":\"true: ignore case; false: "     \
+          "exact case; absent: smart case (an all-lowercase pattern ignores case).\"},"           \
           NAME_PROP("Only this process (default: every process).") ","                             \
           "\"context\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10,\"default\":0,"          \
           "\"description\":\"Lines of context before and after each match.\"},"                    \
@@ -159,8 +160,19 @@ static json_t* first_result(json_t* reply, char** err) {
    return r;
 }
 
-/* "dev is running (pid 42)", "dev failed (exit code 1)", "dev was killed by signal 9". */
+static char* describe_state(const char* name, json_t* p);
+
+/* "dev is running and ready (pid 42)", "dev is failed (exit code 1): MESSAGE". */
 static char* describe(const char* name, json_t* p) {
+   char* what = describe_state(name, p);
+   const char* msg = json_string_value(json_object_get(p, "message"));
+   if (!msg || !*msg) return what;
+   char* s = xasprintf("%s: %s", what, msg);
+   free(what);
+   return s;
+}
+
+static char* describe_state(const char* name, json_t* p) {
    const char* st = str_or(p, "state", "unknown");
    json_t* code = json_object_get(p, "exit_code");
    json_t* sig = json_object_get(p, "signal");
@@ -549,10 +561,10 @@ static json_t* cap_list(json_t* res, bool* oldest_first, const char** what) {
       bool oldest_first;
       const char* what;
    } lists[] = {
-       {"lines", true, "lines"},      /* read_logs, start_process: oldest first */
-       {"errors", true, "entries"},   /* get_errors: newest last */
-       {"matches", false, "matches"}, /* search_logs: newest first */
-       {"processes", false, "processes"},
+       {"lines", true, "older lines"},      /* read_logs, start_process: oldest first */
+       {"errors", true, "older entries"},   /* get_errors: newest last */
+       {"matches", false, "older matches"}, /* search_logs: newest first */
+       {"processes", false, "processes at the end of the list"},
    };
    for (size_t i = 0; i < ARRAY_LEN(lists); i++) {
       json_t* a = json_object_get(res, lists[i].key);
@@ -588,7 +600,7 @@ static void shorten_strings(json_t* j, size_t keep) {
 static void set_capped(json_t* res, size_t dropped, size_t kept, const char* what, size_t max_chars,
                        bool shortened) {
    char* hint = xasprintf(
-       "%zu older %s left out to stay within max_chars=%zu%s; ask for fewer (tail, limit), narrow "
+       "%zu %s left out to stay within max_chars=%zu%s; ask for fewer (tail, limit), narrow "
        "with name, filter or pattern, or raise max_chars (at most %d)",
        dropped, what, max_chars, shortened ? " and long texts cut (…)" : "", MCP_MAX_CHARS);
    json_object_set_new(res, "capped",
