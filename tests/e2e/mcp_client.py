@@ -213,6 +213,11 @@ def full():
     send_raw('[{"jsonrpc":"2.0","id":6,"method":"ping"}]')
     r = next_msg()
     check("batch refused for 2025-06-18", r.get("error", {}).get("code") == -32600, r)
+    send_raw('{"jsonrpc":"2.0","id":7,"method":"ping","params":{"pad":"' + "x" * (5 << 20) + '"}}')
+    r = next_msg()
+    check("a line over 4 MiB: refused", r.get("error", {}).get("code") == -32600 and
+          "4 MiB" in r["error"]["message"], r)
+    check("a line over 4 MiB: the session goes on", "result" in request("ping"))
 
 
 def legacy():

@@ -257,6 +257,10 @@ Test(mcp, batch_only_for_2025_03_26) {
               "\"error\":{\"code\":-32601,\"message\":\"Method not found: nope\"}}]");
    in("[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}]");
    expect_out("");
+   in("[{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+      "\"2025-03-26\"}}]");
+   expect_out("[{\"jsonrpc\":\"2.0\",\"id\":9,\"error\":{\"code\":-32600,\"message\":\"initialize "
+              "must not be part of a batch\"}}]");
    in("[]");
    expect_out("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":\"Invalid "
               "Request: empty batch\"}}");
