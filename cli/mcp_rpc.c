@@ -401,14 +401,19 @@ static json_t* call_reply(Mcp* m, Call* c, json_t* reply) {
 static bool call_next(Mcp* m, Call* c, json_t* reply) {
    json_t* req = c->tool->next && !c->cancelled ? c->tool->next(c->args, reply, c->step) : NULL;
    if (!req) return false;
+   /* Out of the list while sending: a send that fails ends the other calls (mcp_ctl_lost). */
+   call_take(m, c);
    c->step++;
    c->ctl_id = m->next_ctl_id++;
    json_object_set_new(req, "id", json_integer(c->ctl_id));
    char* err = NULL;
    int rc = m->io.ctl_send(m->io.ud, req, &err);
    json_decref(req);
-   if (rc == 0) return true;
-   call_take(m, c);
+   if (rc == 0) {
+      c->next = m->calls;
+      m->calls = c;
+      return true;
+   }
    finish(m, c->batch, tool_error(m, c->rpc_id, err ? err : xstrdup("cannot reach brum")));
    call_free(c);
    return true;

@@ -14,6 +14,7 @@ typedef struct Fake {
    json_t* out;  /* strings: every line written to stdout */
    json_t* sent; /* objects: every request sent to the control socket */
    int fail;     /* ctl_send's result when negative */
+   bool lose;    /* a failing send also loses the connection, as cli/mcp.c's does */
 } Fake;
 
 static Fake fake;
@@ -28,6 +29,7 @@ static void fake_write(void* ud, const char* line, size_t len) {
 static int fake_send(void* ud, json_t* msg, char** cause) {
    Fake* f = ud;
    if (f->fail) {
+      if (f->lose) mcp_ctl_lost(m, "lost the connection");
       *cause = xstrdup("no brum instance runs for /p: start brum there");
       return f->fail;
    }
@@ -39,6 +41,7 @@ static void open_mcp(bool read_only) {
    fake.out = json_array();
    fake.sent = json_array();
    fake.fail = 0;
+   fake.lose = false;
    McpIo io = {fake_write, fake_send, &fake};
    m = mcp_new(&io, read_only);
 }
@@ -533,6 +536,33 @@ Test(mcp, stop_process_waits_for_the_end) {
    cr_expect_str_eq(json_string_value(json_object_get(sc, "summary")),
                     "dev is stopped (not running)");
    json_decref(r);
+}
+
+/* The connection breaks while a call sends its second request: that call and the others end
+ * with an error each, once. */
+Test(mcp, connection_lost_between_steps) {
+   init("2025-11-25");
+   in("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":"
+      "\"wait_for_log\",\"arguments\":{\"pattern\":\"x\",\"name\":\"dev\"}}}");
+   in("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
+      "\"stop_process\",\"arguments\":{\"name\":\"dev\"}}}");
+   json_int_t id;
+   last_sent(&id);
+   fake.fail = -EPIPE;
+   fake.lose = true;
+   ctl_reply("{\"ok\":true,\"results\":[{\"name\":\"dev\",\"process\":{\"state\":\"running\"}}]}",
+             id);
+   cr_assert_eq(json_array_size(fake.out), 2);
+   for (size_t i = 0; i < 2; i++) {
+      json_t* r = json_loads(json_string_value(json_array_get(fake.out, i)), 0, NULL);
+      bool is_error;
+      result_text(r, &is_error);
+      cr_expect(is_error);
+      json_decref(r);
+   }
+   json_array_clear(fake.out);
+   ctl_reply("{\"ok\":true}", id + 1); /* late: answers nothing */
+   expect_out("");
 }
 
 /* n log lines of `per` copies of a two-byte character. */
