@@ -355,9 +355,7 @@ static void handle_batch(Mcp* m, json_t* arr) {
    Batch* b = xcalloc(1, sizeof *b);
    b->replies = json_array();
    b->outstanding = json_array_size(arr) + 1;
-   size_t i;
-   json_t* msg;
-   json_array_foreach(arr, i, msg) handle(m, msg, b);
+   for (size_t i = 0; i < json_array_size(arr); i++) handle(m, json_array_get(arr, i), b);
    finish(m, b, NULL); /* the batch is read: it may be complete */
 }
 

@@ -274,9 +274,9 @@ static json_t* next_stop(json_t* args, json_t* reply, int step) {
 /* The stop reply's R, or after next_stop, the process from ps. */
 static json_t* stopped_process(json_t* args, json_t* reply, const char** note, char** err) {
    const char* name = str_or(args, "name", "");
-   size_t i;
-   json_t* p;
-   json_array_foreach(json_object_get(reply, "processes"), i, p) {
+   json_t* procs = json_object_get(reply, "processes");
+   for (size_t i = 0; i < json_array_size(procs); i++) {
+      json_t* p = json_array_get(procs, i);
       if (strcmp(str_or(p, "name", ""), name) != 0) continue;
       *note = str_or(args, "_note", NULL);
       return p;
@@ -475,26 +475,26 @@ static char* check_one(const char* tool, const char* key, json_t* v, json_t* pro
 int mcp_check_args(const McpTool* t, json_t* args, char** err) {
    json_t* s = json_loads(t->input_schema, 0, NULL);
    json_t* props = json_object_get(s, "properties");
-   const char* key;
-   json_t* v;
    *err = NULL;
-   json_object_foreach(args, key, v) {
+   /* Plain loops, not jansson's foreach macros: cppcheck cannot expand those. */
+   for (void* it = json_object_iter(args); it; it = json_object_iter_next(args, it)) {
+      const char* key = json_object_iter_key(it);
+      json_t* v = json_object_iter_value(it);
       json_t* prop = json_object_get(props, key);
       if (!prop) {
          char list[512] = "";
-         const char* k;
-         json_t* p;
-         json_object_foreach(props, k, p) {
+         for (void* p = json_object_iter(props); p; p = json_object_iter_next(props, p)) {
             size_t o = strlen(list);
-            snprintf(list + o, sizeof list - o, "%s%s", o ? ", " : "", k);
+            snprintf(list + o, sizeof list - o, "%s%s", o ? ", " : "", json_object_iter_key(p));
          }
          *err = xasprintf("%s: unknown argument '%s'; it takes: %s", t->name, key, list);
          break;
       }
       if ((*err = check_one(t->name, key, v, prop))) break;
    }
-   size_t i;
-   json_array_foreach(json_object_get(s, "required"), i, v) {
+   json_t* req = json_object_get(s, "required");
+   for (size_t i = 0; i < json_array_size(req); i++) {
+      json_t* v = json_array_get(req, i);
       if (*err || json_object_get(args, json_string_value(v))) continue;
       json_t* d = json_object_get(json_object_get(props, json_string_value(v)), "description");
       *err = xasprintf("%s: missing required argument '%s'%s%s", t->name, json_string_value(v),
@@ -590,11 +590,9 @@ static void shorten_strings(json_t* j, size_t keep) {
       }
       return;
    }
-   const char* k;
-   json_t* v;
-   size_t idx;
-   if (json_is_object(j)) json_object_foreach(j, k, v) shorten_strings(v, keep);
-   if (json_is_array(j)) json_array_foreach(j, idx, v) shorten_strings(v, keep);
+   for (void* it = json_object_iter(j); it; it = json_object_iter_next(j, it))
+      shorten_strings(json_object_iter_value(it), keep);
+   for (size_t i = 0; i < json_array_size(j); i++) shorten_strings(json_array_get(j, i), keep);
 }
 
 static void set_capped(json_t* res, size_t dropped, size_t kept, const char* what, size_t max_chars,
