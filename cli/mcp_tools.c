@@ -69,7 +69,8 @@
           "\"description\":\"With cursor: at most this many lines (more: true when others "        \
           "wait).\"},"                                                                             \
           "\"filter\":{\"type\":\"string\",\"minLength\":1,\"description\":\"Only lines matching " \
-          "this PCRE2 regular expression (an all-lowercase one ignores case).\"}," MAX_CHARS_PROP,                                     \
+          "this PCRE2 regular expression (an all-lowercase one ignores case).\"},"              \
+          MAX_CHARS_PROP,                                                                          \
           "")
 #define OUT_LOGS                                                                                   \
    RESULT("\"lines\":{\"type\":\"array\",\"items\":" LINE_SCHEMA "},"                              \
@@ -95,7 +96,8 @@
           "\"scanned\":{\"type\":\"integer\"},\"truncated\":{\"type\":\"boolean\"}," CAPPED_PROP,  \
           ",\"required\":[\"matches\"]")
 
-#define IN_ERRORS OBJECT(NAME_PROP("Only this process (default: every process).") "," MAX_CHARS_PROP, "")
+#define IN_ERRORS                                                                                  \
+   OBJECT(NAME_PROP("Only this process (default: every process).") "," MAX_CHARS_PROP, "")
 #define OUT_ERRORS                                                                                 \
    RESULT("\"errors\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},"                       \
           "\"total_errors\":{\"type\":\"integer\"},\"total_warnings\":{\"type\":\"integer\"},"     \
@@ -104,7 +106,7 @@
 
 #define IN_WAIT                                                                                    \
    OBJECT("\"pattern\":{\"type\":\"string\",\"minLength\":1,\"description\":\"PCRE2 regular "      \
-          "expression a line must match (an all-lowercase one ignores case).\"},"                                                      \
+          "expression a line must match (an all-lowercase one ignores case).\"},"               \
           NAME_PROP("The process whose lines to watch.") ","                                       \
           WAIT_PROP("Seconds to wait for a matching line.") ","                                    \
           "\"from\":{\"type\":\"string\",\"minLength\":1,\"default\":\"now\",\"description\":"     \
