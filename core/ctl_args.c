@@ -135,8 +135,10 @@ typedef struct SentStart {
    uint64_t id, started_ms;
    uint32_t restarts;
 } SentStart;
-static SentStart sent_starts[64]; /* control thread only */
-static size_t sent_next;
+/* Per thread: each server runs its operations on a thread of its own, and a server in another
+ * thread (tests run several) must not touch this one's. */
+static _Thread_local SentStart sent_starts[64];
+static _Thread_local size_t sent_next;
 
 void ctl_note_start(const CtlServer* srv, const ProcSnap* before) {
    sent_starts[sent_next++ % ARRAY_LEN(sent_starts)] =

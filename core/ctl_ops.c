@@ -248,18 +248,24 @@ typedef struct Target {
    uint64_t from_line;  /* its log's end before the command: the new run's lines come after */
    uint64_t started_ms; /* the run before the command (a new run changes it, or restarts) */
    uint32_t restarts;
+   ProcState state;  /* before the command */
    const char* note; /* why nothing was done; NULL: the command was sent */
    bool run_seen;    /* the run to wait for has begun (from_line is then its first line) */
    bool done;        /* it is ready, or it ended */
 } Target;
 
-/* start or restart with wait: replies once every target is ready or has ended. */
+/* Every action replies once the supervisor has taken its commands (the reply's processes show
+ * what they did, and a request that follows sees it); with wait (start and restart), once every
+ * target is ready or has ended. */
 typedef struct ActCall {
    CtlCall base;
    CtlServer* srv;
+   bool wait;
    size_t n;
    Target t[];
 } ActCall;
+
+#define ACK_TIMEOUT_MS 5000 /* a supervisor that is quitting takes no command: reply anyway */
 
 static bool proc_going(ProcState st) {
    return st != PROC_IDLE && st != PROC_EXITED && st != PROC_FAILED && st != PROC_KILLED &&
@@ -297,6 +303,7 @@ static void act_plan(CtlServer* srv, Target* t, const ProcSlot* slot, Verb verb)
    t->from_line = logstore_end(slot->log);
    t->started_ms = s->started_ms;
    t->restarts = s->restarts;
+   t->state = s->state;
    bool going = proc_going(s->state);
    if (verb == VERB_START && s->state == PROC_STOPPING)
       t->note = "stopping: not started again (use restart)";
@@ -397,11 +404,14 @@ static bool act_poll(CtlCall* call, bool timed_out) {
          t->run_seen = true;
          if (s->run_line > t->from_line) t->from_line = s->run_line;
       }
-      t->done = t->run_seen && ((s->state == PROC_RUNNING && s->ready_ms) || ctl_proc_over(s));
+      if (a->wait)
+         t->done = t->run_seen && ((s->state == PROC_RUNNING && s->ready_ms) || ctl_proc_over(s));
+      else
+         t->done = t->note || t->run_seen || s->state != t->state;
       all = all && t->done;
    }
    json_t* results = NULL;
-   if (all || timed_out) results = act_results(a->srv, a->t, a->n, true);
+   if (all || timed_out) results = act_results(a->srv, a->t, a->n, a->wait);
    rcu_read_unlock();
    if (!results) return false;
    json_t* r = ctl_ok(call->id);
@@ -432,8 +442,9 @@ static ActCall* act_prepare(CtlServer* srv, json_t* id, json_t* req, Verb verb, 
    size_t n = json_array_size(names);
    ActCall* a = xcalloc(1, sizeof *a + n * sizeof(Target));
    a->srv = srv;
+   a->wait = *wait;
    a->n = n;
-   a->base.deadline_ms = util_now_ms() + (uint64_t)(timeout * 1000);
+   a->base.deadline_ms = util_now_ms() + (*wait ? (uint64_t)(timeout * 1000) : ACK_TIMEOUT_MS);
    rcu_read_lock();
    for (size_t i = 0; i < n && !*err; i++) {
       const ProcSlot* slot =
@@ -456,21 +467,12 @@ static json_t* act(CtlServer* srv, CtlConn* c, json_t* id, json_t* req, Verb ver
    if (!a) return err;
    for (size_t i = 0; i < a->n; i++) act_send(ctl_sup(srv), &a->t[i], verb);
    act_notice(srv, c, a->t, a->n, verb);
-   if (wait) {
-      a->base.id = json_incref(id ? id : json_null());
-      a->base.poll = act_poll;
-      a->base.cancel = ctl_call_cancelled;
-      a->base.free = act_free;
-      ctl_call_add(srv, c, &a->base);
-      return NULL;
-   }
-   rcu_read_lock();
-   json_t* results = act_results(srv, a->t, a->n, false);
-   rcu_read_unlock();
-   free(a);
-   json_t* r = ctl_ok(id);
-   json_object_set_new(r, "results", results);
-   return r;
+   a->base.id = json_incref(id ? id : json_null());
+   a->base.poll = act_poll;
+   a->base.cancel = ctl_call_cancelled;
+   a->base.free = act_free;
+   ctl_call_add(srv, c, &a->base);
+   return NULL;
 }
 
 static json_t* op_start(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {

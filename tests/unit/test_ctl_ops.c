@@ -378,7 +378,9 @@ Test(ctl, start_stop_restart_kill) {
    cr_assert_eq(json_array_size(res), 2, "a name given twice acts once");
    cr_assert_str_eq(str(json_array_get(res, 0), "name"), "a");
    cr_assert_null(json_object_get(json_array_get(res, 0), "note"));
-   cr_assert(json_is_object(json_object_get(json_array_get(res, 1), "process")));
+   /* The reply comes once the supervisor has taken the commands: it shows their effect. */
+   cr_assert_str_eq(str(json_object_get(json_array_get(res, 0), "process"), "state"), "running");
+   cr_assert_str_eq(str(json_object_get(json_array_get(res, 1), "process"), "state"), "running");
    json_decref(r);
    WAIT_FOR(notice_is("mcp: started a, b"));
    WAIT_FOR(snap(0).state == PROC_RUNNING && snap(1).state == PROC_RUNNING);
@@ -390,7 +392,9 @@ Test(ctl, start_stop_restart_kill) {
    json_decref(r);
 
    r = req("{\"op\":\"stop\",\"names\":[\"a\"]}");
-   cr_assert_null(json_object_get(json_array_get(json_object_get(r, "results"), 0), "note"));
+   res = json_array_get(json_object_get(r, "results"), 0);
+   cr_assert_null(json_object_get(res, "note"));
+   cr_assert_str_neq(str(json_object_get(res, "process"), "state"), "running");
    json_decref(r);
    WAIT_FOR(snap(0).state == PROC_STOPPED);
    cr_assert_eq(snap(0).restarts, 0, "the second start did nothing");
@@ -408,6 +412,8 @@ Test(ctl, start_stop_restart_kill) {
 
    r = req("{\"op\":\"kill\",\"names\":[\"b\"]}");
    expect_ok(r);
+   res = json_array_get(json_object_get(r, "results"), 0);
+   cr_assert_str_neq(str(json_object_get(res, "process"), "state"), "running");
    json_decref(r);
    WAIT_FOR(snap(1).state == PROC_STOPPED || snap(1).state == PROC_KILLED);
    cr_assert_eq(snap(1).term_signal, 9);
@@ -431,6 +437,19 @@ Test(ctl, unknown_name_does_nothing) {
    rcu_read_lock();
    cr_assert_null(sup_notice_read(srv.sup), "no notice for a request that did nothing");
    rcu_read_unlock();
+}
+
+Test(ctl, not_found_lists_twenty_names) {
+   for (int i = 0; i < 25; i++) {
+      char name[16];
+      snprintf(name, sizeof name, "p%02d", i);
+      add(name, "exit 0");
+   }
+   json_t* r = req("{\"op\":\"stop\",\"names\":[\"p00\",\"zz\"]}");
+   expect_err(r, "not_found", "available: p00, p01, ");
+   expect_err(r, "not_found", ", p19 (and 5 more; `ps` lists all)");
+   cr_assert_null(strstr(str(json_object_get(r, "error"), "message"), "p20"));
+   json_decref(r);
 }
 
 Test(ctl, bad_arguments) {
@@ -460,7 +479,7 @@ Test(ctl, bad_arguments) {
 }
 
 Test(ctl, start_with_wait_returns_at_the_url) {
-   add("dev", "echo booting; sleep 0.1; echo '" URL_LINE "'; echo after; exec sleep 60");
+   add("dev", "echo booting; echo '" URL_LINE "'; echo after; exec sleep 60");
    json_t* r = req("{\"op\":\"start\",\"names\":[\"dev\"],\"wait\":true,\"timeout_s\":30}");
    expect_ok(r);
    json_t* res = json_array_get(json_object_get(r, "results"), 0);
