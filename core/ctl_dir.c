@@ -192,6 +192,7 @@ int ctl_dir_write_info(const char* dir, int pid, const char* root, const char* k
    char* path = xasprintf("%s/%d.json", dir, pid);
    int err = 0;
    unlink(tmp);
+   errno = 0; /* json_dump_file's failures do not all set it */
    if (json_dump_file(info, tmp, JSON_COMPACT) < 0 || chmod(tmp, 0600) < 0 ||
        rename(tmp, path) < 0) {
       err = errno ? -errno : -EIO;

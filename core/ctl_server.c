@@ -4,6 +4,7 @@
 #include "core/ctl.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -514,9 +515,22 @@ static size_t feed(CtlConn* c, const char* p, size_t n) {
    return done;
 }
 
-/* The client sends no more: a last line without its newline still counts, and the replies
- * still go (a half-closed connection reads them). */
+/* Whether the peer closed its socket, not only its sending half: then nothing it asked for can
+ * reach it (a Unix socket whose peer is released is shut down both ways: POLLHUP). */
+static bool peer_gone(CtlConn* c) {
+   uv_os_fd_t fd;
+   if (!c->srv->live || uv_fileno((uv_handle_t*)&c->pipe, &fd) < 0) return false;
+   struct pollfd p = {.fd = fd};
+   return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* The client sends no more. Gone: its pending calls are cancelled now. Half-closed: a last line
+ * without its newline still counts, and the replies still go. */
 static void conn_eof(CtlConn* c) {
+   if (peer_gone(c)) {
+      conn_drop(c, NULL);
+      return;
+   }
    if (c->len && !c->draining && !c->closing && !c->finishing) {
       handle_line(c, c->line, c->len);
       c->len = 0;

@@ -19,6 +19,10 @@ if ldd "$brum" | grep -qE 'libasan|libtsan'; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# brum's control socket and its one-instance-per-root lock in a private directory: no clash with
+# a brum (or another test) running on the demo project
+export XDG_RUNTIME_DIR=$tmp/run
+mkdir -m 700 "$XDG_RUNTIME_DIR"
 passed=0 failed=0
 
 # vg NAME EXPECTED_EXIT ARGS...: runs brum under memcheck and checks its report.

@@ -13,6 +13,11 @@ case "${BRUM_TEST_CONFIG:-normal}" in
 esac
 TMP=$(mktemp -d)
 trap 'cleanup_tmux 2>/dev/null; rm -rf "$TMP"' EXIT
+# Every brum serves a control socket and allows one instance per project root: a private runtime
+# directory keeps test files that run at once (on the same fixtures) apart, and apart from a brum
+# the user runs.
+export XDG_RUNTIME_DIR=$TMP/run
+mkdir -m 700 "$XDG_RUNTIME_DIR"
 
 ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
 bad() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
@@ -53,13 +58,17 @@ SOCK="brum-e2e-$$-0"
 tm() { tmux -L "$SOCK" "$@"; }
 screen() { tm capture-pane -p -t t 2>/dev/null; }
 # start_tui COLS ROWS ARGS...: brum in a fresh tmux session; children carry $TOKEN in their env.
+# Each gets a runtime directory of its own ($TUI_RUN): the previous one may still be quitting
+# (its lock held) when the next starts on the same project.
 TOKEN="brum-e2e-token-$$-$RANDOM"
 start_tui() {
   local cols=$1 rows=$2; shift 2
   tm kill-server 2>/dev/null
   SOCK_N=$((SOCK_N + 1)); SOCK="brum-e2e-$$-$SOCK_N" # a fresh server: no race with the old one
+  TUI_RUN=$TMP/run-tui-$SOCK_N
+  mkdir -m 700 "$TUI_RUN"
   tm -f /dev/null new-session -d -s t -x "$cols" -y "$rows" \
-    "env BRUM_E2E_TOKEN=$TOKEN LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color $BRUM --log $TMP/brum.log $*; echo BRUM-EXITED \$?; sleep 600"
+    "env BRUM_E2E_TOKEN=$TOKEN XDG_RUNTIME_DIR=$TUI_RUN LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color $BRUM --log $TMP/brum.log $*; echo BRUM-EXITED \$?; sleep 600"
   tm set-option -t t remain-on-exit on >/dev/null 2>&1
 }
 # wait_screen PATTERN [SECONDS]: polls the screen until grep -E finds PATTERN.

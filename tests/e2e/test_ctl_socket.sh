@@ -113,6 +113,27 @@ check "headless prints the notices on stderr" grep -qx 'brum: ctl: restarted hol
 check "... and the quit" grep -qx 'brum: ctl: quit' "$TMP/hold.err"
 check "files removed at exit" no_files "$D" "$BP"
 
+# ---- the TUI: its socket, the notices on its status line, and a quit through the socket
+rm -f "$TMP/release"
+start_tui 120 30 --shell -d "$P" hold
+TD=$TUI_RUN/brum # start_tui's own runtime directory
+tui_json() { compgen -G "$TD/*.json" >/dev/null; }
+check "TUI: its socket" wait_for 30 tui_json
+TJ=$(compgen -G "$TD/*.json" | head -1)
+TP=$(basename "$TJ" .json)
+check "TUI: kind tui" grep -q '"kind":"tui"' "$TJ"
+check "TUI: hold runs" wait_screen 'held' 20
+out=$(XDG_RUNTIME_DIR=$TUI_RUN "$BRUM" --headless --shell -d "$P" ok 2>&1); rc=$?
+check "TUI: a second instance refused (exit 2), naming it" \
+  bash -c '[ "$1" -eq 2 ] && grep -qF "(pid $2, tui, since " <<<"$3"' _ "$rc" "$TP" "$out"
+python3 "$PROBE" call "$TD/$TP.sock" '{"id":1,"op":"restart","names":["hold"]}' >"$TMP/tui.out" 2>&1
+check "TUI: the status line shows the notice" wait_screen 'ctl: restarted hold' 20
+check "TUI: the notice goes after about 5 s" wait_no_screen 'ctl: restarted hold' 30
+python3 "$PROBE" call "$TD/$TP.sock" '{"id":2,"op":"quit"}' >>"$TMP/tui.out" 2>&1
+check "TUI: quit through the socket ends it (exit 0)" wait_screen 'BRUM-EXITED 0' 30
+check "TUI: files removed at exit" no_files "$TD" "$TP"
+cleanup_tmux
+
 # ---- stale files: an instance killed with SIGKILL, a dead pid, a live pid without a socket
 check "brum starts (to be killed)" start_hold
 kill -9 "$BP"
