@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `brum ctl` against a real brum: the TUI runs in tmux on a fixture project, another shell drives
 # it through the control socket, and the screen, the output and the exit codes are checked. Each
-# wait polls with a deadline. A private XDG_RUNTIME_DIR keeps the socket (and the one-instance
-# lock) away from any other brum of this user.
+# wait polls with a deadline. lib.sh gives the test, and each TUI, a private XDG_RUNTIME_DIR:
+# the socket (and the one-instance lock) stay away from any other brum of this user.
 . "$(dirname "$0")/lib.sh"
 command -v tmux >/dev/null || { echo "tmux is required"; exit 1; }
 command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
@@ -10,10 +10,6 @@ command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
 PROJ="$TMP/proj"
 mkdir -p "$PROJ/src/deep"
 cp "$BRUM_SOURCE_DIR/tests/fixtures/ctl/package.json" "$PROJ/"
-XDG_RUNTIME_DIR=$(mktemp -d)
-chmod 700 "$XDG_RUNTIME_DIR"
-export XDG_RUNTIME_DIR
-trap 'cleanup_tmux 2>/dev/null; rm -rf "$TMP" "$XDG_RUNTIME_DIR"' EXIT
 
 OUT="$TMP/out" ERR="$TMP/err"
 # ctl ARGS...: brum ctl for the fixture; stdout in $OUT, stderr in $ERR, the status in $RC.
@@ -45,6 +41,7 @@ check "no brum: exit 2" rc_is 2
 check "no brum: says to start brum there" err_has "no brum running for .*start brum in that directory"
 
 start_tui 120 40 --shell -d "$PROJ"
+export XDG_RUNTIME_DIR=$TUI_RUN # the TUI's own runtime directory, where brum ctl looks
 check "launch shows the sidebar" wait_screen ' sleeper( |$)'
 check "the instance is published" wait_for 10 socket_ready
 check "the socket dir stays 0700" [ "$(stat -c %a "$XDG_RUNTIME_DIR/brum")" = 700 ]
