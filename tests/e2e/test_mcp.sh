@@ -3,18 +3,15 @@
 # (always), and the official TypeScript SDK's Client with StdioClientTransport (when node and npm
 # are there; the SDK is installed once into the build directory). With no brum running for the
 # fixture project, brum mcp runs the processes itself and they must be gone once the session
-# closes; with one running, it drives that one and leaves its processes alone. A private
+# closes; with one running, it drives that one and leaves its processes alone. lib.sh's private
 # XDG_RUNTIME_DIR keeps the socket and the one-instance lock away from any other brum.
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
 PROJ="$TMP/proj"
 mkdir -p "$PROJ"
 cp "$BRUM_SOURCE_DIR/tests/fixtures/mcp/package.json" "$PROJ/"
-XDG_RUNTIME_DIR=$(mktemp -d)
-chmod 700 "$XDG_RUNTIME_DIR"
-export XDG_RUNTIME_DIR
 HEADLESS=""
-trap '[ -n "$HEADLESS" ] && kill "$HEADLESS" 2>/dev/null; rm -rf "$TMP" "$XDG_RUNTIME_DIR"' EXIT
+trap '[ -n "$HEADLESS" ] && kill "$HEADLESS" 2>/dev/null; rm -rf "$TMP"' EXIT
 SDK_VERSION=1.32.2 # engines: node >=18 (Debian 12's node)
 
 # run_client NAME COMMAND...: runs a client with the token (brum mcp and the scripts inherit it;
