@@ -32,6 +32,12 @@ run_client() {
     sed 's/^/  stderr: /' "$TMP/$name.err" | tail -20
   fi
   [ "$bad" -gt 0 ] && sed 's/^/  stderr: /' "$TMP/$name.err" | tail -20
+  # brum mcp's stderr is the client's (the SDK's transport inherits it): a sanitizer's report there
+  # fails the session even when the client could not see it.
+  if grep -qE 'Sanitizer|runtime error:' "$TMP/$name.err"; then
+    bad "$name: a sanitizer report"
+    grep -E -A20 'Sanitizer|runtime error:' "$TMP/$name.err" | head -40
+  fi
 }
 instance_up() { compgen -G "$XDG_RUNTIME_DIR/brum/*.json" >/dev/null; }
 no_instance() { ! instance_up; }
