@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -280,20 +279,21 @@ static void own_wake(void* ud) {
 static void own_free(Own* o) {
    if (!o) return;
    ctl_server_stop(o->srv); /* its reads of the supervisor's data end before sup_free */
-   ctl_lock_release(o->lock);
    if (o->sup) {
       /* Stop every process and wait for them: they end with the session. */
       sup_quit(o->sup);
       while (!sup_finished(o->sup)) {
          struct pollfd p = {.fd = o->wake[0], .events = POLLIN};
          if (poll(&p, 1, -1) > 0) {
-            char buf[64];
+            char buf[4096];
             if (read(o->wake[0], buf, sizeof buf) < 0) { /* drained meanwhile */
             }
          }
       }
       sup_free(o->sup);
    }
+   /* Only now may another brum start for the project: ours have all ended. */
+   ctl_lock_release(o->lock);
    for (int i = 0; i < 2; i++)
       if (o->wake[i] >= 0) close(o->wake[i]);
    pkg_free(o->prj);
