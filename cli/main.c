@@ -16,6 +16,7 @@
 #include "cli/app.h"
 #include "cli/cli.h"
 #include "cli/ctl.h"
+#include "cli/mcp.h"
 #include "tui/tui.h"
 
 /* Descriptors 0-2 closed by the caller would be taken by the next open (the log file would get
@@ -174,6 +175,7 @@ int main(int argc, char** argv) {
    /* Before getopt_long, which reorders arguments: only a first argument of exactly "ctl" is the
     * subcommand (`brum -r ctl` still runs a script named ctl). */
    if (argc >= 2 && strcmp(argv[1], "ctl") == 0) return ctl_main(argc - 1, argv + 1);
+   if (argc >= 2 && strcmp(argv[1], "mcp") == 0) return mcp_main(argc - 1, argv + 1);
    Options o;
    char* cause = NULL;
    if (cli_parse(argc, argv, &o, &cause) < 0) {
