@@ -245,15 +245,27 @@ static bool read_stdin(Run* r) {
    return true;
 }
 
+/* After the end of input, the calls already received still get their answers (a client that
+ * writes its requests and closes stdin reads them), for at most this long. */
+#define EOF_GRACE_MS 60000
+
 static void loop(Run* r) {
    bool in_open = true;
-   while (in_open && !r->out_closed) {
+   uint64_t eof_ms = 0;
+   while (!r->out_closed && (in_open || (r->client && mcp_busy(r->mcp)))) {
+      int timeout = -1;
+      if (!in_open) {
+         uint64_t now = util_now_ms();
+         if (!eof_ms) eof_ms = now;
+         if (now - eof_ms >= EOF_GRACE_MS) return;
+         timeout = (int)(EOF_GRACE_MS - (now - eof_ms));
+      }
       struct pollfd p[3] = {
-          {.fd = STDIN_FILENO, .events = POLLIN},
+          {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN},
           {.fd = sig_pipe[0], .events = POLLIN},
           {.fd = r->client ? ctl_fd(r->client) : -1, .events = POLLIN},
       };
-      if (poll(p, 3, -1) < 0) {
+      if (poll(p, 3, timeout) < 0) {
          if (errno == EINTR) continue;
          util_report("poll", -errno);
          return;

@@ -41,6 +41,8 @@ void mcp_input(Mcp* m, const char* line, size_t len);
 void mcp_ctl_message(Mcp* m, json_t* msg);
 /* The control connection is gone: every call waiting on it fails with `why` (and what to do). */
 void mcp_ctl_lost(Mcp* m, const char* why);
+/* Calls still waiting for the control socket's reply. */
+bool mcp_busy(const Mcp* m);
 /* The protocol version agreed by initialize (the latest before it). */
 const char* mcp_version(const Mcp* m);
 

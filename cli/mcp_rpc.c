@@ -56,6 +56,10 @@ Mcp* mcp_new(const McpIo* io, bool read_only) {
    return m;
 }
 
+bool mcp_busy(const Mcp* m) {
+   return m->calls != NULL;
+}
+
 static void call_free(Call* c) {
    json_decref(c->rpc_id);
    json_decref(c->args);
