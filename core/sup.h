@@ -19,7 +19,7 @@ typedef struct SupLaunch {
    char* const* argv; /* argv[0] absolute, or looked up in the PATH of env */
    char* const* env;  /* full environment; NULL: the supervisor's own */
    const char* cwd;
-   const char* note; /* shown as a marker line when it starts (NULL: none) */
+   const char* note; /* shown when it starts, a marker line per line of it (NULL: none) */
 } SupLaunch;
 
 /* One registered process. The slot lives as long as the supervisor; its fields other than snap
