@@ -152,8 +152,10 @@ static bool key_in(const char* key, const char* const* list, size_t n) {
 
 static char* env_key(const char* key) {
    char* k = xasprintf("npm_config_%s", key);
-   for (char* c = k; *c; c++)
+   for (char* c = k; *c; c++) {
       if (*c == '-') *c = '_';
+      if (*c >= 'A' && *c <= 'Z') *c = (char)(*c + 32);
+   }
    return k;
 }
 

@@ -220,10 +220,14 @@ static char* npmrc_value(const char* key, const char* raw) {
    return out;
 }
 
-/* npm's keys are lower case with dashes; npm_config_FOO_BAR is foo-bar. */
-static char* norm_key(const char* k) {
+/* The setting an npm_config_ variable names, as npm's env layer reads it: npm_config_FOO_BAR is
+ * foo-bar (an underscore first stays: npm_config__auth is _auth). */
+static char* env_setting_key(const char* k) {
    char* s = xstrdup(k);
-   for (char* c = s; *c; c++) *c = *c == '_' ? '-' : (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+   for (char* c = s; *c; c++) {
+      if (*c == '_' && c != s) *c = '-';
+      if (*c >= 'A' && *c <= 'Z') *c = (char)(*c + 32);
+   }
    return s;
 }
 
@@ -248,8 +252,7 @@ static int on_npmrc(void* ud, const char* section, const char* name, const char*
    if (section && *section) return 1; /* a [section] is an object: npm exports none of it */
    size_t n = strlen(name);
    bool array = n > 2 && strcmp(name + n - 2, "[]") == 0;
-   char* base = xstrndup(name, array ? n - 2 : n);
-   char* key = norm_key(base);
+   char* key = xstrndup(name, array ? n - 2 : n);
    char* v = npmrc_value(key, value);
    if (array) {
       const char* had = json_string_value(json_object_get(l->arrays, key));
@@ -261,7 +264,6 @@ static int on_npmrc(void* ud, const char* section, const char* name, const char*
    }
    free(v);
    free(key);
-   free(base);
    return 1;
 }
 
@@ -284,7 +286,7 @@ static void load_settings(PkgRunCtx* c, const Project* p) {
    for (char** e = environ; e && *e; e++) {
       if (strncasecmp(*e, "npm_config_", 11) != 0 || !strchr(*e, '=')) continue;
       char* raw = xstrndup(*e + 11, (size_t)(strchr(*e, '=') - *e - 11));
-      char* key = norm_key(raw);
+      char* key = env_setting_key(raw);
       if (*key) put_setting(c, key, strchr(*e, '=') + 1, NULL);
       free(key);
       free(raw);
