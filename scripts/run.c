@@ -404,6 +404,23 @@ static char* join(StrVec* v) {
    return out;
 }
 
+/* A banner as a launch note: brum prints it, not the script, so the names and text in it are
+ * made safe for a terminal (controls shown as U+00B7), line by line. Takes text. */
+static char* note_text(char* text) {
+   StrVec out = {0};
+   for (const char* t = text;;) {
+      size_t n = strcspn(t, "\n");
+      char* line = xstrndup(t, n);
+      pkg_sv_push(&out, util_sanitize(line));
+      free(line);
+      if (!t[n]) break;
+      pkg_sv_push(&out, xstrdup("\n"));
+      t += n + 1;
+   }
+   free(text);
+   return join(&out);
+}
+
 static void direct(const Project* p, PkgRunCtx* c, const Script* s, StrVec* argv, StrVec* env,
                    char** note) {
    const char* event = bare_name(s);
@@ -422,7 +439,7 @@ static void direct(const Project* p, PkgRunCtx* c, const Script* s, StrVec* argv
       pkg_sv_push(argv, xstrdup(shell));
       pkg_sv_push(argv, xstrdup("-c"));
       pkg_sv_push(argv, xstrdup(s->command));
-      if (show) *note = banner(p, s, event, s->command);
+      if (show) *note = note_text(banner(p, s, event, s->command));
       return;
    }
    StrVec prog = {0};

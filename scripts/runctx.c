@@ -147,7 +147,12 @@ static char* node_version(const char* node) {
    if (!version && (version = run_node_version(node)) && dir) {
       /* Written whole under a temporary name, then renamed: a reader never sees half of it. */
       char* tmp = xasprintf("%s.%d", file, (int)getpid());
-      mkdir(xdg && *xdg ? xdg : dir, 0700);
+      /* $XDG_CACHE_HOME or ~/.cache may not exist yet: make each level (EEXIST is fine) */
+      for (char* slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+         *slash = '\0';
+         mkdir(dir, 0700);
+         *slash = '/';
+      }
       mkdir(dir, 0700);
       FILE* f = fopen(tmp, "we");
       if (f) {
