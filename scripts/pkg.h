@@ -91,6 +91,7 @@ typedef struct PkgRun {
    char* cwd;   /* owned */
    char* note;  /* owned or NULL: a launch note, one marker line per line of it */
 } PkgRun;
+/* The first call fills p->run_ctx (a cache, hence the const): call it from one thread. */
 int pkg_run_prepare(const Project* p, const Script* s, bool via_pm, PkgRun* out);
 void pkg_run_free(PkgRun* r);
 
