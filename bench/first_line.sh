@@ -122,3 +122,40 @@ if [ "$HAVE_NPM" = 1 ]; then
   measure "brum --headless --via-pm (npm run)" "$b"
   stop_tree "$b"
 fi
+
+# ---- 3. the same under the TUI, in tmux ----
+# Launch -> the line on the screen of a tmux window: brum's UI against a bare `sh -c` in a window
+# of the same server. Polling capture-pane (a process each time) limits the resolution to a few
+# ms, alike for both.
+command -v tmux >/dev/null || { echo; echo "(tmux is not installed: no TUI figures)"; exit 0; }
+SOCK="brum-firstline-$$"
+tm() { tmux -L "$SOCK" "$@"; }
+trap 'tm kill-server 2>/dev/null; cleanup' EXIT
+tm -f /dev/null new-session -d -s base -x 120 -y 40
+window_ms() { # window_ms COMMAND: launch -> "first-line" on the window's screen, in ms
+  local t0 t1
+  t0=$(date +%s%N)
+  tm new-window -d -t base -n w "$1"
+  until tm capture-pane -p -t base:w 2>/dev/null | grep -q 'first-line'; do
+    [ $(( $(date +%s%N) - t0 )) -gt 20000000000 ] && break
+  done
+  t1=$(date +%s%N)
+  tm kill-window -t base:w 2>/dev/null || true
+  echo $(( (t1 - t0) / 1000 ))
+}
+floor_cmd="sh -c 'echo first-line; sleep 5'"
+brum_cmd="env TERM=xterm-256color $BRUM -d $tmp/p first"
+window_ms "$floor_cmd" >/dev/null; window_ms "$brum_cmd" >/dev/null # warm-up
+: >"$tmp/tui_floor"; : >"$tmp/tui_brum"
+for _ in $(seq "$REPS"); do
+  window_ms "$floor_cmd" >>"$tmp/tui_floor"
+  window_ms "$brum_cmd" >>"$tmp/tui_brum"
+done
+med() { sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] / 1000 }'; }
+echo
+echo "## Launch -> first line on a tmux screen ($REPS launches each, interleaved)"
+echo
+echo "| how | median ms |"
+echo "|---|---:|"
+echo "| sh -c in a tmux window (floor) | $(med "$tmp/tui_floor") |"
+echo "| brum (TUI) in a tmux window | $(med "$tmp/tui_brum") |"
