@@ -75,17 +75,28 @@ static void platform_arch(char platform[64], size_t pn, char arch[64], size_t an
 }
 
 /* npm's {ci} for GitHub Actions, the one CI it is commonly tested on (ci-info knows dozens more;
- * on those the user agent lacks the ci/ part). */
-static char* ci_part(void) {
+ * on those the user agent lacks the ci/ part). npm 11 adds where the runner is hosted. */
+static char* ci_part(const PkgRunCtx* c) {
    const char* gha = getenv("GITHUB_ACTIONS");
    if (!gha || !*gha) return xstrdup("");
-   const char* server = getenv("GITHUB_SERVER_URL");
+   if (!(c->version && atoi(c->version) >= 11)) return xstrdup("ci/github-actions");
+   const char* url = getenv("GITHUB_SERVER_URL");
    const char* runner = getenv("RUNNER_ENVIRONMENT");
+   const char* host = url ? strstr(url, "://") : NULL;
+   char* h = host ? xstrndup(host + 3, strcspn(host + 3, "/:?#")) : xstrdup("");
+   for (char* ch = h; *ch; ch++)
+      if (*ch >= 'A' && *ch <= 'Z') *ch = (char)(*ch + 32);
+   size_t n = strlen(h);
    const char* sub = "";
-   if (server && strcmp(server, "https://github.com") == 0)
+   if (strcmp(h, "github.com") == 0)
       sub = runner && strcmp(runner, "github-hosted") == 0 ? "/dotcom-hosted"
             : runner && strcmp(runner, "self-hosted") == 0 ? "/dotcom-selfhosted"
                                                            : "/dotcom";
+   else if (strcmp(h, "ghe.com") == 0 || (n > 8 && strcmp(h + n - 8, ".ghe.com") == 0))
+      sub = "/ghecom";
+   else if (n)
+      sub = "/ghes";
+   free(h);
    return xasprintf("ci/github-actions%s", sub);
 }
 
@@ -134,7 +145,7 @@ static char* user_agent(const Project* p, const PkgRunCtx* c, bool in_workspaces
    const char* tmpl = ctx_setting(c, "user-agent");
    if (!tmpl)
       tmpl = "npm/{npm-version} node/{node-version} {platform} {arch} workspaces/{workspaces} {ci}";
-   char* ci = ci_part();
+   char* ci = ci_part(c);
    const char* const vals[] = {
        "node-version", node,   "npm-version", version,      "platform",
        platform,       "arch", arch,          "workspaces", in_workspaces ? "true" : "false",

@@ -538,3 +538,20 @@ Test(run, pnpm_pre_post) {
                        "\"echo pre\",\"dev\":\"vite\"}}");
    cr_expect(pnpm_hooks(), "on before pnpm 7");
 }
+
+/* npm 11's user agent on GitHub Actions ends with where the runner is hosted. */
+Test(run, user_agent_on_github_actions) {
+   put("package.json", "{\"scripts\":{\"dev\":\"vite\"}}");
+   install("npm", "11.6.0");
+   setenv("GITHUB_ACTIONS", "true", 1);
+   setenv("GITHUB_SERVER_URL", "https://github.com", 1);
+   setenv("RUNNER_ENVIRONMENT", "github-hosted", 1);
+   Project* p = load_ok();
+   PkgRun r = prepare(p, "dev", false);
+   const char* ua = env_of(r.env, "npm_config_user_agent");
+   const char* tail = " workspaces/false ci/github-actions/dotcom-hosted";
+   cr_expect(strlen(ua) > strlen(tail) && strcmp(ua + strlen(ua) - strlen(tail), tail) == 0, "%s",
+             ua);
+   pkg_run_free(&r);
+   pkg_free(p);
+}
