@@ -393,9 +393,9 @@ static void add_stage(StrVec* prog, const Project* p, const Script* s, const cha
    sh_quote(prog, text);
    pkg_sv_push(prog, xstrdup(last ? "\nexec " : "\n"));
    sh_quote(prog, shell);
-   pkg_sv_push(prog, xstrdup(" -c "));
-   sh_quote(prog, text);
-   pkg_sv_push(prog, xstrdup(last ? "\n" : " || exit\n"));
+   /* the text once more would make a long script's program too long for one argument */
+   pkg_sv_push(prog, xstrdup(last ? " -c \"$npm_lifecycle_script\"\n"
+                                  : " -c \"$npm_lifecycle_script\" || exit\n"));
 }
 
 static char* join(StrVec* v) {
