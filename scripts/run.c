@@ -17,6 +17,13 @@
 
 extern char** environ;
 
+/* The package a script came from; NULL for a Script made by hand (its index does not name a
+ * package of its directory). */
+static const Package* package_of(const Project* p, const Script* s) {
+   if (s->pkg >= p->npackages || strcmp(p->packages[s->pkg].dir, s->dir) != 0) return NULL;
+   return &p->packages[s->pkg];
+}
+
 /* The name of a script inside its own package.json: "dev" for "web:dev". */
 static const char* bare_name(const Script* s) {
    size_t n = strlen(s->package);
@@ -271,8 +278,10 @@ static void path_env(StrVec* env, const PkgRunCtx* c, const Script* s) {
 
 /* The environment of a package's scripts, without the lifecycle variables: made once per package
  * (with 100,000 scripts, each copies it instead). */
-static char** package_env(const Project* p, PkgRunCtx* c, const Script* s) {
-   if (s->pkg < c->npackages && c->envs[s->pkg]) return c->envs[s->pkg];
+static char** package_env(const Project* p, PkgRunCtx* c, const Script* s, bool* owned) {
+   const Package* pk = package_of(p, s);
+   *owned = !pk || s->pkg >= c->npackages;
+   if (!*owned && c->envs[s->pkg]) return c->envs[s->pkg];
    StrVec env = {0};
    for (char** e = environ; e && *e; e++) pkg_sv_push(&env, xstrdup(*e));
    /* Children run in a PTY, but some tools only colour when told to. */
@@ -293,7 +302,6 @@ static char** package_env(const Project* p, PkgRunCtx* c, const Script* s) {
       env_set(&env, "npm_command", "run");
       env_set(&env, "COLOR", color_env(c));
    }
-   const Package* pk = s->pkg < p->npackages ? &p->packages[s->pkg] : NULL;
    for (char** e = pk ? pk->env : NULL; e && *e; e++) env_put(&env, xstrdup(*e));
    if (!pk) { /* a Script made by hand, without a package: what the Script says */
       env_set(&env, "npm_package_name", s->package);
@@ -304,7 +312,7 @@ static char** package_env(const Project* p, PkgRunCtx* c, const Script* s) {
    free(pj);
    path_env(&env, c, s);
    pkg_sv_push(&env, NULL);
-   if (s->pkg < c->npackages && pk) c->envs[s->pkg] = env.v;
+   if (!*owned) c->envs[s->pkg] = env.v;
    return env.v;
 }
 
@@ -332,7 +340,7 @@ static void sh_quote(StrVec* out, const char* s) {
  * version), then the trimmed script text, each of its lines after "> ". pnpm adds the directory;
  * yarn 1 prints "$ text". */
 static char* banner(const Project* p, const Script* s, const char* event, const char* text) {
-   const Package* pk = s->pkg < p->npackages ? &p->packages[s->pkg] : NULL;
+   const Package* pk = package_of(p, s);
    size_t b = 0, e = strlen(text);
    while (b < e && strchr(" \t\r\n\v\f", text[b])) b++;
    while (e > b && strchr(" \t\r\n\v\f", text[e - 1])) e--;
@@ -435,8 +443,10 @@ static char* note_text(char* text) {
 static void direct(const Project* p, PkgRunCtx* c, const Script* s, StrVec* argv, StrVec* env,
                    char** note) {
    const char* event = bare_name(s);
-   char** base = package_env(p, c, s);
-   for (char** e = base; *e; e++) pkg_sv_push(env, xstrdup(*e));
+   bool owned;
+   char** base = package_env(p, c, s, &owned);
+   for (char** e = base; *e; e++) pkg_sv_push(env, owned ? *e : xstrdup(*e));
+   if (owned) free(base);
    env_set(env, "npm_lifecycle_event", event);
    env_set(env, "npm_lifecycle_script", s->command);
    const char* shell = script_shell(p, c);
@@ -476,7 +486,7 @@ int pkg_run_prepare(const Project* p, const Script* s, bool via_pm, PkgRun* out)
    PkgRunCtx* c = ctx_get(p);
    StrVec env = {0}, argv = {0};
    const char* pm = pkg_manager_name(p->pm);
-   const Package* pk = s->pkg < p->npackages ? &p->packages[s->pkg] : NULL;
+   const Package* pk = package_of(p, s);
    char* why =
        via_pm   ? xstrdup("--via-pm")
        : c->via ? xstrdup(c->via)

@@ -555,3 +555,28 @@ Test(run, user_agent_on_github_actions) {
    pkg_run_free(&r);
    pkg_free(p);
 }
+
+/* A Script made by hand (as a control client might add one) is not taken for the root package's:
+ * its own name, version and directory. */
+Test(run, script_made_by_hand) {
+   put("package.json", "{\"name\":\"root\",\"version\":\"1.0.0\",\"scripts\":{\"dev\":\"vite\"}}");
+   put("other/.keep", "");
+   Project* p = load_ok();
+   char* dir = at("other");
+   char name[] = "x", command[] = "echo x", package[] = "other", version[] = "2";
+   Script s = {
+       .name = name, .command = command, .package = package, .dir = dir, .version = version};
+   PkgRun r;
+   cr_assert_eq(pkg_run_prepare(p, &s, false, &r), 0);
+   cr_expect_str_eq(env_of(r.env, "npm_package_name"), "other");
+   cr_expect_str_eq(env_of(r.env, "npm_package_version"), "2");
+   cr_expect_str_eq(r.cwd, dir);
+   cr_expect_str_eq(r.note, "> x\n> echo x");
+   pkg_run_free(&r);
+   /* twice: nothing of the first run was kept for it */
+   cr_assert_eq(pkg_run_prepare(p, &s, false, &r), 0);
+   cr_expect_str_eq(env_of(r.env, "npm_package_name"), "other");
+   pkg_run_free(&r);
+   pkg_free(p);
+   free(dir);
+}
