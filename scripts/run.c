@@ -307,6 +307,8 @@ static char** package_env(const Project* p, PkgRunCtx* c, const Script* s, bool*
       env_set(&env, "npm_package_name", s->package);
       env_set(&env, "npm_package_version", s->version ? s->version : "");
    }
+   /* pnpm (@pnpm/lifecycle 9.1+) tells a script where its package.json is this way too */
+   if (p->pm == PM_PNPM) env_set(&env, "PNPM_SCRIPT_SRC_DIR", s->dir);
    char* pj = pkg_join_path(s->dir, "package.json");
    env_set(&env, "npm_package_json", pj);
    free(pj);

@@ -528,6 +528,16 @@ Test(run, pnpm_pre_post) {
    put("package.json", "{\"packageManager\":\"pnpm@9.1.0+sha512.abc\",\"scripts\":{\"predev\":"
                        "\"echo pre\",\"dev\":\"vite\"}}");
    cr_expect_not(pnpm_hooks(), "off since pnpm 7");
+   Project* p = load_ok();
+   PkgRun r = prepare(p, "dev", false);
+   cr_expect_str_eq(env_of(r.env, "PNPM_SCRIPT_SRC_DIR"), real);
+   const char* ua = env_of(r.env, "npm_config_user_agent");
+   cr_expect(strncmp(ua, "pnpm/9.1.0 npm/? node/v99.1.2 ", 30) == 0, "%s", ua);
+   char* note = xasprintf("> dev %s\n> vite", real);
+   cr_expect_str_eq(r.note, note, "pnpm's banner names the directory");
+   free(note);
+   pkg_run_free(&r);
+   pkg_free(p);
    put(".npmrc", "enable-pre-post-scripts=true\n");
    cr_expect(pnpm_hooks(), ".npmrc turns them on");
    put(".npmrc", "");
