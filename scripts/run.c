@@ -384,28 +384,36 @@ static const char* script_shell(const Project* p, const PkgRunCtx* c) {
    return sh && *sh ? sh : "sh";
 }
 
-/* One stage of the hooks program: banner, its lifecycle variables, its shell; the last one is
- * exec'd (the program's process becomes it), the others stop the program when they fail. */
-static void add_stage(StrVec* prog, const Project* p, const Script* s, const char* shell,
-                      const char* event, const char* text, bool last, bool show) {
+/* One stage (number i) of the hooks program: banner, its lifecycle variables, its shell; the last
+ * one is exec'd (the program's process becomes it), the others stop the program when they fail.
+ * The texts travel in the program's environment (BRUM_HOOK_TEXT_i, BRUM_HOOK_BANNER_i), which the
+ * program moves into shell variables and unsets before any stage (head): in its one argument they
+ * would limit a script to half of what the kernel takes for one string (128 KiB), as npm is not
+ * limited. */
+static void add_stage(StrVec* head, StrVec* prog, StrVec* env, const Project* p, const Script* s,
+                      const char* shell, int i, const char* event, const char* text, bool last,
+                      bool show) {
+   char* tk = xasprintf("BRUM_HOOK_TEXT_%d", i);
+   char* bk = xasprintf("BRUM_HOOK_BANNER_%d", i);
+   env_set(env, tk, text);
+   pkg_sv_push(head, xasprintf("t%d=$%s; unset %s\n", i, tk, tk));
    if (show) {
       char* b = banner(p, s, event, text);
       char* full = p->pm == PM_YARN ? xstrdup(b) : xasprintf("\n%s\n", b);
-      pkg_sv_push(prog, xstrdup("printf '%s\\n' "));
-      sh_quote(prog, full);
-      pkg_sv_push(prog, xstrdup("\n"));
+      env_set(env, bk, full);
+      pkg_sv_push(head, xasprintf("b%d=$%s; unset %s\n", i, bk, bk));
+      pkg_sv_push(prog, xasprintf("printf '%%s\\n' \"$b%d\"\n", i));
       free(full);
       free(b);
    }
    pkg_sv_push(prog, xstrdup("export npm_lifecycle_event="));
    sh_quote(prog, event);
-   pkg_sv_push(prog, xstrdup(" npm_lifecycle_script="));
-   sh_quote(prog, text);
-   pkg_sv_push(prog, xstrdup(last ? "\nexec " : "\n"));
+   pkg_sv_push(prog, xasprintf(" npm_lifecycle_script=\"$t%d\"\n%s", i, last ? "exec " : ""));
    sh_quote(prog, shell);
-   /* the text once more would make a long script's program too long for one argument */
    pkg_sv_push(prog, xstrdup(last ? " -c \"$npm_lifecycle_script\"\n"
                                   : " -c \"$npm_lifecycle_script\" || exit\n"));
+   free(bk);
+   free(tk);
 }
 
 static char* join(StrVec* v) {
@@ -465,21 +473,23 @@ static void direct(const Project* p, PkgRunCtx* c, const Script* s, StrVec* argv
       if (show) *note = note_text(banner(p, s, event, s->command));
       return;
    }
-   StrVec prog = {0};
+   StrVec head = {0}, prog = {0};
    if (pre) {
       char* ev = xasprintf("pre%s", event);
-      add_stage(&prog, p, s, shell, ev, pre, false, show);
+      add_stage(&head, &prog, env, p, s, shell, 0, ev, pre, false, show);
       free(ev);
    }
-   add_stage(&prog, p, s, shell, event, s->command, !post, show);
+   add_stage(&head, &prog, env, p, s, shell, 1, event, s->command, !post, show);
    if (post) {
       char* ev = xasprintf("post%s", event);
-      add_stage(&prog, p, s, shell, ev, post, true, show);
+      add_stage(&head, &prog, env, p, s, shell, 2, ev, post, true, show);
       free(ev);
    }
+   for (size_t i = 0; i < prog.n; i++) pkg_sv_push(&head, prog.v[i]);
+   free(prog.v);
    pkg_sv_push(argv, xstrdup("/bin/sh"));
    pkg_sv_push(argv, xstrdup("-c"));
-   pkg_sv_push(argv, join(&prog));
+   pkg_sv_push(argv, join(&head));
 }
 
 int pkg_run_prepare(const Project* p, const Script* s, bool via_pm, PkgRun* out) {

@@ -590,3 +590,30 @@ Test(run, script_made_by_hand) {
    pkg_free(p);
    free(dir);
 }
+
+/* A script of 100 KB with a pre hook runs (the kernel takes 128 KiB per string: the texts must
+ * not share one), and nothing of how the stages were passed reaches the scripts. */
+Test(run, long_script_with_hooks) {
+   size_t n = 100000;
+   char* pad = xmalloc(n + 1);
+   memset(pad, 'x', n);
+   pad[n] = '\0';
+   char* json = xasprintf("{\"scripts\":{\"prebig\":\"env | grep -c ^BRUM_HOOK || true\","
+                          "\"big\":\": %s; echo big-ok; env | grep -c ^BRUM_HOOK || true\"}}",
+                          pad);
+   put("package.json", json);
+   put_exe("sys/env", "#!/bin/sh\nexec /usr/bin/env \"$@\"\n");
+   put_exe("sys/grep", "#!/bin/sh\nexec /bin/grep \"$@\"\n");
+   Project* p = load_ok();
+   PkgRun r = prepare(p, "big", false);
+   cr_expect_str_eq(r.argv[0], "/bin/sh");
+   char* out = NULL;
+   cr_expect_eq(execute(&r, &out), 0);
+   cr_expect(strstr(out, "\n\n0\n"), "the pre stage saw no BRUM_HOOK_ variable");
+   cr_expect(strstr(out, "big-ok\n0\n"), "the script ran, without BRUM_HOOK_ variables");
+   free(out);
+   pkg_run_free(&r);
+   pkg_free(p);
+   free(json);
+   free(pad);
+}
