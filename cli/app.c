@@ -4,7 +4,7 @@
 
 uint64_t app_register(Sup* sup, const Project* prj, const Script* s, const Options* o) {
    PkgRun run;
-   pkg_run_prepare(prj, s, o->shell, &run);
+   pkg_run_prepare(prj, s, o->via_pm, &run);
    SupLaunch l = {.argv = run.argv, .env = run.env, .cwd = run.cwd, .note = run.note};
    uint64_t id = sup_add(sup, s->name, &l);
    pkg_run_free(&run);

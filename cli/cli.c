@@ -23,7 +23,9 @@ void cli_usage(FILE* f) {
          "      --max-lines N        lines kept per process (default 100000)\n"
          "      --max-bytes N[K|M|G] log memory kept per process (default 256M)\n"
          "      --no-pty             run scripts with pipes instead of a terminal\n"
-         "      --shell              run script text with sh -c, not through the package manager\n"
+         "      --via-pm             run scripts through the package manager (npm run NAME), not\n"
+         "                           directly as it would\n"
+         "      --shell              what the default does (an alias kept for old command lines)\n"
          "      --no-detect          no error, warning and URL detection\n"
          "      --kill-timeout SECS  grace period between SIGTERM and SIGKILL (default 5)\n"
          "      --theme NAME|PATH    colour theme (default, light, high-contrast, mono)\n"
@@ -43,6 +45,7 @@ enum {
    OPT_MAX_BYTES,
    OPT_NO_PTY,
    OPT_SHELL,
+   OPT_VIA_PM,
    OPT_NO_DETECT,
    OPT_KILL,
    OPT_THEME,
@@ -134,6 +137,7 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
        {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
        {"no-pty", no_argument, NULL, OPT_NO_PTY},
        {"shell", no_argument, NULL, OPT_SHELL},
+       {"via-pm", no_argument, NULL, OPT_VIA_PM},
        {"no-detect", no_argument, NULL, OPT_NO_DETECT},
        {"kill-timeout", required_argument, NULL, OPT_KILL},
        {"theme", required_argument, NULL, OPT_THEME},
@@ -177,8 +181,10 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
       case OPT_NO_PTY:
          o->no_pty = true;
          break;
-      case OPT_SHELL:
-         o->shell = true;
+      case OPT_SHELL: /* scripts run directly by default now: nothing left to switch */
+         break;
+      case OPT_VIA_PM:
+         o->via_pm = true;
          break;
       case OPT_NO_DETECT:
          o->no_detect = true;

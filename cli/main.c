@@ -86,7 +86,7 @@ static void print_list(const Project* p) {
    free(dir);
    char* reason = util_sanitize(p->pm_reason);
    printf("package manager: %s (%s)%s\n", pkg_manager_name(p->pm), reason,
-          p->pm_available ? "" : ", not installed: scripts run with sh -c");
+          p->pm_available ? "" : ", not installed");
    free(reason);
    char** names = xcalloc(p->nscripts, sizeof *names);
    size_t w = 0;

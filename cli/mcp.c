@@ -43,7 +43,7 @@ typedef struct Run {
    char* in;          /* owned: stdin bytes not yet a complete line */
    size_t inlen, incap;
    bool draining; /* dropping the rest of an over-long line */
-   bool shell;    /* our own supervisor runs scripts with sh -c (--shell) */
+   bool via_pm;   /* our own supervisor runs scripts through the package manager (--via-pm) */
 } Run;
 
 static int sig_pipe[2] = {-1, -1};
@@ -57,7 +57,7 @@ static void on_signal(int signum) {
 }
 
 static void usage(FILE* f) {
-   fputs("usage: brum mcp [-d DIR] [--read-only] [--shell]\n"
+   fputs("usage: brum mcp [-d DIR] [--read-only] [--via-pm]\n"
          "\n"
          "An MCP server (Model Context Protocol) on stdin/stdout for coding agents: it drives the\n"
          "brum instance running for DIR through its control socket, or, when none runs, a\n"
@@ -67,8 +67,9 @@ static void usage(FILE* f) {
          "options:\n"
          "  -d, --dir DIR   project directory (default: the current directory)\n"
          "      --read-only offer only the tools that read (no start, stop, restart)\n"
-         "      --shell     with a supervisor of its own: run script text with sh -c, not\n"
-         "                  through the package manager\n"
+         "      --via-pm    with a supervisor of its own: run scripts through the package\n"
+         "                  manager (npm run ...), not directly (--shell, the default, is\n"
+         "                  still accepted)\n"
          "  -h, --help      print this help and exit\n",
          f);
 }
@@ -76,11 +77,9 @@ static void usage(FILE* f) {
 /* 0 to run, 1 when done (help), -EINVAL after a message. */
 static int parse(int argc, char** argv, Run* r, bool* read_only) {
    static const struct option longopts[] = {
-       {"dir", required_argument, NULL, 'd'},
-       {"read-only", no_argument, NULL, 'R'},
-       {"shell", no_argument, NULL, 'S'},
-       {"help", no_argument, NULL, 'h'},
-       {NULL, 0, NULL, 0},
+       {"dir", required_argument, NULL, 'd'}, {"read-only", no_argument, NULL, 'R'},
+       {"shell", no_argument, NULL, 'S'},     {"via-pm", no_argument, NULL, 'P'},
+       {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
    };
    opterr = 0;
    optind = 1;
@@ -93,8 +92,10 @@ static int parse(int argc, char** argv, Run* r, bool* read_only) {
       case 'R':
          *read_only = true;
          break;
-      case 'S':
-         r->shell = true;
+      case 'S': /* what the default does already */
+         break;
+      case 'P':
+         r->via_pm = true;
          break;
       case 'h':
          usage(stdout);
@@ -335,7 +336,7 @@ static int own_start(Run* r, Own** out) {
    char prog[] = "brum";
    char* argv[] = {prog, NULL};
    cli_parse(1, argv, &opts, NULL); /* the defaults, as `brum` without options */
-   opts.shell = r->shell;
+   opts.via_pm = r->via_pm;
    SupConfig cfg = app_sup_config(&opts);
    cfg.wake = own_wake;
    cfg.wake_ud = o;

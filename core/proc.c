@@ -484,7 +484,12 @@ void proc_start(Proc* p) {
       detect_restart(p->det);
       proc_marker(p, "── restarting (run %u) ──", c->restarts + 1);
    }
-   if (p->note) proc_marker(p, "%s", p->note);
+   /* A note of several lines (npm's banner: "> pkg@1.2.3 dev", "> vite") is a marker each. */
+   for (const char* n = p->note; n && *n;) {
+      int len = (int)strcspn(n, "\n");
+      proc_marker(p, "%.*s", len, n);
+      n += len + (n[len] == '\n');
+   }
    if (proc_launch(p, exe) < 0) goto fail;
    free(exe);
    c->state = PROC_RUNNING;

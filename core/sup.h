@@ -49,7 +49,7 @@ typedef struct SupLaunch {
    char* const* argv; /* argv[0] absolute, or looked up in the PATH of env */
    char* const* env;  /* full environment; NULL: the supervisor's own */
    const char* cwd;
-   const char* note; /* shown as a marker line when it starts (NULL: none) */
+   const char* note; /* shown when it starts, a marker line per line of it (NULL: none) */
    /* orchestration; all optional */
    const SupDep* deps; /* starting this process starts these first, and it waits for them */
    size_t ndeps;

@@ -67,6 +67,7 @@ typedef struct Loader {
    json_t* names; /* owned: a set of the script names so far (a hash: 100,000 scripts load fast) */
    size_t scripts_cap;
    size_t warnings_cap;
+   size_t packages_cap;
    const char* pattern; /* borrowed: the workspace pattern being expanded, for warnings */
    size_t walked;       /* directories visited by `**` walks so far (bounded) */
    bool walk_capped;    /* PKG_MAX_WALK_DIRS was reached (warned once) */
@@ -195,10 +196,40 @@ static char* json_str_or(json_t* obj, const char* key, const char* dflt) {
    return xstrdup(s ? s : dflt);
 }
 
+/* Points each script of one package (scripts first.. , their names after skip bytes of "PKG:")
+ * at its "pre<name>" and "post<name>" scripts, as npm looks them up: running "predev" runs
+ * "prepredev" first, when there is one. */
+static void link_hooks(Loader* l, size_t first, size_t skip) {
+   Project* p = l->p;
+   json_t* index = set_new(); /* bare name -> position in p->scripts */
+   for (size_t i = first; i < p->nscripts; i++)
+      json_object_set_new_nocheck(index, p->scripts[i].name + skip, json_integer((json_int_t)i));
+   for (size_t i = first; i < p->nscripts; i++) {
+      Script* s = &p->scripts[i];
+      char* pre = xasprintf("pre%s", s->name + skip);
+      char* post = xasprintf("post%s", s->name + skip);
+      json_t* a = json_object_get(index, pre);
+      json_t* b = json_object_get(index, post);
+      if (a) s->pre = p->scripts[json_integer_value(a)].command;
+      if (b) s->post = p->scripts[json_integer_value(b)].command;
+      free(pre);
+      free(post);
+   }
+   json_decref(index);
+}
+
 /* Adds the "scripts" of one package.json in file order (jansson objects iterate in insertion
  * order since 2.8). shown: the file's path relative to the project, for warnings. */
 static void add_scripts(Loader* l, json_t* pkg, const char* dir, const char* pkgname,
                         const char* version, bool in_workspace, const char* shown) {
+   Project* p = l->p;
+   if (p->npackages == l->packages_cap) {
+      l->packages_cap = l->packages_cap ? l->packages_cap * 2 : 4;
+      p->packages = xrealloc(p->packages, l->packages_cap * sizeof *p->packages);
+   }
+   pkg_package_init(&p->packages[p->npackages++], pkg, dir);
+   size_t first = p->nscripts;
+   bool hooks = false;
    json_t* scripts = json_object_get(pkg, "scripts");
    if (!scripts) return;
    if (!json_is_object(scripts)) {
@@ -231,7 +262,10 @@ static void add_scripts(Loader* l, json_t* pkg, const char* dir, const char* pkg
       s->dir = xstrdup(dir);
       s->in_workspace = in_workspace;
       s->version = xstrdup(version);
+      s->pkg = p->npackages - 1;
+      hooks |= strncmp(key, "pre", 3) == 0 || strncmp(key, "post", 4) == 0;
    }
+   if (hooks) link_hooks(l, first, in_workspace ? strlen(pkgname) + 1 : 0);
 }
 
 static const struct {
@@ -262,6 +296,11 @@ static void detect_pm(Loader* l, json_t* root) {
          warn(l, "package.json: \"packageManager\" is not a string (ignored)");
       } else if (pm_parse(s, strcspn(s, "@"), &p->pm)) {
          p->pm_reason = xasprintf("packageManager field (%s)", s);
+         /* "pnpm@9.1.0+sha512.abc": the version without its hash */
+         if (s[strcspn(s, "@")] == '@') {
+            const char* v = s + strcspn(s, "@") + 1;
+            p->pm_version = xstrndup(v, strcspn(v, "+"));
+         }
          return;
       } else {
          warn(l, "package.json: unknown packageManager \"%s\" (ignored)", s);
@@ -496,6 +535,19 @@ static yaml_node_t* yaml_map_get(yaml_document_t* doc, yaml_node_t* map, const c
    return NULL;
 }
 
+/* pnpm 10 reads its settings from pnpm-workspace.yaml too: the two that change how a script runs.
+ */
+static void pnpm_settings(Loader* l, yaml_document_t* doc, yaml_node_t* root) {
+   yaml_node_t* v = yaml_map_get(doc, root, "enablePrePostScripts");
+   if (v && v->type == YAML_SCALAR_NODE)
+      l->p->pnpm_pre_post = strcmp((char*)v->data.scalar.value, "true") == 0;
+   v = yaml_map_get(doc, root, "scriptShell");
+   if (v && v->type == YAML_SCALAR_NODE && v->data.scalar.length) {
+      free(l->p->pnpm_shell);
+      l->p->pnpm_shell = xstrdup((char*)v->data.scalar.value);
+   }
+}
+
 /* pnpm-workspace.yaml: the `packages:` sequence of patterns. */
 static void patterns_from_pnpm_yaml(Loader* l, StrVec* pats) {
    char* path = pkg_join_path(l->p->dir, "pnpm-workspace.yaml");
@@ -523,6 +575,7 @@ static void patterns_from_pnpm_yaml(Loader* l, StrVec* pats) {
    yaml_node_t* root = yaml_document_get_root_node(&doc);
    if (!root) goto out_doc; /* an empty file */
    yaml_node_t* seq = root->type == YAML_MAPPING_NODE ? yaml_map_get(&doc, root, "packages") : NULL;
+   if (root->type == YAML_MAPPING_NODE) pnpm_settings(l, &doc, root);
    if (root->type != YAML_MAPPING_NODE) {
       warn(l, "pnpm-workspace.yaml: the top level is not a mapping (ignored)");
    } else if (seq && seq->type == YAML_SEQUENCE_NODE) {
@@ -631,6 +684,7 @@ int pkg_load(const char* dir, Project** out, char** cause) {
    char* path = NULL;
    char* shown = NULL;
    Project* p = xcalloc(1, sizeof *p);
+   p->pnpm_pre_post = -1;
    Loader l = {.p = p, .names = json_object()};
    if (!l.names) util_die_oom();
 
@@ -696,6 +750,11 @@ void pkg_free(Project* p) {
       free(s->version);
    }
    free(p->scripts);
+   for (size_t i = 0; i < p->npackages; i++) pkg_package_done(&p->packages[i]);
+   free(p->packages);
+   pkg_run_ctx_free(p->run_ctx);
+   free(p->pm_version);
+   free(p->pnpm_shell);
    for (size_t i = 0; i < p->nwarnings; i++) free(p->warnings[i]);
    free(p->warnings);
    free(p->dir);

@@ -38,6 +38,9 @@ typedef struct Script {
                          sources: the directory it runs in, after cwd:) */
    bool in_workspace; /* true for scripts of workspace packages (not the root) */
    char* version;     /* owned: the package's "version", "" when none (NULL is read as "") */
+   size_t pkg;        /* its package: an index in Project.packages */
+   const char* pre;   /* borrowed: the text of "pre<name>" in the same package.json, or NULL */
+   const char* post;  /* borrowed: the text of "post<name>", or NULL */
    ScriptSource source;
    char* origin;     /* owned or NULL: "brum.yaml:12" (where it was defined, for messages) */
    char** argv;      /* owned, NULL-terminated, or NULL: run `command` with the shell */
@@ -63,6 +66,17 @@ typedef struct Script {
                       shown in the pane when it starts */
 } Script;
 
+/* One package.json that holds scripts: what npm derives from it for a script's environment. */
+typedef struct Package {
+   char* dir;        /* owned: absolute directory */
+   char* id;         /* owned: "name@version" (npm's _id) when both are set, else NULL */
+   char** env;       /* owned, NULL-terminated: npm_package_name, _version, _config_*, _engines_*,
+                        _bin_* as npm 7+ flattens them (bin normalized as npm does) */
+   bool dev_engines; /* it has "devEngines", which npm checks before it runs a script */
+} Package;
+
+struct PkgRunCtx;
+
 typedef struct Project {
    char* dir;     /* owned: absolute project directory */
    char* name;    /* owned: root package name (the directory name when none) */
@@ -70,10 +84,17 @@ typedef struct Project {
    PkgManager pm;
    char* pm_reason;   /* owned: why this manager, e.g. "packageManager field", "pnpm-lock.yaml" */
    bool pm_available; /* the manager's executable is on PATH */
+   char* pm_version;  /* owned: the version in the packageManager field ("9.1.0"), or NULL */
+   int pnpm_pre_post; /* pnpm-workspace.yaml's enablePrePostScripts: 1 true, 0 false, -1 unset */
+   char* pnpm_shell;  /* owned: pnpm-workspace.yaml's scriptShell, or NULL */
    Script* scripts;   /* owned: root scripts in package.json order, then each workspace's */
    size_t nscripts;
    char** warnings; /* owned: skipped entries etc., "package.json: scripts.foo is not a string" */
    size_t nwarnings;
+   Package* packages; /* owned: the root's package.json first, then each workspace package's */
+   size_t npackages;
+   struct PkgRunCtx* run_ctx; /* owned: what running needs to know about the manager, node and the
+                                 .npmrc files; found at the first pkg_run_prepare, then reused */
    /* project files (brum.yaml); zero/NULL when absent */
    char** default_run; /* owned, NULL-terminated or NULL: what starts at launch */
    double kill_timeout_s;
@@ -99,19 +120,34 @@ void pkg_free(Project* p);
 const Script* pkg_find(const Project* p, const char* name);
 const char* pkg_manager_name(PkgManager pm); /* "npm", "yarn", "pnpm", "bun" */
 
-/* How to run a script. Through the package manager when it is installed (`npm run NAME` in the
- * package's directory); otherwise `sh -c TEXT` with node_modules/.bin (package's, then root's)
- * first on PATH and the npm_* variables a script expects (npm_lifecycle_event,
- * npm_lifecycle_script, npm_package_name, npm_package_version, npm_package_json,
- * npm_config_user_agent, INIT_CWD), and a note that says so. */
+/* How to run a script. By default directly, as the package manager would run it, without the
+ * manager's own process: the script text as `sh -c TEXT` (or the .npmrc `script-shell`) in the
+ * package's directory, the child being the shell itself. Its "pre<name>" and "post<name>" scripts
+ * run around it when the manager would run them (npm and yarn 1; pnpm before 7 or with
+ * enable-pre-post-scripts; not with ignore-scripts): then one `sh -c` program runs the stages in
+ * order, each with its own npm_lifecycle_event and npm_lifecycle_script and npm's banner, stopping
+ * at the first failure with its exit code. The environment is npm 7+'s (run-script's
+ * make-spawn-args and set-path, config's set-envs): npm_package_* from the package.json,
+ * npm_lifecycle_*, npm_command, npm_execpath, npm_node_execpath, NODE, INIT_CWD (brum's working
+ * directory), COLOR, EDITOR, npm_config_* for the .npmrc settings in effect plus those npm computes
+ * (user_agent with the manager's own value, cache, prefix, local_prefix, node_gyp, ...), and PATH
+ * with node_modules/.bin of the package directory and of every ancestor up to /, then npm's
+ * node-gyp-bin. Without hooks npm's banner ("> pkg@1.2.3 dev" / "> vite") is the launch note.
+ *
+ * Through the manager (`npm run NAME` in the package's directory; note says why) when running it
+ * directly would be wrong: Yarn 2+ (its own shell and variables; .yarnrc.yml, packageManager
+ * yarn@2+ or a Yarn 2 lockfile), Yarn Plug'n'Play (.pnp.cjs), bun, an .npmrc setting brum does not
+ * implement (workspace, workspaces, include-workspace-root, shell-emulator), a package with
+ * devEngines (npm checks them), or via_pm (--via-pm). A manager that is not installed cannot be
+ * gone through: the script runs directly (with a note only when via_pm asked for the manager). */
 typedef struct PkgRun {
    char** argv; /* owned, NULL-terminated */
    char** env;  /* owned, NULL-terminated: the full environment for execve */
    char* cwd;   /* owned */
-   char* note;  /* owned or NULL: e.g. "pnpm is not installed: running the script with sh -c" */
+   char* note;  /* owned or NULL: a launch note, one marker line per line of it */
 } PkgRun;
-/* force_shell: always use sh -c (the --shell option). */
-int pkg_run_prepare(const Project* p, const Script* s, bool force_shell, PkgRun* out);
+/* The first call fills p->run_ctx (a cache, hence the const): call it from one thread. */
+int pkg_run_prepare(const Project* p, const Script* s, bool via_pm, PkgRun* out);
 void pkg_run_free(PkgRun* r);
 
 #endif

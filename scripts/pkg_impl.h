@@ -4,6 +4,10 @@
 
 #include <stddef.h>
 
+#include "scripts/pkg.h"
+
+struct json_t;
+
 /* A growable array of heap strings. */
 typedef struct StrVec {
    char** v; /* owned */
@@ -13,5 +17,12 @@ typedef struct StrVec {
 void pkg_sv_push(StrVec* sv, char* s); /* s: owned by the vector from now on */
 /* dir + "/" + name, without a doubled slash. */
 char* pkg_join_path(const char* dir, const char* name);
+
+/* Fills pk from a parsed package.json (pkgenv.c); pkg_package_done frees what it holds. */
+void pkg_package_init(Package* pk, struct json_t* pkg, const char* dir);
+void pkg_package_done(Package* pk);
+
+/* Frees the run context of a project (run.c). */
+void pkg_run_ctx_free(struct PkgRunCtx* c);
 
 #endif

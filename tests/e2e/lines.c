@@ -10,8 +10,8 @@
  * SPEC: seq:N (what `seq 1 N` prints), or lines:SEED:COUNT:MIN:MAX:CR: COUNT lines whose lengths
  * are mostly MIN..MIN+200 and one in eight MIN..MAX, CR percent of them written after a `\r`
  * rewrite of junk. A line as brum stores it is checked: the junk before `\r` is gone, a line over
- * 64 KiB arrives as 64 KiB pieces. Lines brum writes itself ("[NAME] ── ...") are skipped, and
- * everything from "── summary ──" on.
+ * 64 KiB arrives as 64 KiB pieces. Lines brum writes itself ("[NAME] ── ...", and the banner
+ * "[NAME] > ..." before the first line) are skipped, and everything from "── summary ──" on.
  * RATE: bytes per second, 0 for as fast as possible, or var:SEED:N for speeds that change every
  * 256 KiB between N/4, N, 4N, unlimited and short stalls; stall:MS:RATE first reads nothing for
  * MS milliseconds. */
@@ -311,6 +311,11 @@ static void check_load(Check* c) {
 static void check_line(Check* c, const char* s, size_t n) {
    if (c->failed) return;
    if (n >= c->plen + 4 && memcmp(s + c->plen, "── ", 4) == 0) {
+      c->markers++;
+      return;
+   }
+   /* npm's banner ("> pkg@1.2.3 seq", "> seq 1 1000"), which brum shows before the first line */
+   if (c->line == 0 && c->off == 0 && n >= c->plen + 2 && memcmp(s + c->plen, "> ", 2) == 0) {
       c->markers++;
       return;
    }

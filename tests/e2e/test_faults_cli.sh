@@ -107,8 +107,10 @@ check "empty name: -l warns that it cannot run" grep -q 'warning: package.json: 
 check "empty name: not listed" bash -c '[ "$(grep -c "^  " "$1")" -eq 3 ]' _ "$TMP/dash.list"
 "$BRUM" --headless -d "$TMP/dash" "" >"$TMP/empty.out" 2>&1; rc=$?
 check "empty name: refused with exit 2" bash -c '[ "$1" -eq 2 ] && grep -q "no script named" "$2" && ! grep -q EMPTY-RAN "$2"' _ "$rc" "$TMP/empty.out"
+"$BRUM" --headless -d "$TMP/dash" --run=-h --run=--version >"$TMP/dash.out" 2>&1; rc=$?
+check "directly: scripts named -h and --version run" bash -c '[ "$1" -eq 0 ] && grep -q "DASH-H-RAN" "$2" && grep -q "DASH-VERSION-RAN" "$2"' _ "$rc" "$TMP/dash.out"
 if command -v npm >/dev/null; then
-  "$BRUM" --headless -d "$TMP/dash" --run=-h --run=--version >"$TMP/dash.out" 2>&1; rc=$?
+  "$BRUM" --headless --via-pm -d "$TMP/dash" --run=-h --run=--version >"$TMP/dash.out" 2>&1; rc=$?
   check "npm: a script named -h runs (not npm's help)" bash -c '[ "$1" -eq 0 ] && grep -q "DASH-H-RAN" "$2" && grep -q "DASH-VERSION-RAN" "$2"' _ "$rc" "$TMP/dash.out"
 else
   echo "# npm is not installed: names with a leading - are checked by the unit tests only"

@@ -83,7 +83,7 @@ check "missing directory exits 2" [ "$rc" -eq 2 ]
 "$BRUM" --headless --shell -d "$T" grandchild >"$TMP/gc" 2>&1 &
 bpid=$!
 wait_for 10 grep -q 'grandchild [0-9]' "$TMP/gc"
-gpid=$(sed -n 's/.*grandchild \([0-9]*\).*/\1/p' "$TMP/gc" | head -1)
+gpid=$(sed -n 's/.*grandchild \([0-9][0-9]*\).*/\1/p' "$TMP/gc" | head -1)
 check "grandchild running" pid_alive "$gpid"
 kill -INT "$bpid"
 wait_for 10 pid_gone "$bpid"; wait "$bpid"; rc=$?
@@ -94,7 +94,7 @@ check "SIGINT: grandchild gone" wait_for 5 pid_gone "$gpid"
 "$BRUM" --headless --shell -d "$T" grandchild >"$TMP/gc2" 2>&1 &
 bpid=$!
 wait_for 10 grep -q 'grandchild [0-9]' "$TMP/gc2"
-gpid=$(sed -n 's/.*grandchild \([0-9]*\).*/\1/p' "$TMP/gc2" | head -1)
+gpid=$(sed -n 's/.*grandchild \([0-9][0-9]*\).*/\1/p' "$TMP/gc2" | head -1)
 kill -TERM "$bpid"
 wait_for 10 pid_gone "$bpid"; wait "$bpid"; rc=$?
 check "SIGTERM: brum exits 143" [ "$rc" -eq 143 ]

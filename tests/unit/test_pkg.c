@@ -1,4 +1,5 @@
-/* package.json loading: package managers, workspaces, errors people will see, how scripts run. */
+/* package.json loading: package managers, workspaces, errors people will see (running: test_run.c).
+ */
 #include "scripts/pkg.h"
 
 #include "core/util.h"
@@ -70,13 +71,6 @@ static bool has_warning(const Project* p, const char* needle) {
    for (size_t i = 0; i < p->nwarnings; i++)
       if (strstr(p->warnings[i], needle)) return true;
    return false;
-}
-
-static const char* env_of(char** env, const char* key) {
-   size_t n = strlen(key);
-   for (; *env; env++)
-      if (strncmp(*env, key, n) == 0 && (*env)[n] == '=') return *env + n + 1;
-   return NULL;
 }
 
 TestSuite(pkg, .init = setup, .fini = teardown);
@@ -561,143 +555,6 @@ Test(pkg, workspace_non_string_script) {
    pkg_free(p);
 }
 
-/* ---- running ---- */
-
-Test(pkg, run_shell_mode) {
-   put("package.json", "{\"name\":\"demo\",\"version\":\"3.1.4\",\"workspaces\":[\"packages/*\"],"
-                       "\"scripts\":{\"dev\":\"vite --port 3000\"}}");
-   three_packages();
-   setenv("PATH", "/usr/bin:/bin", 1);
-   unsetenv("FORCE_COLOR");
-   unsetenv("NO_COLOR");
-   setenv("npm_lifecycle_event", "stale", 1);
-   Project* p = load_ok();
-   const Script* s = pkg_find(p, "dev");
-   PkgRun r;
-   cr_assert_eq(pkg_run_prepare(p, s, true, &r), 0);
-   cr_expect_str_eq(r.argv[0], "/bin/sh");
-   cr_expect_str_eq(r.argv[1], "-c");
-   cr_expect_str_eq(r.argv[2], "vite --port 3000");
-   cr_expect_null(r.argv[3]);
-   cr_expect_null(r.note, "--shell was asked for: nothing to explain");
-   cr_expect_str_eq(r.cwd, p->dir);
-   char* path = xasprintf("%s/node_modules/.bin:/usr/bin:/bin", p->dir);
-   cr_expect_str_eq(env_of(r.env, "PATH"), path);
-   free(path);
-   cr_expect_str_eq(env_of(r.env, "npm_lifecycle_event"), "dev");
-   cr_expect_str_eq(env_of(r.env, "npm_lifecycle_script"), "vite --port 3000");
-   cr_expect_str_eq(env_of(r.env, "npm_package_name"), "demo");
-   cr_expect_str_eq(env_of(r.env, "npm_package_version"), "3.1.4");
-   cr_expect_str_eq(env_of(r.env, "npm_config_user_agent"), "brum/" BRUM_VERSION);
-   cr_expect_str_eq(env_of(r.env, "FORCE_COLOR"), "1");
-   cr_expect_not_null(env_of(r.env, "INIT_CWD"));
-   cr_expect_not_null(env_of(r.env, "HOME") || !getenv("HOME"));
-   size_t events = 0;
-   for (char** e = r.env; *e; e++) events += strncmp(*e, "npm_lifecycle_event=", 20) == 0;
-   cr_expect_eq(events, 1, "replaced, not duplicated");
-   pkg_run_free(&r);
-
-   /* A workspace script: the package's .bin, then the root's. */
-   s = pkg_find(p, "@acme/a:test");
-   cr_assert_eq(pkg_run_prepare(p, s, true, &r), 0);
-   path = xasprintf("%s/packages/a/node_modules/.bin:%s/node_modules/.bin:/usr/bin:/bin", p->dir,
-                    p->dir);
-   cr_expect_str_eq(env_of(r.env, "PATH"), path);
-   free(path);
-   cr_expect_str_eq(env_of(r.env, "npm_lifecycle_event"), "test");
-   cr_expect_str_eq(env_of(r.env, "npm_package_name"), "@acme/a");
-   cr_expect_str_eq(env_of(r.env, "npm_package_version"), "1.0.0");
-   char* pj = xasprintf("%s/packages/a/package.json", p->dir);
-   cr_expect_str_eq(env_of(r.env, "npm_package_json"), pj);
-   free(pj);
-   cr_expect_str_eq(r.cwd, s->dir);
-   pkg_run_free(&r);
-   pkg_free(p);
-}
-
-Test(pkg, run_without_manager_explains) {
-   put("package.json", "{\"packageManager\":\"pnpm@9.0.0\",\"scripts\":{\"dev\":\"vite\"}}");
-   setenv("PATH", tmp, 1);
-   setenv("NO_COLOR", "1", 1);
-   unsetenv("FORCE_COLOR");
-   Project* p = load_ok();
-   cr_assert_not(p->pm_available);
-   PkgRun r;
-   cr_assert_eq(pkg_run_prepare(p, pkg_find(p, "dev"), false, &r), 0);
-   cr_expect_str_eq(r.argv[0], "/bin/sh");
-   cr_expect_str_eq(r.note, "pnpm is not installed: running the script with sh -c");
-   cr_expect_null(env_of(r.env, "FORCE_COLOR"), "NO_COLOR wins");
-   pkg_run_free(&r);
-   pkg_free(p);
-}
-
-Test(pkg, run_through_manager) {
-   put("package.json", "{\"workspaces\":[\"packages/*\"],\"scripts\":{\"dev\":\"vite\"}}");
-   three_packages();
-   put("bin/npm", "#!/bin/sh\n");
-   char* bin = xasprintf("%s/bin", tmp);
-   char* exe = xasprintf("%s/npm", bin);
-   chmod(exe, 0755);
-   setenv("PATH", bin, 1);
-   setenv("FORCE_COLOR", "0", 1);
-   Project* p = load_ok();
-   cr_assert(p->pm_available);
-   PkgRun r;
-   cr_assert_eq(pkg_run_prepare(p, pkg_find(p, "b:build"), false, &r), 0);
-   cr_expect_str_eq(r.argv[0], "npm");
-   cr_expect_str_eq(r.argv[1], "run");
-   cr_expect_str_eq(r.argv[2], "build");
-   cr_expect_null(r.argv[3]);
-   cr_expect_null(r.note);
-   cr_expect_str_eq(r.cwd, pkg_find(p, "b:build")->dir);
-   cr_expect_str_eq(env_of(r.env, "FORCE_COLOR"), "0", "the user's setting stays");
-   cr_expect_str_eq(env_of(r.env, "PATH"), bin, "PATH is npm's business here");
-   pkg_run_free(&r);
-
-   /* --shell overrides an installed manager. */
-   cr_assert_eq(pkg_run_prepare(p, pkg_find(p, "dev"), true, &r), 0);
-   cr_expect_str_eq(r.argv[0], "/bin/sh");
-   cr_expect_null(r.note);
-   pkg_run_free(&r);
-   pkg_free(p);
-   free(exe);
-   free(bin);
-}
-
-Test(pkg, run_prepared_shell_script_sees_env) {
-   put("package.json", "{\"name\":\"envy\",\"scripts\":{\"show\":\"echo $npm_lifecycle_event "
-                       "$npm_package_name; command -v tool\"}}");
-   put("node_modules/.bin/tool", "#!/bin/sh\n");
-   char* tool = xasprintf("%s/node_modules/.bin/tool", tmp);
-   chmod(tool, 0755);
-   Project* p = load_ok();
-   PkgRun r;
-   cr_assert_eq(pkg_run_prepare(p, pkg_find(p, "show"), true, &r), 0);
-   char* out = xasprintf("%s/out", tmp);
-   pid_t pid = fork();
-   if (pid == 0) {
-      if (!freopen(out, "w", stdout) || chdir(r.cwd) < 0) _exit(127);
-      execve(r.argv[0], r.argv, r.env);
-      _exit(127);
-   }
-   int status;
-   cr_assert_eq(waitpid(pid, &status, 0), pid);
-   cr_expect_eq(status, 0);
-   FILE* f = fopen(out, "r");
-   char line[512] = "", line2[512] = "";
-   cr_assert(fgets(line, sizeof line, f));
-   cr_assert(fgets(line2, sizeof line2, f));
-   fclose(f);
-   cr_expect_str_eq(line, "show envy\n");
-   char* want = xasprintf("%s/node_modules/.bin/tool\n", p->dir);
-   cr_expect_str_eq(line2, want);
-   free(want);
-   free(out);
-   free(tool);
-   pkg_run_free(&r);
-   pkg_free(p);
-}
-
 /* ---- the demo project ---- */
 
 Test(pkg, demo_project) {
@@ -713,37 +570,6 @@ Test(pkg, demo_project) {
    cr_expect_str_eq(p->pm_reason, "default (no lockfile)");
    cr_expect_eq(p->nwarnings, 0);
    pkg_free(p);
-}
-
-/* Issue 15: a script named like an option reaches the manager after "--", not as its option. */
-Test(pkg, dash_name_after_double_dash) {
-   put("package.json", "{\"scripts\":{\"-h\":\"echo h\",\"--version\":\"echo v\",\"a-b\":\"x\"}}");
-   put("bin/npm", "#!/bin/sh\n");
-   char* bin = xasprintf("%s/bin", tmp);
-   char* exe = xasprintf("%s/npm", bin);
-   chmod(exe, 0755);
-   setenv("PATH", bin, 1);
-   Project* p = load_ok();
-   cr_assert(p->pm_available);
-   static const char* names[] = {"-h", "--version"};
-   for (size_t i = 0; i < 2; i++) {
-      PkgRun r;
-      cr_assert_eq(pkg_run_prepare(p, pkg_find(p, names[i]), false, &r), 0);
-      cr_expect_str_eq(r.argv[0], "npm");
-      cr_expect_str_eq(r.argv[1], "run");
-      cr_expect_str_eq(r.argv[2], "--");
-      cr_expect_str_eq(r.argv[3], names[i]);
-      cr_expect_null(r.argv[4]);
-      pkg_run_free(&r);
-   }
-   PkgRun r; /* an ordinary name is passed as before */
-   cr_assert_eq(pkg_run_prepare(p, pkg_find(p, "a-b"), false, &r), 0);
-   cr_expect_str_eq(r.argv[2], "a-b");
-   cr_expect_null(r.argv[3]);
-   pkg_run_free(&r);
-   pkg_free(p);
-   free(exe);
-   free(bin);
 }
 
 /* Issue 15: an empty script name cannot be run by any manager: skipped with a warning. */
