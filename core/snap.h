@@ -54,8 +54,8 @@ const char* snap_state_name(ProcState s); /* "idle", "running", ... */
  * without another command, so whoever waits for processes to end (headless) waits for them too. */
 int snap_is_active(ProcState s);
 int snap_is_pending(ProcState s); /* waiting or backoff */
-/* Human description: "running", "exited ok", "failed (1)", "killed (9)", "stopped", and for the
- * pending states their message ("waiting for db (ready)", "restarting in 2 s (restart 2 of 5)"). */
+/* Human description: "running", "exited ok", "failed (1)", "killed (9)", "stopped", "waiting",
+ * "backoff" (the message says for what, or until when: shown next to it, never inside it). */
 void snap_describe(const ProcSnap* s, char* buf, unsigned size);
 
 #endif
