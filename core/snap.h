@@ -34,8 +34,9 @@ typedef struct ProcSnap {
    uint64_t exit_seq; /* order in which processes ended (1, 2, ...); 0 while not ended */
    uint32_t restarts; /* starts after the first */
    /* When this run became ready (0: not yet, or not running): at its first detected URL, or
-    * READY_QUIET_MS after the start for a process that has printed none. brum's one definition of
-    * ready, for the UI, the control socket and MCP. */
+    * READY_QUIET_MS after the start for a process that has printed none; with a readiness probe
+    * (SupLaunch.ready), when the probe first succeeded. brum's one definition of ready, for the
+    * UI, the control socket, MCP and dependencies. */
    uint64_t ready_ms;
    int output_open;                  /* its terminal (or pipe) is still being read */
    uint64_t lines, errors, warnings; /* counts at publication time */
