@@ -533,3 +533,33 @@ Test(orch_grace, quitting_stops_dependents_first) {
    cr_assert_eq(snap(db).state, PROC_STOPPED);
    cr_assert_eq(snap(lone).state, PROC_STOPPED);
 }
+
+/* Each level gets its own grace: three levels that ignore SIGTERM for 1.2 s each outlast the
+ * supervisor's single grace plus margin (0.5 + 2 s), yet each is SIGKILLed by its own timer, not by
+ * the quit deadline. */
+Test(orch, quit_deadline_grows_with_the_levels) {
+   SupLaunch l = {.kill_timeout_s = 1.2};
+   const char* stubborn = "trap '' TERM; echo up; while true; do sleep 0.05; done";
+   uint64_t db = add_l("db", stubborn, l);
+   SupDep on_db = {.id = db, .cond = SUP_DEP_STARTED};
+   l.deps = &on_db;
+   l.ndeps = 1;
+   uint64_t api = add_l("api", stubborn, l);
+   SupDep on_api = {.id = api, .cond = SUP_DEP_STARTED};
+   l.deps = &on_api;
+   uint64_t web = add_l("web", stubborn, l);
+   sup_start(sup, web);
+   cr_assert(wait_line(db, "up"));
+   cr_assert(wait_line(api, "up"));
+   cr_assert(wait_line(web, "up"));
+   sup_quit(sup);
+   for (int i = 0; i < 3000 && !sup_finished(sup); i++) nap();
+   cr_assert(sup_finished(sup));
+   uint64_t ids[] = {web, api, db};
+   for (int i = 0; i < 3; i++) {
+      cr_assert(has_line(ids[i], "no exit after 1.2 s: sent SIGKILL"), "process %d", i);
+      cr_assert_eq(snap(ids[i]).state, PROC_KILLED);
+   }
+   cr_assert_geq(snap(api).ended_ms, snap(web).ended_ms + 1100, "api's grace began after web");
+   cr_assert_geq(snap(db).ended_ms, snap(api).ended_ms + 1100, "db's grace began after api");
+}
