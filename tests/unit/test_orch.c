@@ -464,7 +464,7 @@ Test(orch, a_user_stop_never_restarts) {
    uint64_t k = add_l("k", "echo up; sleep 60", l); /* killed by a signal it did not ask for */
    sup_start(sup, k);
    cr_assert(wait_line(k, "up"));
-   kill(snap(k).pid, SIGKILL);
+   kill(-snap(k).pid, SIGKILL); /* the whole group: nothing of the first run lingers */
    cr_assert(wait_line(k, "restarting (run 2)"));
    cr_assert(wait_state(k, PROC_RUNNING));
 }
