@@ -270,8 +270,10 @@ static bool orch_wants_restart(const Proc* p, bool by_user) {
 void orch_ended(Proc* p, bool by_user) {
    if (!orch_wants_restart(p, by_user)) return;
    if (p->max_restarts >= 0 && p->auto_restarts >= (unsigned)p->max_restarts) {
-      proc_marker(p, "── gave up after %u restart%s ──", p->auto_restarts,
-                  p->auto_restarts == 1 ? "" : "s");
+      char* msg = xasprintf("gave up after %u restart%s", p->auto_restarts,
+                            p->auto_restarts == 1 ? "" : "s");
+      proc_marker(p, "── %s ──", msg);
+      proc_set_message(p, msg); /* beside "failed (1)" in the UI */
       proc_publish(p);
       return;
    }

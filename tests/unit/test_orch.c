@@ -414,6 +414,7 @@ Test(orch, on_failure_restarts_then_gives_up) {
    ProcSnap s = snap(a);
    cr_assert_eq(s.state, PROC_FAILED);
    cr_assert_eq(s.restarts, 2);
+   cr_assert(wait_msg(a, "gave up after 2 restarts"), "message: %s", msg(a));
    cr_assert(has_line(a, "restarting (run 3)"));
    uint64_t ok = add_l("ok", "echo fine", l); /* a clean exit is no failure */
    sup_start(sup, ok);
