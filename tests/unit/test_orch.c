@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +152,7 @@ static int free_port(void) {
  * is the probe's (GET, a Host header, Connection: close). */
 typedef struct Http {
    int fd, port, status;
-   int requests, good;
+   atomic_int requests, good; /* written by its thread, read by the test */
    pthread_t th;
 } Http;
 
@@ -358,7 +359,8 @@ Test(orch, http_probe_checks_the_status) {
    sup_start(sup, a);
    sup_start(sup, b);
    cr_assert(wait_ready(a));
-   cr_assert_geq(ok.good, 1, "a GET with Host and Connection: close (%d requests)", ok.requests);
+   cr_assert_geq(ok.good, 1, "a GET with Host and Connection: close (%d requests)",
+                 atomic_load(&ok.requests));
    char want[128];
    snprintf(want, sizeof want, "probe %s: HTTP 503 (2 tries)", u2);
    cr_assert(wait_msg(b, want), "message: %s", msg(b));
