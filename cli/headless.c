@@ -213,8 +213,8 @@ static bool all_done(Headless* h) {
    const Registry* r = sup_registry(h->sup);
    for (size_t i = 0; i < r->n; i++) {
       const ProcSnap* s = sup_snap(r->slots[i]);
-      if (snap_is_active(s->state) || s->state == PROC_IDLE || s->output_open ||
-          h->next[i] < logstore_end(r->slots[i]->log))
+      if (snap_is_active(s->state) || snap_is_pending(s->state) || s->state == PROC_IDLE ||
+          s->output_open || h->next[i] < logstore_end(r->slots[i]->log))
          done = false;
    }
    rcu_read_unlock();

@@ -19,7 +19,7 @@ typedef enum ProcState {
    PROC_WAITING,  /* start requested, held until its dependencies meet their conditions
                      (message: "waiting for db (ready)"); no child yet */
    PROC_BACKOFF,  /* ended, and its restart policy starts it again after a delay (message:
-                     "restarting in 2 s (run 3 of 6)"); no child */
+                     "restarting in 2 s (restart 2 of 5)"); no child */
 } ProcState;
 
 #define READY_QUIET_MS 1000
@@ -36,8 +36,9 @@ typedef struct ProcSnap {
    uint64_t run_line; /* the first log line of this run (its log's end when it started): what
                          came before belongs to earlier runs */
    /* When this run became ready (0: not yet, or not running): at its first detected URL, or
-    * READY_QUIET_MS after the start for a process that has printed none. brum's one definition of
-    * ready, for the UI, the control socket and MCP. */
+    * READY_QUIET_MS after the start for a process that has printed none; with a readiness probe
+    * (SupLaunch.ready), when the probe first succeeded. brum's one definition of ready, for the
+    * UI, the control socket, MCP and dependencies. */
    uint64_t ready_ms;
    int output_open;                  /* its terminal (or pipe) is still being read */
    uint64_t lines, errors, warnings; /* counts at publication time */
@@ -51,8 +52,13 @@ ProcSnap* snap_new(const ProcSnap* base, const char* message);
 void snap_free_rcu(struct rcu_head* head);
 
 const char* snap_state_name(ProcState s); /* "idle", "running", ... */
-int snap_is_active(ProcState s);          /* starting, running or stopping */
-/* Human description: "running", "exited ok", "failed (1)", "killed (9)", "stopped". */
+/* Starting, running or stopping: it has a child. WAITING and BACKOFF have none, so they are not
+ * active (not counted as running, not stopped by a signal); they are pending: a child will come
+ * without another command, so whoever waits for processes to end (headless) waits for them too. */
+int snap_is_active(ProcState s);
+int snap_is_pending(ProcState s); /* waiting or backoff */
+/* Human description: "running", "exited ok", "failed (1)", "killed (9)", "stopped", "waiting",
+ * "backoff" (the message says for what, or until when: shown next to it, never inside it). */
 void snap_describe(const ProcSnap* s, char* buf, unsigned size);
 
 #endif
