@@ -107,6 +107,7 @@ static bool single_quoted(EnvParser* ps, Buf* out) {
 /* A double-quoted value: \n \t \r \" \\ \$ escapes and expansion. */
 static bool double_quoted(EnvParser* ps, Buf* out) {
    size_t at = ps->pos++;
+   size_t line = ps->line, line_start = ps->line_start;
    const char* t = ps->text;
    while (ps->pos < ps->len && t[ps->pos] != '"') {
       char c = t[ps->pos];
@@ -128,7 +129,12 @@ static bool double_quoted(EnvParser* ps, Buf* out) {
          ps->pos++;
       }
    }
-   if (ps->pos >= ps->len) return fail(ps, at, "the double quote is never closed");
+   if (ps->pos >= ps->len) {
+      /* Said where the quote opened, not where the file ended. */
+      ps->line = line;
+      ps->line_start = line_start;
+      return fail(ps, at, "the double quote is never closed");
+   }
    ps->pos++;
    return true;
 }

@@ -624,7 +624,7 @@ static void load_workspaces(Loader* l, json_t* root) {
    sv_done(&pats);
 }
 
-int pkg_load_json(const char* dir, Project** out, char** cause) {
+int pkg_load_json(const char* dir, const char* shown_dir, Project** out, char** cause) {
    *out = NULL;
    *cause = NULL;
    int err = 0;
@@ -654,7 +654,7 @@ int pkg_load_json(const char* dir, Project** out, char** cause) {
       goto fail;
    }
    path = pkg_join_path(p->dir, "package.json");
-   shown = pkg_join_path(dir, "package.json");
+   shown = pkg_join_path(shown_dir, "package.json");
    if (access(path, F_OK) < 0 && errno == ENOENT) {
       err = -ENOENT;
       *cause = xasprintf("no package.json in %s (looked for %s); run brum in a project directory "

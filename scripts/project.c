@@ -468,7 +468,9 @@ int pkg_load(const char* dir, Project** out, char** cause) {
    if (exists_in(found, "package.json")) root = find_workspace_root(found);
    if (!root) root = xstrdup(found);
    if (exists_in(root, "package.json")) {
-      if ((err = pkg_load_json(root, &p, cause)) < 0) goto out;
+      /* Messages name the file as the user would: by the directory given, when it is the root. */
+      const char* shown = strcmp(root, start) == 0 ? dir : root;
+      if ((err = pkg_load_json(root, shown, &p, cause)) < 0) goto out;
    } else {
       p = project_without_package(root);
    }

@@ -110,8 +110,9 @@ void compose_load(Project* p, const char* text, size_t len, const char* file, Pr
 /* ---- package.json (pkg.c) ---- */
 
 /* Loads DIR/package.json (DIR a real path) and its workspaces into a new project, as pkg_load did
- * before the walk-up; -ENOENT when there is none. */
-int pkg_load_json(const char* dir, Project** out, char** cause);
+ * before the walk-up; -ENOENT when there is none. shown_dir: DIR as messages show it (as the user
+ * gave it). */
+int pkg_load_json(const char* dir, const char* shown_dir, Project** out, char** cause);
 /* Do root's workspace patterns (package.json workspaces, pnpm-workspace.yaml) include the package
  * directory dir? Both are real paths. */
 bool pkg_workspace_includes(const char* root, const char* dir);

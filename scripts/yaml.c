@@ -398,7 +398,8 @@ static bool read_process(By* b, YPair* entry) {
    s->max_restarts = -1;
    ProcKeys pk = {0};
    bool ok = true;
-   for (size_t i = 0; i < np && ok; i++) ok = read_proc_key(b, &pairs[i], pc, &pk);
+   /* Every key is read, so that one --check shows all of the process's errors. */
+   for (size_t i = 0; i < np; i++) ok = read_proc_key(b, &pairs[i], pc, &pk) && ok;
    free(pairs);
    ok = ok && check_kind(b, entry->k, pc, &pk);
    if (!ok) return false;
