@@ -722,3 +722,20 @@ Test(project, no_project_anywhere) {
    cr_expect(strstr(cause, "or any directory above it"), "%s", cause);
    free(cause);
 }
+
+Test(project, replaced_script_found_from_its_package) {
+   put("package.json", "{\"name\": \"root\", \"workspaces\": [\"packages/*\"], "
+                       "\"scripts\": {\"dev\": \"root-dev\"}}");
+   put("packages/x/package.json", "{\"name\": \"x\", \"scripts\": {\"dev\": \"x-dev\"}}");
+   put("brum.yaml", "processes:\n  xweb: { script: \"x:dev\", env: { PORT: \"1\" } }\n");
+   char* dir = xasprintf("%s/packages/x", tmp);
+   Project* p = load_dir(dir);
+   cr_expect_str_eq(pkg_find(p, "dev")->name, "xweb");
+   cr_expect_str_eq(pkg_find(p, "dev")->command, "x-dev");
+   cr_expect_str_eq(pkg_find(p, "xweb")->package, "x");
+   cr_expect(pkg_find(p, "xweb")->in_workspace);
+   cr_expect_str_eq(pkg_find(p, "x:dev")->name, "xweb", "found under the script's own name");
+   cr_expect_eq(p->nscripts, 2, "root dev and xweb (x:dev was replaced)");
+   free(dir);
+   pkg_free(p);
+}
