@@ -739,3 +739,17 @@ Test(project, replaced_script_found_from_its_package) {
    free(dir);
    pkg_free(p);
 }
+
+Test(project, compose_global_environment_and_https) {
+   put("process-compose.yaml", "environment: [\"G=1\", \"H=global\"]\nprocesses:\n"
+                               "  a: { command: x, environment: [\"H=own\"] }\n");
+   Project* p = load_ok();
+   cr_expect_str_eq(env_get(find(p, "a")->env, "G"), "1");
+   cr_expect_str_eq(env_get(find(p, "a")->env, "H"), "own");
+   cr_expect_null(find(p, "a")->unknown);
+   pkg_free(p);
+   put("process-compose.yaml", "processes:\n  a:\n    command: x\n    readiness_probe:\n"
+                               "      http_get: { host: localhost, port: 443, scheme: https }\n");
+   expect_error("process-compose.yaml:5:17: 'https://localhost:443/': https probes are not "
+                "supported");
+}
