@@ -753,3 +753,29 @@ Test(project, compose_global_environment_and_https) {
    expect_error("process-compose.yaml:5:17: 'https://localhost:443/': https probes are not "
                 "supported");
 }
+
+Test(project, more_errors) {
+   put("brum.yaml", "processes:\n  a: { cmd: x }\n  a: { cmd: y }\n");
+   expect_error("brum.yaml:3:3: key 'a' is given twice in this mapping");
+   put("brum.yaml", "processes:\n  a: { cmd: x, cwd: nowhere }\n");
+   expect_error("brum.yaml:2:21: cwd 'nowhere' is not a directory");
+   put("brum.yaml", "processes:\n  a: { cmd: x, run_via: package-manager }\n");
+   expect_error("brum.yaml:2:25: run_via: package-manager is for a package script");
+   put("brum.yaml", "processes:\n  a: { cmd: x, depends_on: { b: healthy } }\n  b: { cmd: y }\n");
+   expect_error("brum.yaml:2:33: a dependency's condition is started, ready or exited_ok");
+   put("brum.yaml", "processes:\n  \"a b\": { cmd: x }\n");
+   expect_error("brum.yaml:2:3: process name 'a b' may hold only");
+   put("brum.yaml", "- a\n");
+   expect_error("brum.yaml:1:1: the top level of brum.yaml must be a mapping");
+   put("brum.yaml", "max_lines: 0\n");
+   expect_error("brum.yaml:1:12: max_lines must be at least 1");
+}
+
+Test(envfile, nul_byte) {
+   StrVec env = {0};
+   char* cause = NULL;
+   cr_assert_eq(envfile_parse("A=1\nB=x\0y\n", 9, ".env", &env, &cause), -EINVAL);
+   cr_expect_str_eq(cause, ".env:2:4: the file contains a NUL byte (a .env file is text)");
+   free(cause);
+   prj_sv_done(&env);
+}
