@@ -78,18 +78,85 @@ static int check_fds(size_t required, size_t wanted) {
    return err;
 }
 
+static const char* source_label(ScriptSource src) {
+   switch (src) {
+   case SRC_BRUM_YAML:
+      return "brum.yaml";
+   case SRC_PROCFILE:
+      return "Procfile";
+   case SRC_COMPOSE:
+      return "process-compose.yaml";
+   default:
+      return "package.json";
+   }
+}
+
+static const char* cond_label(DepCond c) {
+   return c == DEP_READY ? "ready" : c == DEP_EXITED_OK ? "exited_ok" : "started";
+}
+
+/* The second lines of a listed process: where it comes from (package.json only when other files
+ * define processes too: a plain npm project lists as it always did), what it waits for, what a
+ * foreign file said that brum does not do. */
+static void print_details(const Project* p, const Script* s, size_t indent, bool mixed) {
+   if (mixed && s->source == SRC_PACKAGE) {
+      /* The package's file, relative to the project: "package.json", "packages/web/package.json".
+       */
+      size_t n = strlen(p->dir);
+      const char* rel = strncmp(s->dir, p->dir, n) == 0 && s->dir[n] == '/' ? s->dir + n + 1 : "";
+      char* dir = util_sanitize(rel);
+      printf("%*s  from %s%spackage.json\n", (int)indent, "", dir, *dir ? "/" : "");
+      free(dir);
+   } else if (s->source != SRC_PACKAGE) {
+      char* origin = util_sanitize(s->origin ? s->origin : source_label(s->source));
+      char* ref = s->script_ref ? util_sanitize(s->script_ref) : NULL;
+      printf("%*s  from %s%s%s%s\n", (int)indent, "", origin, ref ? " (package script " : "",
+             ref ? ref : "", ref ? ")" : "");
+      free(ref);
+      free(origin);
+   }
+   if (s->ndeps) {
+      printf("%*s  waits for", (int)indent, "");
+      for (size_t d = 0; d < s->ndeps; d++) {
+         char* dep = util_sanitize(s->deps[d].name);
+         printf("%s %s (%s)", d ? "," : "", dep, cond_label(s->deps[d].cond));
+         free(dep);
+      }
+      printf("\n");
+   }
+   for (char** u = s->unknown; u && *u; u++) {
+      char* note = util_sanitize(*u);
+      printf("%*s  note: %s\n", (int)indent, "", note);
+      free(note);
+   }
+}
+
 static void print_list(const Project* p) {
    char* name = util_sanitize(p->name);
    char* dir = util_sanitize(p->dir);
    printf("project: %s (%s)\n", name, dir);
    free(name);
    free(dir);
-   char* reason = util_sanitize(p->pm_reason);
-   printf("package manager: %s (%s)%s\n", pkg_manager_name(p->pm), reason,
-          p->pm_available ? "" : ", not installed");
-   free(reason);
+   if (p->has_package_json) {
+      char* reason = util_sanitize(p->pm_reason);
+      printf("package manager: %s (%s)%s\n", pkg_manager_name(p->pm), reason,
+             p->pm_available ? "" : ", not installed");
+      free(reason);
+   }
+   if (p->start_package) {
+      char* pkg = util_sanitize(p->start_package);
+      printf("started in package %s: its scripts come first (NAME means %s:NAME)\n", pkg, pkg);
+      free(pkg);
+   }
+   for (char** r = p->default_run; r && *r; r++) {
+      char* n = util_sanitize(*r);
+      printf("%s%s%s", r == p->default_run ? "starts at launch: " : ", ", n, r[1] ? "" : "\n");
+      free(n);
+   }
    char** names = xcalloc(p->nscripts, sizeof *names);
    size_t w = 0;
+   bool mixed = false;
+   for (size_t i = 0; i < p->nscripts; i++) mixed |= p->scripts[i].source != SRC_PACKAGE;
    for (size_t i = 0; i < p->nscripts; i++) {
       names[i] = util_sanitize(p->scripts[i].name);
       if (util_cols(names[i]) > w) w = util_cols(names[i]);
@@ -97,11 +164,25 @@ static void print_list(const Project* p) {
    for (size_t i = 0; i < p->nscripts; i++) {
       char* cmd = util_sanitize(p->scripts[i].command);
       printf("  %s%*s  %s\n", names[i], (int)(w - util_cols(names[i])), "", cmd);
+      print_details(p, &p->scripts[i], w + 2, mixed);
       free(cmd);
       free(names[i]);
    }
    free(names);
    if (!p->nscripts) printf("  (no scripts)\n");
+}
+
+/* Prints a load error; project files give one "FILE:LINE:COL: message" per line. */
+static void print_cause(const char* cause) {
+   for (const char* line = cause; line;) {
+      const char* nl = strchr(line, '\n');
+      char* one = nl ? xstrndup(line, (size_t)(nl - line)) : xstrdup(line);
+      char* c = util_sanitize(one);
+      fprintf(stderr, "brum: %s\n", c);
+      free(c);
+      free(one);
+      line = nl ? nl + 1 : NULL;
+   }
 }
 
 typedef struct AddAll {
@@ -155,7 +236,7 @@ static int check_runs(const Project* p, const Options* o) {
       if (pkg_find(p, o->runs[i])) continue;
       char* name = util_sanitize(o->runs[i]);
       char* dir = util_sanitize(p->dir);
-      fprintf(stderr, "brum: no script named '%s' in %s/package.json\navailable:", name, dir);
+      fprintf(stderr, "brum: no script named '%s' in the project %s\navailable:", name, dir);
       free(name);
       free(dir);
       for (size_t j = 0; j < p->nscripts; j++) {
@@ -198,8 +279,9 @@ int main(int argc, char** argv) {
    }
    int rc = 2;
    Project* prj = NULL;
-   size_t need = o.list ? FDS_LIST : fds_needed(o.nruns ? 1 : 0);
-   int err = check_fds(need, o.list ? FDS_LIST : fds_needed(o.nruns));
+   bool only_load = o.list || o.check;
+   size_t need = only_load ? FDS_LIST : fds_needed(o.nruns ? 1 : 0);
+   int err = check_fds(need, only_load ? FDS_LIST : fds_needed(o.nruns));
    if (err < 0) {
       char* msg = util_strerror(err);
       fprintf(stderr, "brum: %s (brum needs %zu free descriptors)\n", msg, need);
@@ -207,9 +289,7 @@ int main(int argc, char** argv) {
       goto out;
    }
    if (pkg_load(o.dir, &prj, &cause) < 0) {
-      char* c = util_sanitize(cause);
-      fprintf(stderr, "brum: %s\n", c);
-      free(c);
+      print_cause(cause);
       free(cause);
       goto out;
    }
@@ -220,6 +300,13 @@ int main(int argc, char** argv) {
    }
    if (o.list) {
       print_list(prj);
+      rc = 0;
+      goto out;
+   }
+   if (o.check) {
+      char* dir = util_sanitize(prj->dir);
+      printf("brum: %s: %zu processes, the project files are valid\n", dir, prj->nscripts);
+      free(dir);
       rc = 0;
       goto out;
    }

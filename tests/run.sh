@@ -4,7 +4,7 @@
 #   asan      ASan+UBSan build (build-asan), every ctest test
 #   tsan      TSan build (build-tsan): the concurrency programs and the e2e tests (Criterion
 #             cannot run under TSan); any TSan report, also from brum inside tmux, fails
-#   fuzz      libFuzzer targets (tests/fuzz/run.sh), $BRUM_FUZZ_SECONDS (default 45) each
+#   fuzz      libFuzzer targets (tests/fuzz/run.sh), $BRUM_FUZZ_SECONDS (default 30) each
 #   lint      clang-format check (.ci/format.sh), no function over 80 lines in core/ and tui/
 #             (.ci/funclen.py), cppcheck (.ci/cppcheck.sh)
 #   valgrind  memcheck on headless runs of the normal build (tests/valgrind.sh)
@@ -51,7 +51,7 @@ run_config() {
         rc=1
       fi
       return $rc ;;
-    fuzz) bash tests/fuzz/run.sh "${BRUM_FUZZ_SECONDS:-45}" ;;
+    fuzz) bash tests/fuzz/run.sh "${BRUM_FUZZ_SECONDS:-30}" ;;
     lint) bash .ci/format.sh && python3 .ci/funclen.py core/*.c tui/*.c && bash .ci/cppcheck.sh ;;
     valgrind)
       echo "=== valgrind (build-test)"

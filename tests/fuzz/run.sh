@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan+UBSan, build-fuzz/) and runs each for SECONDS
-# (default 45, or $BRUM_FUZZ_SECONDS) on its seed corpus tests/fuzz/corpus/<target>/. New inputs
+# (default 30, or $BRUM_FUZZ_SECONDS) on its seed corpus tests/fuzz/corpus/<target>/. New inputs
 # go to build-fuzz/corpus/<target>/ (the checked-in seeds are only read). A crash, leak, timeout
 # or sanitizer report fails the run; the input is saved as build-fuzz/artifacts/<target>-*:
 # fix the bug, then add that file to tests/fuzz/corpus/<target>/ as a regression seed, named
 # regress-WHAT (.gitignore ignores crash-*).
-# Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (targets: ansi ctl detect pkg theme)
+# Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (targets: ansi ctl detect pkg theme yaml)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-secs=${1:-${BRUM_FUZZ_SECONDS:-45}}
+secs=${1:-${BRUM_FUZZ_SECONDS:-30}}
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(ansi ctl detect pkg theme)
+[ ${#targets[@]} -eq 0 ] && targets=(ansi ctl detect pkg theme yaml)
 jobs=$(nproc 2>/dev/null || echo 2)
 dir=build-fuzz
 cc=${CC:-clang}
