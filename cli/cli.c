@@ -9,6 +9,8 @@
 
 void cli_usage(FILE* f) {
    fputs("usage: brum [-d DIR] [--run SCRIPT]... [SCRIPT...] [options]\n"
+         "       brum ctl COMMAND ...   drive the brum running for a project (brum ctl --help)\n"
+         "       brum mcp [-d DIR]      an MCP server for coding agents (brum mcp --help)\n"
          "\n"
          "Runs a project's package.json scripts and the processes of its brum.yaml, Procfile and\n"
          "process-compose.yaml as supervised processes and shows their output. From a\n"
