@@ -105,10 +105,13 @@ static void sidebar_row(View* v, Canvas* c, const void* ctx, size_t i, int y, in
    const Registry* r = ctx;
    const ProcSlot* slot = r->slots[i];
    const ProcSnap* ps = sup_snap(slot);
-   Style gs = role(v, state_role(ps->state));
+   /* running but not ready yet (no URL, not a quiet second, its probe not passed) looks like
+    * starting: the same ready the control socket and MCP report */
+   ProcState shown = ps->state == PROC_RUNNING && !ps->ready_ms ? PROC_STARTING : ps->state;
+   Style gs = role(v, state_role(shown));
    if (selected) gs.bg = base.bg;
    int x = 1;
-   const char* g = state_glyph(v, ps->state);
+   const char* g = state_glyph(v, shown);
    x += canvas_text(c, x, y, w - x, g, strlen(g), gs);
    x += 1;
    char right[80]; /* the three counts need at most 73 bytes */
