@@ -69,7 +69,7 @@ check "1M \\r: peak RSS under $((RSS_LIMIT_KB / 1024)) MB (was ${rss} KB)" [ "$r
 start_tui 100 30 --shell -d "$FIX" cr
 check "1M \\r in the TUI: final state" wait_screen 'progress 1000000' 30
 check "1M \\r in the TUI: exited ok" wait_screen 'cr · exited ok' 30
-check "1M \\r in the TUI: 3 lines kept (last state, done, marker)" wait_screen 'cr · exited ok · 3 lines' 5
+check "1M \\r in the TUI: 5 lines kept (the banner's 2, last state, done, marker)" wait_screen 'cr · exited ok · 5 lines' 5
 keys q
 check "1M \\r in the TUI: quits" wait_screen 'BRUM-EXITED 0' 10
 
