@@ -106,7 +106,7 @@ static int parse_number(int opt, const char* arg, Options* o, char** cause) {
    double secs;
    switch (opt) {
    case OPT_MAX_LINES:
-      if (parse_u64(arg, &o->max_lines) == 0) return 0;
+      if (parse_u64(arg, &o->max_lines) == 0) return (o->max_lines_set = true), 0;
       *cause = xasprintf("--max-lines needs a positive whole number, not '%s'", arg);
       return -EINVAL;
    case OPT_MAX_BYTES:
@@ -116,6 +116,7 @@ static int parse_number(int opt, const char* arg, Options* o, char** cause) {
    default: /* --kill-timeout */
       if (parse_seconds(arg, 3600, &secs) == 0) {
          o->kill_timeout_s = secs > 0 ? secs : 0.001;
+         o->kill_timeout_set = true;
          return 0;
       }
       *cause = xasprintf("--kill-timeout needs seconds between 0 and 3600, not '%s'", arg);
@@ -203,10 +204,6 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
       }
    }
    for (int i = optind; i < argc; i++) o->runs[o->nruns++] = argv[i];
-   if (o->headless && o->nruns == 0 && !o->list && !o->help && !o->version) {
-      *cause = xasprintf("--headless needs at least one script to run (brum --headless SCRIPT...)");
-      return -EINVAL;
-   }
    return 0;
 }
 

@@ -6,17 +6,20 @@
 #include "core/util.h"
 #include "tui/view_impl.h"
 
+/* Indexed by ProcState; waiting (for dependencies) and backoff (before a restart) last. */
 const char* state_glyph(const View* v, ProcState st) {
-   static const char* const uni[] = {"○", "◌", "●", "◑", "✓", "✗", "☠", "■"};
-   static const char* const asc[] = {"-", "~", "*", "~", "+", "x", "!", "#"};
-   return ((unsigned)st < 8) ? (v->ascii ? asc[st] : uni[st]) : "?";
+   static const char* const uni[] = {"○", "◌", "●", "◑", "✓", "✗", "☠", "■", "◷", "↻"};
+   static const char* const asc[] = {"-", "~", "*", "~", "+", "x", "!", "#", ".", "@"};
+   return ((unsigned)st < ARRAY_LEN(uni)) ? (v->ascii ? asc[st] : uni[st]) : "?";
 }
 
 ThemeRole state_role(ProcState st) {
+   /* waiting is a start not yet made; backoff follows a failure */
    static const ThemeRole r[] = {THEME_STATE_IDLE,     THEME_STATE_STARTING, THEME_STATE_RUNNING,
                                  THEME_STATE_STOPPING, THEME_STATE_EXITED,   THEME_STATE_FAILED,
-                                 THEME_STATE_KILLED,   THEME_STATE_STOPPED};
-   return (unsigned)st < 8 ? r[st] : THEME_STATE_IDLE;
+                                 THEME_STATE_KILLED,   THEME_STATE_STOPPED,  THEME_STATE_STARTING,
+                                 THEME_STATE_FAILED};
+   return (unsigned)st < ARRAY_LEN(r) ? r[st] : THEME_STATE_IDLE;
 }
 
 static const char* newest_url(const View* v) {

@@ -66,11 +66,44 @@ void list_move(size_t* sel, size_t n, int how) {
 
 /* ---------------------------------------------------------------- the sidebar */
 
+bool proc_listed(const View* v, uint64_t id) {
+   return !v->prj || id >= v->prj->nscripts || !v->prj->scripts[id].hidden;
+}
+
+size_t sidebar_count(const View* v) {
+   size_t n = 0, all = nprocs(v);
+   for (size_t i = 0; i < all; i++) n += proc_listed(v, i);
+   return n;
+}
+
+size_t sidebar_row(const View* v, uint64_t id) {
+   size_t row = 0;
+   for (uint64_t i = 0; i < id && i < nprocs(v); i++) row += proc_listed(v, i);
+   return row;
+}
+
+bool sidebar_id(const View* v, size_t row, uint64_t* id) {
+   size_t all = nprocs(v);
+   for (size_t i = 0; i < all; i++) {
+      if (!proc_listed(v, i)) continue;
+      if (row-- == 0) return (*id = i), true;
+   }
+   return false;
+}
+
+bool sidebar_step(const View* v, uint64_t id, int dir, uint64_t* out) {
+   size_t all = nprocs(v);
+   for (uint64_t i = id + (uint64_t)(int64_t)dir; i < all; i += (uint64_t)(int64_t)dir)
+      if (proc_listed(v, i)) return (*out = i), true;
+   return false;
+}
+
 int sidebar_width(const View* v) {
    if (v->zoom) return 0;
    const Registry* r = sup_registry(v->sup);
    int w = 12;
    for (size_t i = 0; i < r->n; i++) {
+      if (!proc_listed(v, i)) continue;
       int n = canvas_str_width(r->slots[i]->name, strlen(r->slots[i]->name)) + 14;
       if (n > w) w = n;
    }
@@ -79,7 +112,7 @@ int sidebar_width(const View* v) {
 }
 
 int sidebar_top(const View* v, int rows) {
-   return list_top(v->sel, rows);
+   return list_top(proc_listed(v, v->sel) ? sidebar_row(v, v->sel) : sidebar_count(v), rows);
 }
 
 /* The right side of a sidebar row: test results, error and warning counts. */
@@ -97,13 +130,22 @@ static size_t sidebar_counts(const View* v, const ProcSnap* ps, const DetectSnap
    if (ps->warnings)
       rl += (size_t)snprintf(right + rl, size - rl, "%s%llu ", v->ascii ? "W" : "▲",
                              (unsigned long long)ps->warnings);
+   if (ps->restarts)
+      rl += (size_t)snprintf(right + rl, size - rl, "%s%u ", v->ascii ? "r" : "↻", ps->restarts);
    return rl;
 }
 
-static void sidebar_row(View* v, Canvas* c, const void* ctx, size_t i, int y, int w, Style base,
-                        bool selected) {
-   const Registry* r = ctx;
-   const ProcSlot* slot = r->slots[i];
+/* What the sidebar's rows draw from: the registry and, when some are hidden, the listed ids. */
+typedef struct SidebarRows {
+   const Registry* r;
+   const uint64_t* ids; /* NULL: every process is listed (row = id) */
+} SidebarRows;
+
+static void sidebar_draw_row(View* v, Canvas* c, const void* ctx, size_t row, int y, int w,
+                             Style base, bool selected) {
+   const SidebarRows* sr = ctx;
+   size_t i = sr->ids ? sr->ids[row] : row;
+   const ProcSlot* slot = sr->r->slots[i];
    const ProcSnap* ps = sup_snap(slot);
    Style gs = role(v, state_role(ps->state));
    if (selected) gs.bg = base.bg;
@@ -111,7 +153,7 @@ static void sidebar_row(View* v, Canvas* c, const void* ctx, size_t i, int y, in
    const char* g = state_glyph(v, ps->state);
    x += canvas_text(c, x, y, w - x, g, strlen(g), gs);
    x += 1;
-   char right[80]; /* the three counts need at most 73 bytes */
+   char right[96]; /* the four counts need at most 86 bytes */
    const DetectSnap* d = intel_of(v, i);
    sidebar_counts(v, ps, d, right, sizeof right);
    int rw = canvas_str_width(right, strlen(right));
@@ -132,14 +174,24 @@ static void sidebar_row(View* v, Canvas* c, const void* ctx, size_t i, int y, in
 void draw_sidebar(View* v, Canvas* c, int y, int w, int rows) {
    Style sb = role(v, THEME_SIDEBAR);
    canvas_fill(c, 0, y, w, rows, sb);
-   const Registry* r = sup_registry(v->sup);
-   List l = {.n = r->n,
-             .sel = v->sel,
+   SidebarRows sr = {.r = sup_registry(v->sup)};
+   size_t n = sidebar_count(v);
+   uint64_t* ids = NULL;
+   if (n < sr.r->n) {
+      ids = xcalloc(n + 1, sizeof *ids);
+      for (size_t i = 0, k = 0; i < sr.r->n; i++)
+         if (proc_listed(v, i)) ids[k++] = i;
+      sr.ids = ids;
+   }
+   /* a hidden process selected (named on the command line) leaves no row marked */
+   List l = {.n = n,
+             .sel = proc_listed(v, v->sel) ? sidebar_row(v, v->sel) : n,
              .normal = sb,
              .selected = role(v, THEME_SIDEBAR_SELECTED),
-             .row = sidebar_row,
-             .ctx = r};
+             .row = sidebar_draw_row,
+             .ctx = &sr};
    list_draw(v, c, &l, y, w, rows);
+   free(ids);
 }
 
 /* ---------------------------------------------------------------- Errors and URLs */
