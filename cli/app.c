@@ -115,9 +115,12 @@ static void command_argv(AppLaunch* a, const Script* s, Vec* argv) {
    vec_push(argv, xstrdup(s->command ? s->command : ""));
 }
 
+/* A dependency names a process exactly: pkg_find would prefer the workspace package brum was
+ * started in ("db" as "web:db"), which is right for the command line only. */
 static size_t script_index(const Project* prj, const char* name) {
-   const Script* d = pkg_find(prj, name);
-   return d ? (size_t)(d - prj->scripts) : prj->nscripts;
+   for (size_t i = 0; i < prj->nscripts; i++)
+      if (strcmp(prj->scripts[i].name, name) == 0) return i;
+   return prj->nscripts;
 }
 
 static void map_deps(AppLaunch* a, const Project* prj, const Script* s, const uint64_t* ids) {
@@ -167,10 +170,13 @@ void app_launch_init(AppLaunch* a, const Project* prj, const Script* s, const Op
    *a = (AppLaunch){0};
    Vec env = {0}, argv = {0};
    if (s->source == SRC_PACKAGE || s->script_ref) {
-      /* a reference runs the package script it names, as that script runs */
-      const Script* target = s->script_ref ? pkg_find(prj, s->script_ref) : s;
+      /* A reference runs the package script it names, as that script runs: the loader copied
+       * its command, package and directory; its name is the script's (`npm run dev`, not
+       * `npm run web`). */
+      Script ref = *s;
+      if (s->script_ref) ref.name = s->script_ref;
       PkgRun run;
-      pkg_run_prepare(prj, target ? target : s, o->shell, &run);
+      pkg_run_prepare(prj, &ref, o->shell, &run);
       argv = vec_take(run.argv);
       env = vec_take(run.env);
       a->cwd = run.cwd;

@@ -374,11 +374,11 @@ static void view_start(Tui* t, const Project* prj, char* theme_warning /* owned 
 static void start_named(Tui* t, const Project* prj, const TuiConfig* o) {
    bool chosen = false;
    for (size_t i = 0; i < o->nruns; i++) {
-      for (size_t k = 0; k < prj->nscripts; k++) {
-         if (strcmp(prj->scripts[k].name, o->runs[i]) != 0) continue;
-         sup_start(t->sup, k);
-         if (!chosen && !prj->scripts[k].hidden) t->view.sel = k, chosen = true;
-      }
+      const Script* s = pkg_find(prj, o->runs[i]); /* as the command line means it */
+      if (!s) continue;
+      size_t k = (size_t)(s - prj->scripts);
+      sup_start(t->sup, k);
+      if (!chosen && !s->hidden) t->view.sel = k, chosen = true;
    }
    for (size_t k = 0; !chosen && k < prj->nscripts; k++)
       if (!prj->scripts[k].hidden) t->view.sel = k, chosen = true;
