@@ -291,10 +291,34 @@ static void wake_cb(void* ud) {
    uv_async_send(ud);
 }
 
+/* It never ran because a dependency failed or never became ready (the supervisor's message for
+ * that case, "dependency db failed: not ready: ..."), rather than because it could not start. */
+static bool held_back(const ProcSnap* s) {
+   return s->state == PROC_FAILED && s->exit_code < 0 &&
+          strncmp(s->message, "dependency ", 11) == 0;
+}
+
+/* On stderr, after the summary: why a target did not run (a CI log's last lines). */
+static void report_held_back(Headless* h) {
+   char** msgs = xcalloc(h->n + 1, sizeof *msgs);
+   rcu_read_lock(); /* copied here, written after: a write may block, a read section must not */
+   const Registry* r = sup_registry(h->sup);
+   for (size_t i = 0; i < r->n && i < h->n; i++) {
+      const ProcSnap* s = sup_snap(r->slots[i]);
+      if (h->target[i] && held_back(s)) msgs[i] = util_sanitize(s->message);
+   }
+   rcu_read_unlock();
+   for (size_t i = 0; i < h->n; i++) {
+      if (msgs[i]) fprintf(stderr, "brum: %s did not start: %s\n", h->names[i], msgs[i]);
+      free(msgs[i]);
+   }
+   free(msgs);
+}
+
 /* 0 if every process succeeded, else the code of the first to fail (128+N for signal N); after a
  * signal, 128+that signal unless a process had failed before it (those we stopped, after a signal
- * or once the targets had ended, do not count, even when they needed SIGKILL). A target that
- * never ran (a dependency failed, or never became ready) fails with 1. */
+ * or once the targets had ended, do not count, even when they needed SIGKILL). A process that
+ * never ran because of its dependencies fails with 1, one that could not start with 127. */
 static int exit_status(Headless* h) {
    int code = 0;
    uint64_t first = UINT64_MAX;
@@ -304,11 +328,10 @@ static int exit_status(Headless* h) {
       const ProcSnap* s = sup_snap(r->slots[i]);
       int c = 0;
       if (s->state == PROC_FAILED)
-         c = s->exit_code < 0 ? 127 : s->exit_code;
+         c = s->exit_code >= 0 ? s->exit_code : held_back(s) ? 1 : 127;
       else if (s->state == PROC_KILLED)
          c = 128 + s->term_signal;
       if (h->quitting && s->exit_seq > h->stop_seq) c = 0;
-      if (!c && i < h->n && h->target[i] && !h->signal && s->state != PROC_EXITED) c = 1;
       if (c && s->exit_seq < first) {
          first = s->exit_seq;
          code = c;
@@ -477,6 +500,7 @@ int headless_run(const Project* prj, const Options* o) {
    drain(&h, true);
    notice_expensive(&h);
    print_summary(&h);
+   report_held_back(&h);
    rc = exit_status(&h);
 out:
    if (wake_ok) uv_close((uv_handle_t*)&h.wake, on_close);
