@@ -22,7 +22,6 @@
 #define REAP_POLL_MS 50          /* waitpid polling where there is no pidfd */
 #define INTEL_EVERY_MS 100       /* findings are republished at most this often under a flood */
 
-static void proc_publish(Proc* p);
 static void proc_read(Proc* p, size_t budget);
 static void on_out_ready(uv_poll_t* h, int status, int events);
 
@@ -48,12 +47,12 @@ static char** strv_intern(StrPool* sp, char* const* v, char* const* like) {
 }
 
 /* libuv's timers fail only when misused (a handle being closed): a bug, said in the log. */
-static void proc_timer_start(Proc* p, uv_timer_t* t, uv_timer_cb cb, uint64_t ms, uint64_t rep) {
+void proc_timer_start(Proc* p, uv_timer_t* t, uv_timer_cb cb, uint64_t ms, uint64_t rep) {
    int err = uv_timer_start(t, cb, ms, rep);
    if (err < 0) util_log("%s: cannot start a timer: %s", p->slot.name, uv_strerror(err));
 }
 
-static uv_timer_t* proc_new_timer(Proc* p) {
+uv_timer_t* proc_new_timer(Proc* p) {
    uv_timer_t* t = xmalloc(sizeof *t);
    int err = uv_timer_init(&p->sup->loop, t);
    if (err < 0) { /* cannot happen (libuv 1.x: always 0); a handle never initialised is worse */
@@ -91,7 +90,7 @@ static void proc_publish_intel(Proc* p) {
    if (old_d) call_rcu(&old_d->rcu, detect_snap_free_rcu);
 }
 
-static void proc_publish(Proc* p) {
+void proc_publish(Proc* p) {
    proc_publish_intel(p);
    p->cur.lines = logstore_end(p->slot.log);
    ProcSnap* next = snap_new(&p->cur, p->message ? p->message : "");
@@ -99,9 +98,10 @@ static void proc_publish(Proc* p) {
    if (old) call_rcu(&old->rcu, snap_free_rcu);
    p->published_lines = p->cur.lines;
    sup_wake(p->sup);
+   orch_published(p);
 }
 
-static void proc_set_message(Proc* p, char* msg) {
+void proc_set_message(Proc* p, char* msg) {
    free(p->message);
    p->message = msg;
 }
@@ -198,7 +198,7 @@ static void proc_reaped(Proc* p, int status) {
    p->pidfd = -1;
    if (p->reap_timer) uv_timer_stop(p->reap_timer);
    uv_timer_stop(p->timer);
-   uv_timer_stop(p->ready_timer);
+   probe_end(p);
    /* whatever it wrote before it died is in the terminal buffer: read it first */
    if (!p->paused && p->out_fd >= 0) proc_read(p, DRAIN_AT_EXIT);
 
@@ -219,6 +219,7 @@ static void proc_reaped(Proc* p, int status) {
       p->exit_marker_pending = true;
    else
       proc_write_exit_marker(p);
+   bool by_user = p->stop_requested;
    p->stop_requested = p->kill_sent = false;
 
    if (p->out_fd >= 0) {
@@ -232,6 +233,8 @@ static void proc_reaped(Proc* p, int status) {
    if (p->restart_pending && !s->quitting) {
       p->restart_pending = false;
       proc_start(p);
+   } else {
+      orch_ended(p, by_user);
    }
    sup_check_quit(s);
 }
@@ -344,6 +347,10 @@ static void proc_begin_run(Proc* p) {
    c->started_ms = util_now_ms();
    c->ready_ms = 0;
    proc_set_message(p, NULL);
+   p->probe_fails = 0; /* the probe's verdict is per run */
+   p->probe_gave_up = false;
+   free(p->probe_err);
+   p->probe_err = NULL;
    p->stop_requested = p->kill_sent = false;
    ansi_set_width(p->parser, p->sup->cfg.cols ? p->sup->cfg.cols : 80);
 }
@@ -373,7 +380,7 @@ static int proc_watch(Proc* p) {
 }
 
 /* A child nothing can watch: killed and reaped at once, so it never outlives its launch. */
-static void kill_and_reap(pid_t pid) {
+void kill_and_reap(pid_t pid) {
    killpg(pid, SIGKILL);
    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
    }
@@ -445,11 +452,10 @@ void proc_set_ready(Proc* p) {
    if (p->ready_timer) uv_timer_stop(p->ready_timer);
 }
 
-static void on_ready_timer(uv_timer_t* t) {
-   Proc* p = t->data;
-   if (p->cur.ready_ms || p->cur.state != PROC_RUNNING) return;
-   proc_set_ready(p);
-   proc_publish(p);
+void proc_ensure_parser(Proc* p) {
+   if (p->parser) return; /* made at the first need: idle processes stay small */
+   p->parser = proc_parser_new(p);
+   p->det = detect_new();
 }
 
 void proc_start(Proc* p) {
@@ -457,10 +463,8 @@ void proc_start(Proc* p) {
    if (proc_active(p) || s->quitting) return;
    if (p->out_fd >= 0) proc_close_output(p); /* a previous run's lingering terminal */
    uv_timer_stop(p->timer);
-   if (!p->parser) { /* made at the first start: idle processes stay small */
-      p->parser = proc_parser_new(p);
-      p->det = detect_new();
-   }
+   uv_timer_stop(p->backoff_timer); /* a start during PROC_BACKOFF comes early */
+   proc_ensure_parser(p);
    proc_begin_run(p);
 
    ProcSnap* c = &p->cur;
@@ -483,7 +487,7 @@ void proc_start(Proc* p) {
    if (proc_launch(p, exe) < 0) goto fail;
    free(exe);
    c->state = PROC_RUNNING;
-   proc_timer_start(p, p->ready_timer, on_ready_timer, READY_QUIET_MS, 0);
+   probe_begin(p);
    proc_publish(p);
    return;
 fail:
@@ -495,6 +499,7 @@ fail:
    c->ended_ms = util_now_ms();
    c->exit_seq = ++s->exit_seq;
    proc_publish(p);
+   orch_ended(p, false);
 }
 
 /* ---------------------------------------------------------------- stopping */
@@ -504,13 +509,13 @@ static void on_kill_timer(uv_timer_t* t) {
    if (p->pid > 0 && p->cur.state == PROC_STOPPING) {
       killpg(p->pid, SIGKILL);
       p->kill_sent = true;
-      proc_marker(p, "── no exit after %.1f s: sent SIGKILL ──", p->sup->cfg.kill_timeout_s);
+      proc_marker(p, "── no exit after %.1f s: sent SIGKILL ──", (double)p->kill_ms / 1000.0);
       proc_publish(p);
    }
 }
 
 void proc_stop(Proc* p, bool now) {
-   if (!proc_active(p) || p->pid <= 0) return;
+   if (orch_cancel(p) || !proc_active(p) || p->pid <= 0) return;
    if (now) {
       killpg(p->pid, SIGKILL);
       p->kill_sent = true;
@@ -522,9 +527,9 @@ void proc_stop(Proc* p, bool now) {
    if (p->cur.state == PROC_STOPPING) return; /* the escalation timer is already running */
    p->stop_requested = true;
    p->cur.state = PROC_STOPPING;
-   killpg(p->pid, SIGTERM);
-   killpg(p->pid, SIGCONT); /* a stopped (^Z) group must wake up to handle SIGTERM */
-   proc_timer_start(p, p->timer, on_kill_timer, (uint64_t)(p->sup->cfg.kill_timeout_s * 1000.0), 0);
+   killpg(p->pid, p->stop_signal);
+   killpg(p->pid, SIGCONT); /* a stopped (^Z) group must wake up to handle its stop signal */
+   proc_timer_start(p, p->timer, on_kill_timer, p->kill_ms, 0);
    proc_publish(p);
 }
 
@@ -546,6 +551,8 @@ void proc_finish(Proc* p) {
       uv_close((uv_handle_t*)p->reap_timer, free_handle);
       p->reap_timer = NULL;
    }
+   probe_close(p);
+   orch_close(p);
    if (p->timer) {
       uv_close((uv_handle_t*)p->timer, free_handle);
       uv_close((uv_handle_t*)p->intel_timer, free_handle);
@@ -561,6 +568,8 @@ void proc_ensure_handles(Proc* p) {
    p->timer = proc_new_timer(p);
    p->intel_timer = proc_new_timer(p);
    p->ready_timer = proc_new_timer(p);
+   p->backoff_timer = proc_new_timer(p);
+   p->probe_timer = proc_new_timer(p);
 }
 
 Proc* proc_new(Sup* s, const char* name, const SupLaunch* launch) {
@@ -577,6 +586,8 @@ Proc* proc_new(Sup* s, const char* name, const SupLaunch* launch) {
    p->note = launch->note ? strpool_intern(s->pool, launch->note) : NULL;
    p->pidfd = p->out_fd = -1;
    p->cur.exit_code = -1;
+   orch_init(p, launch);
+   probe_init(p, launch);
    return p;
 }
 
@@ -590,5 +601,7 @@ void proc_free(Proc* p) {
    free(p->message);
    ansi_free(p->parser);
    detect_free(p->det);
+   orch_free(p);
+   probe_free(p);
    free(p);
 }

@@ -23,7 +23,7 @@ static void on_line(void* ud, const char* text, uint32_t len, const StyleRun* ru
    if (ansi_line_continued(p->parser)) flags |= LINE_CONTINUED;
    uint64_t first = logstore_append(p->slot.log, text, len, runs, nruns, flags, s->batch_ms);
    proc_index_lines(p, first);
-   if (flags & LINE_URL) proc_set_ready(p);
+   probe_line(p, text, len, flags);
 }
 
 static void on_reply(void* ud, const char* bytes, size_t n) {

@@ -25,13 +25,17 @@ void snap_free_rcu(struct rcu_head* head) {
 }
 
 const char* snap_state_name(ProcState s) {
-   static const char* const names[] = {"idle",   "starting", "running", "stopping",
-                                       "exited", "failed",   "killed",  "stopped"};
+   static const char* const names[] = {"idle",   "starting", "running", "stopping", "exited",
+                                       "failed", "killed",   "stopped", "waiting",  "backoff"};
    return (unsigned)s < ARRAY_LEN(names) ? names[s] : "?";
 }
 
 int snap_is_active(ProcState s) {
    return s == PROC_STARTING || s == PROC_RUNNING || s == PROC_STOPPING;
+}
+
+int snap_is_pending(ProcState s) {
+   return s == PROC_WAITING || s == PROC_BACKOFF;
 }
 
 void snap_describe(const ProcSnap* s, char* buf, unsigned size) {
@@ -49,6 +53,10 @@ void snap_describe(const ProcSnap* s, char* buf, unsigned size) {
       break;
    case PROC_KILLED:
       snprintf(buf, size, "killed (%d)", s->term_signal);
+      break;
+   case PROC_WAITING: /* "waiting for db (ready)" */
+   case PROC_BACKOFF: /* "restarting in 2 s (restart 2 of 5)" */
+      snprintf(buf, size, "%s", s->message[0] ? s->message : snap_state_name(s->state));
       break;
    default:
       snprintf(buf, size, "%s", snap_state_name(s->state));

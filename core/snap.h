@@ -19,7 +19,7 @@ typedef enum ProcState {
    PROC_WAITING,  /* start requested, held until its dependencies meet their conditions
                      (message: "waiting for db (ready)"); no child yet */
    PROC_BACKOFF,  /* ended, and its restart policy starts it again after a delay (message:
-                     "restarting in 2 s (run 3 of 6)"); no child */
+                     "restarting in 2 s (restart 2 of 5)"); no child */
 } ProcState;
 
 #define READY_QUIET_MS 1000
@@ -49,8 +49,13 @@ ProcSnap* snap_new(const ProcSnap* base, const char* message);
 void snap_free_rcu(struct rcu_head* head);
 
 const char* snap_state_name(ProcState s); /* "idle", "running", ... */
-int snap_is_active(ProcState s);          /* starting, running or stopping */
-/* Human description: "running", "exited ok", "failed (1)", "killed (9)", "stopped". */
+/* Starting, running or stopping: it has a child. WAITING and BACKOFF have none, so they are not
+ * active (not counted as running, not stopped by a signal); they are pending: a child will come
+ * without another command, so whoever waits for processes to end (headless) waits for them too. */
+int snap_is_active(ProcState s);
+int snap_is_pending(ProcState s); /* waiting or backoff */
+/* Human description: "running", "exited ok", "failed (1)", "killed (9)", "stopped", and for the
+ * pending states their message ("waiting for db (ready)", "restarting in 2 s (restart 2 of 5)"). */
 void snap_describe(const ProcSnap* s, char* buf, unsigned size);
 
 #endif

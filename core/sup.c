@@ -58,7 +58,7 @@ void sup_set_observer(Sup* s, void (*fn)(void* ud), void* ud) {
    pthread_mutex_unlock(&s->observer_mu);
 }
 
-static Proc* sup_proc(Sup* s, uint64_t id) {
+Proc* sup_proc(Sup* s, uint64_t id) {
    Proc* p = NULL;
    rcu_read_lock();
    Registry* r = rcu_read(&s->registry);
@@ -70,7 +70,7 @@ static Proc* sup_proc(Sup* s, uint64_t id) {
 /* ---------------------------------------------------------------- quitting */
 
 /* Processes registered so far (the supervisor thread's view). */
-static size_t sup_count(Sup* s) {
+size_t sup_count(Sup* s) {
    rcu_read_lock();
    size_t n = rcu_read(&s->registry)->n;
    rcu_read_unlock();
@@ -89,16 +89,13 @@ static void sup_finish(Sup* s) {
    }
    uv_close((uv_handle_t*)&s->cmd_async, on_quit_closed);
    uv_close((uv_handle_t*)&s->quit_timer, on_quit_closed);
+   uv_close((uv_handle_t*)&s->orch_timer, on_quit_closed);
    atomic_store(&s->finished, true);
 }
 
 void sup_check_quit(Sup* s) {
    if (!s->quitting || atomic_load(&s->finished)) return;
-   size_t n = sup_count(s);
-   for (size_t i = 0; i < n; i++) {
-      Proc* p = sup_proc(s, i);
-      if (proc_active(p)) return;
-   }
+   if (!orch_quit_step(s)) return; /* a level is still stopping (or the next one just began) */
    sup_finish(s);
    sup_wake(s);
 }
@@ -115,17 +112,13 @@ static void on_quit_timeout(uv_timer_t* t) {
    sup_wake(s);
 }
 
+/* Dependents stop first: each dependency level gets its own grace period (core/orch.c), so the
+ * deadline is the sum of theirs. */
 static void sup_begin_quit(Sup* s) {
    if (s->quitting) return;
    s->quitting = true;
-   size_t n = sup_count(s);
-   for (size_t i = 0; i < n; i++) {
-      Proc* p = sup_proc(s, i);
-      p->restart_pending = false;
-      proc_stop(p, false);
-   }
-   int err = uv_timer_start(&s->quit_timer, on_quit_timeout,
-                            (uint64_t)(s->cfg.kill_timeout_s * 1000.0) + QUIT_EXTRA_MS, 0);
+   uint64_t grace_ms = orch_quit_begin(s);
+   int err = uv_timer_start(&s->quit_timer, on_quit_timeout, grace_ms + QUIT_EXTRA_MS, 0);
    if (err < 0) { /* only when misused; without the deadline, give up waiting now */
       util_log("quit: cannot start the quit timer: %s", uv_strerror(err));
       on_quit_timeout(&s->quit_timer);
@@ -149,7 +142,7 @@ static void on_cmd(uv_async_t* a) {
       if (atomic_load(&s->finished)) p = NULL;
       switch (c->op) {
       case CMD_START:
-         if (p && !proc_active(p)) proc_start(p);
+         if (p) orch_start(p);
          break;
       case CMD_STOP:
          if (p) {
@@ -169,7 +162,7 @@ static void on_cmd(uv_async_t* a) {
             p->restart_pending = true;
             proc_stop(p, false);
          } else {
-            proc_start(p);
+            orch_start(p);
          }
          break;
       case CMD_RESIZE: {
@@ -317,8 +310,17 @@ static int sup_open_loop(Sup* s, const char** what) {
       if (err < 0) uv_close((uv_handle_t*)&s->cmd_async, NULL);
    }
    if (err == 0) {
+      *what = "cannot create its orchestration timer";
+      err = uv_timer_init(&s->loop, &s->orch_timer);
+      if (err < 0) {
+         uv_close((uv_handle_t*)&s->cmd_async, NULL);
+         uv_close((uv_handle_t*)&s->quit_timer, NULL);
+      }
+   }
+   if (err == 0) {
       s->cmd_async.data = s;
       s->quit_timer.data = s;
+      s->orch_timer.data = s;
       return 0;
    }
    uv_run(&s->loop, UV_RUN_NOWAIT); /* the close callbacks */
@@ -329,6 +331,7 @@ static int sup_open_loop(Sup* s, const char** what) {
 static void sup_close_loop(Sup* s) {
    uv_close((uv_handle_t*)&s->cmd_async, NULL);
    uv_close((uv_handle_t*)&s->quit_timer, NULL);
+   uv_close((uv_handle_t*)&s->orch_timer, NULL);
    uv_run(&s->loop, UV_RUN_NOWAIT);
    uv_loop_close(&s->loop);
 }

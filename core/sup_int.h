@@ -13,6 +13,7 @@
 #include "core/ansi.h"
 #include "core/detect.h"
 #include "core/rcu.h"
+#include "core/regex.h"
 #include "core/strpool.h"
 #include "core/sup.h"
 
@@ -43,6 +44,32 @@ typedef struct Proc {
    Detector* det;           /* owned; NULL until the first start */
    bool stop_requested, kill_sent, restart_pending, paused, exit_marker_pending;
    uint64_t published_lines;
+   /* orchestration (core/orch.c, core/probe.c); the launch part is immutable after sup_add */
+   SupDep* deps; /* owned */
+   size_t ndeps;
+   SupProbe ready;         /* target borrowed from the pool; interval and timeout defaulted */
+   Regex* ready_re;        /* owned: SUP_PROBE_LOG's pattern (NULL: it did not compile) */
+   char* ready_re_err;     /* owned: why it did not compile */
+   RegexScratch* ready_sc; /* owned */
+   SupRestart restart;
+   double backoff_s;
+   int max_restarts;
+   int stop_signal;           /* resolved: SIGTERM by default */
+   uint64_t kill_ms;          /* resolved: the supervisor's grace by default */
+   bool* dep_met;             /* owned, ndeps: conditions met since this wait began */
+   bool on_path;              /* inside the dependency walk of a start request (cycle check) */
+   unsigned stop_level;       /* quitting: stopped after the processes of lower levels ended */
+   unsigned auto_restarts;    /* restarts by the policy since the user's last start */
+   unsigned backoff_streak;   /* for orch_backoff */
+   uv_timer_t* backoff_timer; /* owned: PROC_BACKOFF's delay */
+   uv_timer_t* probe_timer;   /* owned: the next probe attempt, or the current one's timeout */
+   struct ProbeRun* probe;    /* the attempt in flight (NULL: none) */
+   unsigned probe_fails;      /* failed attempts in a row in this run */
+   bool probe_gave_up;        /* retries reached: this run is "not ready" */
+   char* probe_err;           /* owned: "probe TARGET: WHY (N tries)"; NULL: none this run */
+   ProcState seen_state;      /* as orch_published last saw it */
+   uint64_t seen_ready;
+   bool seen_gave_up;
    ProcSnap cur; /* the state being built; published copies go to slot.snap (last: it ends in a
                     flexible array member, unused here) */
 } Proc;
@@ -64,6 +91,9 @@ struct Sup {
    struct Proc* last_added; /* borrowed, main thread: its launch arrays seed the next one's */
    atomic_bool finished;
    bool quitting;
+   unsigned quit_level;   /* quitting: the dependency level being stopped (dependents first) */
+   uv_timer_t orch_timer; /* re-examines waiting processes after a state change */
+   size_t nwaiting;       /* processes in PROC_WAITING */
    uint64_t exit_seq;
    uint64_t batch_ms;           /* time stamp for the lines of one read batch */
    SupNotice* notice;           /* RCU: the newest status-line notice (NULL: none yet) */
@@ -84,6 +114,37 @@ void proc_stop(Proc* p, bool now); /* now: SIGKILL; else SIGTERM, SIGKILL after 
 void proc_resume(Proc* p);         /* backpressure: the printer caught up, read again */
 void proc_set_ready(Proc* p);      /* this run is ready (its first URL, or the quiet timer) */
 void proc_finish(Proc* p);         /* quitting: sweep its group, close its handles */
+void proc_publish(Proc* p);        /* a new snapshot of p->cur */
+void proc_set_message(Proc* p, char* msg); /* takes msg (NULL: none) */
+void proc_ensure_parser(Proc* p);          /* its parser and detector, made at the first need */
+uv_timer_t* proc_new_timer(Proc* p);
+void proc_timer_start(Proc* p, uv_timer_t* t, uv_timer_cb cb, uint64_t ms, uint64_t rep);
+void kill_and_reap(pid_t pid); /* SIGKILL to the group, then waitpid */
+
+/* ---- core/orch.c: dependencies, restart policy, stop order ---- */
+void orch_init(Proc* p, const SupLaunch* l); /* copies the launch's orchestration fields */
+void orch_free(Proc* p);
+void orch_start(Proc* p); /* a user's start: its dependencies first, then waits for them */
+/* A stop or quit of a process that has no child: WAITING or BACKOFF ends as STOPPED. Returns
+ * whether p was one of those. */
+bool orch_cancel(Proc* p);
+void orch_ended(Proc* p, bool by_user); /* a run ended (or could not start): the restart policy */
+void orch_published(Proc* p);           /* a snapshot went out: waiting processes may move */
+void orch_close(Proc* p);               /* quitting: close its handles */
+/* Quitting: cancels what has no child, orders the rest by dependency level and stops the first
+ * level. Returns the total grace of the levels (ms). */
+uint64_t orch_quit_begin(Sup* s);
+bool orch_quit_step(Sup* s); /* stops the next level when one ended; true once nothing runs */
+void on_orch_timer(uv_timer_t* t);
+
+/* ---- core/probe.c: readiness probes ---- */
+void probe_init(Proc* p, const SupLaunch* l);
+void probe_free(Proc* p);
+void probe_begin(Proc* p); /* the run is RUNNING: arm its probe (or the default rule's timer) */
+void probe_end(Proc* p);   /* the run ended: abandon the attempt in flight, stop the timers */
+void probe_close(Proc* p); /* quitting: close its handles */
+/* A new line of the current run: the default rule's URL, or the log probe's pattern. */
+void probe_line(Proc* p, const char* text, uint32_t len, uint16_t flags);
 
 /* ---- core/proclog.c: one process's log lines ---- */
 AnsiParser* proc_parser_new(Proc* p); /* its output goes to p's log store and the All index */
@@ -93,6 +154,8 @@ void proc_publish_partial(Proc* p); /* the unfinished last line, as the parser h
 
 /* ---- core/sup.c: the loop ---- */
 void sup_wake(Sup* s);
-void sup_check_quit(Sup* s); /* ends the loop once quitting and every process has ended */
+void sup_check_quit(Sup* s);         /* ends the loop once quitting and every process has ended */
+Proc* sup_proc(Sup* s, uint64_t id); /* NULL: no such process */
+size_t sup_count(Sup* s);            /* processes registered so far */
 
 #endif

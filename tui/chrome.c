@@ -8,17 +8,17 @@
 
 /* Indexed by ProcState; waiting (for dependencies) and backoff (before a restart) last. */
 const char* state_glyph(const View* v, ProcState st) {
-   static const char* const uni[] = {"○", "◌", "●", "◑", "✓", "✗", "☠", "■", "◷", "↻"};
+   static const char* const uni[] = {"○", "◌", "●", "◑", "✓", "✗", "☠", "■", "◔", "↻"};
    static const char* const asc[] = {"-", "~", "*", "~", "+", "x", "!", "#", ".", "@"};
    return ((unsigned)st < ARRAY_LEN(uni)) ? (v->ascii ? asc[st] : uni[st]) : "?";
 }
 
 ThemeRole state_role(ProcState st) {
-   /* waiting is a start not yet made; backoff follows a failure */
+   /* waiting is a start not yet made; backoff an end about to be undone */
    static const ThemeRole r[] = {THEME_STATE_IDLE,     THEME_STATE_STARTING, THEME_STATE_RUNNING,
                                  THEME_STATE_STOPPING, THEME_STATE_EXITED,   THEME_STATE_FAILED,
                                  THEME_STATE_KILLED,   THEME_STATE_STOPPED,  THEME_STATE_STARTING,
-                                 THEME_STATE_FAILED};
+                                 THEME_STATE_STOPPING};
    return (unsigned)st < ARRAY_LEN(r) ? r[st] : THEME_STATE_IDLE;
 }
 
@@ -46,11 +46,12 @@ static void draw_header(View* v, Canvas* c) {
    x += canvas_printf(c, x, 0, c->w - x, hs, " %s %s %s %s", dot, v->prj->name, dot,
                       pkg_manager_name(v->prj->pm));
    const Registry* r = sup_registry(v->sup);
-   unsigned running = 0, failed = 0;
+   unsigned running = 0, failed = 0, pending = 0;
    uint64_t errs = 0, warns = 0;
    for (size_t i = 0; i < r->n; i++) {
       const ProcSnap* ps = sup_snap(r->slots[i]);
       if (snap_is_active(ps->state)) running++;
+      if (snap_is_pending(ps->state)) pending++; /* no child: not running */
       if (ps->state == PROC_FAILED || ps->state == PROC_KILLED) failed++;
       errs += ps->errors;
       warns += ps->warnings;
@@ -58,6 +59,11 @@ static void draw_header(View* v, Canvas* c) {
    x += 2;
    x += canvas_printf(c, x, 0, c->w - x, role(v, THEME_STATE_RUNNING), "%s %u running",
                       state_glyph(v, PROC_RUNNING), running);
+   if (pending) {
+      x += 2;
+      x += canvas_printf(c, x, 0, c->w - x, role(v, THEME_STATE_STARTING), "%s %u waiting",
+                         state_glyph(v, PROC_WAITING), pending);
+   }
    if (failed) {
       x += 2;
       x += canvas_printf(c, x, 0, c->w - x, role(v, THEME_STATE_FAILED), "%s %u failed",
