@@ -20,9 +20,6 @@ void cli_usage(FILE* f) {
          "  -f, --filter REGEX       only lines matching REGEX (PCRE2, smart-case; TUI: the first "
          "pane)\n"
          "  -l, --list               print the package manager and the scripts, then exit\n"
-         "      --check              check the project files (brum.yaml, Procfile, "
-         "process-compose.yaml,\n"
-         "                           package.json), print what is wrong, exit 0 or 2\n"
          "      --max-lines N        lines kept per process (default 100000)\n"
          "      --max-bytes N[K|M|G] log memory kept per process (default 256M)\n"
          "      --no-pty             run scripts with pipes instead of a terminal\n"
@@ -49,8 +46,7 @@ enum {
    OPT_NO_DETECT,
    OPT_KILL,
    OPT_THEME,
-   OPT_LOG,
-   OPT_CHECK
+   OPT_LOG
 };
 
 /* Digits only: strtoull alone would take " 5", "+5" and "-5" (as a huge number). */
@@ -135,7 +131,6 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
        {"headless", no_argument, NULL, OPT_HEADLESS},
        {"filter", required_argument, NULL, 'f'},
        {"list", no_argument, NULL, 'l'},
-       {"check", no_argument, NULL, OPT_CHECK},
        {"max-lines", required_argument, NULL, OPT_MAX_LINES},
        {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
        {"no-pty", no_argument, NULL, OPT_NO_PTY},
@@ -179,9 +174,6 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
          break;
       case OPT_HEADLESS:
          o->headless = true;
-         break;
-      case OPT_CHECK:
-         o->check = true;
          break;
       case OPT_NO_PTY:
          o->no_pty = true;

@@ -75,61 +75,6 @@ static int check_fds(size_t required, size_t wanted) {
    return err;
 }
 
-/* After a process's command in --list: where it comes from when that is not package.json, what
- * it waits for, and whether it is hidden: "  (brum.yaml:12; after db (ready); hidden)". */
-static char* list_about(const Script* s) {
-   static const char* const conds[] = {"started", "ready", "exited ok"};
-   char* out = xstrdup("");
-   const char* sep = "";
-   if (s->source != SRC_PACKAGE || s->script_ref) {
-      char* o = util_sanitize(s->origin ? s->origin : app_source_name(s->source));
-      char* n = xasprintf("%s%s%s", out, sep, o);
-      free(o);
-      free(out);
-      out = n, sep = "; ";
-   }
-   for (size_t k = 0; k < s->ndeps; k++) {
-      char* d = util_sanitize(s->deps[k].name);
-      char* n = xasprintf("%s%s%s (%s)", out,
-                          k                ? ", "
-                          : k == 0 && *sep ? "; after "
-                                           : "after ",
-                          d, conds[s->deps[k].cond]);
-      free(d);
-      free(out);
-      out = n, sep = "; ";
-   }
-   if (s->hidden) {
-      char* n = xasprintf("%s%shidden", out, sep);
-      free(out);
-      out = n;
-   }
-   if (*out) {
-      char* n = xasprintf("  (%s)", out);
-      free(out);
-      out = n;
-   }
-   return out;
-}
-
-/* What starts when brum starts without names: default_run, or the autostart processes. */
-static void print_launch(const Project* p) {
-   Options none = {0};
-   const char** names;
-   size_t n = app_launch_names(p, &none, &names);
-   if (n) {
-      printf("starts at launch (%s):",
-             p->default_run && p->default_run[0] ? "default_run" : "autostart");
-      for (size_t i = 0; i < n; i++) {
-         char* name = util_sanitize(names[i]);
-         printf(" %s", name);
-         free(name);
-      }
-      printf("\n");
-   }
-   free(names);
-}
-
 static void print_list(const Project* p) {
    char* name = util_sanitize(p->name);
    char* dir = util_sanitize(p->dir);
@@ -148,33 +93,12 @@ static void print_list(const Project* p) {
    }
    for (size_t i = 0; i < p->nscripts; i++) {
       char* cmd = util_sanitize(p->scripts[i].command);
-      char* about = list_about(&p->scripts[i]);
-      printf("  %s%*s  %s%s\n", names[i], (int)(w - util_cols(names[i])), "", cmd, about);
-      free(about);
+      printf("  %s%*s  %s\n", names[i], (int)(w - util_cols(names[i])), "", cmd);
       free(cmd);
       free(names[i]);
    }
    free(names);
    if (!p->nscripts) printf("  (no scripts)\n");
-   print_launch(p);
-}
-
-/* --check found nothing wrong (the loader refused anything malformed, check_runs the rest): what
- * was loaded, per file. */
-static void print_check(const Project* p) {
-   size_t per[SRC_COMPOSE + 1] = {0};
-   for (size_t i = 0; i < p->nscripts; i++)
-      if ((size_t)p->scripts[i].source <= SRC_COMPOSE) per[p->scripts[i].source]++;
-   char* dir = util_sanitize(p->dir);
-   printf("ok: %s: %zu process%s", dir, p->nscripts, p->nscripts == 1 ? "" : "es");
-   free(dir);
-   const char* sep = " (";
-   for (int k = SRC_PACKAGE; k <= SRC_COMPOSE; k++) {
-      if (!per[k]) continue;
-      printf("%s%s %zu", sep, app_source_name((ScriptSource)k), per[k]);
-      sep = ", ";
-   }
-   printf("%s%s\n", *sep == ',' ? ")" : "", p->nwarnings ? ", with the warnings above" : "");
 }
 
 typedef struct AddAll {
@@ -273,9 +197,8 @@ int main(int argc, char** argv) {
    }
    int rc = 2;
    Project* prj = NULL;
-   bool quick = o.list || o.check; /* nothing runs */
-   size_t need = quick ? FDS_LIST : fds_needed(o.nruns ? 1 : 0);
-   int err = check_fds(need, quick ? FDS_LIST : fds_needed(o.nruns));
+   size_t need = o.list ? FDS_LIST : fds_needed(o.nruns ? 1 : 0);
+   int err = check_fds(need, o.list ? FDS_LIST : fds_needed(o.nruns));
    if (err < 0) {
       char* msg = util_strerror(err);
       fprintf(stderr, "brum: %s (brum needs %zu free descriptors)\n", msg, need);
@@ -303,11 +226,6 @@ int main(int argc, char** argv) {
    if (!o.kill_timeout_set && prj->kill_timeout_s > 0) o.kill_timeout_s = prj->kill_timeout_s;
    if (!o.max_lines_set && prj->max_lines > 0) o.max_lines = prj->max_lines;
    if (check_runs(prj, &o) < 0) goto out;
-   if (o.check) {
-      print_check(prj);
-      rc = 0;
-      goto out;
-   }
    if (o.filter) { /* a bad pattern is a usage error, found before anything starts */
       Regex* re;
       if (regex_compile(o.filter, &re, &cause) < 0) {
