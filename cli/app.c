@@ -261,65 +261,6 @@ size_t app_launch_names(const Project* prj, const Options* o, const char*** name
    return n;
 }
 
-/* Depth-first: 0 unvisited, 1 on the current path, 2 done. A script met again while on the path
- * closes a cycle; path[] holds it for the message. */
-static int dfs(const Project* prj, size_t i, unsigned char* mark, size_t* path, size_t depth,
-               char** cause) {
-   if (mark[i] == 2) return 0;
-   path[depth] = i;
-   if (mark[i] == 1) {
-      size_t from = 0;
-      while (path[from] != i) from++;
-      char* msg = xstrdup(prj->scripts[i].name);
-      for (size_t k = from + 1; k <= depth; k++) {
-         char* m = xasprintf("%s -> %s", msg, prj->scripts[path[k]].name);
-         free(msg);
-         msg = m;
-      }
-      *cause = xasprintf("dependency cycle: %s", msg);
-      free(msg);
-      return -EINVAL;
-   }
-   mark[i] = 1;
-   const Script* s = &prj->scripts[i];
-   for (size_t k = 0; k < s->ndeps; k++) {
-      size_t j = script_index(prj, s->deps[k].name);
-      if (j >= prj->nscripts) {
-         *cause =
-             xasprintf("%s%s%s depends on '%s', which is not a process of this project",
-                       s->origin ? s->origin : "", s->origin ? ": " : "", s->name, s->deps[k].name);
-         return -EINVAL;
-      }
-      int err = dfs(prj, j, mark, path, depth + 1, cause);
-      if (err < 0) return err;
-   }
-   mark[i] = 2;
-   return 0;
-}
-
-int app_check_deps(const Project* prj, char** cause) {
-   unsigned char* mark = xcalloc(prj->nscripts + 1, 1);
-   size_t* path = xcalloc(prj->nscripts + 1, sizeof *path);
-   int err = 0;
-   for (size_t i = 0; i < prj->nscripts && err == 0; i++) err = dfs(prj, i, mark, path, 0, cause);
-   free(mark);
-   free(path);
-   return err;
-}
-
-const char* app_source_name(ScriptSource src) {
-   switch (src) {
-   case SRC_BRUM_YAML:
-      return "brum.yaml";
-   case SRC_PROCFILE:
-      return "Procfile";
-   case SRC_COMPOSE:
-      return "process-compose";
-   default:
-      return "package.json";
-   }
-}
-
 SupConfig app_sup_config(const Options* o) {
    SupConfig c = {
        .use_pty = !o->no_pty,

@@ -39,11 +39,6 @@ void app_want_closure(const Project* prj, size_t i, bool* want);
  * every process with autostart (none: an empty list). *names is an owned array of borrowed
  * strings, without duplicates; returns the count. */
 size_t app_launch_names(const Project* prj, const Options* o, const char*** names);
-/* Every dependency names a process of the project, and none depends on itself (directly or
- * through others). Else -EINVAL and *cause (owned) says which. */
-int app_check_deps(const Project* prj, char** cause);
-/* "package.json", "brum.yaml", "Procfile", "process-compose" */
-const char* app_source_name(ScriptSource src);
 
 /* The supervisor configuration the options ask for. */
 SupConfig app_sup_config(const Options* o);

@@ -10,7 +10,9 @@
 void cli_usage(FILE* f) {
    fputs("usage: brum [-d DIR] [--run SCRIPT]... [SCRIPT...] [options]\n"
          "\n"
-         "Runs a project's package.json scripts as supervised processes and shows their output.\n"
+         "Runs a project's package.json scripts and the processes of its brum.yaml, Procfile and\n"
+         "process-compose.yaml as supervised processes and shows their output. From a\n"
+         "subdirectory, brum finds the project above it, as npm does.\n"
          "\n"
          "options:\n"
          "  -d, --dir DIR            project directory (default: the current directory)\n"
@@ -19,7 +21,9 @@ void cli_usage(FILE* f) {
          "      --headless           no UI: print every line as [script] text, exit when all end\n"
          "  -f, --filter REGEX       only lines matching REGEX (PCRE2, smart-case; TUI: the first "
          "pane)\n"
-         "  -l, --list               print the package manager and the scripts, then exit\n"
+         "  -l, --list               print the package manager and the processes, then exit\n"
+         "      --check              check the project files (package.json, brum.yaml, Procfile,\n"
+         "                           process-compose.yaml) and exit: 0, or 2 with the errors\n"
          "      --max-lines N        lines kept per process (default 100000)\n"
          "      --max-bytes N[K|M|G] log memory kept per process (default 256M)\n"
          "      --no-pty             run scripts with pipes instead of a terminal\n"
@@ -46,7 +50,8 @@ enum {
    OPT_NO_DETECT,
    OPT_KILL,
    OPT_THEME,
-   OPT_LOG
+   OPT_LOG,
+   OPT_CHECK
 };
 
 /* Digits only: strtoull alone would take " 5", "+5" and "-5" (as a huge number). */
@@ -131,6 +136,7 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
        {"headless", no_argument, NULL, OPT_HEADLESS},
        {"filter", required_argument, NULL, 'f'},
        {"list", no_argument, NULL, 'l'},
+       {"check", no_argument, NULL, OPT_CHECK},
        {"max-lines", required_argument, NULL, OPT_MAX_LINES},
        {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
        {"no-pty", no_argument, NULL, OPT_NO_PTY},
@@ -171,6 +177,9 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
          break;
       case 'h':
          o->help = true;
+         break;
+      case OPT_CHECK:
+         o->check = true;
          break;
       case OPT_HEADLESS:
          o->headless = true;

@@ -75,16 +75,72 @@ static int check_fds(size_t required, size_t wanted) {
    return err;
 }
 
+static const char* source_label(ScriptSource src) {
+   switch (src) {
+   case SRC_BRUM_YAML:
+      return "brum.yaml";
+   case SRC_PROCFILE:
+      return "Procfile";
+   case SRC_COMPOSE:
+      return "process-compose.yaml";
+   default:
+      return "package.json";
+   }
+}
+
+static const char* cond_label(DepCond c) {
+   return c == DEP_READY ? "ready" : c == DEP_EXITED_OK ? "exited_ok" : "started";
+}
+
+/* The second lines of a listed process: where it comes from (when not package.json), what it
+ * waits for, what a foreign file said that brum does not do. */
+static void print_details(const Script* s, size_t indent) {
+   if (s->source != SRC_PACKAGE) {
+      char* origin = util_sanitize(s->origin ? s->origin : source_label(s->source));
+      char* ref = s->script_ref ? util_sanitize(s->script_ref) : NULL;
+      printf("%*s  from %s%s%s%s\n", (int)indent, "", origin, ref ? " (package script " : "",
+             ref ? ref : "", ref ? ")" : "");
+      free(ref);
+      free(origin);
+   }
+   if (s->ndeps) {
+      printf("%*s  waits for", (int)indent, "");
+      for (size_t d = 0; d < s->ndeps; d++) {
+         char* dep = util_sanitize(s->deps[d].name);
+         printf("%s %s (%s)", d ? "," : "", dep, cond_label(s->deps[d].cond));
+         free(dep);
+      }
+      printf("\n");
+   }
+   for (char** u = s->unknown; u && *u; u++) {
+      char* note = util_sanitize(*u);
+      printf("%*s  note: %s\n", (int)indent, "", note);
+      free(note);
+   }
+}
+
 static void print_list(const Project* p) {
    char* name = util_sanitize(p->name);
    char* dir = util_sanitize(p->dir);
    printf("project: %s (%s)\n", name, dir);
    free(name);
    free(dir);
-   char* reason = util_sanitize(p->pm_reason);
-   printf("package manager: %s (%s)%s\n", pkg_manager_name(p->pm), reason,
-          p->pm_available ? "" : ", not installed: scripts run with sh -c");
-   free(reason);
+   if (p->has_package_json) {
+      char* reason = util_sanitize(p->pm_reason);
+      printf("package manager: %s (%s)%s\n", pkg_manager_name(p->pm), reason,
+             p->pm_available ? "" : ", not installed: scripts run with sh -c");
+      free(reason);
+   }
+   if (p->start_package) {
+      char* pkg = util_sanitize(p->start_package);
+      printf("started in package %s: its scripts come first (NAME means %s:NAME)\n", pkg, pkg);
+      free(pkg);
+   }
+   for (char** r = p->default_run; r && *r; r++) {
+      char* n = util_sanitize(*r);
+      printf("%s%s%s", r == p->default_run ? "starts at launch: " : ", ", n, r[1] ? "" : "\n");
+      free(n);
+   }
    char** names = xcalloc(p->nscripts, sizeof *names);
    size_t w = 0;
    for (size_t i = 0; i < p->nscripts; i++) {
@@ -94,11 +150,25 @@ static void print_list(const Project* p) {
    for (size_t i = 0; i < p->nscripts; i++) {
       char* cmd = util_sanitize(p->scripts[i].command);
       printf("  %s%*s  %s\n", names[i], (int)(w - util_cols(names[i])), "", cmd);
+      print_details(&p->scripts[i], w + 2);
       free(cmd);
       free(names[i]);
    }
    free(names);
    if (!p->nscripts) printf("  (no scripts)\n");
+}
+
+/* Prints a load error; project files give one "FILE:LINE:COL: message" per line. */
+static void print_cause(const char* cause) {
+   for (const char* line = cause; line;) {
+      const char* nl = strchr(line, '\n');
+      char* one = nl ? xstrndup(line, (size_t)(nl - line)) : xstrdup(line);
+      char* c = util_sanitize(one);
+      fprintf(stderr, "brum: %s\n", c);
+      free(c);
+      free(one);
+      line = nl ? nl + 1 : NULL;
+   }
 }
 
 typedef struct AddAll {
@@ -132,17 +202,9 @@ static int run_tui(const Project* prj, const Options* o) {
    return rc;
 }
 
-/* Every requested script (named on the command line, or by default_run) must exist, and the
- * dependencies must name processes without a cycle, before anything starts. */
+/* Every requested script (named on the command line, or by default_run) must exist before
+ * anything starts (the loader has checked the dependencies: known names, no cycle). */
 static int check_runs(const Project* p, const Options* o) {
-   char* cause = NULL;
-   if (app_check_deps(p, &cause) < 0) {
-      char* c = util_sanitize(cause);
-      fprintf(stderr, "brum: %s\n", c);
-      free(c);
-      free(cause);
-      return -EINVAL;
-   }
    const char** names;
    size_t n = app_launch_names(p, o, &names);
    if (o->headless && n == 0) {
@@ -155,7 +217,7 @@ static int check_runs(const Project* p, const Options* o) {
       if (pkg_find(p, names[i])) continue;
       char* name = util_sanitize(names[i]);
       char* dir = util_sanitize(p->dir);
-      fprintf(stderr, "brum: no script named '%s' in %s%s\navailable:", name, dir,
+      fprintf(stderr, "brum: no script named '%s' in the project %s%s\navailable:", name, dir,
               o->nruns ? "" : " (brum.yaml: default_run)");
       free(name);
       free(dir);
@@ -197,8 +259,9 @@ int main(int argc, char** argv) {
    }
    int rc = 2;
    Project* prj = NULL;
-   size_t need = o.list ? FDS_LIST : fds_needed(o.nruns ? 1 : 0);
-   int err = check_fds(need, o.list ? FDS_LIST : fds_needed(o.nruns));
+   bool only_load = o.list || o.check;
+   size_t need = only_load ? FDS_LIST : fds_needed(o.nruns ? 1 : 0);
+   int err = check_fds(need, only_load ? FDS_LIST : fds_needed(o.nruns));
    if (err < 0) {
       char* msg = util_strerror(err);
       fprintf(stderr, "brum: %s (brum needs %zu free descriptors)\n", msg, need);
@@ -206,9 +269,7 @@ int main(int argc, char** argv) {
       goto out;
    }
    if (pkg_load(o.dir, &prj, &cause) < 0) {
-      char* c = util_sanitize(cause);
-      fprintf(stderr, "brum: %s\n", c);
-      free(c);
+      print_cause(cause);
       free(cause);
       goto out;
    }
@@ -225,6 +286,13 @@ int main(int argc, char** argv) {
    /* brum.yaml's settings, where the command line did not say */
    if (!o.kill_timeout_set && prj->kill_timeout_s > 0) o.kill_timeout_s = prj->kill_timeout_s;
    if (!o.max_lines_set && prj->max_lines > 0) o.max_lines = prj->max_lines;
+   if (o.check) {
+      char* dir = util_sanitize(prj->dir);
+      printf("brum: %s: %zu processes, the project files are valid\n", dir, prj->nscripts);
+      free(dir);
+      rc = 0;
+      goto out;
+   }
    if (check_runs(prj, &o) < 0) goto out;
    if (o.filter) { /* a bad pattern is a usage error, found before anything starts */
       Regex* re;

@@ -1,5 +1,6 @@
 #include "scripts/pkg.h"
 #include "scripts/pkg_impl.h"
+#include "scripts/project_impl.h"
 
 #include "core/util.h"
 
@@ -623,7 +624,7 @@ static void load_workspaces(Loader* l, json_t* root) {
    sv_done(&pats);
 }
 
-int pkg_load(const char* dir, Project** out, char** cause) {
+int pkg_load_json(const char* dir, const char* shown_dir, Project** out, char** cause) {
    *out = NULL;
    *cause = NULL;
    int err = 0;
@@ -653,7 +654,7 @@ int pkg_load(const char* dir, Project** out, char** cause) {
       goto fail;
    }
    path = pkg_join_path(p->dir, "package.json");
-   shown = pkg_join_path(dir, "package.json");
+   shown = pkg_join_path(shown_dir, "package.json");
    if (access(path, F_OK) < 0 && errno == ENOENT) {
       err = -ENOENT;
       *cause = xasprintf("no package.json in %s (looked for %s); run brum in a project directory "
@@ -670,6 +671,7 @@ int pkg_load(const char* dir, Project** out, char** cause) {
    const char* name = json_string_value(jname);
    p->name = xstrdup(name && *name ? name : base_name(p->dir));
    p->version = json_str_or(root, "version", "");
+   p->has_package_json = true;
    detect_pm(&l, root);
    p->pm_available = on_path(pkg_manager_name(p->pm));
    add_scripts(&l, root, p->dir, p->name, p->version, false, "package.json");
@@ -685,30 +687,58 @@ fail:
    return err;
 }
 
+bool pkg_workspace_includes(const char* root, const char* dir) {
+   Project p = {.dir = xstrdup(root)};
+   Loader l = {.p = &p};
+   json_t* rj = NULL;
+   char* cause = NULL;
+   char* path = pkg_join_path(root, "package.json");
+   if (access(path, F_OK) == 0) load_json(path, path, &rj, &cause);
+   StrVec pats = {0};
+   if (rj) patterns_from_package_json(&l, rj, &pats);
+   patterns_from_pnpm_yaml(&l, &pats);
+   bool in = false, excluded = false;
+   for (size_t i = 0; i < pats.n; i++) {
+      bool neg = pats.v[i][0] == '!';
+      StrVec found = {0};
+      expand_real(&l, pats.v[i] + neg, &found);
+      for (size_t j = 0; j < found.n; j++) {
+         if (strcmp(found.v[j], dir) != 0) continue;
+         if (neg)
+            excluded = true;
+         else
+            in = true;
+      }
+      sv_done(&found);
+   }
+   sv_done(&pats);
+   for (size_t i = 0; i < p.nwarnings; i++) free(p.warnings[i]);
+   free(p.warnings);
+   free(p.dir);
+   free(path);
+   free(cause);
+   json_decref(rj);
+   return in && !excluded;
+}
+
 void pkg_free(Project* p) {
    if (!p) return;
-   for (size_t i = 0; i < p->nscripts; i++) {
-      Script* s = &p->scripts[i];
-      free(s->name);
-      free(s->command);
-      free(s->package);
-      free(s->dir);
-      free(s->version);
-   }
+   for (size_t i = 0; i < p->nscripts; i++) prj_script_free(&p->scripts[i]);
    free(p->scripts);
    for (size_t i = 0; i < p->nwarnings; i++) free(p->warnings[i]);
    free(p->warnings);
+   if (p->default_run)
+      for (char** r = p->default_run; *r; r++) free(*r);
+   free(p->default_run);
+   free(p->theme);
+   free(p->prefix_key);
+   free(p->start_dir);
+   free(p->start_package);
    free(p->dir);
    free(p->name);
    free(p->version);
    free(p->pm_reason);
    free(p);
-}
-
-const Script* pkg_find(const Project* p, const char* name) {
-   for (size_t i = 0; i < p->nscripts; i++)
-      if (strcmp(p->scripts[i].name, name) == 0) return &p->scripts[i];
-   return NULL;
 }
 
 const char* pkg_manager_name(PkgManager pm) {

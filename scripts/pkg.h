@@ -56,11 +56,12 @@ typedef struct Script {
    int stop_signal;       /* 0: SIGTERM */
    double kill_timeout_s; /* 0: the global one */
    bool autostart, hidden;
-   char* group;    /* owned or NULL: the sidebar group */
-   bool via_pm;    /* run_via: package-manager */
-   char** unknown; /* owned, NULL-terminated or NULL: what a foreign file said that brum does not
-                      understand ("process-compose.yaml:14: 'shutdown.command' is not supported"),
-                      shown in the pane when it starts */
+   char* group;      /* owned or NULL: the sidebar group */
+   bool via_pm;      /* run_via: package-manager (the default for `script:`) */
+   bool interactive; /* brum.yaml `interactive: true`: the process reads the terminal */
+   char** unknown;   /* owned, NULL-terminated or NULL: what a foreign file said that brum does not
+                        understand ("process-compose.yaml:14: 'shutdown.command' is not supported"),
+                        shown in the pane when it starts */
 } Script;
 
 typedef struct Project {
@@ -80,13 +81,29 @@ typedef struct Project {
    uint64_t max_lines;
    char* theme;
    char* prefix_key;
-   char* start_dir; /* owned: where brum was launched (the walk-up's start); a package directory
-                       inside a workspace selects that package's scripts first */
+   char* start_dir;     /* owned: where brum was launched (the walk-up's start); a package directory
+                           inside a workspace selects that package's scripts first */
+   char* start_package; /* owned or NULL: the workspace package (Script.package) whose directory
+                           holds start_dir; pkg_find tries "<start_package>:<name>" first */
+   bool notifications;  /* brum.yaml `notifications: true` */
+   bool has_package_json; /* false for a project of brum.yaml / Procfile / process-compose.yaml
+                             only: no package manager is involved */
 } Project;
 
-/* Loads DIR/package.json and its workspaces. Errors: -ENOENT (no package.json: cause says what was
- * looked for, and where), -EINVAL (syntax: cause is "PATH:LINE:COL: message"; not an object; a NUL
- * byte; not a regular file: a FIFO is refused, never waited on), -EISDIR, -EFBIG (over 64 MiB:
+/* Finds and loads the project of DIR (the walk-up, like npm's): from DIR up to the first directory
+ * holding a project file (package.json, brum.yaml, Procfile.dev, Procfile, process-compose.yaml);
+ * when that directory is a workspace package, further up to the workspace root whose patterns
+ * (package.json workspaces, pnpm-workspace.yaml) include it, which becomes Project.dir (for the
+ * package manager and every workspace), with start_dir and start_package saying where brum was
+ * launched. Then loads together package.json and its workspaces, brum.yaml, Procfile.dev (else
+ * Procfile) and process-compose.yaml (or .yml) from Project.dir into one list (README, "Project
+ * files": a brum.yaml `script:` process takes its package script's place; other name clashes
+ * warn, and brum.yaml wins, then Procfile, then process-compose, then package.json).
+ * Errors: -ENOENT (no project file in DIR or above: cause says what was looked for, and where),
+ * -EINVAL (package.json syntax: cause is "PATH:LINE:COL: message"; not an object; a NUL byte; not
+ * a regular file: a FIFO is refused, never waited on; and every error of the other project files,
+ * one "FILE:LINE:COL: message" per line of cause: unknown keys, wrong types, unknown or cyclic
+ * dependencies, bad durations, signals, regexes, https probes), -EISDIR, -EFBIG (over 64 MiB:
  * cause gives the size and the limit), and other negative errnos for I/O. *cause is a heap string
  * the caller frees.
  * Workspace patterns: `**` matches any number of levels (at most 8), skips hidden directories and
@@ -96,6 +113,9 @@ typedef struct Project {
 int pkg_load(const char* dir, Project** out, char** cause);
 void pkg_free(Project* p);
 
+/* The process called name; launched inside a workspace package, "<start_package>:<name>" first (so
+ * `brum dev` there means that package's dev). A package script that a brum.yaml process replaced
+ * (`web: { script: dev }`) is found under its script name too. */
 const Script* pkg_find(const Project* p, const char* name);
 const char* pkg_manager_name(PkgManager pm); /* "npm", "yarn", "pnpm", "bun" */
 

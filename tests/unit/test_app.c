@@ -211,22 +211,3 @@ Test(app, closure_takes_dependencies_transitively) {
    app_want_closure(&prj, 1, want2);
    cr_assert(want2[0] && want2[1] && !want2[2]);
 }
-
-Test(app, check_deps_finds_unknown_names_and_cycles) {
-   char* cause = NULL;
-   cr_assert_eq(app_check_deps(&prj, &cause), 0);
-   ScriptDep cyc[] = {{.name = S("web"), .cond = DEP_STARTED}};
-   scripts[0].deps = cyc;
-   scripts[0].ndeps = 1;
-   cr_assert_eq(app_check_deps(&prj, &cause), -EINVAL);
-   cr_assert_str_eq(cause, "dependency cycle: db -> web -> api -> db");
-   free(cause);
-   cause = NULL;
-   ScriptDep unknown[] = {{.name = S("cache"), .cond = DEP_STARTED}};
-   scripts[0].deps = unknown;
-   scripts[0].origin = S("brum.yaml:3");
-   cr_assert_eq(app_check_deps(&prj, &cause), -EINVAL);
-   cr_assert_str_eq(cause, "brum.yaml:3: db depends on 'cache', which is not a process of this "
-                           "project");
-   free(cause);
-}

@@ -261,9 +261,11 @@ Test(pkg, syntax_error_after_bom_counts_from_text) {
 
 Test(pkg, missing_file) {
    char* cause = load_err(-ENOENT);
-   char* want = xasprintf("no package.json in %s (looked for %s/package.json); run brum in a "
+   /* The walk-up looked in tmp and every directory above it (/tmp holds no project file). */
+   char* want = xasprintf("no project file (package.json, brum.yaml, Procfile.dev, Procfile or "
+                          "process-compose.yaml) in %s or any directory above it; run brum in a "
                           "project directory or pass -d DIR",
-                          tmp, tmp);
+                          tmp);
    cr_expect_str_eq(cause, want);
    free(want);
    free(cause);
