@@ -7,8 +7,9 @@ command -v tmux >/dev/null || { echo "tmux is required"; exit 1; }
 command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
 FIX="$BRUM_SOURCE_DIR/tests/fixtures/project"
 export NO_COLOR=1
-# Children carry the token, so that no_token_procs finds anything headless mode left behind.
-export BRUM_E2E_TOKEN=$TOKEN
+# brum with the token its children carry, so that no_token_procs finds anything it
+# left behind (start_tui gives the token to the TUI's brum only, not to the pane's shell).
+HL=(env "BRUM_E2E_TOKEN=$TOKEN" "$BRUM")
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -28,7 +29,7 @@ export ORDER="$TMP/order"
 # --- headless: db, then api once db has printed its ready line, then web once api answers HTTP
 CHAIN=$(fixture chain)
 : >"$ORDER"
-out=$(timeout 60 "$BRUM" --headless -d "$CHAIN" web 2>&1); rc=$?
+out=$(timeout 60 "${HL[@]}" --headless -d "$CHAIN" web 2>&1); rc=$?
 check "chain: brum --headless web exits 0 (was $rc)" [ "$rc" -eq 0 ]
 check "chain: db ready, then api started, then web saw api answer" \
   [ "$(paste -sd' ' "$ORDER")" = "db-ready api-start web-api-up" ]
@@ -39,7 +40,7 @@ check "chain: the dependencies were stopped, nothing left running" wait_for 5 no
 
 # --- headless: a dependency that never becomes ready: non-zero, with the probe's last error
 NEVER=$(fixture never)
-out=$(timeout 60 "$BRUM" --headless -d "$NEVER" api 2>&1); rc=$?
+out=$(timeout 60 "${HL[@]}" --headless -d "$NEVER" api 2>&1); rc=$?
 check "never ready: exits 1 (was $rc)" [ "$rc" -eq 1 ]
 check "never ready: says why, with the probe's error" \
   grep -qE "api did not start: dependency db failed: not ready: probe tcp.*127.0.0.1:$DEAD_PORT" <<<"$out"
@@ -48,30 +49,31 @@ check "never ready: db stopped, nothing left running" wait_for 5 no_token_procs
 
 # --- headless: restart with backoff, given up after max_restarts; the exit code is the last run's
 RESTART=$(fixture restart)
-out=$(timeout 60 "$BRUM" --headless -d "$RESTART" crash 2>&1); rc=$?
+out=$(timeout 60 "${HL[@]}" --headless -d "$RESTART" crash 2>&1); rc=$?
 check "restart: exits 3 once the policy gives up (was $rc)" [ "$rc" -eq 3 ]
 check "restart: three runs (one and two restarts)" [ "$(grep -c '^\[crash\] crash-run' <<<"$out")" -eq 3 ]
 check "restart: summary counts the restarts" grep -qE '^crash +failed \(3\) .*2 restarts' <<<"$out"
 
 # --- .env and env: the child sees the file's values, brum.yaml's env over them, an unset
-out=$(SECRET=leaked timeout 30 "$BRUM" --headless -d "$RESTART" greet 2>&1); rc=$?
+out=$(SECRET=leaked timeout 30 "${HL[@]}" --headless -d "$RESTART" greet 2>&1); rc=$?
 check "env: greet exits 0 (was $rc)" [ "$rc" -eq 0 ]
 check "env: .env value visible, env wins over it, null unsets" \
   grep -qx '\[greet\] greeting=hello-from-dotenv mode=brum-yaml secret=unset' <<<"$out"
 
 # --- a Procfile project, and the walk-up from a subdirectory
 PROCFILE=$(fixture procfile)
-out=$(cd "$PROCFILE/sub/deeper" && timeout 30 "$BRUM" --headless hello 2>&1); rc=$?
+out=$(cd "$PROCFILE/sub/deeper" && timeout 30 "${HL[@]}" --headless hello 2>&1); rc=$?
 check "Procfile from a subdirectory: exits 0 (was $rc)" [ "$rc" -eq 0 ]
 check "Procfile: runs in the project's directory" grep -qx "\[hello\] hello-from-procfile $PROCFILE" <<<"$out"
 out=$(cd "$PROCFILE/sub" && "$BRUM" --list 2>&1)
 check "Procfile: --list from a subdirectory finds the project" grep -q "project: .*($PROCFILE)" <<<"$out"
-check "Procfile: --list shows where worker comes from" grep -qE 'worker .*Procfile' <<<"$out"
+check "Procfile: --list shows where worker comes from" grep -qA1 '^  worker ' <<<"$out"
+check "Procfile: ... on the line after it" bash -c 'grep -A1 "^  worker " <<<"$1" | grep -q "from Procfile:2"' _ "$out"
 
 # --- process-compose: a dependency that must complete successfully; what brum does not do is said
 COMPOSE=$(fixture compose)
 : >"$ORDER"
-out=$(timeout 30 "$BRUM" --headless -d "$COMPOSE" app 2>&1); rc=$?
+out=$(timeout 30 "${HL[@]}" --headless -d "$COMPOSE" app 2>&1); rc=$?
 check "process-compose: exits 0 (was $rc)" [ "$rc" -eq 0 ]
 check "process-compose: setup completed before app" [ "$(paste -sd' ' "$ORDER")" = "setup-done app-ran" ]
 check "process-compose: the unsupported key is named in app's output" \
