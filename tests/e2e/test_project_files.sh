@@ -24,6 +24,7 @@ fixture() {
 }
 API_PORT=$(free_port)
 DEAD_PORT=$(free_port)
+WS=$(fixture pnpm-ws)
 export ORDER="$TMP/order"
 
 # --- headless: db, then api once db has printed its ready line, then web once api answers HTTP
@@ -70,6 +71,18 @@ check "Procfile: --list from a subdirectory finds the project" grep -q "project:
 check "Procfile: --list shows where worker comes from" grep -qA1 '^  worker ' <<<"$out"
 check "Procfile: ... on the line after it" bash -c 'grep -A1 "^  worker " <<<"$1" | grep -q "from Procfile:2"' _ "$out"
 
+# --- without names, headless runs default_run, else the autostart processes, else refuses
+: >"$ORDER"
+out=$(DB_DELAY=0 timeout 60 "${HL[@]}" --headless -d "$CHAIN" 2>&1); rc=$?
+check "default_run: web and what it needs ran (rc $rc)" \
+  bash -c '[ "$1" -eq 0 ] && [ "$(paste -sd" " "$2")" = "db-ready api-start web-api-up" ]' _ "$rc" "$ORDER"
+out=$(timeout 30 "${HL[@]}" --headless -d "$PROCFILE" 2>&1); rc=$?
+check "autostart: every Procfile process ran (rc $rc)" \
+  bash -c '[ "$1" -eq 0 ] && grep -q "^\[hello *\] hello-from" <<<"$2" && grep -q "^\[worker\] worker-ran" <<<"$2"' _ "$rc" "$out"
+out=$("$BRUM" --headless -d "$WS" 2>&1); rc=$?
+check "nothing to start: headless refuses with exit 2" \
+  bash -c '[ "$1" -eq 2 ] && grep -q "needs at least one script" <<<"$2"' _ "$rc" "$out"
+
 # --- process-compose: a dependency that must complete successfully; what brum does not do is said
 COMPOSE=$(fixture compose)
 : >"$ORDER"
@@ -80,7 +93,6 @@ check "process-compose: the unsupported key is named in app's output" \
   grep -qE "^\[app *\] .*shutdown.command.* not supported" <<<"$out"
 
 # --- a pnpm workspace: brum --list in a workspace package says pnpm, not npm
-WS=$(fixture pnpm-ws)
 out=$("$BRUM" --list -d "$WS/packages/web" 2>&1); rc=$?
 check "pnpm workspace package: --list exits 0 (was $rc)" [ "$rc" -eq 0 ]
 check "pnpm workspace package: package manager pnpm" grep -q '^package manager: pnpm' <<<"$out"
