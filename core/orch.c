@@ -215,6 +215,7 @@ static void orch_request(Proc* p) {
    memset(p->dep_met, 0, p->ndeps * sizeof *p->dep_met);
    p->cur.state = PROC_WAITING;
    p->cur.pid = 0;
+   p->cur.ready_ms = 0; /* the last run's: its dependents wait for the next run's */
    proc_set_message(p, NULL);
    p->sup->nwaiting++;
    orch_eval(p); /* publishes: the waiting state, or the start, or the failure */

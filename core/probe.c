@@ -487,6 +487,9 @@ static void on_ready_timer(uv_timer_t* t) {
 }
 
 void probe_begin(Proc* p) {
+   /* The loop's clock was read before the spawn, which can be slow on a loaded machine: a timer
+    * based on it would fire early, relative to started_ms. */
+   uv_update_time(&p->sup->loop);
    switch (p->ready.kind) {
    case SUP_PROBE_DEFAULT:
       proc_timer_start(p, p->ready_timer, on_ready_timer, READY_QUIET_MS, 0);

@@ -54,9 +54,11 @@ void snap_describe(const ProcSnap* s, char* buf, unsigned size) {
    case PROC_KILLED:
       snprintf(buf, size, "killed (%d)", s->term_signal);
       break;
-   case PROC_WAITING: /* "waiting for db (ready)" */
-   case PROC_BACKOFF: /* "restarting in 2 s (restart 2 of 5)" */
-      snprintf(buf, size, "%s", s->message[0] ? s->message : snap_state_name(s->state));
+   case PROC_WAITING: /* what for is the message: "waiting for db (ready)" */
+      snprintf(buf, size, "waiting");
+      break;
+   case PROC_BACKOFF: /* when is the message: "restarting in 2 s (restart 2 of 5)" */
+      snprintf(buf, size, "backoff");
       break;
    default:
       snprintf(buf, size, "%s", snap_state_name(s->state));

@@ -34,8 +34,9 @@ typedef struct ProcSnap {
    uint64_t exit_seq; /* order in which processes ended (1, 2, ...); 0 while not ended */
    uint32_t restarts; /* starts after the first */
    /* When this run became ready (0: not yet, or not running): at its first detected URL, or
-    * READY_QUIET_MS after the start for a process that has printed none. brum's one definition of
-    * ready, for the UI, the control socket and MCP. */
+    * READY_QUIET_MS after the start for a process that has printed none; with a readiness probe
+    * (SupLaunch.ready), when the probe first succeeded. brum's one definition of ready, for the
+    * UI, the control socket, MCP and dependencies. */
    uint64_t ready_ms;
    int output_open;                  /* its terminal (or pipe) is still being read */
    uint64_t lines, errors, warnings; /* counts at publication time */
@@ -54,8 +55,8 @@ const char* snap_state_name(ProcState s); /* "idle", "running", ... */
  * without another command, so whoever waits for processes to end (headless) waits for them too. */
 int snap_is_active(ProcState s);
 int snap_is_pending(ProcState s); /* waiting or backoff */
-/* Human description: "running", "exited ok", "failed (1)", "killed (9)", "stopped", and for the
- * pending states their message ("waiting for db (ready)", "restarting in 2 s (restart 2 of 5)"). */
+/* Human description: "running", "exited ok", "failed (1)", "killed (9)", "stopped", "waiting",
+ * "backoff" (the message says for what, or until when: shown next to it, never inside it). */
 void snap_describe(const ProcSnap* s, char* buf, unsigned size);
 
 #endif

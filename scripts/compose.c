@@ -58,7 +58,7 @@ static bool read_environment(Pc* c, yaml_node_t* n, StrVec* env) {
    return true;
 }
 
-static bool read_depends(Pc* c, yaml_node_t* n, Proc* pc) {
+static bool read_depends(Pc* c, yaml_node_t* n, Proc* pc, StrVec* notes) {
    size_t np;
    YPair* pairs = mapping(c, n, "depends_on", &np);
    if (!pairs) return false;
@@ -75,7 +75,7 @@ static bool read_depends(Pc* c, yaml_node_t* n, Proc* pc) {
             if (key_is(&cp[k], "condition"))
                cn = cp[k].v;
             else
-               unsupported(c, NULL, &cp[k], "depends_on");
+               unsupported(c, notes, &cp[k], "depends_on");
          }
          free(cp);
       } else if (!ydoc_is_null(pairs[i].v)) {
@@ -249,7 +249,7 @@ static bool read_key(Pc* c, YPair* p, Proc* pc, StrVec* env, StrVec* notes) {
    bool disabled;
    if (key_is(p, "command")) return ydoc_str(&c->d, p->v, "command", &s->command);
    if (key_is(p, "environment")) return read_environment(c, p->v, env);
-   if (key_is(p, "depends_on")) return read_depends(c, p->v, pc);
+   if (key_is(p, "depends_on")) return read_depends(c, p->v, pc, notes);
    if (key_is(p, "readiness_probe")) return read_probe(c, p->v, &s->ready, notes);
    if (key_is(p, "availability")) return read_availability(c, p->v, s, notes);
    if (key_is(p, "shutdown")) return read_shutdown(c, p->v, s, notes);

@@ -268,7 +268,9 @@ static void settle_names(ProcVec* all, json_t* names, StrVec* warns) {
       }
       all->v[w++] = all->v[i];
    }
+   bool removed = w != all->n;
    all->n = w;
+   if (!removed) return; /* the indexes stand */
    json_object_clear(names);
    for (size_t i = 0; i < all->n; i++)
       json_object_set_new_nocheck(names, all->v[i].s.name, json_integer((json_int_t)i));

@@ -75,7 +75,6 @@ static bool read_env_files(By* b, yaml_node_t* n, StrVec* env) {
    yaml_node_t* one[1] = {n};
    yaml_node_t** items = one;
    size_t count = 1;
-   StrVec nodes = {0};
    if (n->type == YAML_SEQUENCE_NODE) {
       count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
       if (!ydoc_count(&b->d, n, count)) return false;
@@ -101,7 +100,6 @@ static bool read_env_files(By* b, yaml_node_t* n, StrVec* env) {
       free(rel);
    }
    if (items != one) free(items);
-   free(nodes.v);
    return ok;
 }
 

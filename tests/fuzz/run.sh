@@ -5,13 +5,13 @@
 # or sanitizer report fails the run; the input is saved as build-fuzz/artifacts/<target>-*:
 # fix the bug, then add that file to tests/fuzz/corpus/<target>/ as a regression seed, named
 # regress-WHAT (.gitignore ignores crash-*).
-# Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (targets: ansi detect pkg theme)
+# Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (targets: ansi detect pkg theme yaml)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-${BRUM_FUZZ_SECONDS:-45}}
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(ansi detect pkg theme)
+[ ${#targets[@]} -eq 0 ] && targets=(ansi detect pkg theme yaml)
 jobs=$(nproc 2>/dev/null || echo 2)
 dir=build-fuzz
 cc=${CC:-clang}

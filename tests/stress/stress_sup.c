@@ -79,7 +79,7 @@ static void read_frame(void) {
          bad("snapshot", i);
          continue;
       }
-      if ((unsigned)s->state > PROC_STOPPED) bad("state", i);
+      if ((unsigned)s->state > PROC_BACKOFF) bad("state", i);
       atomic_fetch_or(&sh.states_seen, 1u << s->state);
       if (!s->message) bad("message", i);
       if (snap_is_active(s->state) && s->state == PROC_RUNNING && s->pid <= 0) bad("pid", i);
