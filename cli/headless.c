@@ -350,10 +350,12 @@ static void put_str(Headless* h, const char* s) {
  * message (why it failed, what it waits for, a probe's last error). */
 static void summary_orchestration(Headless* h, size_t i, const ProcSnap* s) {
    if (s->restarts) out_printf(h, "  %u restart%s", s->restarts, s->restarts == 1 ? "" : "s");
+   static const char* const conds[] = {
+       [DEP_STARTED] = "started", [DEP_READY] = "ready", [DEP_EXITED_OK] = "exited ok"};
    const Script* sc = h->scripts[i];
    for (size_t k = 0; sc && k < sc->ndeps; k++) {
       char* dep = util_sanitize(sc->deps[k].name);
-      out_printf(h, "%s%s", k ? ", " : "  after ", dep);
+      out_printf(h, "%s%s (%s)", k ? ", " : "  after ", dep, conds[sc->deps[k].cond]);
       free(dep);
    }
    put_str(h, "\n");

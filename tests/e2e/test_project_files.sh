@@ -35,8 +35,8 @@ check "chain: brum --headless web exits 0 (was $rc)" [ "$rc" -eq 0 ]
 check "chain: db ready, then api started, then web saw api answer" \
   [ "$(paste -sd' ' "$ORDER")" = "db-ready api-start web-api-up" ]
 check "chain: web's output printed" grep -q '^\[web\] web: done' <<<"$out"
-check "chain: summary lists the dependencies" grep -qE '^api +stopped .*after db' <<<"$out"
-check "chain: web's summary line" grep -qE '^web +exited ok .*after api' <<<"$out"
+check "chain: summary lists the dependencies" grep -qE '^api +stopped .*after db \(ready\)' <<<"$out"
+check "chain: web's summary line" grep -qE '^web +exited ok .*after api \(ready\)' <<<"$out"
 check "chain: the dependencies were stopped, nothing left running" wait_for 5 no_token_procs
 
 # --- headless: a dependency that never becomes ready: non-zero, with the probe's last error
