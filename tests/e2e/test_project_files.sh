@@ -100,14 +100,14 @@ check "pnpm workspace package: its scripts listed" grep -q 'web:dev' <<<"$out"
 
 # --- the TUI: waiting for a dependency, where a process comes from; quitting leaves nothing
 : >"$ORDER"
-export DB_DELAY=4 WEB_STAY=1
+export DB_DELAY=8 WEB_STAY=1
 start_tui 120 40 -d "$CHAIN"
 check "tui: the sidebar lists db, api and web" wait_screen ' web( |$)'
 check "tui: web waits for api" wait_screen 'web · waiting for api \(ready\)'
 check "tui: the title says where web comes from" wait_screen 'web · .*brum\.yaml:[0-9]+'
 keys k
 check "tui: api waits for db" wait_screen 'api · waiting for db \(ready\)'
-check "tui: web runs once api answers" wait_for 30 grep -q web-api-up "$ORDER"
+check "tui: web runs once api answers" wait_for 40 grep -q web-api-up "$ORDER"
 keys j
 check "tui: web is running" wait_screen 'web · running'
 check "tui: the three are running" wait_screen '3 running'
