@@ -188,9 +188,15 @@ static int run_tui(const Project* prj, const Options* o) {
    AddAll a = {prj, o};
    const char** names;
    size_t n = app_launch_names(prj, o, &names);
+   /* brum.yaml's theme: a name, or a path relative to the project (not to where brum started) */
+   char* theme = NULL;
+   if (!o->theme && prj->theme && strchr(prj->theme, '/') && prj->theme[0] != '/')
+      theme = xasprintf("%s/%s", prj->dir, prj->theme);
    TuiConfig c = {
        .sup = app_sup_config(o),
-       .theme = o->theme ? o->theme : prj->theme,
+       .theme = o->theme ? o->theme
+                : theme  ? theme
+                         : prj->theme,
        .filter = o->filter,
        .runs = names,
        .nruns = n,
@@ -198,6 +204,7 @@ static int run_tui(const Project* prj, const Options* o) {
        .ud = &a,
    };
    int rc = tui_run(prj, &c);
+   free(theme);
    free(names);
    return rc;
 }
