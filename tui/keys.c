@@ -130,7 +130,7 @@ static bool act_select(View* v, int key, int delta) {
 static bool act_select_nth(View* v, int key, int arg) {
    (void)arg;
    uint64_t id;
-   if (sidebar_id(v, (size_t)(key - '1'), &id)) select_proc(v, id);
+   if (sidebar_nth(v, (size_t)(key - '1'), &id)) select_proc(v, id);
    return true;
 }
 

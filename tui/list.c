@@ -70,23 +70,78 @@ bool proc_listed(const View* v, uint64_t id) {
    return !v->prj || id >= v->prj->nscripts || !v->prj->scripts[id].hidden;
 }
 
-size_t sidebar_count(const View* v) {
-   size_t n = 0, all = nprocs(v);
-   for (size_t i = 0; i < all; i++) n += proc_listed(v, i);
+static const char* group_of(const View* v, uint64_t id) {
+   return v->prj && id < v->prj->nscripts ? v->prj->scripts[id].group : NULL;
+}
+
+static bool same_group(const char* a, const char* b) {
+   return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+#define HEADER_BIT (UINT64_C(1) << 63) /* a row: the header of the group of the process after it   \
+                                        */
+
+/* The sidebar's rows: the listed processes in id order and, when the project names groups, a
+ * header before each process whose group differs from the previous one's. Fills out (NULL: only
+ * counts) and returns the count; *plain: row = id (nothing hidden, no headers). */
+static size_t sidebar_layout(const View* v, uint64_t* out, bool* plain) {
+   size_t all = nprocs(v), n = 0;
+   bool groups = false;
+   for (size_t i = 0; i < all && !groups; i++) groups = proc_listed(v, i) && group_of(v, i);
+   const char* prev = NULL;
+   bool first = true;
+   for (uint64_t i = 0; i < all; i++) {
+      if (!proc_listed(v, i)) continue;
+      if (groups && (first || !same_group(prev, group_of(v, i)))) {
+         if (out) out[n] = HEADER_BIT | i;
+         n++;
+      }
+      prev = group_of(v, i);
+      first = false;
+      if (out) out[n] = i;
+      n++;
+   }
+   if (plain) *plain = !groups && n == all;
    return n;
 }
 
+/* The layout, allocated (NULL when plain: row = id). */
+static uint64_t* sidebar_rows(const View* v, size_t* n) {
+   bool plain;
+   *n = sidebar_layout(v, NULL, &plain);
+   if (plain) return NULL;
+   uint64_t* rows = xcalloc(*n + 1, sizeof *rows);
+   sidebar_layout(v, rows, NULL);
+   return rows;
+}
+
+size_t sidebar_count(const View* v) {
+   return sidebar_layout(v, NULL, NULL);
+}
+
 size_t sidebar_row(const View* v, uint64_t id) {
-   size_t row = 0;
-   for (uint64_t i = 0; i < id && i < nprocs(v); i++) row += proc_listed(v, i);
+   size_t n, row = 0;
+   uint64_t* rows = sidebar_rows(v, &n);
+   if (!rows) return id < n ? id : n;
+   while (row < n && rows[row] != id) row++;
+   free(rows);
    return row;
 }
 
 bool sidebar_id(const View* v, size_t row, uint64_t* id) {
+   size_t n;
+   uint64_t* rows = sidebar_rows(v, &n);
+   bool ok = row < n && !(rows && (rows[row] & HEADER_BIT));
+   if (ok) *id = rows ? rows[row] : row;
+   free(rows);
+   return ok;
+}
+
+bool sidebar_nth(const View* v, size_t nth, uint64_t* id) {
    size_t all = nprocs(v);
    for (size_t i = 0; i < all; i++) {
       if (!proc_listed(v, i)) continue;
-      if (row-- == 0) return (*id = i), true;
+      if (nth-- == 0) return (*id = i), true;
    }
    return false;
 }
@@ -105,6 +160,8 @@ int sidebar_width(const View* v) {
    for (size_t i = 0; i < r->n; i++) {
       if (!proc_listed(v, i)) continue;
       int n = canvas_str_width(r->slots[i]->name, strlen(r->slots[i]->name)) + 14;
+      const char* g = group_of(v, i);
+      if (g && canvas_str_width(g, strlen(g)) + 2 > n) n = canvas_str_width(g, strlen(g)) + 2;
       if (n > w) w = n;
    }
    if (w > v->w / 3) w = v->w / 3;
@@ -112,7 +169,7 @@ int sidebar_width(const View* v) {
 }
 
 int sidebar_top(const View* v, int rows) {
-   return list_top(proc_listed(v, v->sel) ? sidebar_row(v, v->sel) : sidebar_count(v), rows);
+   return list_top(sidebar_row(v, v->sel), rows);
 }
 
 /* The right side of a sidebar row: test results, error and warning counts. */
@@ -135,16 +192,25 @@ static size_t sidebar_counts(const View* v, const ProcSnap* ps, const DetectSnap
    return rl;
 }
 
-/* What the sidebar's rows draw from: the registry and, when some are hidden, the listed ids. */
+/* What the sidebar's rows draw from: the registry and the layout. */
 typedef struct SidebarRows {
    const Registry* r;
-   const uint64_t* ids; /* NULL: every process is listed (row = id) */
+   const uint64_t* ids; /* the layout; NULL: plain (row = id) */
 } SidebarRows;
 
 static void sidebar_draw_row(View* v, Canvas* c, const void* ctx, size_t row, int y, int w,
                              Style base, bool selected) {
    const SidebarRows* sr = ctx;
    size_t i = sr->ids ? sr->ids[row] : row;
+   if (i & HEADER_BIT) { /* a group's name, dim, above its processes */
+      const char* g = group_of(v, i & ~HEADER_BIT);
+      Style hs = role(v, THEME_MARKER);
+      hs.bg = base.bg;
+      hs.attr |= ATTR_BOLD;
+      if (!g) g = "ungrouped";
+      canvas_text(c, 1, y, w - 1, g, strlen(g), hs);
+      return;
+   }
    const ProcSlot* slot = sr->r->slots[i];
    const ProcSnap* ps = sup_snap(slot);
    Style gs = role(v, state_role(ps->state));
@@ -174,18 +240,12 @@ static void sidebar_draw_row(View* v, Canvas* c, const void* ctx, size_t row, in
 void draw_sidebar(View* v, Canvas* c, int y, int w, int rows) {
    Style sb = role(v, THEME_SIDEBAR);
    canvas_fill(c, 0, y, w, rows, sb);
-   SidebarRows sr = {.r = sup_registry(v->sup)};
-   size_t n = sidebar_count(v);
-   uint64_t* ids = NULL;
-   if (n < sr.r->n) {
-      ids = xcalloc(n + 1, sizeof *ids);
-      for (size_t i = 0, k = 0; i < sr.r->n; i++)
-         if (proc_listed(v, i)) ids[k++] = i;
-      sr.ids = ids;
-   }
+   size_t n;
+   uint64_t* ids = sidebar_rows(v, &n);
+   SidebarRows sr = {.r = sup_registry(v->sup), .ids = ids};
    /* a hidden process selected (named on the command line) leaves no row marked */
    List l = {.n = n,
-             .sel = proc_listed(v, v->sel) ? sidebar_row(v, v->sel) : n,
+             .sel = sidebar_row(v, v->sel),
              .normal = sb,
              .selected = role(v, THEME_SIDEBAR_SELECTED),
              .row = sidebar_draw_row,
