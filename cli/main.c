@@ -92,10 +92,19 @@ static const char* cond_label(DepCond c) {
    return c == DEP_READY ? "ready" : c == DEP_EXITED_OK ? "exited_ok" : "started";
 }
 
-/* The second lines of a listed process: where it comes from (when not package.json), what it
- * waits for, what a foreign file said that brum does not do. */
-static void print_details(const Script* s, size_t indent) {
-   if (s->source != SRC_PACKAGE) {
+/* The second lines of a listed process: where it comes from (package.json only when other files
+ * define processes too: a plain npm project lists as it always did), what it waits for, what a
+ * foreign file said that brum does not do. */
+static void print_details(const Project* p, const Script* s, size_t indent, bool mixed) {
+   if (mixed && s->source == SRC_PACKAGE) {
+      /* The package's file, relative to the project: "package.json", "packages/web/package.json".
+       */
+      size_t n = strlen(p->dir);
+      const char* rel = strncmp(s->dir, p->dir, n) == 0 && s->dir[n] == '/' ? s->dir + n + 1 : "";
+      char* dir = util_sanitize(rel);
+      printf("%*s  from %s%spackage.json\n", (int)indent, "", dir, *dir ? "/" : "");
+      free(dir);
+   } else if (s->source != SRC_PACKAGE) {
       char* origin = util_sanitize(s->origin ? s->origin : source_label(s->source));
       char* ref = s->script_ref ? util_sanitize(s->script_ref) : NULL;
       printf("%*s  from %s%s%s%s\n", (int)indent, "", origin, ref ? " (package script " : "",
@@ -143,6 +152,8 @@ static void print_list(const Project* p) {
    }
    char** names = xcalloc(p->nscripts, sizeof *names);
    size_t w = 0;
+   bool mixed = false;
+   for (size_t i = 0; i < p->nscripts; i++) mixed |= p->scripts[i].source != SRC_PACKAGE;
    for (size_t i = 0; i < p->nscripts; i++) {
       names[i] = util_sanitize(p->scripts[i].name);
       if (util_cols(names[i]) > w) w = util_cols(names[i]);
@@ -150,7 +161,7 @@ static void print_list(const Project* p) {
    for (size_t i = 0; i < p->nscripts; i++) {
       char* cmd = util_sanitize(p->scripts[i].command);
       printf("  %s%*s  %s\n", names[i], (int)(w - util_cols(names[i])), "", cmd);
-      print_details(&p->scripts[i], w + 2);
+      print_details(p, &p->scripts[i], w + 2, mixed);
       free(cmd);
       free(names[i]);
    }

@@ -515,11 +515,12 @@ static const Script* find_exact(const Project* p, const char* name, bool by_ref)
 
 const Script* pkg_find(const Project* p, const char* name) {
    char* qualified = p->start_package ? xasprintf("%s:%s", p->start_package, name) : NULL;
+   /* The start package's script (or what replaced it) before the root's of the same name. */
    const Script* s = NULL;
-   for (int by_ref = 0; by_ref < 2 && !s; by_ref++) {
-      if (qualified) s = find_exact(p, qualified, by_ref);
-      if (!s) s = find_exact(p, name, by_ref);
-   }
+   if (qualified) s = find_exact(p, qualified, false);
+   if (!s && qualified) s = find_exact(p, qualified, true);
+   if (!s) s = find_exact(p, name, false);
+   if (!s) s = find_exact(p, name, true);
    free(qualified);
    return s;
 }

@@ -722,3 +722,60 @@ Test(project, no_project_anywhere) {
    cr_expect(strstr(cause, "or any directory above it"), "%s", cause);
    free(cause);
 }
+
+Test(project, replaced_script_found_from_its_package) {
+   put("package.json", "{\"name\": \"root\", \"workspaces\": [\"packages/*\"], "
+                       "\"scripts\": {\"dev\": \"root-dev\"}}");
+   put("packages/x/package.json", "{\"name\": \"x\", \"scripts\": {\"dev\": \"x-dev\"}}");
+   put("brum.yaml", "processes:\n  xweb: { script: \"x:dev\", env: { PORT: \"1\" } }\n");
+   char* dir = xasprintf("%s/packages/x", tmp);
+   Project* p = load_dir(dir);
+   cr_expect_str_eq(pkg_find(p, "dev")->name, "xweb");
+   cr_expect_str_eq(pkg_find(p, "dev")->command, "x-dev");
+   cr_expect_str_eq(pkg_find(p, "xweb")->package, "x");
+   cr_expect(pkg_find(p, "xweb")->in_workspace);
+   cr_expect_str_eq(pkg_find(p, "x:dev")->name, "xweb", "found under the script's own name");
+   cr_expect_eq(p->nscripts, 2, "root dev and xweb (x:dev was replaced)");
+   free(dir);
+   pkg_free(p);
+}
+
+Test(project, compose_global_environment_and_https) {
+   put("process-compose.yaml", "environment: [\"G=1\", \"H=global\"]\nprocesses:\n"
+                               "  a: { command: x, environment: [\"H=own\"] }\n");
+   Project* p = load_ok();
+   cr_expect_str_eq(env_get(find(p, "a")->env, "G"), "1");
+   cr_expect_str_eq(env_get(find(p, "a")->env, "H"), "own");
+   cr_expect_null(find(p, "a")->unknown);
+   pkg_free(p);
+   put("process-compose.yaml", "processes:\n  a:\n    command: x\n    readiness_probe:\n"
+                               "      http_get: { host: localhost, port: 443, scheme: https }\n");
+   expect_error("process-compose.yaml:5:17: 'https://localhost:443/': https probes are not "
+                "supported");
+}
+
+Test(project, more_errors) {
+   put("brum.yaml", "processes:\n  a: { cmd: x }\n  a: { cmd: y }\n");
+   expect_error("brum.yaml:3:3: key 'a' is given twice in this mapping");
+   put("brum.yaml", "processes:\n  a: { cmd: x, cwd: nowhere }\n");
+   expect_error("brum.yaml:2:21: cwd 'nowhere' is not a directory");
+   put("brum.yaml", "processes:\n  a: { cmd: x, run_via: package-manager }\n");
+   expect_error("brum.yaml:2:25: run_via: package-manager is for a package script");
+   put("brum.yaml", "processes:\n  a: { cmd: x, depends_on: { b: healthy } }\n  b: { cmd: y }\n");
+   expect_error("brum.yaml:2:33: a dependency's condition is started, ready or exited_ok");
+   put("brum.yaml", "processes:\n  \"a b\": { cmd: x }\n");
+   expect_error("brum.yaml:2:3: process name 'a b' may hold only");
+   put("brum.yaml", "- a\n");
+   expect_error("brum.yaml:1:1: the top level of brum.yaml must be a mapping");
+   put("brum.yaml", "max_lines: 0\n");
+   expect_error("brum.yaml:1:12: max_lines must be at least 1");
+}
+
+Test(envfile, nul_byte) {
+   StrVec env = {0};
+   char* cause = NULL;
+   cr_assert_eq(envfile_parse("A=1\nB=x\0y\n", 9, ".env", &env, &cause), -EINVAL);
+   cr_expect_str_eq(cause, ".env:2:4: the file contains a NUL byte (a .env file is text)");
+   free(cause);
+   prj_sv_done(&env);
+}
