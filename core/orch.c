@@ -34,7 +34,13 @@ void orch_init(Proc* p, const SupLaunch* l) {
    p->restart = l->restart;
    p->backoff_s = l->backoff_s > 0 ? l->backoff_s : 1.0;
    p->max_restarts = l->max_restarts;
-   p->stop_signal = l->stop_signal > 0 ? l->stop_signal : SIGTERM;
+   p->stop_signal = l->stop_signal;
+   if (p->stop_signal <= 0 || p->stop_signal >= NSIG) {
+      /* the loaders name signals; a number that is none would make stops wait for SIGKILL */
+      if (p->stop_signal)
+         util_log("%s: stop signal %d is no signal: SIGTERM", p->slot.name, p->stop_signal);
+      p->stop_signal = SIGTERM;
+   }
    double kt = l->kill_timeout_s > 0 ? l->kill_timeout_s : p->sup->cfg.kill_timeout_s;
    p->kill_ms = (uint64_t)(kt * 1000.0);
    p->seen_state = p->cur.state;
@@ -264,8 +270,10 @@ static bool orch_wants_restart(const Proc* p, bool by_user) {
 void orch_ended(Proc* p, bool by_user) {
    if (!orch_wants_restart(p, by_user)) return;
    if (p->max_restarts >= 0 && p->auto_restarts >= (unsigned)p->max_restarts) {
-      proc_marker(p, "── gave up after %u restart%s ──", p->auto_restarts,
-                  p->auto_restarts == 1 ? "" : "s");
+      char* msg = xasprintf("gave up after %u restart%s", p->auto_restarts,
+                            p->auto_restarts == 1 ? "" : "s");
+      proc_marker(p, "── %s ──", msg);
+      proc_set_message(p, msg); /* beside "failed (1)" in the UI */
       proc_publish(p);
       return;
    }

@@ -107,15 +107,21 @@ void sup_add_end(Sup* s);
 void sup_free(Sup* s);
 
 /* Commands: thread-safe, never block, processed in order. */
-void sup_start(Sup* s, uint64_t id);   /* start; restart when it has ended */
-void sup_stop(Sup* s, uint64_t id);    /* SIGTERM to the group, SIGKILL after the grace period */
-void sup_kill(Sup* s, uint64_t id);    /* SIGKILL now */
+/* Start (its dependencies first, then it waits for them); restart when it has ended; start now
+ * when it is in backoff; nothing when it runs or waits. */
+void sup_start(Sup* s, uint64_t id);
+/* Its stop signal (SIGTERM) to the group, SIGKILL after its grace period; a waiting start or a
+ * pending restart is cancelled (PROC_STOPPED). A stopped process is never restarted by its
+ * policy. */
+void sup_stop(Sup* s, uint64_t id);
+void sup_kill(Sup* s, uint64_t id);    /* SIGKILL now (or cancels, as sup_stop) */
 void sup_restart(Sup* s, uint64_t id); /* stop if running, then start */
 void sup_resize(Sup* s, unsigned short cols, unsigned short rows);
 void sup_resume(Sup* s, uint64_t id); /* headless: the printer consumed lines: read again if the
                                          store is no longer backlogged */
-/* Stop every child (SIGTERM, SIGKILL after the grace period), wait for them, end the thread.
- * sup_finished() turns true (and wake is called) once all are gone. */
+/* Stop every child (its stop signal, SIGKILL after its grace period), dependents before their
+ * dependencies, one level at a time; wait for them, end the thread. Waiting starts and pending
+ * restarts are cancelled. sup_finished() turns true (and wake is called) once all are gone. */
 void sup_quit(Sup* s);
 bool sup_finished(const Sup* s);
 

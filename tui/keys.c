@@ -134,11 +134,17 @@ static bool act_select_nth(View* v, int key, int arg) {
    return true;
 }
 
-/* Enter starts an idle or ended process (and does nothing to a running one); s says so. */
+/* Enter starts an idle or ended process, or one in backoff at once (and does nothing to a running
+ * or waiting one); s says so. */
 static bool act_start(View* v, int key, int say) {
    (void)key;
-   if (snap_is_active(sup_snap(slot_of(v, v->sel))->state)) {
+   const ProcSnap* ps = sup_snap(slot_of(v, v->sel));
+   if (snap_is_active(ps->state)) {
       if (say) set_msg(v, false, "%s is already running", slot_of(v, v->sel)->name);
+      return say;
+   }
+   if (ps->state == PROC_WAITING) { /* it starts by itself once its dependencies are met */
+      if (say) set_msg(v, false, "%s: %s", slot_of(v, v->sel)->name, ps->message);
       return say;
    }
    sup_start(v->sup, v->sel);

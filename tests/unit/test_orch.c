@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +152,7 @@ static int free_port(void) {
  * is the probe's (GET, a Host header, Connection: close). */
 typedef struct Http {
    int fd, port, status;
-   int requests, good;
+   atomic_int requests, good; /* written by its thread, read by the test */
    pthread_t th;
 } Http;
 
@@ -358,7 +359,8 @@ Test(orch, http_probe_checks_the_status) {
    sup_start(sup, a);
    sup_start(sup, b);
    cr_assert(wait_ready(a));
-   cr_assert_geq(ok.good, 1, "a GET with Host and Connection: close (%d requests)", ok.requests);
+   cr_assert_geq(ok.good, 1, "a GET with Host and Connection: close (%d requests)",
+                 atomic_load(&ok.requests));
    char want[128];
    snprintf(want, sizeof want, "probe %s: HTTP 503 (2 tries)", u2);
    cr_assert(wait_msg(b, want), "message: %s", msg(b));
@@ -414,6 +416,7 @@ Test(orch, on_failure_restarts_then_gives_up) {
    ProcSnap s = snap(a);
    cr_assert_eq(s.state, PROC_FAILED);
    cr_assert_eq(s.restarts, 2);
+   cr_assert(wait_msg(a, "gave up after 2 restarts"), "message: %s", msg(a));
    cr_assert(has_line(a, "restarting (run 3)"));
    uint64_t ok = add_l("ok", "echo fine", l); /* a clean exit is no failure */
    sup_start(sup, ok);
@@ -464,7 +467,7 @@ Test(orch, a_user_stop_never_restarts) {
    uint64_t k = add_l("k", "echo up; sleep 60", l); /* killed by a signal it did not ask for */
    sup_start(sup, k);
    cr_assert(wait_line(k, "up"));
-   kill(snap(k).pid, SIGKILL);
+   kill(-snap(k).pid, SIGKILL); /* the whole group: nothing of the first run lingers */
    cr_assert(wait_line(k, "restarting (run 2)"));
    cr_assert(wait_state(k, PROC_RUNNING));
 }
