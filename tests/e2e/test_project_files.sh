@@ -97,6 +97,9 @@ out=$("$BRUM" --list -d "$WS/packages/web" 2>&1); rc=$?
 check "pnpm workspace package: --list exits 0 (was $rc)" [ "$rc" -eq 0 ]
 check "pnpm workspace package: package manager pnpm" grep -q '^package manager: pnpm' <<<"$out"
 check "pnpm workspace package: its scripts listed" grep -q 'web:dev' <<<"$out"
+out=$(cd "$WS/packages/web" && timeout 30 "${HL[@]}" --headless dev 2>&1); rc=$?
+check "pnpm workspace package: 'dev' there is the package's own (rc $rc)" \
+  bash -c '[ "$1" -eq 0 ] && grep -qx "\[web:dev\] web-dev" <<<"$2"' _ "$rc" "$out"
 
 # --- the TUI: waiting for a dependency, where a process comes from; quitting leaves nothing
 : >"$ORDER"
