@@ -78,8 +78,9 @@ static bool same_group(const char* a, const char* b) {
    return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-#define HEADER_BIT (UINT64_C(1) << 63) /* a row: the header of the group of the process after it   \
-                                        */
+/* A layout entry with this bit: the header of the group of the process (the other bits) after it.
+ */
+#define HEADER_BIT (UINT64_C(1) << 63)
 
 /* The sidebar's rows: the listed processes in id order and, when the project names groups, a
  * header before each process whose group differs from the previous one's. Fills out (NULL: only
