@@ -8,40 +8,42 @@
 #include "core/util.h"
 
 void cli_usage(FILE* f) {
-   fputs("usage: brum [-d DIR] [--run SCRIPT]... [SCRIPT...] [options]\n"
-         "       brum ctl COMMAND ...   drive the brum running for a project (brum ctl --help)\n"
-         "       brum mcp [-d DIR]      an MCP server for coding agents (brum mcp --help)\n"
-         "\n"
-         "Runs a project's package.json scripts and the processes of its brum.yaml, Procfile and\n"
-         "process-compose.yaml as supervised processes and shows their output. From a\n"
-         "subdirectory, brum finds the project above it, as npm does.\n"
-         "\n"
-         "options:\n"
-         "  -d, --dir DIR            project directory (default: the current directory)\n"
-         "  -r, --run SCRIPT         start SCRIPT at launch (repeatable; same as a positional "
-         "SCRIPT)\n"
-         "      --headless           no UI: print every line as [script] text, exit when all end\n"
-         "  -f, --filter REGEX       only lines matching REGEX (PCRE2, smart-case; TUI: the first "
-         "pane)\n"
-         "  -l, --list               print the package manager and the processes, then exit\n"
-         "      --check              check the project files (package.json, brum.yaml, Procfile,\n"
-         "                           process-compose.yaml) and exit: 0, or 2 with the errors\n"
-         "      --max-lines N        lines kept per process (default 100000)\n"
-         "      --max-bytes N[K|M|G] log memory kept per process (default 256M)\n"
-         "      --no-pty             run scripts with pipes instead of a terminal\n"
-         "      --via-pm             run scripts through the package manager (npm run NAME), not\n"
-         "                           directly as it would\n"
-         "      --shell              what the default does (an alias kept for old command lines)\n"
-         "      --no-detect          no error, warning and URL detection\n"
-         "      --kill-timeout SECS  grace period between SIGTERM and SIGKILL (default 5)\n"
-         "      --theme NAME|PATH    colour theme (default, light, high-contrast, mono)\n"
-         "      --log FILE           diagnostics log (default $XDG_STATE_HOME/brum/brum.log)\n"
-         "  -V, --version            print the version and exit\n"
-         "  -h, --help               print this help and exit\n"
-         "\n"
-         "exit status: 0 ok; 2 usage or project error; headless: the code of the first script to\n"
-         "fail (128+N when a signal N ended it)\n",
-         f);
+   fputs(
+       "usage: brum [-d DIR] [--run SCRIPT]... [SCRIPT...] [options]\n"
+       "       brum ctl COMMAND ...   drive the brum running for a project (brum ctl --help)\n"
+       "       brum mcp [-d DIR]      an MCP server for coding agents (brum mcp --help)\n"
+       "\n"
+       "Runs a project's package.json scripts and the processes of its brum.yaml, Procfile and\n"
+       "process-compose.yaml as supervised processes and shows their output. From a\n"
+       "subdirectory, brum finds the project above it, as npm does.\n"
+       "\n"
+       "options:\n"
+       "  -d, --dir DIR            project directory (default: the current directory)\n"
+       "  -r, --run SCRIPT         start SCRIPT at launch (repeatable; same as a positional "
+       "SCRIPT)\n"
+       "      --headless           no UI: print every line as [script] text, exit when the named\n"
+       "                           scripts end (their dependencies start first, stop last)\n"
+       "  -f, --filter REGEX       only lines matching REGEX (PCRE2, smart-case; TUI: the first "
+       "pane)\n"
+       "  -l, --list               print the package manager and the processes, then exit\n"
+       "      --check              check the project files (package.json, brum.yaml, Procfile,\n"
+       "                           process-compose.yaml) and exit: 0, or 2 with the errors\n"
+       "      --max-lines N        lines kept per process (default 100000)\n"
+       "      --max-bytes N[K|M|G] log memory kept per process (default 256M)\n"
+       "      --no-pty             run scripts with pipes instead of a terminal\n"
+       "      --via-pm             run scripts through the package manager (npm run NAME), not\n"
+       "                           directly as it would\n"
+       "      --shell              what the default does (an alias kept for old command lines)\n"
+       "      --no-detect          no error, warning and URL detection\n"
+       "      --kill-timeout SECS  grace period between SIGTERM and SIGKILL (default 5)\n"
+       "      --theme NAME|PATH    colour theme (default, light, high-contrast, mono)\n"
+       "      --log FILE           diagnostics log (default $XDG_STATE_HOME/brum/brum.log)\n"
+       "  -V, --version            print the version and exit\n"
+       "  -h, --help               print this help and exit\n"
+       "\n"
+       "exit status: 0 ok; 2 usage or project error; headless: the code of the first script to\n"
+       "fail (128+N when a signal N ended it; 1 when a dependency kept it from starting)\n",
+       f);
 }
 
 /* Long options without a short form. */
@@ -116,7 +118,7 @@ static int parse_number(int opt, const char* arg, Options* o, char** cause) {
    double secs;
    switch (opt) {
    case OPT_MAX_LINES:
-      if (parse_u64(arg, &o->max_lines) == 0) return 0;
+      if (parse_u64(arg, &o->max_lines) == 0) return (o->max_lines_set = true), 0;
       *cause = xasprintf("--max-lines needs a positive whole number, not '%s'", arg);
       return -EINVAL;
    case OPT_MAX_BYTES:
@@ -126,6 +128,7 @@ static int parse_number(int opt, const char* arg, Options* o, char** cause) {
    default: /* --kill-timeout */
       if (parse_seconds(arg, 3600, &secs) == 0) {
          o->kill_timeout_s = secs > 0 ? secs : 0.001;
+         o->kill_timeout_set = true;
          return 0;
       }
       *cause = xasprintf("--kill-timeout needs seconds between 0 and 3600, not '%s'", arg);
@@ -220,10 +223,6 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
       }
    }
    for (int i = optind; i < argc; i++) o->runs[o->nruns++] = argv[i];
-   if (o->headless && o->nruns == 0 && !o->list && !o->check && !o->help && !o->version) {
-      *cause = xasprintf("--headless needs at least one script to run (brum --headless SCRIPT...)");
-      return -EINVAL;
-   }
    return 0;
 }
 

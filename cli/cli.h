@@ -18,6 +18,7 @@ typedef struct Options {
    uint64_t max_lines;
    uint64_t max_bytes; /* log store memory per process */
    double kill_timeout_s;
+   bool max_lines_set, kill_timeout_set; /* given on the command line (over the project's) */
 } Options;
 
 /* Parses argv. Returns 0, or -EINVAL with a heap message in *cause (usage error, exit 2). */

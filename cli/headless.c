@@ -1,4 +1,5 @@
-/* Headless mode: no UI, every output line printed as "[name] text", exit when all have ended. */
+/* Headless mode: no UI, every output line printed as "[name] text", exit when the named targets
+ * have ended (then the dependencies they started are stopped, in reverse dependency order). */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -25,13 +26,16 @@ typedef struct Headless {
    Regex* filter;         /* owned, NULL: print everything */
    RegexScratch* scratch; /* owned */
    bool color;
-   int width; /* widest name in columns, for the padded prefix */
-   size_t n;
-   uint64_t* next;      /* owned: per process, next line to print */
-   char** prefix;       /* owned: per process, its "[name] " */
-   char** names;        /* owned: per process, its name fit to print (util_sanitize) */
-   int signal;          /* the signal that asked us to quit, 0: none */
-   uint64_t signal_seq; /* exit_seq of the last process to end before that signal */
+   int width;              /* widest name in columns, for the padded prefix */
+   size_t n;               /* processes registered: the targets and what they depend on */
+   uint64_t* next;         /* owned: per process, next line to print */
+   char** prefix;          /* owned: per process, its "[name] " */
+   char** names;           /* owned: per process, its name fit to print (util_sanitize) */
+   const Script** scripts; /* owned array: per process, its script (borrowed) */
+   bool* target;           /* owned: per process, named on the command line (or by default_run) */
+   int signal;             /* the signal that asked us to quit, 0: none */
+   uint64_t stop_seq;      /* exit_seq of the last process to end before we began to stop them all
+                              (a signal, or the targets' end): what ends later was stopped by us */
    bool quitting;
    bool said_expensive; /* the --filter "too expensive" notice was printed (once is enough) */
    char* out;           /* owned: output buffer */
@@ -206,19 +210,35 @@ static void drain(Headless* h, bool all) {
    }
 }
 
-/* All started processes have ended and their output is read: time to quit. */
-static bool all_done(Headless* h) {
+/* Has this run ended for good? (Not while a restart policy will start it again.) */
+static bool ended(ProcState st) {
+   return st == PROC_EXITED || st == PROC_FAILED || st == PROC_KILLED || st == PROC_STOPPED;
+}
+
+/* Every target has ended and its output is read: time to stop the rest and quit. */
+static bool targets_done(Headless* h) {
    bool done = true;
    rcu_read_lock();
    const Registry* r = sup_registry(h->sup);
-   for (size_t i = 0; i < r->n; i++) {
+   for (size_t i = 0; i < r->n && i < h->n; i++) {
+      if (!h->target[i]) continue;
       const ProcSnap* s = sup_snap(r->slots[i]);
-      if (snap_is_active(s->state) || snap_is_pending(s->state) || s->state == PROC_IDLE ||
-          s->output_open || h->next[i] < logstore_end(r->slots[i]->log))
+      if (!ended(s->state) || s->output_open || h->next[i] < logstore_end(r->slots[i]->log))
          done = false;
    }
    rcu_read_unlock();
    return done;
+}
+
+/* From now on, what ends was stopped by us: not a failure of its own. */
+static void mark_stop(Headless* h) {
+   rcu_read_lock();
+   const Registry* r = sup_registry(h->sup);
+   for (size_t i = 0; i < r->n; i++) {
+      uint64_t seq = sup_snap(r->slots[i])->exit_seq;
+      if (seq > h->stop_seq) h->stop_seq = seq;
+   }
+   rcu_read_unlock();
 }
 
 /* Once: PCRE2 gave up on --filter for some line, which was therefore not printed. */
@@ -259,8 +279,9 @@ static void on_wake(uv_async_t* a) {
       uv_stop(h->loop);
       return;
    }
-   if (!h->quitting && all_done(h)) {
+   if (!h->quitting && targets_done(h)) {
       h->quitting = true;
+      mark_stop(h);
       sup_quit(h->sup);
    }
 }
@@ -277,13 +298,7 @@ static void on_signal(uv_signal_t* s, int signum) {
    }
    if (!h->signal) {
       h->signal = signum;
-      rcu_read_lock(); /* what ends from now on was stopped by us: not a failure of its own */
-      const Registry* r = sup_registry(h->sup);
-      for (size_t i = 0; i < r->n; i++) {
-         uint64_t seq = sup_snap(r->slots[i])->exit_seq;
-         if (seq > h->signal_seq) h->signal_seq = seq;
-      }
-      rcu_read_unlock();
+      if (!h->quitting) mark_stop(h);
       fprintf(stderr, "brum: %s, stopping every process...\n",
               signum == SIGINT ? "interrupted" : strsignal(signum));
    }
@@ -295,9 +310,34 @@ static void wake_cb(void* ud) {
    uv_async_send(ud);
 }
 
+/* It never ran because a dependency failed or never became ready (the supervisor's message for
+ * that case, "dependency db failed: not ready: ..."), rather than because it could not start. */
+static bool held_back(const ProcSnap* s) {
+   return s->state == PROC_FAILED && s->exit_code < 0 &&
+          strncmp(s->message, "dependency ", 11) == 0;
+}
+
+/* On stderr, after the summary: why a target did not run (a CI log's last lines). */
+static void report_held_back(Headless* h) {
+   char** msgs = xcalloc(h->n + 1, sizeof *msgs);
+   rcu_read_lock(); /* copied here, written after: a write may block, a read section must not */
+   const Registry* r = sup_registry(h->sup);
+   for (size_t i = 0; i < r->n && i < h->n; i++) {
+      const ProcSnap* s = sup_snap(r->slots[i]);
+      if (h->target[i] && held_back(s)) msgs[i] = util_sanitize(s->message);
+   }
+   rcu_read_unlock();
+   for (size_t i = 0; i < h->n; i++) {
+      if (msgs[i]) fprintf(stderr, "brum: %s did not start: %s\n", h->names[i], msgs[i]);
+      free(msgs[i]);
+   }
+   free(msgs);
+}
+
 /* 0 if every process succeeded, else the code of the first to fail (128+N for signal N); after a
- * signal, 128+that signal unless a process had failed before it (those we stopped do not count,
- * even when they needed SIGKILL). */
+ * signal, 128+that signal unless a process had failed before it (those we stopped, after a signal
+ * or once the targets had ended, do not count, even when they needed SIGKILL). A process that
+ * never ran because of its dependencies fails with 1, one that could not start with 127. */
 static int exit_status(Headless* h) {
    int code = 0;
    uint64_t first = UINT64_MAX;
@@ -307,10 +347,10 @@ static int exit_status(Headless* h) {
       const ProcSnap* s = sup_snap(r->slots[i]);
       int c = 0;
       if (s->state == PROC_FAILED)
-         c = s->exit_code < 0 ? 127 : s->exit_code;
+         c = s->exit_code >= 0 ? s->exit_code : held_back(s) ? 1 : 127;
       else if (s->state == PROC_KILLED)
          c = 128 + s->term_signal;
-      if (h->signal && s->exit_seq > h->signal_seq) c = 0;
+      if (h->quitting && s->exit_seq > h->stop_seq) c = 0;
       if (c && s->exit_seq < first) {
          first = s->exit_seq;
          code = c;
@@ -323,6 +363,26 @@ static int exit_status(Headless* h) {
 
 static void put_str(Headless* h, const char* s) {
    out_put(h, s, strlen(s));
+}
+
+/* The rest of a summary line: restarts and what it waited for; then a line with its state's
+ * message (why it failed, what it waits for, a probe's last error). */
+static void summary_orchestration(Headless* h, size_t i, const ProcSnap* s) {
+   if (s->restarts) out_printf(h, "  %u restart%s", s->restarts, s->restarts == 1 ? "" : "s");
+   static const char* const conds[] = {
+       [DEP_STARTED] = "started", [DEP_READY] = "ready", [DEP_EXITED_OK] = "exited ok"};
+   const Script* sc = h->scripts[i];
+   for (size_t k = 0; sc && k < sc->ndeps; k++) {
+      char* dep = util_sanitize(sc->deps[k].name);
+      out_printf(h, "%s%s (%s)", k ? ", " : "  after ", dep, conds[sc->deps[k].cond]);
+      free(dep);
+   }
+   put_str(h, "\n");
+   if (s->message[0]) {
+      char* msg = util_sanitize(s->message);
+      out_printf(h, "%*s  %s\n", h->width, "", msg);
+      free(msg);
+   }
 }
 
 /* At exit, per process: how it ended, error and warning counts, test results, URLs. */
@@ -350,7 +410,7 @@ static void print_summary(Headless* h) {
       }
       if (d && d->build != BUILD_NONE)
          put_str(h, d->build == BUILD_OK ? "  build ok" : "  build failed");
-      put_str(h, "\n");
+      summary_orchestration(h, i, s);
       for (uint32_t k = 0; d && k < d->nurls; k++) {
          char* url = util_sanitize(d->urls[k].url);
          char* label = util_sanitize(d->urls[k].label);
@@ -363,10 +423,6 @@ static void print_summary(Headless* h) {
    out_flush(h);
 }
 
-static void on_close(uv_handle_t* hd) {
-   (void)hd;
-}
-
 /* The control socket, once the processes are registered; without it brum runs on. */
 static void ctl_start(Headless* h, const CtlConfig* ctl) {
    char* cause = NULL;
@@ -376,6 +432,49 @@ static void ctl_start(Headless* h, const CtlConfig* ctl) {
    util_log("no control socket: %s", c);
    free(c);
    free(cause);
+}
+
+/* Registers the targets and every process they depend on (in project order: ids 0, 1, ...), and
+ * starts the targets; the supervisor starts their dependencies first. */
+static void register_targets(Headless* h, const Project* prj, const Options* o,
+                             const CtlConfig* ctl) {
+   const char** names;
+   size_t nt = app_launch_names(prj, o, &names);
+   bool* want = xcalloc(prj->nscripts + 1, sizeof *want);
+   for (size_t t = 0; t < nt; t++)
+      app_want_closure(prj, (size_t)(pkg_find(prj, names[t]) - prj->scripts), want);
+   uint64_t* ids = xcalloc(prj->nscripts + 1, sizeof *ids);
+   sup_add_begin(h->sup);
+   app_register(h->sup, prj, o, want, ids);
+   sup_add_end(h->sup);
+   ctl_start(h, ctl);
+   for (size_t i = 0; i < prj->nscripts; i++)
+      if (ids[i] != APP_NONE) h->n++;
+   h->next = xcalloc(h->n, sizeof *h->next);
+   h->prefix = xcalloc(h->n, sizeof *h->prefix);
+   h->names = xcalloc(h->n, sizeof *h->names);
+   h->scripts = xcalloc(h->n, sizeof *h->scripts);
+   h->target = xcalloc(h->n, sizeof *h->target);
+   for (size_t i = 0; i < prj->nscripts; i++) {
+      if (ids[i] == APP_NONE) continue;
+      h->scripts[ids[i]] = &prj->scripts[i];
+      h->names[ids[i]] = util_sanitize(prj->scripts[i].name);
+      size_t w = util_cols(h->names[ids[i]]);
+      if (w > (size_t)h->width) h->width = w > INT_MAX / 2 ? INT_MAX / 2 : (int)w;
+   }
+   for (size_t i = 0; i < h->n; i++) h->prefix[i] = make_prefix(h, i, h->names[i]);
+   for (size_t t = 0; t < nt; t++) {
+      uint64_t id = ids[pkg_find(prj, names[t]) - prj->scripts];
+      h->target[id] = true;
+      sup_start(h->sup, id);
+   }
+   free(ids);
+   free(want);
+   free(names);
+}
+
+static void on_close(uv_handle_t* hd) {
+   (void)hd;
 }
 
 int headless_run(const Project* prj, const Options* o, const CtlConfig* ctl) {
@@ -429,30 +528,14 @@ int headless_run(const Project* prj, const Options* o, const CtlConfig* ctl) {
       free(cause);
       goto out;
    }
-   h.n = o->nruns;
-   h.next = xcalloc(h.n, sizeof *h.next);
-   h.prefix = xcalloc(h.n, sizeof *h.prefix);
-   h.names = xcalloc(h.n, sizeof *h.names);
-   for (size_t i = 0; i < o->nruns; i++) {
-      h.names[i] = util_sanitize(o->runs[i]);
-      size_t w = util_cols(h.names[i]);
-      if (w > (size_t)h.width) h.width = w > INT_MAX / 2 ? INT_MAX / 2 : (int)w;
-   }
-   sup_add_begin(h.sup);
-   for (size_t i = 0; i < o->nruns; i++) {
-      const Script* s = pkg_find(prj, o->runs[i]);
-      h.prefix[i] = make_prefix(&h, i, h.names[i]);
-      app_register(h.sup, prj, s, o);
-   }
-   sup_add_end(h.sup);
-   ctl_start(&h, ctl);
-   for (size_t i = 0; i < o->nruns; i++) sup_start(h.sup, i);
+   register_targets(&h, prj, o, ctl);
 
    uv_run(h.loop, UV_RUN_DEFAULT);
    drain(&h, true);
    print_notice(&h);
    notice_expensive(&h);
    print_summary(&h);
+   report_held_back(&h);
    rc = exit_status(&h);
 out:
    if (wake_ok) uv_close((uv_handle_t*)&h.wake, on_close);
@@ -463,6 +546,8 @@ out:
    regex_free(h.filter);
    regex_scratch_free(h.scratch);
    free(h.next);
+   free(h.scripts);
+   free(h.target);
    for (size_t i = 0; h.prefix && i < h.n; i++) free(h.prefix[i]);
    free(h.prefix);
    for (size_t i = 0; h.names && i < h.n; i++) free(h.names[i]);

@@ -190,25 +190,38 @@ typedef struct AddAll {
    const Options* o;
 } AddAll;
 
+/* Every script, in order: process id = script index (the TUI's sidebar relies on it). */
 static void add_all(Sup* sup, void* ud) {
    const AddAll* a = ud;
-   for (size_t i = 0; i < a->prj->nscripts; i++)
-      app_register(sup, a->prj, &a->prj->scripts[i], a->o);
+   uint64_t* ids = xcalloc(a->prj->nscripts + 1, sizeof *ids);
+   app_register(sup, a->prj, a->o, NULL, ids);
+   free(ids);
 }
 
 static int run_tui(const Project* prj, const Options* o, const CtlConfig* ctl) {
    AddAll a = {prj, o};
+   const char** names;
+   size_t n = app_launch_names(prj, o, &names);
+   /* brum.yaml's theme: a name, or a path relative to the project (not to where brum started) */
+   char* theme = NULL;
+   if (!o->theme && prj->theme && strchr(prj->theme, '/') && prj->theme[0] != '/')
+      theme = xasprintf("%s/%s", prj->dir, prj->theme);
    TuiConfig c = {
        .ctl = ctl,
        .sup = app_sup_config(o),
-       .theme = o->theme,
+       .theme = o->theme ? o->theme
+                : theme  ? theme
+                         : prj->theme,
        .filter = o->filter,
-       .runs = o->runs,
-       .nruns = o->nruns,
+       .runs = names,
+       .nruns = n,
        .add_processes = add_all,
        .ud = &a,
    };
-   return tui_run(prj, &c);
+   int rc = tui_run(prj, &c);
+   free(theme);
+   free(names);
+   return rc;
 }
 
 /* One instance per project root: its lock, taken before anything starts. 0 (with *lock NULL
@@ -230,13 +243,23 @@ static int take_lock(const Project* prj, const char* kind, CtlLock** lock, char*
    return err == -EEXIST ? err : 0;
 }
 
-/* Every requested script must exist before anything starts. */
+/* Every requested script (named on the command line, or by default_run) must exist before
+ * anything starts (the loader has checked the dependencies: known names, no cycle). */
 static int check_runs(const Project* p, const Options* o) {
-   for (size_t i = 0; i < o->nruns; i++) {
-      if (pkg_find(p, o->runs[i])) continue;
-      char* name = util_sanitize(o->runs[i]);
+   const char** names;
+   size_t n = app_launch_names(p, o, &names);
+   if (o->headless && n == 0) {
+      fprintf(stderr, "brum: --headless needs at least one script to run (brum --headless "
+                      "SCRIPT..., or default_run in brum.yaml)\n");
+      free(names);
+      return -EINVAL;
+   }
+   for (size_t i = 0; i < n; i++) {
+      if (pkg_find(p, names[i])) continue;
+      char* name = util_sanitize(names[i]);
       char* dir = util_sanitize(p->dir);
-      fprintf(stderr, "brum: no script named '%s' in the project %s\navailable:", name, dir);
+      fprintf(stderr, "brum: no script named '%s' in the project %s%s\navailable:", name, dir,
+              o->nruns ? "" : " (brum.yaml: default_run)");
       free(name);
       free(dir);
       for (size_t j = 0; j < p->nscripts; j++) {
@@ -245,8 +268,10 @@ static int check_runs(const Project* p, const Options* o) {
          free(name);
       }
       fprintf(stderr, "%s\n", p->nscripts ? "" : " (none)");
+      free(names);
       return -ENOENT;
    }
+   free(names);
    return 0;
 }
 
@@ -303,6 +328,9 @@ int main(int argc, char** argv) {
       rc = 0;
       goto out;
    }
+   /* brum.yaml's settings, where the command line did not say */
+   if (!o.kill_timeout_set && prj->kill_timeout_s > 0) o.kill_timeout_s = prj->kill_timeout_s;
+   if (!o.max_lines_set && prj->max_lines > 0) o.max_lines = prj->max_lines;
    if (o.check) {
       char* dir = util_sanitize(prj->dir);
       printf("brum: %s: %zu processes, the project files are valid\n", dir, prj->nscripts);

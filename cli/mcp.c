@@ -342,10 +342,12 @@ static int own_start(Run* r, Own** out) {
    cfg.wake_ud = o;
    if (err == 0) err = sup_new(&cfg, &o->sup, &cause);
    if (err == 0) {
+      /* every process, ids = script indexes; nothing starts until the agent asks */
+      uint64_t* ids = xcalloc(o->prj->nscripts + 1, sizeof *ids);
       sup_add_begin(o->sup);
-      for (size_t i = 0; i < o->prj->nscripts; i++)
-         app_register(o->sup, o->prj, &o->prj->scripts[i], &opts);
+      app_register(o->sup, o->prj, &opts, NULL, ids);
       sup_add_end(o->sup);
+      free(ids);
       CtlConfig cc = {.root = o->root, .kind = "mcp"};
       err = ctl_server_start(o->sup, &cc, &o->srv, &cause);
    }

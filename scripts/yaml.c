@@ -343,7 +343,7 @@ static bool check_kind(By* b, yaml_node_t* key, Proc* pc, ProcKeys* pk) {
          strcat(s->command, *a);
       }
    }
-   s->via_pm = s->script_ref != NULL;
+   s->via_pm = false; /* package scripts run directly, as their manager would (issue 14) */
    if (pk->run_via) {
       const char* v = ydoc_scalar(pk->run_via);
       if (v && strcmp(v, "direct") == 0) {

@@ -6,6 +6,7 @@
 #include "core/util.h"
 #include "tui/view_impl.h"
 
+/* Indexed by ProcState; waiting (for dependencies) and backoff (before a restart) last. */
 const char* state_glyph(const View* v, ProcState st) {
    static const char* const uni[] = {"○", "◌", "●", "◑", "✓", "✗", "☠", "■", "◔", "↻"};
    static const char* const asc[] = {"-", "~", "*", "~", "+", "x", "!", "#", ".", "@"};

@@ -83,8 +83,8 @@ static bool act_click(View* v, int key, int arg) {
       return t >= 0;
    }
    if (v->tab == TAB_PROCS && y >= 2 && y < v->h - 1 && x < sidebar_width(v)) {
-      size_t id = (size_t)(sidebar_top(v, v->h - 3) + (y - 2));
-      if (id < nprocs(v)) select_proc(v, id);
+      uint64_t id;
+      if (sidebar_id(v, (size_t)(sidebar_top(v, v->h - 3) + (y - 2)), &id)) select_proc(v, id);
       return true;
    }
    return false;
@@ -122,14 +122,15 @@ static bool act_open_prompt(View* v, int key, int kind) {
 
 static bool act_select(View* v, int key, int delta) {
    (void)key;
-   if (delta > 0 && v->sel + 1 < nprocs(v)) select_proc(v, v->sel + 1);
-   if (delta < 0 && v->sel > 0) select_proc(v, v->sel - 1);
+   uint64_t id;
+   if (sidebar_step(v, v->sel, delta, &id)) select_proc(v, id);
    return true;
 }
 
 static bool act_select_nth(View* v, int key, int arg) {
    (void)arg;
-   if ((size_t)(key - '1') < nprocs(v)) select_proc(v, (uint64_t)(key - '1'));
+   uint64_t id;
+   if (sidebar_nth(v, (size_t)(key - '1'), &id)) select_proc(v, id);
    return true;
 }
 

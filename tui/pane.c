@@ -355,28 +355,52 @@ void draw_pane(View* v, Canvas* c, int x, int y, int w, int rows) {
    }
 }
 
+/* Where a process comes from, for its title: "brum.yaml:12", or the kind of file. */
+static const char* proc_origin(const View* v, uint64_t id) {
+   if (!v->prj || id >= v->prj->nscripts) return NULL;
+   const Script* s = &v->prj->scripts[id];
+   if (s->origin) return s->origin;
+   static const char* const names[] = {[SRC_PACKAGE] = "package.json",
+                                       [SRC_BRUM_YAML] = "brum.yaml",
+                                       [SRC_PROCFILE] = "Procfile",
+                                       [SRC_COMPOSE] = "process-compose"};
+   return (size_t)s->source < sizeof names / sizeof *names ? names[s->source] : NULL;
+}
+
+/* " api · failed (1) · pid 12 · 40 lines · 2 restarts · brum.yaml:12 · message"; while waiting
+ * for its dependencies or a restart, the message ("waiting for db (ready)") is its state. */
+static void proc_title(const View* v, const ProcSlot* slot, char* buf, size_t size) {
+   const ProcSnap* ps = sup_snap(slot);
+   char st[64];
+   snap_describe(ps, st, sizeof st);
+   const char* dot = v->ascii ? "-" : "·";
+   bool msg_is_state = (ps->state == PROC_WAITING || ps->state == PROC_BACKOFF) && ps->message[0];
+   int used = snprintf(buf, size, " %s %s %s", slot->name, dot, msg_is_state ? ps->message : st);
+   if (ps->pid > 0 && used < (int)size)
+      used += snprintf(buf + used, size - (size_t)used, " %s pid %d", dot, ps->pid);
+   if (used < (int)size)
+      used += snprintf(buf + used, size - (size_t)used, " %s %llu line%s", dot,
+                       (unsigned long long)ps->lines, ps->lines == 1 ? "" : "s");
+   if (ps->restarts && used < (int)size)
+      used += snprintf(buf + used, size - (size_t)used, " %s %u restart%s", dot, ps->restarts,
+                       ps->restarts == 1 ? "" : "s");
+   const char* origin = proc_origin(v, slot->id);
+   if (origin && used < (int)size)
+      used += snprintf(buf + used, size - (size_t)used, " %s %s", dot, origin);
+   if (ps->message[0] && !msg_is_state && used < (int)size)
+      snprintf(buf + used, size - (size_t)used, " %s %s", dot, ps->message);
+}
+
 void draw_pane_title(View* v, Canvas* c, int x, int y, int w) {
    Style ts = role(v, THEME_PANE_BORDER);
    canvas_fill(c, x, y, w, 1, ts);
    char buf[256];
-   int used = 0;
    if (v->tab == TAB_ALL) {
-      used = snprintf(buf, sizeof buf, " all processes, in time order");
+      snprintf(buf, sizeof buf, " all processes, in time order");
    } else {
       const ProcSlot* slot = slot_of(v, v->sel);
       if (!slot) return;
-      const ProcSnap* ps = sup_snap(slot);
-      char st[64];
-      snap_describe(ps, st, sizeof st);
-      const char* dot = v->ascii ? "-" : "·";
-      used = snprintf(buf, sizeof buf, " %s %s %s", slot->name, dot, st);
-      if (ps->pid > 0 && used < (int)sizeof buf)
-         used += snprintf(buf + used, sizeof buf - (size_t)used, " %s pid %d", dot, ps->pid);
-      if (used < (int)sizeof buf)
-         used += snprintf(buf + used, sizeof buf - (size_t)used, " %s %llu line%s", dot,
-                          (unsigned long long)ps->lines, ps->lines == 1 ? "" : "s");
-      if (ps->message[0] && used < (int)sizeof buf)
-         used += snprintf(buf + used, sizeof buf - (size_t)used, " %s %s", dot, ps->message);
+      proc_title(v, slot, buf, sizeof buf);
    }
    canvas_text(c, x, y, w, buf, strlen(buf), ts);
    /* right: modes */

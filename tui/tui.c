@@ -402,15 +402,19 @@ static void view_start(Tui* t, const Project* prj, char* warning /* owned */) {
    }
 }
 
-/* Scripts named on the command line start at launch; the first is selected. */
+/* What starts at launch starts; the first of them the sidebar lists is selected, else the first
+ * process it lists. */
 static void start_named(Tui* t, const Project* prj, const TuiConfig* o) {
+   bool chosen = false;
    for (size_t i = 0; i < o->nruns; i++) {
-      for (size_t k = 0; k < prj->nscripts; k++) {
-         if (strcmp(prj->scripts[k].name, o->runs[i]) != 0) continue;
-         sup_start(t->sup, k);
-         if (i == 0) t->view.sel = k;
-      }
+      const Script* s = pkg_find(prj, o->runs[i]); /* as the command line means it */
+      if (!s) continue;
+      size_t k = (size_t)(s - prj->scripts);
+      sup_start(t->sup, k);
+      if (!chosen && !s->hidden) t->view.sel = k, chosen = true;
    }
+   for (size_t k = 0; !chosen && k < prj->nscripts; k++)
+      if (!prj->scripts[k].hidden) t->view.sel = k, chosen = true;
 }
 
 static char* exe_dir(void) {

@@ -14,9 +14,10 @@ typedef struct TuiConfig {
    SupConfig sup;           /* the UI sets wake and wake_ud */
    const char* theme;       /* NULL: the default (mono with NO_COLOR) */
    const char* filter;      /* NULL: none; the first pane starts filtered */
-   const char* const* runs; /* scripts to start at launch; the first is selected */
+   const char* const* runs; /* processes to start at launch; the first listed is selected */
    size_t nruns;
-   /* Registers one process per script of the project, in order (ids = script indexes). */
+   /* Registers one process per script of the project, in order (ids = script indexes: the
+    * sidebar leaves out those whose Script is hidden). */
    void (*add_processes)(Sup* sup, void* ud);
    void* ud;
    const CtlConfig* ctl; /* the control socket's (NULL: none; the caller holds the root's lock) */

@@ -87,6 +87,16 @@ void draw_pane_title(View* v, Canvas* c, int x, int y, int w);
 /* ---- list.c: the list widget, the sidebar, the Errors and URLs tabs */
 
 int list_top(size_t sel, int rows); /* first visible row of `rows` that keeps `sel` in view */
+/* The sidebar lists every process but the hidden ones (brum.yaml `hidden: true`; process id =
+ * script index), with a header row above each run of processes of one group (brum.yaml `group`)
+ * when the project names groups. */
+bool proc_listed(const View* v, uint64_t id);
+size_t sidebar_count(const View* v);            /* rows, headers included */
+size_t sidebar_row(const View* v, uint64_t id); /* the row of a listed id; the count if hidden */
+bool sidebar_id(const View* v, size_t row, uint64_t* id);  /* false: no row, or a header */
+bool sidebar_nth(const View* v, size_t nth, uint64_t* id); /* the nth listed process (0: first) */
+/* The next (dir > 0) or previous listed process from id; false when there is none. */
+bool sidebar_step(const View* v, uint64_t id, int dir, uint64_t* out);
 int sidebar_width(const View* v);
 int sidebar_top(const View* v, int rows);
 void draw_sidebar(View* v, Canvas* c, int y, int w, int rows);

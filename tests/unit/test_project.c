@@ -111,7 +111,7 @@ Test(project, issue_example) {
    cr_expect_eq(web->source, SRC_BRUM_YAML);
    cr_expect_str_eq(web->script_ref, "dev");
    cr_expect_str_eq(web->command, "vite");
-   cr_expect(web->via_pm);
+   cr_expect_not(web->via_pm, "a package script runs directly unless run_via says otherwise");
    cr_expect_str_eq(web->package, "example");
    cr_assert_eq(web->ndeps, 1);
    cr_expect_str_eq(web->deps[0].name, "api");

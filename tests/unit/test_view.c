@@ -498,3 +498,33 @@ Test(keys, readme_table_is_the_key_table) {
    free(md);
    free(table);
 }
+
+/* brum.yaml's hidden and group: the sidebar leaves count out, puts a header above the grouped
+ * processes, and the keys that select by row or by number skip both. */
+Test(view, sidebar_hidden_and_groups) {
+   static char n0[] = "levels", n1[] = "count", n2[] = "sleeper", grp[] = "backend";
+   static Script scripts[3];
+   memset(scripts, 0, sizeof scripts);
+   scripts[0] = (Script){.name = n0, .source = SRC_BRUM_YAML, .group = grp};
+   scripts[1] = (Script){.name = n1, .source = SRC_BRUM_YAML, .hidden = true};
+   scripts[2] = (Script){.name = n2, .source = SRC_BRUM_YAML, .group = grp};
+   prj.scripts = scripts;
+   prj.nscripts = 3;
+   draw();
+   char row[1024];
+   canvas_row_text(&cv, 2, row, sizeof row);
+   cr_expect(strncmp(row, " backend ", 9) == 0, "first sidebar row: the group's header: '%s'", row);
+   canvas_row_text(&cv, 3, row, sizeof row);
+   cr_expect(strstr(row, "levels") != NULL, "then levels: '%s'", row);
+   canvas_row_text(&cv, 4, row, sizeof row);
+   cr_expect(strstr(row, "sleeper") != NULL, "then sleeper, count hidden: '%s'", row);
+   cr_expect(screen_has("levels · "), "levels selected");
+   key('j');
+   cr_expect(screen_has("sleeper · "), "j skips the hidden process");
+   key('k');
+   cr_expect(screen_has("levels · "), "k comes back over it");
+   key('2');
+   cr_expect(screen_has("sleeper · "), "2: the second listed process");
+   prj.scripts = NULL;
+   prj.nscripts = 0;
+}
