@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -709,8 +710,15 @@ static void on_stop(uv_async_t* a) {
    close_handles(a->data);
 }
 
+/* Clients in a tight loop must not take the cores from the render loop and the supervisor: on
+ * Linux a thread has a nice value of its own (setpriority on its tid); this one yields to them.
+ * Best effort: without it the server runs at the process's priority. */
+#define CTL_NICE 10
+
 static void server_main(void* arg) {
    CtlServer* srv = arg;
+   if (setpriority(PRIO_PROCESS, (id_t)gettid(), CTL_NICE) < 0)
+      util_log("control server: cannot lower its priority: %s", strerror(errno));
    rcu_register_thread(); /* the operations read snapshots and log stores */
    uv_run(&srv->loop, UV_RUN_DEFAULT);
    rcu_unregister_thread();
