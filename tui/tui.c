@@ -19,6 +19,7 @@
 #include "core/filter.h"
 #include "core/rcu.h"
 #include "core/util.h"
+#include "tui/trace.h"
 #include "tui/view.h"
 /* last: setupterm; its capability macros (tab, lines, ...) would clash with the headers above */
 #include <term.h>
@@ -142,16 +143,23 @@ static void sync_pane_size(Tui* t) {
 }
 
 static void draw_frame(Tui* t) {
-   t->last_frame_ns = util_mono_ns();
+   TraceFrame tf = {.start = util_mono_ns()};
+   t->last_frame_ns = tf.start;
    rcu_read_lock();
    view_sync(&t->view);
    bool more = view_tick(&t->view);
    view_draw(&t->view, &t->cur);
    rcu_read_unlock();
+   if (trace_on) tf.drawn = util_mono_ns();
    tui_blit(&t->cur, &t->prev, t->full_redraw);
    t->full_redraw = false;
+   if (trace_on) tf.blitted = util_mono_ns();
    wnoutrefresh(stdscr);
    doupdate();
+   if (trace_on) {
+      tf.refreshed = util_mono_ns();
+      trace_frame(&tf);
+   }
    if (t->view.copy) {
       send_clipboard(t->view.copy);
       free(t->view.copy);
@@ -248,6 +256,7 @@ static void on_input(uv_poll_t* h, int status, int events) {
    (void)status;
    (void)events;
    Tui* t = h->data;
+   uint64_t read_ns = trace_on ? util_mono_ns() : 0;
    bool changed = false;
    wint_t ch;
    int kind;
@@ -273,8 +282,10 @@ static void on_input(uv_poll_t* h, int status, int events) {
       }
       if (key < 0) continue;
       rcu_read_lock();
-      changed |= view_key(&t->view, key);
+      bool c = view_key(&t->view, key);
       rcu_read_unlock();
+      if (c) trace_key(read_ns);
+      changed |= c;
    }
    check_quit(t);
    if (changed || t->view.quit) schedule_frame(t);
@@ -571,6 +582,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    t.theme = load_theme(o, &theme_warning);
    char* ctl_warning = ctl_start(&t, o);
 
+   trace_open();
    terminal_start();
    view_start(&t, prj, theme_warning ? theme_warning : ctl_warning);
    if (theme_warning) free(ctl_warning);
@@ -593,6 +605,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
 
    /* the supervisor has stopped every child; put the terminal back */
    endwin();
+   trace_close();
    util_set_fatal_hook(NULL);
    uv_poll_stop(&t.input);
    handles_close(&t);
