@@ -26,7 +26,7 @@
 #undef tab
 
 #define FRAME_NS 16000000ull    /* at most ~60 frames a second from output */
-#define KEY_FRAME_NS 2000000ull /* a key's frame waits at most this long after the previous one */
+#define KEY_FRAME_NS 2000000ull /* at most one key frame per 2 ms (a paste, a mouse drag) */
 #define NOTICE_MS 5000          /* a control socket notice stays this long (or until a key) */
 
 typedef struct Tui {
@@ -45,7 +45,7 @@ typedef struct Tui {
    View view;
    Canvas cur, prev;
    bool frame_pending, full_redraw, quit_sent, stopped;
-   uint64_t last_frame_ns;
+   uint64_t last_frame_ns, last_key_frame_ns;
    int pane_cols, pane_rows; /* what the children's terminals were last told */
    size_t nsigs;             /* signal handles initialised */
    bool wake_ok, input_ok;   /* handles initialised (closed on a failed start) */
@@ -188,20 +188,23 @@ static void schedule_frame(Tui* t) {
 
 /* A key's frame: at once, not at the flood's next paced slot, which would add up to FRAME_NS to
  * every key while a shown pane prints (bench/key_flood measured p95 15 ms of 16 waiting there).
- * Only within KEY_FRAME_NS of the previous frame does it wait for that moment: that bounds the
- * frames a stream of input events (a paste, a mouse drag) can cause. The next output frame is
- * paced from this one, so a flood still gets at most one frame per FRAME_NS of its own. */
+ * Only within KEY_FRAME_NS of the previous key's frame does it wait for that moment: that bounds
+ * the frames a stream of input events (a paste, a mouse drag) can cause, whatever the output does.
+ * The next output frame is paced from this one, so a flood still gets at most one frame per
+ * FRAME_NS of its own. */
 static void key_frame(Tui* t) {
    if (t->stopped) return;
    uint64_t now = util_mono_ns();
-   uint64_t due = t->last_frame_ns + KEY_FRAME_NS;
+   uint64_t due = t->last_key_frame_ns + KEY_FRAME_NS;
    if (now >= due) {
       if (t->frame_pending) uv_timer_stop(&t->frame);
       t->frame_pending = false;
+      t->last_key_frame_ns = now;
       draw_frame(t);
       return;
    }
    t->frame_pending = true; /* replaces a later paced frame, if one was pending */
+   t->last_key_frame_ns = due;
    uv_timer_start(&t->frame, on_frame, (due - now + 999999) / 1000000, 0);
 }
 
