@@ -11,6 +11,8 @@
 #        GREP_LINES=300000             lines for bench/filter_vs_grep.sh (its no-JIT backreference scan
 #                                      alone takes ~10 s per million lines); OUT=FILE; SKIP_GREP=1;
 #                                      SKIP_MICRO=1
+#        KEY_PRESSES=200 KEY_BASE=BRUM     bench/key_flood.sh: presses per case, and a brum built
+#                                      before a change to compare with in the same run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -330,6 +332,14 @@ echo
 echo '```'
 echo "bash bench/key_latency.sh $SHOW/brum"
 bash "$SRC/bench/key_latency.sh" "$BUILD/brum" 2>&1 | grep -v '^no server' | tee "$RAW/key_latency.txt"
+echo '```'
+echo
+echo "## Key latency under a 200,000 lines/s flood (bench/key_flood.sh, at brum's terminal)"
+echo
+echo '```'
+echo "PRESSES=${KEY_PRESSES:-200}${KEY_BASE:+ BASE=$KEY_BASE} bash bench/key_flood.sh $SHOW"
+PRESSES=${KEY_PRESSES:-200} BASE=${KEY_BASE:-} bash "$SRC/bench/key_flood.sh" "$BUILD" 2>&1 \
+  | tee "$RAW/key_flood.txt" || echo "(key_flood.sh failed)"
 echo '```'
 echo
 

@@ -19,13 +19,15 @@
 #include "core/filter.h"
 #include "core/rcu.h"
 #include "core/util.h"
+#include "tui/trace.h"
 #include "tui/view.h"
 /* last: setupterm; its capability macros (tab, lines, ...) would clash with the headers above */
 #include <term.h>
 #undef tab
 
-#define FRAME_NS 16000000ull /* at most ~60 frames a second */
-#define NOTICE_MS 5000       /* a control socket notice stays this long (or until a key) */
+#define FRAME_NS 16000000ull    /* at most ~60 frames a second from output */
+#define KEY_FRAME_NS 2000000ull /* at most one key frame per 2 ms (a paste, a mouse drag) */
+#define NOTICE_MS 5000          /* a control socket notice stays this long (or until a key) */
 
 typedef struct Tui {
    uv_loop_t* loop;
@@ -43,7 +45,7 @@ typedef struct Tui {
    View view;
    Canvas cur, prev;
    bool frame_pending, full_redraw, quit_sent, stopped;
-   uint64_t last_frame_ns;
+   uint64_t last_frame_ns, last_key_frame_ns;
    int pane_cols, pane_rows; /* what the children's terminals were last told */
    size_t nsigs;             /* signal handles initialised */
    bool wake_ok, input_ok;   /* handles initialised (closed on a failed start) */
@@ -142,16 +144,23 @@ static void sync_pane_size(Tui* t) {
 }
 
 static void draw_frame(Tui* t) {
-   t->last_frame_ns = util_mono_ns();
+   TraceFrame tf = {.start = util_mono_ns()};
+   t->last_frame_ns = tf.start;
    rcu_read_lock();
    view_sync(&t->view);
    bool more = view_tick(&t->view);
    view_draw(&t->view, &t->cur);
    rcu_read_unlock();
+   if (trace_on) tf.drawn = util_mono_ns();
    tui_blit(&t->cur, &t->prev, t->full_redraw);
    t->full_redraw = false;
+   if (trace_on) tf.blitted = util_mono_ns();
    wnoutrefresh(stdscr);
    doupdate();
+   if (trace_on) {
+      tf.refreshed = util_mono_ns();
+      trace_frame(&tf);
+   }
    if (t->view.copy) {
       send_clipboard(t->view.copy);
       free(t->view.copy);
@@ -175,6 +184,28 @@ static void schedule_frame(Tui* t) {
    uint64_t delay_ms = due > now ? (due - now + 999999) / 1000000 : 0;
    t->frame_pending = true;
    uv_timer_start(&t->frame, on_frame, delay_ms, 0);
+}
+
+/* A key's frame: at once, not at the flood's next paced slot, which would add up to FRAME_NS to
+ * every key while a shown pane prints (bench/key_flood measured p95 15 ms of 16 waiting there).
+ * Only within KEY_FRAME_NS of the previous key's frame does it wait for that moment: that bounds
+ * the frames a stream of input events (a paste, a mouse drag) can cause, whatever the output does.
+ * The next output frame is paced from this one, so a flood still gets at most one frame per
+ * FRAME_NS of its own. */
+static void key_frame(Tui* t) {
+   if (t->stopped) return;
+   uint64_t now = util_mono_ns();
+   uint64_t due = t->last_key_frame_ns + KEY_FRAME_NS;
+   if (now >= due) {
+      if (t->frame_pending) uv_timer_stop(&t->frame);
+      t->frame_pending = false;
+      t->last_key_frame_ns = now;
+      draw_frame(t);
+      return;
+   }
+   t->frame_pending = true; /* replaces a later paced frame, if one was pending */
+   t->last_key_frame_ns = due;
+   uv_timer_start(&t->frame, on_frame, (due - now + 999999) / 1000000, 0);
 }
 
 /* ---------------------------------------------------------------- quitting */
@@ -248,6 +279,7 @@ static void on_input(uv_poll_t* h, int status, int events) {
    (void)status;
    (void)events;
    Tui* t = h->data;
+   uint64_t read_ns = trace_on ? util_mono_ns() : 0;
    bool changed = false;
    wint_t ch;
    int kind;
@@ -273,11 +305,13 @@ static void on_input(uv_poll_t* h, int status, int events) {
       }
       if (key < 0) continue;
       rcu_read_lock();
-      changed |= view_key(&t->view, key);
+      bool c = view_key(&t->view, key);
       rcu_read_unlock();
+      if (c) trace_key(read_ns);
+      changed |= c;
    }
    check_quit(t);
-   if (changed || t->view.quit) schedule_frame(t);
+   if (changed || t->view.quit) key_frame(t);
 }
 
 static void on_notice_timer(uv_timer_t* timer) {
@@ -575,6 +609,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    t.theme = load_theme(o, &theme_warning);
    char* ctl_warning = ctl_start(&t, o);
 
+   trace_open();
    terminal_start();
    view_start(&t, prj, theme_warning ? theme_warning : ctl_warning);
    if (theme_warning) free(ctl_warning);
@@ -597,6 +632,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
 
    /* the supervisor has stopped every child; put the terminal back */
    endwin();
+   trace_close();
    util_set_fatal_hook(NULL);
    uv_poll_stop(&t.input);
    handles_close(&t);

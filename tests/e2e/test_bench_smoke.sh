@@ -5,7 +5,7 @@
 BENCH_DIR="${BRUM_BUILD_DIR:?}/bench"
 BB="$BENCH_DIR/brum-bench"
 if [ ! -x "$BB" ]; then
-  cmake --build "$BRUM_BUILD_DIR" --target brum-bench flood_writer pty_drain >/dev/null 2>&1
+  cmake --build "$BRUM_BUILD_DIR" --target brum-bench flood_writer pty_drain key_flood >/dev/null 2>&1
 fi
 check "brum-bench is built" test -x "$BB"
 
@@ -31,8 +31,25 @@ if [ -x "$BENCH_DIR/flood_writer" ] && [ -x "$BENCH_DIR/pty_drain" ]; then
   check "flood_writer records its time" grep -q 'lines=1000 ' "$TMP/t1"
   "$BENCH_DIR/pty_drain" "$BENCH_DIR/flood_writer" -n 1000 -t "$TMP/t2" 2>"$TMP/drain.txt"
   check "pty_drain drains a PTY" grep -q 'bytes=[1-9]' "$TMP/drain.txt"
+  "$BENCH_DIR/flood_writer" -r 100000 -n 500 -t "$TMP/t3" >"$TMP/paced.txt"
+  check "flood_writer -r writes its lines" test "$(wc -l <"$TMP/paced.txt")" -eq 500
+  check "flood_writer -r records its rate" grep -q 'lines=500 ' "$TMP/t3"
 else
   bad "pipeline helpers are built"
+fi
+
+# the key latency harness, three presses under a small flood, with brum's trace
+if [ -x "$BENCH_DIR/key_flood" ]; then
+  "$BENCH_DIR/key_flood" -b "$BRUM" -w "$BENCH_DIR/flood_writer" -r 10000 -n 3 -T "$TMP/trace" \
+    -l smoke >"$TMP/kf.txt" 2>&1
+  rc=$?
+  check "key_flood exits 0" test "$rc" -eq 0
+  [ "$rc" -eq 0 ] || cat "$TMP/kf.txt"
+  check "key_flood measures every press" grep -qE '^smoke +p50 .*\(3 presses\)' "$TMP/kf.txt"
+  check "brum's trace splits the presses" grep -qE 'read -> frame start .*\(3 presses\)' "$TMP/kf.txt"
+  check "brum's trace counts its frames" grep -qE 'brum: frames [1-9]' "$TMP/kf.txt"
+else
+  bad "key_flood is built"
 fi
 
 # the load benchmark, on 1,000 scripts
