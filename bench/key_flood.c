@@ -98,6 +98,31 @@ static char* make_project(const char* writer, unsigned long rate) {
    return strdup(tmpl);
 }
 
+/* -L CMD: a load that runs beside brum during the presses (e.g. control clients polling its
+ * socket), as `sh -c CMD` in its own process group, with KF_DIR and XDG_RUNTIME_DIR naming the
+ * project and brum's socket directory. */
+static pid_t start_load(const char* cmd, const char* dir) {
+   pid_t pid = fork();
+   if (pid < 0) die("fork");
+   if (pid == 0) {
+      setpgid(0, 0);
+      setenv("KF_DIR", dir, 1);
+      setenv("XDG_RUNTIME_DIR", dir, 1);
+      execl("/bin/sh", "sh", "-c", cmd, (char*)NULL);
+      _exit(127);
+   }
+   setpgid(pid, pid);
+   return pid;
+}
+
+static void stop_load(pid_t pid) {
+   if (pid <= 0) return;
+   kill(-pid, SIGTERM);
+   int st;
+   while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+   }
+}
+
 static void start_brum(const char* brum, const char* dir, const char* trace) {
    struct winsize ws = {.ws_row = 40, .ws_col = 120};
    child = forkpty(&master, NULL, NULL, &ws);
@@ -213,10 +238,10 @@ static void print_trace(const char* path, const uint64_t* sent, const uint64_t* 
 }
 
 int main(int argc, char** argv) {
-   const char *brum = NULL, *writer = NULL, *trace = NULL, *label = "key_flood";
+   const char *brum = NULL, *writer = NULL, *trace = NULL, *label = "key_flood", *load = NULL;
    unsigned long rate = 200000, n = 200;
    int opt;
-   while ((opt = getopt(argc, argv, "b:w:r:n:T:l:")) != -1) {
+   while ((opt = getopt(argc, argv, "b:w:r:n:T:l:L:")) != -1) {
       if (opt == 'b')
          brum = optarg;
       else if (opt == 'w')
@@ -229,18 +254,22 @@ int main(int argc, char** argv) {
          trace = optarg;
       else if (opt == 'l')
          label = optarg;
+      else if (opt == 'L')
+         load = optarg;
       else
          break;
    }
    if (!brum || !writer || n == 0 || optind < argc) {
       fprintf(stderr, "usage: key_flood -b BRUM -w FLOOD_WRITER [-r LINES_PER_S] [-n PRESSES] "
-                      "[-T TRACEFILE] [-l LABEL]\n");
+                      "[-T TRACEFILE] [-l LABEL] [-L LOAD_CMD]\n");
       return 2;
    }
    char* dir = make_project(writer, rate);
    start_brum(brum, dir, trace);
    if (!read_until(FLOOD_MARK, now_ns() + WAIT_NS)) die("the flood never showed");
    drain_for(1000000000ull);
+   pid_t load_pid = load ? start_load(load, dir) : 0;
+   if (load) drain_for(1000000000ull); /* the load is under way */
    uint64_t *sent = calloc(n, sizeof *sent), *seen = calloc(n, sizeof *seen),
             *lat = calloc(n, sizeof *lat);
    unsigned seed = 12345;
@@ -256,6 +285,7 @@ int main(int argc, char** argv) {
       if (!read_until(FLOOD_MARK, back + WAIT_NS)) die("the flood never showed again");
       drain_for(20000000ull + (uint64_t)(rand_r(&seed) % 40000) * 1000u);
    }
+   stop_load(load_pid);
    stop_brum();
    print_stat(label, lat, n);
    print_rate(dir, rate);

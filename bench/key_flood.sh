@@ -3,13 +3,16 @@
 # most 16 ms), measured at brum's own terminal by bench/key_flood (PRESSES presses per case, with
 # BRUM_TRACE's breakdown). Cases, in one run: idle (the flood pane holds still), the flood, and with
 # BASE (a brum built before a change) the flood again under BASE. Prints the flood's p50/p95 against
-# the idle ones of the same run, and against BASE's.
-# Usage: [RATE=200000] [PRESSES=200] [BASE=OLD_BRUM] bench/key_flood.sh [BUILD] (default build)
+# the idle ones of the same run, and against BASE's. With CTL_CLIENTS=N (and BUILD/bench/ctl_bench),
+# also the idle and flood cases while N clients of the control socket read the last 1,000 lines in
+# a loop, against the same cases without them.
+# Usage: [RATE=200000] [PRESSES=200] [BASE=OLD_BRUM] [CTL_CLIENTS=N] bench/key_flood.sh [BUILD]
 set -eu
 BUILD=${1:-build}
 RATE=${RATE:-200000}
 PRESSES=${PRESSES:-200}
 BASE=${BASE:-}
+CTL_CLIENTS=${CTL_CLIENTS:-0}
 KF="$BUILD/bench/key_flood"
 FW=$(readlink -f "$BUILD/bench/flood_writer")
 for f in "$KF" "$FW" "$BUILD/brum"; do
@@ -22,11 +25,12 @@ fi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-# case LABEL BRUM RATE: the full report, and "p50 p95" of the presses in $OUT/LABEL.p
+# case LABEL BRUM RATE [LOAD_CMD]: the full report, and "p50 p95" of the presses in $OUT/LABEL.p
 case_run() {
-  local label=$1 brum=$2 rate=$3
+  local label=$1 brum=$2 rate=$3 load=()
+  [ $# -gt 3 ] && load=(-L "$4")
   "$KF" -b "$brum" -w "$FW" -r "$rate" -n "$PRESSES" -T "$OUT/$label.trace" -l "$label" \
-    | tee "$OUT/$label.txt"
+    "${load[@]}" | tee "$OUT/$label.txt"
   awk -v l="$label" '$1 == l && $2 == "p50" { print $3, $6 }' "$OUT/$label.txt" > "$OUT/$label.p"
 }
 
@@ -40,5 +44,13 @@ ratio() { # ratio A B: "p50 x.xx, p95 y.yy" of A over B
 echo
 echo "flood ($RATE lines/s) against idle, this run: $(ratio flood idle)"
 [ -n "$BASE" ] && echo "flood against BASE's flood, this run:        $(ratio flood flood-base)"
+if [ "$CTL_CLIENTS" -gt 0 ]; then
+  CB=$(readlink -f "$BUILD/bench/ctl_bench")
+  poll="exec $CB -d \"\$KF_DIR\" --poll $CTL_CLIENTS"
+  case_run idle-ctl "$BUILD/brum" 0 "$poll"
+  case_run flood-ctl "$BUILD/brum" "$RATE" "$poll"
+  echo "idle with $CTL_CLIENTS control clients against idle, this run:   $(ratio idle-ctl idle)"
+  echo "flood with $CTL_CLIENTS control clients against flood, this run: $(ratio flood-ctl flood)"
+fi
 awk -v goal=16 '{ printf "goal p95 <= %d ms under the flood: %s (p95 %s ms)\n", goal,
                   $2 <= goal ? "met" : "NOT met", $2 }' "$OUT/flood.p"
