@@ -280,7 +280,9 @@ static void load_npmrc(PkgRunCtx* c, const char* file) {
    ini_parse_string(text, on_npmrc, &l);
    const char* k;
    json_t* v;
-   json_object_foreach(l.arrays, k, v) put_setting(c, k, json_string_value(v), file);
+   json_object_foreach(l.arrays, k, v) {
+      put_setting(c, k, json_string_value(v), file);
+   }
    json_decref(l.arrays);
    free(text);
 }
