@@ -20,6 +20,20 @@
 #include "core/rcu.h"
 #include "core/util.h"
 
+/* libuv closes descriptors with syscall(SYS_close), which ThreadSanitizer does not see: a client's
+ * number, reused by the supervisor for a pidfd (raw syscall too), would look like the old socket
+ * and every epoll_ctl on it like a race with this thread's accept. Tell TSan of the close here,
+ * on the thread that accepted it. */
+#ifdef BRUM_TSAN
+void __sanitizer_syscall_pre_impl_close(long fd);
+static void tsan_fd_closing(uv_handle_t* h) {
+   uv_os_fd_t fd;
+   if (uv_fileno(h, &fd) == 0) __sanitizer_syscall_pre_impl_close(fd);
+}
+#else
+#define tsan_fd_closing(h) ((void)(h))
+#endif
+
 #define CTL_PROTOCOL 1
 #define MAX_LINE (1u << 20)  /* a request line, without its newline */
 #define OUT_MAX (4u << 20)   /* a client's unwritten replies */
@@ -298,6 +312,7 @@ static void sweep(CtlServer* srv) {
       for (CtlConn* c = srv->conns; c && srv->live; c = c->next) {
          if (!c->closing || c->closed) continue;
          c->closed = true;
+         tsan_fd_closing((uv_handle_t*)&c->pipe);
          uv_close((uv_handle_t*)&c->pipe, on_conn_closed);
       }
    }
@@ -698,6 +713,7 @@ static void close_handles(CtlServer* srv) {
    srv->stopping = true;
    for (CtlConn* c = srv->conns; c; c = c->next) conn_drop(c, NULL);
    sweep(srv); /* cancels every call, closes every connection */
+   tsan_fd_closing((uv_handle_t*)&srv->listener);
    uv_close((uv_handle_t*)&srv->listener, on_closed_noop);
    uv_close((uv_handle_t*)&srv->wake, on_closed_noop);
    uv_close((uv_handle_t*)&srv->stop, on_closed_noop);
@@ -760,6 +776,7 @@ static int loop_start(CtlServer* srv, int fd, char** cause) {
    }
    if (!err) return 0;
    *cause = xasprintf("%s: %s", what, uv_strerror(err));
+   tsan_fd_closing((uv_handle_t*)&srv->listener);
    uv_close((uv_handle_t*)&srv->listener, on_closed_noop);
    uv_close((uv_handle_t*)&srv->timer, on_closed_noop);
    uv_close((uv_handle_t*)&srv->check, on_closed_noop);
