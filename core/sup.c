@@ -344,7 +344,7 @@ int sup_new(const SupConfig* cfg, Sup** out, char** cause) {
    if (!s->cfg.log.max_bytes) s->cfg.log.max_bytes = 256u << 20;
    s->cfg.log.keep_unconsumed = s->cfg.backpressure; /* the printer's lines wait for it */
    s->buf = xmalloc(READ_BUF);
-   s->all = lineidx_new(s->cfg.log.max_lines * 4);
+   s->all = lineidx_new(1); /* it grows with the lines the stores keep (proclog.c) */
    s->pool = strpool_new();
    cds_wfcq_init(&s->cmd_head, &s->cmd_tail);
    pthread_mutex_init(&s->observer_mu, NULL);

@@ -85,9 +85,10 @@ struct Sup {
    Registry* registry; /* RCU */
    Registry* staged;   /* owned, main thread: the next registry while sup_add builds it */
    size_t staged_cap;
-   bool batching; /* sup_add_begin: publish at sup_add_end */
-   LineIdx* all;  /* owned: every line of every process in arrival order (the All view) */
-   StrPool* pool; /* owned, main thread (sup_add): the strings of every launch description */
+   bool batching;     /* sup_add_begin: publish at sup_add_end */
+   LineIdx* all;      /* owned: every line of every process in arrival order (the All view) */
+   uint64_t all_kept; /* lines the log stores keep, summed: the All index keeps as many */
+   StrPool* pool;     /* owned, main thread (sup_add): the strings of every launch description */
    struct Proc* last_added; /* borrowed, main thread: its launch arrays seed the next one's */
    atomic_bool finished;
    bool quitting;
