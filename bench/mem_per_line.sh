@@ -73,10 +73,12 @@ wait_pane() {
 }
 # kb PID FIELD FILE: a kB value from /proc/PID/FILE
 kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/$3"; }
-# settle PID: waits until the RSS stops changing (evicted chunks are freed by the call_rcu
-# thread after a grace period), at most 5 s
+# settle PID: waits until the RSS stops changing, at most 5 s, after a second in which evicted
+# chunks are freed (by the call_rcu thread, after a grace period) and the supervisor hands them
+# back to the kernel (malloc_trim, 0.5 s after the last eviction: core/sup.c)
 settle() {
   local prev=-1 cur i
+  sleep 1
   for i in $(seq 50); do
     cur=$(kb "$1" VmRSS status)
     [ "$cur" = "$prev" ] && return 0

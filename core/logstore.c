@@ -27,7 +27,7 @@
 #include "core/util.h"
 
 #define CHUNK_MIN (16u * 1024u)  /* first chunk of a store: quiet processes stay small */
-#define CHUNK_MAX (256u * 1024u) /* chunks double up to this */
+#define CHUNK_MAX (128u * 1024u) /* chunks double up to this */
 #define DEFAULT_MAX_LINES 100000u
 #define DEFAULT_MAX_BYTES (256ull * 1024u * 1024u)
 
@@ -53,7 +53,7 @@ typedef struct Chunk {
    struct rcu_head rcu;
    uint64_t first;         /* global number of recs[0]; immutable once published */
    uint64_t base_ms;       /* time of the first line */
-   uint32_t size;          /* bytes of the whole block, whole pages (what logstore_bytes counts) */
+   uint32_t size;          /* bytes of the whole block (what logstore_bytes counts) */
    uint64_t at;            /* writer only: bytes of every chunk opened before this one */
    _Atomic uint32_t count; /* committed records: release by the writer, acquire by readers */
    LineRec recs[];         /* grow up; text and runs grow down from the end of the block */
@@ -106,18 +106,14 @@ _Static_assert(LINE_MARKER < (1u << (32u - TF_FLAGS_SHIFT)), "the flags fit thei
 _Static_assert(sizeof(StyleRun) == 16, "style runs are 16 bytes");
 _Static_assert(CHUNK_MAX <= (1u << POS_OFF_BITS), "a text offset fits its bits");
 _Static_assert(LOGSTORE_MAX_RUNS <= POS_RUNS_MASK, "a run count fits its bits");
-/* an oversized piece gets a chunk of its own size, rounded up to pages (64 KiB at most) */
-_Static_assert(256 + LOGSTORE_MAX_RUNS * sizeof(StyleRun) + LOGSTORE_MAX_LINE + 65536 <=
+/* an oversized piece gets a chunk of its own size */
+_Static_assert(256 + LOGSTORE_MAX_RUNS * sizeof(StyleRun) + LOGSTORE_MAX_LINE <=
                    (1u << POS_OFF_BITS),
                "a chunk for the largest piece fits the offset bits");
 
 /* Where a line's runs start: below its text, rounded down to 4 bytes (StyleRun's alignment). */
 static uint32_t runs_at(uint32_t text_off, uint32_t nruns) {
    return (text_off - nruns * (uint32_t)sizeof(StyleRun)) & ~3u;
-}
-
-static void chunk_free(Chunk* c) {
-   util_pages_free(c, c->size);
 }
 
 static bool style_default(const StyleRun* r) {
@@ -147,7 +143,7 @@ void logstore_free(LogStore* ls) {
    if (!ls) return;
    Dir* d = ls->wdir;
    if (d) {
-      for (uint32_t i = 0; i < d->n; i++) chunk_free(d->ents[i].chunk);
+      for (uint32_t i = 0; i < d->n; i++) free(d->ents[i].chunk);
       free(d);
    }
    free(ls->partial); /* the readers are done */
@@ -157,12 +153,8 @@ void logstore_free(LogStore* ls) {
 /* ---------------------------------------------------------------- writer */
 
 static void free_rcu(struct rcu_head* head) {
-   /* rcu is the first member of Dir and Partial */
+   /* rcu is the first member of Dir, Chunk and Partial */
    free(head);
-}
-
-static void chunk_free_rcu(struct rcu_head* head) {
-   chunk_free(caa_container_of(head, Chunk, rcu));
 }
 
 /* Publishes a directory made of old[skip..] plus `add` (if any) and returns the old one, which
@@ -183,16 +175,16 @@ static Dir* dir_replace(LogStore* ls, uint32_t skip, Chunk* add) {
 static void chunk_open(LogStore* ls, uint32_t need, uint64_t time_ms) {
    uint32_t size = ls->next_size;
    uint32_t min = (uint32_t)sizeof(Chunk) + need;
-   if (size < min) size = min; /* an oversized line gets a chunk of its own size */
-   size = (uint32_t)util_pages_size(size);
+   if (size < min) size = (min + 63u) & ~63u; /* an oversized line gets a chunk of its own size */
    if (ls->next_size < ls->chunk_max) {
       ls->next_size *= 2;
       if (ls->next_size > ls->chunk_max) ls->next_size = ls->chunk_max;
    }
-   /* Whole pages from the kernel, returned on eviction: chunks from malloc's heap left holes it
-    * kept (2 MB of 17 for 100,000 retained lines, bench/mem_per_line.sh). Zeroed, as regex JIT
-    * reads a little past a line's end (within its page). */
-   Chunk* c = util_pages_alloc(size);
+   /* Not zeroed: what lies between the records and the text is never read, and regex JIT reads
+    * a little past a line's end only into the line before it (written) or the chunk's end. The
+    * few bytes that align a line's runs are zeroed where they are made. Zeroing the block would
+    * also make all of it resident at once. */
+   Chunk* c = xmalloc(size);
    c->first = ls->wend;
    c->base_ms = time_ms;
    c->size = size;
@@ -233,7 +225,7 @@ static void evict(LogStore* ls) {
    atomic_store_explicit(&ls->bytes, ls->wbytes, memory_order_relaxed);
    atomic_store_explicit(&ls->evicted, ls->wevicted, memory_order_relaxed);
    /* only now unreachable for new readers: the grace period covers the ones that saw them */
-   for (uint32_t i = 0; i < k; i++) call_rcu(&old->ents[i].chunk->rcu, chunk_free_rcu);
+   for (uint32_t i = 0; i < k; i++) call_rcu(&old->ents[i].chunk->rcu, free_rcu);
    call_rcu(&old->rcu, free_rcu);
 }
 
@@ -256,6 +248,8 @@ static void put_piece(LogStore* ls, const char* text, uint32_t len, const StyleR
    }
    uint32_t text_off = ls->back - len;
    ls->back = total_runs ? runs_at(text_off, total_runs) : text_off;
+   uint32_t pad = text_off - ls->back - total_runs * (uint32_t)sizeof(StyleRun);
+   if (pad) memset((char*)c + text_off - pad, 0, pad);
    StyleRun* out = (StyleRun*)((char*)c + ls->back);
    if (lead) {
       *out = *lead;

@@ -16,7 +16,9 @@
 static void proc_index_lines(Proc* p, uint64_t first, uint64_t begin0) {
    Sup* s = p->sup;
    uint64_t end = logstore_end(p->slot.log);
-   s->all_kept += (end - first) - (logstore_begin(p->slot.log) - begin0);
+   uint64_t evicted = logstore_begin(p->slot.log) - begin0;
+   s->all_kept += (end - first) - evicted;
+   if (evicted) sup_evicted(s);
    lineidx_set_max(s->all, s->all_kept);
    for (uint64_t l = first; l < end; l++) lineidx_push(s->all, LINEREF(p->slot.id, l));
 }
