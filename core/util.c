@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -39,22 +38,6 @@ void* xcalloc(size_t n, size_t size) {
    void* p = calloc(n ? n : 1, size ? size : 1);
    if (!p) util_die_oom();
    return p;
-}
-
-size_t util_pages_size(size_t n) {
-   size_t page = (size_t)sysconf(_SC_PAGESIZE); /* cheap: glibc reads it from the aux vector */
-   return n ? (n + page - 1) / page * page : page;
-}
-
-void* util_pages_alloc(size_t n) {
-   void* p =
-       mmap(NULL, util_pages_size(n), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-   if (p == MAP_FAILED) util_die_oom();
-   return p;
-}
-
-void util_pages_free(void* p, size_t n) {
-   if (p) munmap(p, util_pages_size(n));
 }
 
 void* xrealloc(void* p, size_t n) {

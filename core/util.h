@@ -14,13 +14,6 @@ void util_set_fatal_hook(void (*hook)(void));
 void* xmalloc(size_t n);
 void* xcalloc(size_t n, size_t size);
 void* xrealloc(void* p, size_t n);
-/* Zeroed whole pages straight from the kernel (mmap), for the big blocks a long-lived writer
- * allocates and frees over and over (log chunks): unlike malloc's heap, which may keep a freed
- * block that is not at its top, munmap hands the memory back at once. n is rounded up to whole
- * pages by util_pages_size; pass the same n to util_pages_free. */
-size_t util_pages_size(size_t n);
-void* util_pages_alloc(size_t n);
-void util_pages_free(void* p, size_t n);
 char* xstrdup(const char* s);
 char* xstrndup(const char* s, size_t n);
 /* printf into a fresh heap string. */
