@@ -27,18 +27,27 @@
 #include "core/util.h"
 
 #define CHUNK_MIN (16u * 1024u)  /* first chunk of a store: quiet processes stay small */
-#define CHUNK_MAX (256u * 1024u) /* chunks double up to this */
+#define CHUNK_MAX (128u * 1024u) /* chunks double up to this */
 #define DEFAULT_MAX_LINES 100000u
 #define DEFAULT_MAX_BYTES (256ull * 1024u * 1024u)
 
-/* 16 bytes per line: the only per-line overhead besides 4-byte alignment of the text. */
+/* 8 bytes per line, the only per-line overhead besides the style runs (16 bytes each, on the
+ * few lines that have any) and up to 3 bytes that align those runs. The text is packed without
+ * padding (only a line with runs needs an aligned start for them), so a line's length is where
+ * the previous line's region starts (or the chunk's end) minus its own text offset. The time is
+ * kept in 24 bits of milliseconds from the chunk's base (4.6 hours: a later line opens a new
+ * chunk), which leaves the top byte to the flags. */
 typedef struct LineRec {
-   uint32_t off;   /* from the chunk start: nruns StyleRuns, then the text */
-   uint32_t len;   /* text bytes */
-   uint32_t dt_ms; /* time_ms - chunk base_ms */
-   uint16_t nruns;
-   _Atomic uint16_t flags; /* ORed after publication by logstore_add_flags */
+   _Atomic uint32_t tf; /* dt_ms | flags << TF_FLAGS_SHIFT; flags ORed by logstore_add_flags */
+   uint32_t pos;        /* text offset from the chunk start | nruns << POS_OFF_BITS */
 } LineRec;
+
+#define TF_FLAGS_SHIFT 24u
+#define TF_DT_MAX ((1u << TF_FLAGS_SHIFT) - 1u)
+#define POS_OFF_BITS 18u  /* chunks are at most 256 KiB (CHUNK_MAX) */
+#define POS_RUNS_BITS 11u /* up to LOGSTORE_MAX_RUNS runs */
+#define POS_OFF_MASK ((1u << POS_OFF_BITS) - 1u)
+#define POS_RUNS_MASK ((1u << POS_RUNS_BITS) - 1u)
 
 typedef struct Chunk {
    struct rcu_head rcu;
@@ -92,11 +101,19 @@ struct LogStore {
    uint64_t max_lines, max_bytes;
 };
 
-_Static_assert(sizeof(LineRec) == 16, "line records are 16 bytes");
+_Static_assert(sizeof(LineRec) == 8, "line records are 8 bytes");
+_Static_assert(LINE_MARKER < (1u << (32u - TF_FLAGS_SHIFT)), "the flags fit their byte");
 _Static_assert(sizeof(StyleRun) == 16, "style runs are 16 bytes");
+_Static_assert(CHUNK_MAX <= (1u << POS_OFF_BITS), "a text offset fits its bits");
+_Static_assert(LOGSTORE_MAX_RUNS <= POS_RUNS_MASK, "a run count fits its bits");
+/* an oversized piece gets a chunk of its own size */
+_Static_assert(256 + LOGSTORE_MAX_RUNS * sizeof(StyleRun) + LOGSTORE_MAX_LINE <=
+                   (1u << POS_OFF_BITS),
+               "a chunk for the largest piece fits the offset bits");
 
-static uint32_t align4(uint32_t n) {
-   return (n + 3u) & ~3u;
+/* Where a line's runs start: below its text, rounded down to 4 bytes (StyleRun's alignment). */
+static uint32_t runs_at(uint32_t text_off, uint32_t nruns) {
+   return (text_off - nruns * (uint32_t)sizeof(StyleRun)) & ~3u;
 }
 
 static bool style_default(const StyleRun* r) {
@@ -163,7 +180,11 @@ static void chunk_open(LogStore* ls, uint32_t need, uint64_t time_ms) {
       ls->next_size *= 2;
       if (ls->next_size > ls->chunk_max) ls->next_size = ls->chunk_max;
    }
-   Chunk* c = xcalloc(1, size); /* zeroed: regex JIT reads a little past a line's end */
+   /* Not zeroed: what lies between the records and the text is never read, and regex JIT reads
+    * a little past a line's end only into the line before it (written) or the chunk's end. The
+    * few bytes that align a line's runs are zeroed where they are made. Zeroing the block would
+    * also make all of it resident at once. */
+   Chunk* c = xmalloc(size);
    c->first = ls->wend;
    c->base_ms = time_ms;
    c->size = size;
@@ -208,22 +229,28 @@ static void evict(LogStore* ls) {
    call_rcu(&old->rcu, free_rcu);
 }
 
+/* Bytes a piece takes in a chunk at most (its runs' alignment may take up to 3 less). */
+static uint32_t piece_need(uint32_t len, uint32_t total_runs) {
+   uint32_t runs = total_runs ? total_runs * (uint32_t)sizeof(StyleRun) + 3u : 0;
+   return (uint32_t)sizeof(LineRec) + len + runs;
+}
+
 /* Stores one piece: `lead` (optional) becomes a run at 0, runs[] are re-based by -base. */
 static void put_piece(LogStore* ls, const char* text, uint32_t len, const StyleRun* lead,
                       const StyleRun* runs, uint32_t nruns, uint32_t base, uint16_t flags,
                       uint64_t time_ms) {
    uint32_t total_runs = nruns + (lead ? 1u : 0u);
-   uint32_t region = total_runs * (uint32_t)sizeof(StyleRun) + align4(len);
-   uint32_t need = (uint32_t)sizeof(LineRec) + region;
    Chunk* c = ls->cur;
-   if (!c || ls->front + need > ls->back ||
-       (time_ms > c->base_ms && time_ms - c->base_ms > UINT32_MAX)) {
-      chunk_open(ls, need, time_ms);
+   if (!c || ls->front + piece_need(len, total_runs) > ls->back ||
+       (time_ms > c->base_ms && time_ms - c->base_ms > TF_DT_MAX)) {
+      chunk_open(ls, piece_need(len, total_runs), time_ms);
       c = ls->cur;
    }
-   ls->back -= region;
-   char* at = (char*)c + ls->back;
-   StyleRun* out = (StyleRun*)at;
+   uint32_t text_off = ls->back - len;
+   ls->back = total_runs ? runs_at(text_off, total_runs) : text_off;
+   uint32_t pad = text_off - ls->back - total_runs * (uint32_t)sizeof(StyleRun);
+   if (pad) memset((char*)c + text_off - pad, 0, pad);
+   StyleRun* out = (StyleRun*)((char*)c + ls->back);
    if (lead) {
       *out = *lead;
       out->start = 0;
@@ -233,15 +260,13 @@ static void put_piece(LogStore* ls, const char* text, uint32_t len, const StyleR
       out[i] = runs[i];
       out[i].start -= base;
    }
-   if (len) memcpy(at + total_runs * sizeof(StyleRun), text, len);
+   if (len) memcpy((char*)c + text_off, text, len);
    uint32_t idx = (ls->front - (uint32_t)sizeof(Chunk)) / (uint32_t)sizeof(LineRec);
    LineRec* r = &c->recs[idx];
-   r->off = ls->back;
-   r->len = len;
+   r->pos = text_off | total_runs << POS_OFF_BITS;
    /* a clock that went backwards reads as the chunk's base time */
-   r->dt_ms = time_ms >= c->base_ms ? (uint32_t)(time_ms - c->base_ms) : 0;
-   r->nruns = (uint16_t)total_runs;
-   atomic_store_explicit(&r->flags, flags, memory_order_relaxed);
+   uint32_t dt = time_ms >= c->base_ms ? (uint32_t)(time_ms - c->base_ms) : 0;
+   atomic_store_explicit(&r->tf, dt | (uint32_t)flags << TF_FLAGS_SHIFT, memory_order_relaxed);
    ls->front += (uint32_t)sizeof(LineRec);
    atomic_store_explicit(&c->count, idx + 1, memory_order_release);
    ls->wend++;
@@ -310,7 +335,8 @@ void logstore_add_flags(LogStore* ls, uint64_t lineno, uint16_t flags) {
    const Dir* d = ls->wdir;
    if (!d || lineno < ls->wbegin || lineno >= ls->wend) return;
    Chunk* c = d->ents[dir_find(d, lineno)].chunk;
-   atomic_fetch_or_explicit(&c->recs[lineno - c->first].flags, flags, memory_order_relaxed);
+   atomic_fetch_or_explicit(&c->recs[lineno - c->first].tf, (uint32_t)flags << TF_FLAGS_SHIFT,
+                            memory_order_relaxed);
 }
 
 void logstore_set_partial(LogStore* ls, const char* text, uint32_t len, const StyleRun* runs,
@@ -359,16 +385,25 @@ static uint32_t chunk_count(const Chunk* c) {
    return atomic_load_explicit(&((Chunk*)c)->count, memory_order_acquire);
 }
 
+/* Where a record's region (its runs, or its text when it has none) starts. */
+static uint32_t region_at(const LineRec* r) {
+   uint32_t off = r->pos & POS_OFF_MASK, nruns = r->pos >> POS_OFF_BITS;
+   return nruns ? runs_at(off, nruns) : off;
+}
+
 static void fill(const Chunk* c, uint32_t idx, LogLine* out) {
    const LineRec* r = &c->recs[idx];
-   const char* at = (const char*)c + r->off;
+   uint32_t off = r->pos & POS_OFF_MASK, nruns = r->pos >> POS_OFF_BITS;
+   /* the text runs up to the previous line's region: records and regions are in the same order */
+   uint32_t text_end = idx ? region_at(r - 1) : c->size;
+   uint32_t tf = atomic_load_explicit(&((LineRec*)r)->tf, memory_order_relaxed);
    out->lineno = c->first + idx;
-   out->time_ms = c->base_ms + r->dt_ms;
-   out->runs = (const StyleRun*)at;
-   out->nruns = r->nruns;
-   out->text = at + (size_t)r->nruns * sizeof(StyleRun);
-   out->len = r->len;
-   out->flags = atomic_load_explicit(&((LineRec*)r)->flags, memory_order_relaxed);
+   out->time_ms = c->base_ms + (tf & TF_DT_MAX);
+   out->runs = (const StyleRun*)((const char*)c + runs_at(off, nruns));
+   out->nruns = (uint16_t)nruns;
+   out->text = (const char*)c + off;
+   out->len = text_end - off;
+   out->flags = (uint16_t)(tf >> TF_FLAGS_SHIFT);
 }
 
 uint64_t logstore_begin(const LogStore* ls) {

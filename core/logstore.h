@@ -25,7 +25,7 @@ enum {
    LINE_CONTINUED = 1u << 3, /* continues the previous line (it was split at LOGSTORE_MAX_LINE) */
    LINE_GROUPED = 1u << 4,   /* belongs to the error/warning entry started above (stack frame) */
    LINE_MARKER = 1u << 5,    /* written by brum itself (start/exit banners), not by the child */
-};
+}; /* the store keeps one byte of flags per line: new ones must stay below 1 << 8 */
 
 typedef struct LogStoreConfig {
    uint64_t max_lines;   /* retention bound (default 100,000) */

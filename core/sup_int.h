@@ -85,14 +85,16 @@ struct Sup {
    Registry* registry; /* RCU */
    Registry* staged;   /* owned, main thread: the next registry while sup_add builds it */
    size_t staged_cap;
-   bool batching; /* sup_add_begin: publish at sup_add_end */
-   LineIdx* all;  /* owned: every line of every process in arrival order (the All view) */
-   StrPool* pool; /* owned, main thread (sup_add): the strings of every launch description */
+   bool batching;     /* sup_add_begin: publish at sup_add_end */
+   LineIdx* all;      /* owned: every line of every process in arrival order (the All view) */
+   uint64_t all_kept; /* lines the log stores keep, summed: the All index keeps as many */
+   StrPool* pool;     /* owned, main thread (sup_add): the strings of every launch description */
    struct Proc* last_added; /* borrowed, main thread: its launch arrays seed the next one's */
    atomic_bool finished;
    bool quitting;
    unsigned quit_level;   /* quitting: the dependency level being stopped (dependents first) */
    uv_timer_t orch_timer; /* re-examines waiting processes after a state change */
+   uv_timer_t trim_timer; /* hands freed log chunks back to the kernel once evictions pause */
    size_t nwaiting;       /* processes in PROC_WAITING */
    uint64_t exit_seq;
    uint64_t batch_ms;           /* time stamp for the lines of one read batch */
@@ -138,6 +140,8 @@ void orch_close(Proc* p);     /* quitting: close its handles */
 uint64_t orch_quit_begin(Sup* s);
 bool orch_quit_step(Sup* s); /* stops the next level when one ended; true once nothing runs */
 void on_orch_timer(uv_timer_t* t);
+/* After a line batch that evicted log chunks: (re)arms the trim timer (proclog.c). */
+void sup_evicted(Sup* s);
 
 /* ---- core/probe.c: readiness probes ---- */
 void probe_init(Proc* p, const SupLaunch* l);

@@ -385,6 +385,43 @@ Test(logstore, iterator_after_eviction) {
    logstore_free(ls);
 }
 
+/* The packed layout: a line's length comes from the previous line's region, so lines of every
+ * shape in a row (runs that need alignment, odd lengths, empty ones) must each read back whole;
+ * the time lives in 24 bits of milliseconds from the chunk's base and the flags in a byte. */
+Test(logstore, packed_layout_lengths_times_flags) {
+   LogStore* ls = logstore_new(NULL);
+   StyleRun runs[] = {run_at(0, COLOR_INDEX(1), ATTR_BOLD), run_at(2, COLOR_DEFAULT, 0)};
+   char text[64];
+   memset(text, 'a', sizeof text);
+   uint64_t t0 = 1700000000000ull, day = 24ull * 3600 * 1000;
+   for (uint32_t i = 0; i < 40; i++) {
+      uint32_t len = i % 7 == 3 ? 0 : i % 13 + 1; /* odd lengths, some empty */
+      uint16_t nr = i % 3 == 0 && len > 2 ? 2 : i % 3 == 1 && len ? 1 : 0;
+      text[0] = (char)('A' + i % 26);
+      uint64_t t = t0 + (i == 20 ? day : i == 21 ? 2 * day : i); /* gaps past 24 bits of ms */
+      logstore_append(ls, text, len, runs, nr, i % 2 ? LINE_MARKER : 0, t);
+   }
+   logstore_add_flags(ls, 5, LINE_ERROR | LINE_GROUPED);
+   rcu_read_lock();
+   for (uint32_t i = 0; i < 40; i++) {
+      LogLine l;
+      cr_assert(logstore_get(ls, i, &l));
+      uint32_t len = i % 7 == 3 ? 0 : i % 13 + 1;
+      uint16_t nr = i % 3 == 0 && len > 2 ? 2 : i % 3 == 1 && len ? 1 : 0;
+      cr_assert_eq(l.len, len, "line %u: len %u, not %u", i, l.len, len);
+      if (len) cr_assert_eq(l.text[0], (char)('A' + i % 26), "line %u", i);
+      cr_assert_eq(l.nruns, nr, "line %u", i);
+      for (uint16_t k = 0; k < nr; k++) cr_assert_eq(l.runs[k].fg, runs[k].fg, "line %u", i);
+      uint64_t t = t0 + (i == 20 ? day : i == 21 ? 2 * day : i);
+      if (i > 21) t = t0 + i; /* earlier than its chunk's base: reads as the base */
+      cr_assert_eq(l.time_ms, i > 21 ? 2 * day + t0 : t, "line %u", i);
+      uint16_t flags = (i % 2 ? LINE_MARKER : 0) | (i == 5 ? LINE_ERROR | LINE_GROUPED : 0);
+      cr_assert_eq(l.flags, flags, "line %u", i);
+   }
+   rcu_read_unlock();
+   logstore_free(ls);
+}
+
 Test(logstore, memory_per_line) {
    LogStore* ls = logstore_new(NULL);
    char line[100];

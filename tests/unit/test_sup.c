@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <stdatomic.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,6 +256,39 @@ Test(sup, snapshot_counts_lines) {
    cr_assert(wait_state(id, PROC_EXITED));
    cr_assert_geq(snap(id).lines, 500);
    cr_assert(has_line(id, "line 499"));
+}
+
+static void setup_small(void) {
+   rcu_register_thread();
+   SupConfig cfg = {.use_pty = true, .kill_timeout_s = 0.5, .log = {.max_lines = 1000}};
+   cr_assert_eq(sup_new(&cfg, &sup, NULL), 0);
+}
+
+/* The All index keeps as many entries as the stores keep lines (plus less than one of its 4096-
+ * entry chunks), not a multiple of --max-lines: a flood through a small retention leaves it
+ * small, and its newest entry is the flood's last line. */
+Test(sup_small, all_index_follows_the_stores, .init = setup_small, .fini = teardown,
+     .timeout = 60) {
+   uint64_t quiet = add("echo one; echo two");
+   uint64_t loud = add("seq 1 30000");
+   sup_start(sup, quiet);
+   cr_assert(wait_state(quiet, PROC_EXITED));
+   sup_start(sup, loud);
+   cr_assert(wait_state(loud, PROC_EXITED));
+   rcu_read_lock();
+   const Registry* r = sup_registry(sup);
+   uint64_t kept = 0;
+   for (uint64_t i = 0; i < r->n; i++)
+      kept += logstore_end(r->slots[i]->log) - logstore_begin(r->slots[i]->log);
+   const LineIdx* all = sup_all_index(sup);
+   uint64_t b = lineidx_begin(all), e = lineidx_end(all), ref;
+   cr_assert_geq(e, 30000, "every line was indexed");
+   cr_assert_leq(e - b, kept + 4096, "%" PRIu64 " entries for %" PRIu64 " kept lines", e - b, kept);
+   cr_assert_geq(e - b, kept, "at least the kept lines");
+   cr_assert(lineidx_get(all, e - 1, &ref));
+   cr_assert_eq(LINEREF_PROC(ref), loud);
+   cr_assert_eq(LINEREF_LINE(ref), logstore_end(r->slots[loud]->log) - 1);
+   rcu_read_unlock();
 }
 
 static void setup_pipes(void) {
