@@ -290,6 +290,9 @@ int main(int argc, char** argv) {
    print_stat(label, lat, n);
    print_rate(dir, rate);
    if (trace) print_trace(trace, sent, seen, n);
+   free(sent);
+   free(seen);
+   free(lat);
    char cmd[4300];
    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
    if (system(cmd) != 0) fprintf(stderr, "key_flood: could not remove %s\n", dir);
