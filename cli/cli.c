@@ -72,30 +72,6 @@ static int parse_u64(const char* s, uint64_t* out) {
    return 0;
 }
 
-/* Decimal seconds, "2", "0.5", ".25", "10.": strtod would also take hex ("0x10" is 16), "inf",
- * "1e3" and whitespace, and reads "0,5" in some locales; parsed by hand, locale-free. */
-static int parse_seconds(const char* s, double max, double* out) {
-   double v = 0, scale = 1;
-   bool digits = false, dot = false;
-   for (const char* p = s; *p; p++) {
-      if (*p == '.' && !dot) {
-         dot = true;
-      } else if (*p >= '0' && *p <= '9') {
-         digits = true;
-         if (dot)
-            v += (scale /= 10) * (*p - '0');
-         else
-            v = v * 10 + (*p - '0');
-         if (v > max) return -ERANGE;
-      } else {
-         return -EINVAL;
-      }
-   }
-   if (!digits) return -EINVAL;
-   *out = v;
-   return 0;
-}
-
 /* A positive byte count with an optional K, M or G suffix (powers of 1024); digits as parse_u64. */
 static int parse_size(const char* s, uint64_t* out) {
    size_t n = strlen(s);
@@ -126,7 +102,7 @@ static int parse_number(int opt, const char* arg, Options* o, char** cause) {
       *cause = xasprintf("--max-bytes needs a positive size (like 4096, 64K, 16M), not '%s'", arg);
       return -EINVAL;
    default: /* --kill-timeout */
-      if (parse_seconds(arg, 3600, &secs) == 0) {
+      if (util_parse_seconds(arg, 3600, &secs) == 0) {
          o->kill_timeout_s = secs > 0 ? secs : 0.001;
          o->kill_timeout_set = true;
          return 0;

@@ -118,25 +118,12 @@ static const char* opt_name(unsigned bit) {
    }
 }
 
-/* Decimal seconds ("2", "0.5"), locale-free; 0 < value <= max. */
+/* Decimal seconds (util_parse_seconds); 0 < value <= max. */
 static int parse_secs(const char* s, double max, double* out) {
-   double v = 0, scale = 1;
-   bool digits = false, dot = false;
-   for (const char* p = s; *p; p++) {
-      if (*p == '.' && !dot) {
-         dot = true;
-      } else if (*p >= '0' && *p <= '9') {
-         digits = true;
-         if (dot)
-            v += (scale /= 10) * (*p - '0');
-         else
-            v = v * 10 + (*p - '0');
-         if (v > max) return -ERANGE;
-      } else {
-         return -EINVAL;
-      }
-   }
-   if (!digits || v <= 0) return -EINVAL;
+   double v;
+   int err = util_parse_seconds(s, max, &v);
+   if (err < 0) return err;
+   if (v <= 0) return -EINVAL;
    *out = v;
    return 0;
 }

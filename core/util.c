@@ -376,3 +376,25 @@ void util_log_close(void) {
    log_file = NULL;
    pthread_mutex_unlock(&log_lock);
 }
+
+int util_parse_seconds(const char* s, double max, double* out) {
+   double v = 0, scale = 1;
+   bool digits = false, dot = false;
+   for (const char* p = s; *p; p++) {
+      if (*p == '.' && !dot) {
+         dot = true;
+      } else if (*p >= '0' && *p <= '9') {
+         digits = true;
+         if (dot)
+            v += (scale /= 10) * (*p - '0');
+         else
+            v = v * 10 + (*p - '0');
+         if (v > max) return -ERANGE;
+      } else {
+         return -EINVAL;
+      }
+   }
+   if (!digits) return -EINVAL;
+   *out = v;
+   return 0;
+}

@@ -39,6 +39,10 @@ void util_report(const char* what, int err);
 
 uint64_t util_now_ms(void);  /* wall clock, ms since the epoch */
 uint64_t util_mono_ns(void); /* monotonic clock */
+/* Decimal seconds, "2", "0.5", ".25", "10.", 0 <= value <= max: strtod would also take hex
+ * ("0x10" is 16), "inf", "1e3" and whitespace, and reads "0,5" in some locales; parsed by hand,
+ * locale-free. 0, -EINVAL or -ERANGE. */
+int util_parse_seconds(const char* s, double max, double* out);
 
 /* Opens path without ever blocking (O_NONBLOCK: a FIFO or a device answers at once), then checks
  * the descriptor itself (a check of the path first would race): only a regular file is accepted.
