@@ -20,6 +20,17 @@ typedef struct AnsiSink {
    void (*line)(void* ud, const char* text, uint32_t len, const StyleRun* runs, uint16_t nruns);
    /* Bytes to write back to the child's terminal (answers to queries). May be NULL. */
    void (*reply)(void* ud, const char* bytes, size_t n);
+   /* The child's terminal modes changed (TERM_MODE_* of core/term.h: alternate screen,
+    * application cursor keys, bracketed paste, mouse reporting). Called after the line callback
+    * for what came before. While TERM_MODE_ALTSCREEN is on the parser emits no lines (text drawn
+    * on the alternate screen is not stored); the sink writes a marker line on enter and leave.
+    * May be NULL. */
+   void (*modes)(void* ud, unsigned modes);
+   /* The child cleared its screen (ESC[2J, ESC c, ESC[H ESC[J ...: what watch-mode tools send on
+    * every rerun): the sink writes a separator marker. Blank lines just before a clear never
+    * become lines (the parser holds trailing blank lines back until it knows what follows; a line
+    * once emitted is never taken back). Not called on the alternate screen. May be NULL. */
+   void (*clear)(void* ud);
 } AnsiSink;
 
 typedef struct AnsiParser AnsiParser;
@@ -38,6 +49,10 @@ Style ansi_style(const AnsiParser* p);
  * line at LOGSTORE_MAX_LINE bytes or LOGSTORE_MAX_RUNS runs to stay bounded); the sink should
  * store it with LINE_CONTINUED. */
 bool ansi_line_continued(const AnsiParser* p);
+/* false: queries are not answered (an emulator that exists answers them instead, exactly once).
+ * Default true. */
+void ansi_set_answer(AnsiParser* p, bool on);
+unsigned ansi_modes(const AnsiParser* p); /* TERM_MODE_* in force */
 /* The terminal width the child sees (clamps the column answered to ESC[6n); default 80. */
 void ansi_set_width(AnsiParser* p, uint16_t cols);
 

@@ -23,6 +23,7 @@ typedef enum ProcState {
 } ProcState;
 
 #define READY_QUIET_MS 1000
+#define PROC_MAX_PORTS 8
 
 typedef struct ProcSnap {
    uint64_t id;
@@ -40,7 +41,15 @@ typedef struct ProcSnap {
     * (SupLaunch.ready), when the probe first succeeded. brum's one definition of ready, for the
     * UI, the control socket, MCP and dependencies. */
    uint64_t ready_ms;
-   int output_open;                  /* its terminal (or pipe) is still being read */
+   int output_open;     /* its terminal (or pipe) is still being read */
+   unsigned term_modes; /* TERM_MODE_* (core/term.h) tracked from its output */
+   /* Resources of its process group, sampled from /proc while sup_sample is on and it runs
+    * (sampled_ms 0: never sampled this run) */
+   uint64_t sampled_ms;
+   uint32_t cpu_permille; /* CPU time over the last interval, per mille of one core (1000: 100%) */
+   uint64_t rss_bytes;
+   uint8_t nports; /* TCP ports it listens on (the first PROC_MAX_PORTS) */
+   uint16_t ports[PROC_MAX_PORTS];
    uint64_t lines, errors, warnings; /* counts at publication time */
    const char* message;              /* inline text, e.g. why a spawn failed; "" when none */
    struct rcu_head rcu;              /* reclaimed with call_rcu */

@@ -13,6 +13,7 @@
 #include "core/lineidx.h"
 #include "core/logstore.h"
 #include "core/snap.h"
+#include "core/term.h"
 
 /* Orchestration (docs/ARCHITECTURE.md): what a process waits for, when it is ready, whether it
  * comes back. The zero value of each is today's behaviour (no dependencies, the default ready
@@ -60,16 +61,18 @@ typedef struct SupLaunch {
                         meant: callers set it explicitly) */
    int stop_signal;  /* 0: SIGTERM */
    double kill_timeout_s; /* 0: the supervisor's */
+   bool interactive;      /* keeps an emulator while it runs (brum.yaml `interactive: true`) */
 } SupLaunch;
 
 /* One registered process. The slot lives as long as the supervisor; its fields other than snap
  * never change after registration. */
 typedef struct ProcSlot {
-   uint64_t id;       /* index in the registry, stable */
-   const char* name;  /* owned by the supervisor */
-   LogStore* log;     /* owned by the supervisor, read lock-free */
-   ProcSnap* snap;    /* RCU: sup_snap() inside a read section */
-   DetectSnap* intel; /* RCU: errors, URLs, test results found so far (NULL: none yet) */
+   uint64_t id;        /* index in the registry, stable */
+   const char* name;   /* owned by the supervisor */
+   LogStore* log;      /* owned by the supervisor, read lock-free */
+   ProcSnap* snap;     /* RCU: sup_snap() inside a read section */
+   DetectSnap* intel;  /* RCU: errors, URLs, test results found so far (NULL: none yet) */
+   TermScreen* screen; /* RCU: the emulated screen while it has an emulator (NULL: none) */
 } ProcSlot;
 
 /* The live set of processes: an immutable array, replaced whole (RCU) when it changes. */
@@ -125,6 +128,35 @@ void sup_resume(Sup* s, uint64_t id); /* headless: the printer consumed lines: r
 void sup_quit(Sup* s);
 bool sup_finished(const Sup* s);
 
+/* ---- terminal mode (core/term.c; core/term.h). Commands like the others: thread-safe, never
+ * block, processed in order. Writes to a child go through a bounded queue per process (a child
+ * that never reads must not grow brum: what does not fit is dropped and counted in a notice). */
+/* A key for the child, encoded by its emulator (vterm_keyboard_*) when it has one, else by
+ * term_encode_key with the modes tracked from its output. Nothing when it has no child. */
+void sup_key(Sup* s, uint64_t id, const TermKey* k);
+/* Bytes as they are (copied). `paste`: text the user pasted, wrapped in ESC[200~ ... ESC[201~
+ * when the child enabled bracketed paste. */
+void sup_input(Sup* s, uint64_t id, const char* bytes, size_t n, bool paste);
+/* A line (copied, without its end) followed by the end a terminal sends: "\r" on a PTY, "\n" on a
+ * pipe (--no-pty children get a pipe as stdin for this). */
+void sup_input_line(Sup* s, uint64_t id, const char* text, size_t n);
+/* End of input: the terminal's EOF character (VEOF) on a PTY, closing the pipe otherwise. */
+void sup_input_eof(Sup* s, uint64_t id);
+/* The UI shows (want) or stopped showing this process's emulated screen: while wanted it has an
+ * emulator (built by replaying its raw-output tail; a child on the alternate screen keeps its own
+ * whether wanted or not). Unwanted emulators of children on the primary screen are dropped after
+ * a while idle. */
+void sup_term_want(Sup* s, uint64_t id, bool want);
+/* This process's terminal size (its pane's inner size): the emulator first, then the PTY (the
+ * child gets SIGWINCH). Kept for its next runs. The caller debounces. */
+void sup_resize_proc(Sup* s, uint64_t id, unsigned short cols, unsigned short rows);
+
+/* Resource sampling (CPU, RSS, listening ports; ProcSnap.sampled_ms and after): every 2 s while
+ * on and some process runs, no timer otherwise (no wakeups at idle). The UI turns it on while the
+ * sidebar's columns or a list show the figures; the control server for `ps`. Counted: on twice
+ * needs off twice. */
+void sup_sample(Sup* s, bool on);
+
 /* A short text for the UI's status line, e.g. "mcp: restarted dev" (actions that arrive through
  * the control socket). Thread-safe, copies the text; the newest replaces the previous one. */
 void sup_notice(Sup* s, const char* text);
@@ -143,6 +175,7 @@ void sup_set_observer(Sup* s, void (*fn)(void* ud), void* ud);
 const Registry* sup_registry(const Sup* s);
 const ProcSnap* sup_snap(const ProcSlot* slot);
 const DetectSnap* sup_intel(const ProcSlot* slot);
+const TermScreen* sup_screen(const ProcSlot* slot); /* NULL: no emulator */
 /* Every line of every process in arrival (= time) order, as LINEREFs: the All view's source. */
 const LineIdx* sup_all_index(const Sup* s);
 const SupNotice* sup_notice_read(const Sup* s); /* NULL: none yet */
