@@ -26,6 +26,7 @@ void cli_usage(FILE* f) {
        "  -f, --filter REGEX       only lines matching REGEX (PCRE2, smart-case; TUI: the first "
        "pane)\n"
        "  -l, --list               print the package manager and the processes, then exit\n"
+       "      --list-names         print the process names, one per line (shell completion)\n"
        "      --check              check the project files (package.json, brum.yaml, Procfile,\n"
        "                           process-compose.yaml) and exit: 0, or 2 with the errors\n"
        "      --max-lines N        lines kept per process (default 100000)\n"
@@ -58,7 +59,8 @@ enum {
    OPT_KILL,
    OPT_THEME,
    OPT_LOG,
-   OPT_CHECK
+   OPT_CHECK,
+   OPT_LIST_NAMES
 };
 
 /* Digits only: strtoull alone would take " 5", "+5" and "-5" (as a huge number). */
@@ -119,6 +121,7 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
        {"headless", no_argument, NULL, OPT_HEADLESS},
        {"filter", required_argument, NULL, 'f'},
        {"list", no_argument, NULL, 'l'},
+       {"list-names", no_argument, NULL, OPT_LIST_NAMES},
        {"check", no_argument, NULL, OPT_CHECK},
        {"max-lines", required_argument, NULL, OPT_MAX_LINES},
        {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
@@ -161,6 +164,9 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
          break;
       case 'h':
          o->help = true;
+         break;
+      case OPT_LIST_NAMES:
+         o->list_names = true;
          break;
       case OPT_CHECK:
          o->check = true;

@@ -11,7 +11,7 @@ typedef struct Options {
    const char* dir;   /* borrowed from argv; "." by default */
    const char** runs; /* owned array of borrowed strings: scripts to start at launch */
    size_t nruns;
-   bool headless, list, check, no_pty, via_pm, no_detect, help, version;
+   bool headless, list, list_names, check, no_pty, via_pm, no_detect, help, version;
    const char* filter;   /* borrowed, NULL: none */
    const char* theme;    /* borrowed, NULL: default (or mono with NO_COLOR) */
    const char* log_path; /* borrowed, NULL: $XDG_STATE_HOME/brum/brum.log */

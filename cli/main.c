@@ -304,7 +304,7 @@ int main(int argc, char** argv) {
    }
    int rc = 2;
    Project* prj = NULL;
-   bool only_load = o.list || o.check;
+   bool only_load = o.list || o.list_names || o.check;
    size_t need = only_load ? FDS_LIST : fds_needed(o.nruns ? 1 : 0);
    int err = check_fds(need, only_load ? FDS_LIST : fds_needed(o.nruns));
    if (err < 0) {
@@ -316,6 +316,15 @@ int main(int argc, char** argv) {
    if (pkg_load(o.dir, &prj, &cause) < 0) {
       print_cause(cause);
       free(cause);
+      goto out;
+   }
+   if (o.list_names) { /* for shell completion: the names only, no warnings */
+      for (size_t i = 0; i < prj->nscripts; i++) {
+         char* n = util_sanitize(prj->scripts[i].name);
+         puts(n);
+         free(n);
+      }
+      rc = 0;
       goto out;
    }
    for (size_t i = 0; i < prj->nwarnings; i++) {

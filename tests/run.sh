@@ -8,12 +8,15 @@
 #   lint      clang-format check (.ci/format.sh), no function over 80 lines in core/ and tui/
 #             (.ci/funclen.py), cppcheck (.ci/cppcheck.sh)
 #   valgrind  memcheck on headless runs of the normal build (tests/valgrind.sh)
-# Usage: tests/run.sh [normal|asan|tsan|fuzz|lint|valgrind]...
+#   package   `cmake --install` (tree, man page, completions: tests/pkg/test_install.sh) and the
+#             Debian package installed with apt in a clean Debian 12 root (tests/pkg/test_deb.sh;
+#             root or sudo, and the network)
+# Usage: tests/run.sh [normal|asan|tsan|fuzz|lint|valgrind|package]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 configs=("$@")
-[ ${#configs[@]} -eq 0 ] && configs=(normal asan tsan fuzz lint valgrind)
+[ ${#configs[@]} -eq 0 ] && configs=(normal asan tsan fuzz lint valgrind package)
 failed=()
 times=()
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
@@ -57,7 +60,12 @@ run_config() {
       echo "=== valgrind (build-test)"
       cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRUM_WERROR=ON >/dev/null &&
         cmake --build build-test -j"$jobs" --target brum && bash tests/valgrind.sh build-test ;;
-    *) echo "unknown config '$1' (normal, asan, tsan, fuzz, lint, valgrind)" >&2; exit 2 ;;
+    package)
+      echo "=== package (build-pkg)"
+      cmake -S . -B build-pkg -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
+        >/dev/null && cmake --build build-pkg -j"$jobs" --target brum &&
+        bash tests/pkg/test_install.sh build-pkg && bash tests/pkg/test_deb.sh build-pkg ;;
+    *) echo "unknown config '$1' (normal, asan, tsan, fuzz, lint, valgrind, package)" >&2; exit 2 ;;
   esac
 }
 
