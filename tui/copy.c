@@ -34,10 +34,18 @@ static uint32_t char_next(const LogLine* l, uint32_t i) {
    return i;
 }
 
+/* The start of the character before byte `i`: back over UTF-8 continuation bytes and marks, so
+ * that `b` over a long line costs its length, not its square. */
 static uint32_t char_prev(const LogLine* l, uint32_t i) {
-   uint32_t p = 0, q = 0;
-   while (q < i && q < l->len) p = q, q = char_next(l, q);
-   return p;
+   if (i > l->len) i = l->len;
+   while (i > 0) {
+      i--;
+      while (i > 0 && ((unsigned char)l->text[i] & 0xc0) == 0x80) i--;
+      uint32_t cp;
+      canvas_utf8_decode(l->text + i, l->len - i, &cp);
+      if (canvas_cp_width(cp) != 0 || cp < 0x20 || cp == 0x7f) break;
+   }
+   return i;
 }
 
 /* The start of the last character: where `$` goes (0 for an empty line). */
@@ -362,9 +370,11 @@ static void put_text(char** buf, size_t* len, size_t* cap, bool nl, const LogLin
    (*buf)[*len] = '\0';
 }
 
+#define YANK_MAX 100000 /* bytes: what tui.c sends in one OSC 52 (terminals cap it too) */
+
 /* The selection (or the cursor's line without one) as plain text, logical lines joined by
- * newlines: a wrapped line is one line. */
-static char* yank_text(View* v, unsigned* nlines) {
+ * newlines: a wrapped line is one line. Lines past YANK_MAX bytes are left out (*cut). */
+static char* yank_text(View* v, unsigned* nlines, bool* cut) {
    Seq s;
    Range r = v->cm.sel ? sel_range(v) : (Range){v->cm.line, v->cm.line, 0, 0};
    bool lines = !v->cm.sel || v->cm.linewise;
@@ -372,12 +382,17 @@ static char* yank_text(View* v, unsigned* nlines) {
    char* buf = xmalloc(cap);
    buf[0] = '\0';
    *nlines = 0;
+   *cut = false;
    if (!make_seq(v, &s)) return buf;
    uint64_t pos = r.l1, first;
    if (seq_first(&s, &first) && pos < first) pos = first;
    for (;;) {
       LogLine l;
       uint64_t proc, next;
+      if (len > YANK_MAX) {
+         *cut = true;
+         break;
+      }
       if (seq_get(&s, pos, &l, &proc)) {
          uint32_t a = lines || pos != r.l1 ? 0 : r.c1;
          uint32_t b = lines || pos != r.l2 ? l.len : char_next(&l, r.c2);
@@ -392,9 +407,11 @@ static char* yank_text(View* v, unsigned* nlines) {
 
 static void yank(View* v) {
    unsigned n;
-   char* text = yank_text(v, &n);
-   char what[32];
-   snprintf(what, sizeof what, "%u line%s", n, n == 1 ? "" : "s");
+   bool cut;
+   char* text = yank_text(v, &n, &cut);
+   char what[64];
+   snprintf(what, sizeof what, "%u line%s%s", n, n == 1 ? "" : "s",
+            cut ? " (the first 100 KB of the selection)" : "");
    copy_text(v, text, what);
    copy_leave(v);
 }
@@ -545,7 +562,9 @@ bool copy_mouse(View* v, int key, int arg) {
    if (!m->press) return false;
    if (key == VK_RELEASE) m->press = false;
    if (!mouse_point(v, true, &line, &col)) return false;
-   if (!m->on && (line == m->pline && col == m->pcol)) return false; /* not moved yet */
+   bool outside = v->mouse_y < m->py || v->mouse_y >= m->py + m->prows;
+   if (!m->on && line == m->pline && col == m->pcol && !outside) return false; /* not moved */
+   bool was_on = m->on;
    if (!m->on && !copy_enter(v, m->pline, m->pcol)) return false;
    if (!m->sel) {
       m->sel = true;
@@ -553,8 +572,18 @@ bool copy_mouse(View* v, int key, int arg) {
       m->aline = m->pline;
       m->acol = m->pcol;
    }
+   /* past the pane's top or bottom: each motion report moves a line further (the view scrolls),
+    * from the cursor when it is already past the row on screen (no frame drawn in between) */
+   int edge = v->mouse_y < m->py ? -1 : outside ? 1 : 0;
+   if (edge && was_on && (edge < 0 ? m->line < line : m->line > line)) line = m->line, col = m->col;
+   int dy = key == VK_DRAG ? edge : 0;
    m->line = line;
    m->col = col;
+   LogLine l;
+   if (dy && line_at(v, line, &l)) {
+      m->want = char_index(&l, col);
+      move_lines(v, dy);
+   }
    reveal(v);
    if (key == VK_RELEASE) set_msg(v, false, "selected: y copies, Esc leaves copy mode");
    return true;

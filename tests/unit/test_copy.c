@@ -37,6 +37,8 @@ static void setup(void) {
    add("count", "i=0; while [ $i -lt 300 ]; do echo \"count $i\"; i=$((i+1)); done");
    add("long", "printf 'L%.0s' $(seq 250); printf '\\nafter\\n'");
    add("sleeper", "exec sleep 1000");
+   add("utf8",
+       "printf 'h\\303\\251llo w\\303\\266rld \\346\\227\\245\\346\\234\\254\\350\\252\\236\\n'");
    cr_assert_eq(filter_new(sup, nop_wake, NULL, &filt, NULL), 0);
    theme = theme_builtin("default");
    static char demo[] = "demo";
@@ -198,6 +200,30 @@ Test(copy, motions) {
    key(VK_ESC);
    cr_assert_not(v.cm.on, "Esc leaves");
    cr_assert_null(v.copy, "and copies nothing");
+}
+
+/* Columns are bytes of UTF-8 text; motions step over whole characters. */
+Test(copy, motions_over_utf8) {
+   run('5', "utf8");
+   cr_assert(wait_screen("héllo wörld 日本語"));
+   key('v');
+   key('g');
+   key('l');
+   key('l');
+   cr_assert_eq(v.cm.col, 3, "h é l: é is two bytes");
+   key('$');
+   cr_assert_eq(v.cm.col, 20, "$: 語");
+   key('h');
+   cr_assert_eq(v.cm.col, 17);
+   key('b');
+   cr_assert_eq(v.cm.col, 14, "b: the word 日本語");
+   key('b');
+   cr_assert_eq(v.cm.col, 7, "b: wörld");
+   key('w');
+   key('l');
+   key('v');
+   key('$');
+   expect_yank("本語");
 }
 
 Test(copy, character_selection) {
@@ -362,4 +388,24 @@ Test(copy, M_toggles_mouse_capture) {
    key('M');
    cr_assert_not(v.mouse_off);
    cr_assert(screen_has("mouse capture on"));
+}
+
+/* Dragged past the pane's top, each motion report moves the cursor a line further up and the
+ * view scrolls with it. */
+Test(copy, dragging_past_the_top_scrolls) {
+   run('2', "count");
+   cr_assert(wait_screen("count 299"));
+   draw();
+   v.mouse_x = v.cm.px + 5, v.mouse_y = v.cm.py; /* the pane's top row */
+   key(VK_CLICK);
+   v.mouse_y = v.cm.py - 1;
+   for (int i = 0; i < 5; i++) key(VK_DRAG);
+   key(VK_RELEASE);
+   cr_assert(v.cm.on && v.cm.sel);
+   char* got = yank();
+   int lines = 1;
+   for (char* p = got; *p; p++) lines += *p == '\n';
+   cr_assert_eq(lines, 6, "five lines above the top row, and it: %s", got);
+   cr_assert(strstr(got, "\ncount 274\n"), "the lines above the top row: %s", got);
+   free(got);
 }
