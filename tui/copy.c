@@ -611,7 +611,11 @@ static bool in_sel(const View* v, uint64_t pos, uint32_t at) {
 }
 
 Style copy_style(const View* v, const LineCtx* lc, uint32_t at, Style st) {
-   if (lc->pos == v->cm.line && at == v->cm.col) return role(v, THEME_PROMPT_CURSOR);
+   if (lc->pos == v->cm.line && at == v->cm.col) { /* underlined: apart from the selection */
+      Style cs = role(v, THEME_PROMPT_CURSOR);
+      cs.attr |= ATTR_UNDERLINE;
+      return cs;
+   }
    if (in_sel(v, lc->pos, at)) return role(v, THEME_SELECTION);
    return st;
 }

@@ -270,6 +270,7 @@ Test(copy, selection_is_drawn) {
    Style sel = theme_role(theme, THEME_SELECTION);
    Cell* c = canvas_at(&cv, x + 3, y);
    cr_assert_eq(c->attr, sel.attr, "a selected cell has the selection's style");
+   cr_assert(canvas_at(&cv, x, y)->attr & ATTR_UNDERLINE, "the cursor's cell stands out");
    cr_assert(cell_of("one two", &x, &y));
    cr_assert_neq(canvas_at(&cv, x + 2, y)->attr, sel.attr, "an unselected one has not");
 }
