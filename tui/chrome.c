@@ -228,7 +228,7 @@ static void draw_status(View* v, Canvas* c) {
        "j/k select  ↵ open  c copy  Tab views  ? help  q quit",
        "j/k scroll  Tab views  Esc back  q quit",
    };
-   const char* h = hints[v->tab];
+   const char* h = v->cm.on ? copy_hint : hints[v->tab];
    /* keys in the accent colour, their words in the plain one */
    int x = 1;
    Style ks = role(v, THEME_STATUS_KEY);

@@ -87,7 +87,17 @@ static bool act_click(View* v, int key, int arg) {
       if (sidebar_id(v, (size_t)(sidebar_top(v, v->h - 3) + (y - 2)), &id)) select_proc(v, id);
       return true;
    }
-   return false;
+   /* in a pane: where a drag would start selecting */
+   return (v->tab == TAB_PROCS || v->tab == TAB_ALL) && copy_mouse(v, key, arg);
+}
+
+/* The mouse in copy mode: in the pane it moves the cursor or selects; elsewhere (a process, a
+ * tab) it leaves copy mode and clicks there. */
+static bool act_copy_mouse(View* v, int key, int arg) {
+   if (copy_mouse(v, key, arg) || key != VK_CLICK) return true;
+   copy_act(v, key, COPY_LEAVE);
+   act_click(v, key, arg);
+   return true;
 }
 
 /* A key in the search or filter prompt: `pk` is a PROMPT_KEY_*, or 0 to type the key. */
@@ -281,8 +291,16 @@ static bool act_help_scroll(View* v, int key, int arg) {
 #define MOVE "Left/Right, Home/End, Ctrl-A/Ctrl-E"
 #define EDIT "Backspace, Delete, Ctrl-W, Ctrl-U"
 #define ENTER VK_ENTER, '\r', '\n'
+#define COPYMOVE "copy mode: `h`/`j`/`k`/`l`, arrows"
+#define COPYJUMP "copy mode: `w` / `b`, `0` / `$`, `g` / `G`"
+#define COPYPAGE "copy mode: Ctrl-U/Ctrl-D, PgUp/PgDn"
+#define COPYSEL "copy mode: `v` / `V`"
+#define COPYYANK "copy mode: `y`, Enter"
+#define COPYFIND "copy mode: `/`, `n` / `N`"
+#define COPYLEAVE "copy mode: Esc, `q`"
 #define N KM_NORMAL
 #define P KM_PROMPT
+#define C KM_COPY
 
 /* Rows of Help and README.md come in the order of their labels' first bindings. */
 /* clang-format off */
@@ -326,6 +344,8 @@ static const KeyBinding keys_table[] = {
     {{'G', VK_END}, N, V_HELP, 0, act_help_scroll, LIST_LAST, TOP, NULL},
     {{VK_CLICK}, N, V_ANY, 0, act_click, 0, "mouse",
      "click selects a process or a tab; the wheel scrolls"},
+    {{VK_DRAG, VK_RELEASE}, N, V_PANES, KF_PROC, copy_mouse, 0, "mouse",
+     "a drag in a pane selects text (copy mode: `y` copies it)"},
     {{VK_WHEEL_DOWN}, N, V_PANES, KF_PROC, act_scroll, 3, "mouse", NULL},
     {{VK_WHEEL_UP}, N, V_PANES, KF_PROC, act_scroll, -3, "mouse", NULL},
     {{VK_WHEEL_DOWN}, N, V_LISTS, 0, act_list_move, LIST_DOWN, "mouse", NULL},
@@ -348,6 +368,41 @@ static const KeyBinding keys_table[] = {
     {{'E'}, N, V_PANES, KF_PROC, act_jump, -1, JUMPS, NULL},
     {{']'}, N, V_PANES, KF_PROC, act_jump, +2, JUMPS, NULL},
     {{'['}, N, V_PANES, KF_PROC, act_jump, -2, JUMPS, NULL},
+    {{'v'}, N, V_PANES, KF_PROC, copy_act, COPY_ENTER, "`v`",
+     "copy mode: a cursor in the pane's lines, from its bottom line (keys below)"},
+    {{'M'}, N, V_ANY, 0, copy_mouse_toggle, 0, "`M`",
+     "mouse capture off (the terminal's own selection works) / on again"},
+    {{'M'}, C, V_ANY, 0, copy_mouse_toggle, 0, "`M`", NULL},
+    {{'h', VK_LEFT}, C, V_ANY, 0, copy_act, COPY_LEFT, COPYMOVE, "move the cursor"},
+    {{'l', VK_RIGHT}, C, V_ANY, 0, copy_act, COPY_RIGHT, COPYMOVE, NULL},
+    {{'k', VK_UP}, C, V_ANY, 0, copy_act, COPY_UP, COPYMOVE, NULL},
+    {{'j', VK_DOWN}, C, V_ANY, 0, copy_act, COPY_DOWN, COPYMOVE, NULL},
+    {{'w'}, C, V_ANY, 0, copy_act, COPY_WORD, COPYJUMP,
+     "next / previous word, start / end of the line, first / last line"},
+    {{'b'}, C, V_ANY, 0, copy_act, COPY_BACK, COPYJUMP, NULL},
+    {{'0', VK_HOME}, C, V_ANY, 0, copy_act, COPY_HOME, COPYJUMP, NULL},
+    {{'$', VK_END}, C, V_ANY, 0, copy_act, COPY_END, COPYJUMP, NULL},
+    {{'g'}, C, V_ANY, 0, copy_act, COPY_FIRST, COPYJUMP, NULL},
+    {{'G'}, C, V_ANY, 0, copy_act, COPY_LAST, COPYJUMP, NULL},
+    {{VK_CTRL('u')}, C, V_ANY, 0, copy_act, COPY_HALF_UP, COPYPAGE,
+     "half a page, a page up / down"},
+    {{VK_CTRL('d')}, C, V_ANY, 0, copy_act, COPY_HALF_DOWN, COPYPAGE, NULL},
+    {{VK_PGUP}, C, V_ANY, 0, copy_act, COPY_PAGE_UP, COPYPAGE, NULL},
+    {{VK_PGDN}, C, V_ANY, 0, copy_act, COPY_PAGE_DOWN, COPYPAGE, NULL},
+    {{'v'}, C, V_ANY, 0, copy_act, COPY_SELECT, COPYSEL,
+     "select characters / whole lines from the cursor (again: no selection)"},
+    {{'V'}, C, V_ANY, 0, copy_act, COPY_SELECT_LINES, COPYSEL, NULL},
+    {{'y', ENTER}, C, V_ANY, 0, copy_act, COPY_YANK, COPYYANK,
+     "copy the selection (else the cursor's line) as plain text (OSC 52) and leave"},
+    {{'/'}, C, V_ANY, 0, act_open_prompt, PK_SEARCH, COPYFIND,
+     "search; the cursor goes to the match"},
+    {{'n'}, C, V_ANY, 0, act_search_next, +1, COPYFIND, NULL},
+    {{'N'}, C, V_ANY, 0, act_search_next, -1, COPYFIND, NULL},
+    {{VK_ESC, 'q', VK_CTRL('c')}, C, V_ANY, 0, copy_act, COPY_LEAVE, COPYLEAVE,
+     "leave copy mode"},
+    {{VK_CLICK, VK_DRAG, VK_RELEASE}, C, V_ANY, 0, act_copy_mouse, 0, NULL, NULL},
+    {{VK_WHEEL_DOWN}, C, V_ANY, 0, act_scroll, 3, NULL, NULL},
+    {{VK_WHEEL_UP}, C, V_ANY, 0, act_scroll, -3, NULL, NULL},
     {{'p'}, N, V_PROCS, KF_PROC, act_toggle, T_ERRORS_ONLY, "`p`",
      "only errors and warnings, with their stack traces"},
     {{'c'}, N, IN(TAB_ERRORS), 0, act_item, ERROR_COPY, "`c`",
@@ -382,6 +437,7 @@ static const KeyBinding keys_table[] = {
 /* clang-format on */
 #undef N
 #undef P
+#undef C
 
 /* ---------------------------------------------------------------- dispatch */
 
@@ -409,9 +465,15 @@ static const KeyBinding* key_binding(const View* v, KeyMode mode, int key) {
 }
 
 bool view_key(View* v, int key) {
-   v->msg[0] = key == VK_CLICK || key == VK_WHEEL_UP || key == VK_WHEEL_DOWN ? v->msg[0] : '\0';
+   v->msg[0] = key == VK_CLICK || key == VK_WHEEL_UP || key == VK_WHEEL_DOWN || key == VK_DRAG ||
+                       key == VK_RELEASE
+                   ? v->msg[0]
+                   : '\0';
    if (v->quit) return false; /* stopping: keys wait */
-   KeyMode mode = v->confirm_quit ? KM_CONFIRM : v->prompting != PK_NONE ? KM_PROMPT : KM_NORMAL;
+   KeyMode mode = v->confirm_quit           ? KM_CONFIRM
+                  : v->prompting != PK_NONE ? KM_PROMPT
+                  : v->cm.on                ? KM_COPY
+                                            : KM_NORMAL;
    const KeyBinding* b = key_binding(v, mode, key);
    if (!b) return mode == KM_PROMPT; /* a prompt takes every key: other controls do nothing there */
    frame_begin(v);

@@ -15,7 +15,7 @@ Scroll* cur_scroll(View* v) {
    return &v->scroll[v->sel];
 }
 
-static int prefix_cols(const View* v, const LineCtx* lc) {
+int prefix_cols(const View* v, const LineCtx* lc) {
    (void)v;
    return 1 + (lc->timestamps ? 9 : 0) + (lc->name_w ? lc->name_w + 3 : 0);
 }
@@ -36,7 +36,7 @@ static int text_cols(const LogLine* l) {
    return col;
 }
 
-static int line_rows(const LogLine* l, int cols, bool wrap) {
+int line_rows(const LogLine* l, int cols, bool wrap) {
    if (!wrap || cols <= 0) return 1;
    int c = text_cols(l);
    return c <= cols ? 1 : (c + cols - 1) / cols;
@@ -165,11 +165,13 @@ int draw_line(View* v, Canvas* c, const LineCtx* lc, int x, int y, int w, int ma
          Style st = marker ? ms : child_style(v, run);
          for (int k = 0; k < nhl; k++)
             if (at >= hs[k] && at < he[k]) st = hls;
+         if (lc->copy) st = copy_style(v, lc, at, st);
          int n = cp == '\t' && cw > cols - col ? cols - col : cw;
          draw_char(c, x + pre + col, y + row - skip, n, cp, l->text + at, i - at, st);
       }
       col += cw;
    }
+   if (lc->copy && l->len == 0 && skip == 0) copy_mark_empty(v, c, lc, x + pre, y);
    drawn = row - skip + 1;
    if (drawn > max_rows) drawn = max_rows;
    return drawn < 1 ? 1 : drawn;
@@ -309,6 +311,7 @@ void draw_pane(View* v, Canvas* c, int x, int y, int w, int rows) {
    Style pane = role(v, THEME_PANE);
    canvas_fill(c, x, y, w, rows, pane);
    v->pane_rows = rows;
+   copy_note_row(v, x, y, w, rows, -1, 0, 0); /* forget the last frame's rows */
    if (rows <= 0) return;
    if (nprocs(v) == 0) {
       const char* msg = "no scripts in package.json: add some under \"scripts\" and restart brum";
@@ -345,7 +348,11 @@ void draw_pane(View* v, Canvas* c, int x, int y, int w, int rows) {
       uint64_t proc;
       if (seq_get(&s, pos, &l, &proc)) {
          bool current = v->search_has_hit && pos == v->search_hit;
-         row += draw_line(v, c, &lc, x, y + row, w, rows - row, skip, &l, proc, current);
+         lc.copy = v->cm.on;
+         lc.pos = pos;
+         int n = draw_line(v, c, &lc, x, y + row, w, rows - row, skip, &l, proc, current);
+         for (int k = 0; k < n; k++) copy_note_row(v, x, y, w, rows, row + k, pos, skip + k);
+         row += n;
       }
       skip = 0;
       if (row >= rows) break;

@@ -180,6 +180,11 @@ bool make_seq(const View* v, Seq* s) {
 static bool find_origin(View* v, const Seq* s, int dir, uint64_t* from, bool* inclusive) {
    Scroll* sc = cur_scroll(v);
    *inclusive = false;
+   if (v->cm.on) { /* copy mode: from the cursor (its own line too, for a new search) */
+      *from = v->cm.line;
+      *inclusive = !v->search_has_hit;
+      return true;
+   }
    if (v->search_has_hit && !sc->follow) {
       *from = v->search_hit;
       return true;
@@ -221,6 +226,7 @@ static void find_hit(View* v, const Seq* s, uint64_t pos, const Regex* re) {
    v->search_hit = pos;
    v->search_has_hit = true;
    scroll_to(v, pos, v->pane_rows / 3);
+   copy_search_hit(v, s, pos, re);
    LogLine l;
    uint64_t proc;
    if (v->find_flag && seq_get(s, pos, &l, &proc)) /* All view: whose line it is */

@@ -49,6 +49,7 @@ typedef struct Tui {
    int pane_cols, pane_rows; /* what the children's terminals were last told */
    size_t nsigs;             /* signal handles initialised */
    bool wake_ok, input_ok;   /* handles initialised (closed on a failed start) */
+   bool mouse_off;           /* mouse capture as applied to the terminal (View.mouse_off: asked) */
 } Tui;
 
 static struct termios saved_tio;
@@ -72,6 +73,35 @@ static void on_crash(int sig) {
 }
 
 static void schedule_frame(Tui* t);
+
+/* ---------------------------------------------------------------- the mouse */
+
+/* Presses, releases, motion with a button held (a drag) and the wheel. */
+#define MOUSE_MASK                                                                                 \
+   (BUTTON1_PRESSED | BUTTON1_RELEASED | BUTTON4_PRESSED | BUTTON5_PRESSED | REPORT_MOUSE_POSITION)
+
+static void term_write(const char* s) {
+   size_t len = strlen(s), off = 0;
+   while (off < len) {
+      ssize_t w = write(STDOUT_FILENO, s + off, len - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) break;
+      off += (size_t)w;
+   }
+}
+
+/* ncurses asks only for presses and releases (xterm's 1000 mode): motion while a button is held
+ * comes with 1002, which brum requests itself once curses has sent its own (1000 would override
+ * it). Off: the terminal's own selection works again. */
+static void mouse_capture(bool on) {
+   if (on) {
+      mousemask(MOUSE_MASK, NULL);
+      term_write("\033[?1002h");
+   } else {
+      mousemask(0, NULL);
+      term_write("\033[?1002l\033[?1000l\033[?1006l");
+   }
+}
 
 /* ---------------------------------------------------------------- drawing */
 
@@ -119,13 +149,7 @@ static void send_clipboard(const char* text) {
    char* b = xmalloc(n / 3 * 4 + 8);
    base64(text, n, b);
    char* seq = xasprintf("\033]52;c;%s\a", b);
-   size_t len = strlen(seq), off = 0;
-   while (off < len) {
-      ssize_t w = write(STDOUT_FILENO, seq + off, len - off);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) break;
-      off += (size_t)w;
-   }
+   term_write(seq);
    free(seq);
    free(b);
 }
@@ -294,8 +318,12 @@ static void on_input(uv_poll_t* h, int status, int events) {
             key = VK_WHEEL_UP;
          else if (me.bstate & BUTTON5_PRESSED)
             key = VK_WHEEL_DOWN;
-         else if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED))
+         else if (me.bstate & BUTTON1_RELEASED)
+            key = VK_RELEASE;
+         else if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))
             key = VK_CLICK;
+         else if (me.bstate & REPORT_MOUSE_POSITION)
+            key = VK_DRAG;
          else
             continue;
       } else if (kind == KEY_CODE_YES && ch == KEY_RESIZE) {
@@ -309,6 +337,10 @@ static void on_input(uv_poll_t* h, int status, int events) {
       rcu_read_unlock();
       if (c) trace_key(read_ns);
       changed |= c;
+   }
+   if (t->view.mouse_off != t->mouse_off) { /* M */
+      t->mouse_off = t->view.mouse_off;
+      mouse_capture(!t->mouse_off);
    }
    check_quit(t);
    if (changed || t->view.quit) key_frame(t);
@@ -418,8 +450,8 @@ static void terminal_start(void) {
    nodelay(stdscr, TRUE);
    leaveok(stdscr, TRUE);
    curs_set(0);
-   mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
    mouseinterval(0);
+   mouse_capture(true);
    theme_curses_init();
 }
 
@@ -632,6 +664,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
 
    /* the supervisor has stopped every child; put the terminal back */
    endwin();
+   term_write("\033[?1002l"); /* endwin turned off only what curses turned on */
    trace_close();
    util_set_fatal_hook(NULL);
    uv_poll_stop(&t.input);

@@ -208,6 +208,7 @@ void view_done(View* v) {
    free(v->scroll);
    free(v->filter_text);
    free(v->copy);
+   copy_done(v);
    if (v->frame) {
       free(v->frame->intel);
       free(v->frame->seen);

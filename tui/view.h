@@ -36,7 +36,9 @@ enum {
    VK_F1,
    VK_WHEEL_UP,
    VK_WHEEL_DOWN,
-   VK_CLICK, /* mouse: position in View.mouse_x / mouse_y */
+   VK_CLICK,   /* mouse: position in View.mouse_x / mouse_y */
+   VK_DRAG,    /* mouse: motion with the first button held (xterm's ESC[?1002h) */
+   VK_RELEASE, /* mouse: the first button released */
 };
 #define VK_CTRL(c) ((c)&0x1f)
 
@@ -47,6 +49,25 @@ typedef struct Scroll {
    uint64_t top;
    int top_row;
 } Scroll;
+
+/* Copy mode (tui/copy.c): a cursor in the pane's lines and a selection from an anchor to it.
+ * Positions are the pane's sequence positions (stable), columns byte offsets into a line's text. */
+typedef struct CopyMode {
+   bool on;
+   uint64_t line;
+   uint32_t col;
+   int want;           /* the character column j/k keep */
+   bool sel, linewise; /* a selection from (aline, acol) to the cursor */
+   uint64_t aline;
+   uint32_t acol;
+   bool press;     /* the first button is down in the pane: a drag selects */
+   uint64_t pline; /* where it went down */
+   uint32_t pcol;
+   int px, py, pw, prows; /* the pane's place on the last frame */
+   uint64_t* rowpos;      /* owned: per row of it, the line shown there */
+   int* rowsub;           /* owned: and its wrapped row; -1: none */
+   int rowcap;
+} CopyMode;
 
 typedef enum PromptKind { PK_NONE, PK_SEARCH, PK_FILTER } PromptKind;
 
@@ -91,6 +112,8 @@ typedef struct View {
    struct ViewFrame* frame; /* owned: what the current view_draw/key/tick call read (view.c) */
    char* copy;              /* owned: text to put on the clipboard (tui.c takes it) */
    int mouse_x, mouse_y;
+   CopyMode cm;                       /* copy mode */
+   bool mouse_off;                    /* M: the terminal keeps the mouse (tui.c applies it) */
    void (*open_url)(const char* url); /* how Enter opens a URL (replaceable in tests) */
 } View;
 

@@ -67,9 +67,13 @@ typedef struct LineCtx {
    bool timestamps;
    bool wrap;
    const Regex* hl[2]; /* search and filter patterns to highlight */
+   bool copy;          /* copy mode: draw_line marks the cursor and selection of line `pos` */
+   uint64_t pos;
 } LineCtx;
 
 Scroll* cur_scroll(View* v);
+int prefix_cols(const View* v, const LineCtx* lc);    /* gutter, time, name: before the text */
+int line_rows(const LogLine* l, int cols, bool wrap); /* rows a line takes, `cols` for text */
 void ctx_for(View* v, LineCtx* lc);
 /* Draws one log line starting at its wrapped row `skip`, at most `max_rows` rows from y.
  * Returns the rows drawn. */
@@ -83,6 +87,46 @@ void scroll_to(View* v, uint64_t pos, int context_rows);
 void scroll_top(View* v);
 void draw_pane(View* v, Canvas* c, int x, int y, int w, int rows);
 void draw_pane_title(View* v, Canvas* c, int x, int y, int w);
+
+/* ---- copy.c: copy mode and mouse selection */
+
+/* What copy_act does (keys.c binds them). */
+enum {
+   COPY_ENTER,
+   COPY_LEAVE,
+   COPY_LEFT,
+   COPY_RIGHT,
+   COPY_HOME,
+   COPY_END,
+   COPY_UP,
+   COPY_DOWN,
+   COPY_WORD,
+   COPY_BACK,
+   COPY_FIRST,
+   COPY_LAST,
+   COPY_HALF_UP,
+   COPY_HALF_DOWN,
+   COPY_PAGE_UP,
+   COPY_PAGE_DOWN,
+   COPY_SELECT,
+   COPY_SELECT_LINES,
+   COPY_YANK,
+};
+/* The key actions of copy mode: `arg` is a COPY_*. */
+bool copy_act(View* v, int key, int arg);
+/* A mouse press, drag or release in a pane (a drag enters copy mode and selects). */
+bool copy_mouse(View* v, int key, int arg);
+bool copy_mouse_toggle(View* v, int key, int arg); /* M */
+/* draw_line's hooks: the style of the character at byte `at` of line lc->pos, and a mark for
+ * an empty line (the cursor or selection has no character to sit on). */
+Style copy_style(const View* v, const LineCtx* lc, uint32_t at, Style st);
+void copy_mark_empty(const View* v, Canvas* c, const LineCtx* lc, int x, int y);
+/* draw_pane's hook: row `row` of the pane (at x, y, w, rows) shows wrapped row `sub` of `pos`. */
+void copy_note_row(View* v, int x, int y, int w, int rows, int row, uint64_t pos, int sub);
+/* find_hit's hook: in copy mode the cursor goes to the match. */
+void copy_search_hit(View* v, const Seq* s, uint64_t pos, const Regex* re);
+void copy_done(View* v);
+extern const char copy_hint[]; /* the bottom line in copy mode */
 
 /* ---- list.c: the list widget, the sidebar, the Errors and URLs tabs */
 
