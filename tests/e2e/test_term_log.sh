@@ -38,6 +38,16 @@ check "no blank line from the padding" bash -c '! grep -qE "^\[padding\] *$" <<<
 check "old line, separator, ready in order" bash -c 'grep "^\[padding\]" <<<"$1" | grep -v "^\[padding\] >" | head -3 | tr "\n" "|" |
   grep -qEx "\[padding\] old\|\[padding\] $2\|\[padding\] ready\|"' _ "$out" "$sep"
 
+# the same with Node's readline, as Vite calls it
+if command -v node >/dev/null; then
+  out=$("$BRUM" --headless -d "$F" vite 2>&1)
+  check "Vite (node): one separator" [ "$(grep -c "^\[vite\] $sep\$" <<<"$out")" -eq 1 ]
+  check "Vite (node): no blank line" bash -c '! grep -qE "^\[vite\] *$" <<<"$1"' _ "$out"
+  check "Vite (node): the banner after it" grep -q '^\[vite\]   VITE v5.4.21  ready' <<<"$out"
+else
+  echo "skip - Vite (node): node is not installed"
+fi
+
 # Jest / Vitest: ESC[2J ESC[3J ESC[H is one clear, not three
 out=$("$BRUM" --headless -d "$F" jest 2>&1)
 check "a burst of clears is one separator" [ "$(grep -c "^\[jest\] $sep\$" <<<"$out")" -eq 1 ]
