@@ -1,6 +1,5 @@
 /* Placeholders for the terminal-mode contract (core/term.h, core/sup.h, core/ansi.h) until its
  * implementation lands; this file is deleted by it. */
-#include "core/ansi.h"
 #include "core/sup.h"
 
 size_t term_encode_key(const TermKey* k, unsigned modes, char* out, size_t size) {
@@ -27,13 +26,6 @@ void sup_resize_proc(Sup* s, uint64_t id, unsigned short cols, unsigned short ro
 }
 const TermScreen* sup_screen(const ProcSlot* slot) {
    return rcu_dereference(slot->screen);
-}
-void ansi_set_answer(AnsiParser* p, bool on) {
-   (void)p, (void)on;
-}
-unsigned ansi_modes(const AnsiParser* p) {
-   (void)p;
-   return 0;
 }
 void sup_sample(Sup* s, bool on) {
    (void)s, (void)on;
