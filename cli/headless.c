@@ -269,6 +269,24 @@ static void print_notice(Headless* h) {
    free(text);
 }
 
+static bool held_back(const ProcSnap* s);
+
+/* `-r GLOB` bails as pnpm -r does: the first of its scripts to fail by itself stops the rest
+ * (the exit status is that failure's). Returns its name (sanitised, heap), or NULL. */
+static char* run_all_failed(Headless* h) {
+   char* name = NULL;
+   rcu_read_lock();
+   const Registry* r = sup_registry(h->sup);
+   for (size_t i = 0; i < r->n && i < h->n && !name; i++) {
+      if (!h->scripts[i] || !h->scripts[i]->run_all) continue;
+      const ProcSnap* s = sup_snap(r->slots[i]);
+      if ((s->state == PROC_FAILED && !held_back(s)) || s->state == PROC_KILLED)
+         name = xstrdup(h->names[i]);
+   }
+   rcu_read_unlock();
+   return name;
+}
+
 static void on_wake(uv_async_t* a) {
    Headless* h = a->data;
    drain(h, false);
@@ -279,7 +297,12 @@ static void on_wake(uv_async_t* a) {
       uv_stop(h->loop);
       return;
    }
-   if (!h->quitting && targets_done(h)) {
+   char* failed = h->quitting ? NULL : run_all_failed(h);
+   if (failed) {
+      fprintf(stderr, "brum: %s failed: stopping the rest\n", failed);
+      free(failed);
+   }
+   if (!h->quitting && (failed || targets_done(h))) {
       h->quitting = true;
       mark_stop(h);
       sup_quit(h->sup);
@@ -423,6 +446,37 @@ static void print_summary(Headless* h) {
    out_flush(h);
 }
 
+static bool in_group(const Headless* h, size_t i, const char* group) {
+   const Script* sc = i < h->n ? h->scripts[i] : NULL;
+   return sc && sc->run_all && sc->group && (!group || strcmp(sc->group, group) == 0);
+}
+
+/* Per `-r GLOB` group, its combined result: "build 3/3 ok", "build 1/3 ok, 1 failed, 1 not run".
+ * A group's processes are consecutive (runall_apply put its scripts together, in front). */
+static void print_groups(Headless* h) {
+   rcu_read_lock();
+   const Registry* r = sup_registry(h->sup);
+   size_t n = r->n < h->n ? r->n : h->n;
+   for (size_t i = 0; i < n;) {
+      if (!in_group(h, i, NULL)) {
+         i++;
+         continue;
+      }
+      const char* group = h->scripts[i]->group;
+      SnapTally t = {0};
+      for (; i < n && in_group(h, i, group); i++) snap_tally_add(&t, sup_snap(r->slots[i]));
+      char* g = util_sanitize(group);
+      char line[256];
+      snap_tally_describe(&t, g, line, sizeof line);
+      free(g);
+      bool bad = t.failed || t.not_run;
+      out_printf(h, "%s%s%s\n", h->color ? (bad ? "\x1b[1;31m" : "\x1b[1;32m") : "", line,
+                 h->color ? "\x1b[0m" : "");
+   }
+   rcu_read_unlock();
+   out_flush(h);
+}
+
 /* The control socket, once the processes are registered; without it brum runs on. */
 static void ctl_start(Headless* h, const CtlConfig* ctl) {
    char* cause = NULL;
@@ -535,6 +589,7 @@ int headless_run(const Project* prj, const Options* o, const CtlConfig* ctl) {
    print_notice(&h);
    notice_expensive(&h);
    print_summary(&h);
+   print_groups(&h);
    report_held_back(&h);
    rc = exit_status(&h);
 out:
