@@ -38,6 +38,7 @@ typedef struct Headless {
                               (a signal, or the targets' end): what ends later was stopped by us */
    bool quitting;
    bool said_expensive; /* the --filter "too expensive" notice was printed (once is enough) */
+   bool run_all;        /* some process is a `-r GLOB` one (bails at the first failure) */
    char* out;           /* owned: output buffer */
    size_t outlen, outcap;
 } Headless;
@@ -275,6 +276,7 @@ static bool held_back(const ProcSnap* s);
  * (the exit status is that failure's). Returns its name (sanitised, heap), or NULL. */
 static char* run_all_failed(Headless* h) {
    char* name = NULL;
+   if (!h->run_all) return NULL;
    rcu_read_lock();
    const Registry* r = sup_registry(h->sup);
    for (size_t i = 0; i < r->n && i < h->n && !name; i++) {
@@ -512,6 +514,7 @@ static void register_targets(Headless* h, const Project* prj, const Options* o,
    for (size_t i = 0; i < prj->nscripts; i++) {
       if (ids[i] == APP_NONE) continue;
       h->scripts[ids[i]] = &prj->scripts[i];
+      h->run_all |= prj->scripts[i].run_all;
       h->names[ids[i]] = util_sanitize(prj->scripts[i].name);
       size_t w = util_cols(h->names[ids[i]]);
       if (w > (size_t)h->width) h->width = w > INT_MAX / 2 ? INT_MAX / 2 : (int)w;
