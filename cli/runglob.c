@@ -23,15 +23,23 @@ static void say(const char* prefix, const char* msg) {
    }
 }
 
+/* Launched inside a workspace package, a root script's bare name means that package's script
+ * of the same name (pkg_find): a glob that matched such a root script needs exact names. */
+static bool shadowed(const Project* p, const Script* s) {
+   return p->start_package && !s->in_workspace && pkg_find(p, s->name) != s;
+}
+
 int app_expand_globs(Project* prj, Options* o) {
    size_t cap = o->nruns + 1, n = 0;
    const char** runs = xcalloc(cap, sizeof *runs);
    int err = 0;
+   bool exact = false;
    for (size_t i = 0; i < o->nruns; i++) {
       const char* arg = o->runs[i];
-      if (!runall_is_glob(arg) || pkg_find(prj, arg)) { /* a script's own name wins */
+      const Script* named = pkg_find(prj, arg);
+      if (!runall_is_glob(arg) || named) { /* a script's own name wins */
          if (n + 1 >= cap) runs = xrealloc(runs, (cap *= 2) * sizeof *runs);
-         runs[n++] = arg;
+         runs[n++] = named ? named->name : arg; /* its full name: it means one script from now */
          continue;
       }
       RunAllPlan plan;
@@ -46,9 +54,16 @@ int app_expand_globs(Project* prj, Options* o) {
          cap = n + plan.n + o->nruns + 1;
          runs = xrealloc(runs, cap * sizeof *runs);
       }
-      for (size_t k = 0; k < plan.n; k++) runs[n++] = prj->scripts[plan.idx[k]].name;
+      for (size_t k = 0; k < plan.n; k++) {
+         exact |= shadowed(prj, &prj->scripts[plan.idx[k]]);
+         runs[n++] = prj->scripts[plan.idx[k]].name;
+      }
       runall_apply(prj, &plan); /* moves scripts, not their names: the pointers above hold */
       runall_plan_free(&plan);
+   }
+   if (exact) { /* every name above is a full one already */
+      free(prj->start_package);
+      prj->start_package = NULL;
    }
    runs[n] = NULL;
    free(o->runs);

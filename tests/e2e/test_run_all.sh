@@ -19,7 +19,7 @@ check "-r '*:build' exits 0" [ "$rc" -eq 0 ]
 check "c, then b, then a" in_order "$out" '^\[c:build\] built c$' '^\[b:build\] built b$' '^\[a:build\] built a$'
 check "b started after c ended" in_order "$out" '^\[c:build\] ── exited with code 0' '^\[b:build\] > b@1.0.0 build' '^\[a:build\] > a@1.0.0 build'
 check "combined result" grep -qx 'build 3/3 ok' <<<"$out"
-check "only the build scripts ran" bash -c '! grep -qE "^\[(dev|a:test)" <<<"$1"' _ "$out"
+check "only the build scripts ran" bash -c '! grep -qE "^\[(dev|test|a:test)" <<<"$1"' _ "$out"
 
 out=$(BRUM_TEST_FAIL_B=3 "$BRUM" --headless -d "$CHAIN" -r '*:build' 2>&1); rc=$?
 check "a failing package: its exit code" [ "$rc" -eq 3 ]
@@ -32,6 +32,13 @@ out=$("$BRUM" --headless -d "$CHAIN" -r '*:bild' 2>&1); rc=$?
 check "no match: usage error" [ "$rc" -eq 2 ]
 check "no match: says so" grep -q "no script matches '\*:bild'" <<<"$out"
 check "no match: lists the scripts" grep -q '^available: .*a:build' <<<"$out"
+
+# From inside package a, `test` alone would mean a:test: the root's test still runs as itself.
+out=$(cd "$CHAIN/packages/a" && "$BRUM" --headless -r '*:test' 2>&1); rc=$?
+check "inside a package: exits 0" [ "$rc" -eq 0 ]
+check "inside a package: the root's test ran" grep -qx '\[test *\] root test' <<<"$out"
+check "inside a package: a's test ran" grep -qx '\[a:test\] test a' <<<"$out"
+check "inside a package: combined result" grep -qx 'test 2/2 ok' <<<"$out"
 
 out=$("$BRUM" -l -d "$CHAIN" -r '*:build' 2>&1)
 check "--list shows what -r would start" grep -q '^would start: c:build, b:build, a:build$' <<<"$out"
