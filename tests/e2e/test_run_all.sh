@@ -71,4 +71,14 @@ check "tui: the combined result" wait_screen '^ build 3/3 ok'
 check "tui: other scripts listed apart" wait_screen '^ ungrouped'
 keys q
 check "tui: quits" wait_screen 'BRUM-EXITED 0'
+
+# One at a time in the TUI: the second build says what it waits for.
+export BRUM_TEST_LOCK=$TMP/lock-tui
+start_tui 120 30 -d "$FLAT" --concurrency 1 -r "'*:build'"
+check "tui: one running, two waiting" wait_screen '^ build 1 running, 2 waiting, 0/3 done'
+keys j
+check "tui: waiting for a slot" wait_screen 'y:build · waiting for a slot \(1 running\)'
+check "tui: all three built, one at a time" wait_screen '^ build 3/3 ok' 20
+keys q
+check "tui: quits after the pool" wait_screen 'BRUM-EXITED 0'
 finish
