@@ -198,6 +198,7 @@ void app_launch_init(AppLaunch* a, const Project* prj, const Script* s, const Op
    map_deps(a, prj, s, ids);
    map_policy(a, s);
    a->l.note = a->note;
+   a->l.pooled = s->run_all;
 }
 
 void app_launch_done(AppLaunch* a) {
@@ -269,6 +270,11 @@ SupConfig app_sup_config(const Options* o) {
        .log = {.max_lines = o->max_lines, .max_bytes = o->max_bytes},
        .cols = 80,
        .rows = 24,
+       .max_pooled = o->concurrency,
    };
+   if (!c.max_pooled) { /* as pnpm -r: as many at once as there are CPUs */
+      long n = sysconf(_SC_NPROCESSORS_ONLN);
+      c.max_pooled = n > 0 ? (unsigned)n : 4;
+   }
    return c;
 }

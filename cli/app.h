@@ -41,6 +41,13 @@ void app_want_closure(const Project* prj, size_t i, bool* want);
  * strings, without duplicates; returns the count. */
 size_t app_launch_names(const Project* prj, const Options* o, const char*** names);
 
+/* Expands the `-r GLOB` names of o->runs (cli/runglob.c): each becomes the scripts it matches,
+ * in start order, after runall_apply has given them their workspace order, group and pool (the
+ * project's scripts move: take indexes after this). A name with glob characters that is a
+ * script's own name stays a name. Prints cycle warnings; 0, or -ENOENT after printing which glob
+ * matched nothing and the scripts there are. */
+int app_expand_globs(Project* prj, Options* o);
+
 /* The supervisor configuration the options ask for. */
 SupConfig app_sup_config(const Options* o);
 /* Runs headless: starts what app_launch_names says, prints every line, returns brum's exit

@@ -21,6 +21,13 @@ void cli_usage(FILE* f) {
        "  -d, --dir DIR            project directory (default: the current directory)\n"
        "  -r, --run SCRIPT         start SCRIPT at launch (repeatable; same as a positional "
        "SCRIPT)\n"
+       "  -r, --run GLOB           a name with * ? or [ is a glob over PACKAGE:SCRIPT (`*` "
+       "matches\n"
+       "                           / and @ too): start the script in every package that has it\n"
+       "                           ('*:build'), after the workspace packages it depends on, as\n"
+       "                           one sidebar group with a combined result (`build 3/3 ok`);\n"
+       "                           headless: the first failure stops the rest\n"
+       "      --concurrency N      -r GLOB: at most N of its scripts at once (default: the CPUs)\n"
        "      --headless           no UI: print every line as [script] text, exit when the named\n"
        "                           scripts end (their dependencies start first, stop last)\n"
        "  -f, --filter REGEX       only lines matching REGEX (PCRE2, smart-case; TUI: the first "
@@ -60,7 +67,8 @@ enum {
    OPT_THEME,
    OPT_LOG,
    OPT_CHECK,
-   OPT_LIST_NAMES
+   OPT_LIST_NAMES,
+   OPT_CONCURRENCY
 };
 
 /* Digits only: strtoull alone would take " 5", "+5" and "-5" (as a huge number). */
@@ -94,7 +102,12 @@ static int parse_size(const char* s, uint64_t* out) {
 /* The options that take a number; a bad value is a usage error with the reason. */
 static int parse_number(int opt, const char* arg, Options* o, char** cause) {
    double secs;
+   uint64_t n;
    switch (opt) {
+   case OPT_CONCURRENCY:
+      if (parse_u64(arg, &n) == 0 && n <= 4096) return (o->concurrency = (unsigned)n), 0;
+      *cause = xasprintf("--concurrency needs a whole number from 1 to 4096, not '%s'", arg);
+      return -EINVAL;
    case OPT_MAX_LINES:
       if (parse_u64(arg, &o->max_lines) == 0) return (o->max_lines_set = true), 0;
       *cause = xasprintf("--max-lines needs a positive whole number, not '%s'", arg);
@@ -132,6 +145,7 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
        {"kill-timeout", required_argument, NULL, OPT_KILL},
        {"theme", required_argument, NULL, OPT_THEME},
        {"log", required_argument, NULL, OPT_LOG},
+       {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
        {"version", no_argument, NULL, 'V'},
        {"help", no_argument, NULL, 'h'},
        {NULL, 0, NULL, 0},
@@ -194,6 +208,7 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
       case OPT_MAX_LINES:
       case OPT_MAX_BYTES:
       case OPT_KILL:
+      case OPT_CONCURRENCY:
          if (parse_number(c, optarg, o, cause) < 0) return -EINVAL;
          break;
       case ':':

@@ -9,7 +9,8 @@
 
 typedef struct Options {
    const char* dir;   /* borrowed from argv; "." by default */
-   const char** runs; /* owned array of borrowed strings: scripts to start at launch */
+   const char** runs; /* owned array of borrowed strings: scripts (or `-r GLOB` globs, until main
+                         expands them into the scripts they match) to start at launch */
    size_t nruns;
    bool headless, list, list_names, check, no_pty, via_pm, no_detect, help, version;
    const char* filter;   /* borrowed, NULL: none */
@@ -18,6 +19,7 @@ typedef struct Options {
    uint64_t max_lines;
    uint64_t max_bytes; /* log store memory per process */
    double kill_timeout_s;
+   unsigned concurrency; /* --concurrency: `-r GLOB` scripts run at once (0: the CPU count) */
    bool max_lines_set, kill_timeout_set; /* given on the command line (over the project's) */
 } Options;
 

@@ -38,6 +38,7 @@ typedef struct Headless {
                               (a signal, or the targets' end): what ends later was stopped by us */
    bool quitting;
    bool said_expensive; /* the --filter "too expensive" notice was printed (once is enough) */
+   bool run_all;        /* some process is a `-r GLOB` one (bails at the first failure) */
    char* out;           /* owned: output buffer */
    size_t outlen, outcap;
 } Headless;
@@ -269,6 +270,25 @@ static void print_notice(Headless* h) {
    free(text);
 }
 
+static bool held_back(const ProcSnap* s);
+
+/* `-r GLOB` bails as pnpm -r does: the first of its scripts to fail by itself stops the rest
+ * (the exit status is that failure's). Returns its name (sanitised, heap), or NULL. */
+static char* run_all_failed(Headless* h) {
+   char* name = NULL;
+   if (!h->run_all) return NULL;
+   rcu_read_lock();
+   const Registry* r = sup_registry(h->sup);
+   for (size_t i = 0; i < r->n && i < h->n && !name; i++) {
+      if (!h->scripts[i] || !h->scripts[i]->run_all) continue;
+      const ProcSnap* s = sup_snap(r->slots[i]);
+      if ((s->state == PROC_FAILED && !held_back(s)) || s->state == PROC_KILLED)
+         name = xstrdup(h->names[i]);
+   }
+   rcu_read_unlock();
+   return name;
+}
+
 static void on_wake(uv_async_t* a) {
    Headless* h = a->data;
    drain(h, false);
@@ -279,7 +299,12 @@ static void on_wake(uv_async_t* a) {
       uv_stop(h->loop);
       return;
    }
-   if (!h->quitting && targets_done(h)) {
+   char* failed = h->quitting ? NULL : run_all_failed(h);
+   if (failed) {
+      fprintf(stderr, "brum: %s failed: stopping the rest\n", failed);
+      free(failed);
+   }
+   if (!h->quitting && (failed || targets_done(h))) {
       h->quitting = true;
       mark_stop(h);
       sup_quit(h->sup);
@@ -423,6 +448,37 @@ static void print_summary(Headless* h) {
    out_flush(h);
 }
 
+static bool in_group(const Headless* h, size_t i, const char* group) {
+   const Script* sc = i < h->n ? h->scripts[i] : NULL;
+   return sc && sc->run_all && sc->group && (!group || strcmp(sc->group, group) == 0);
+}
+
+/* Per `-r GLOB` group, its combined result: "build 3/3 ok", "build 1/3 ok, 1 failed, 1 not run".
+ * A group's processes are consecutive (runall_apply put its scripts together, in front). */
+static void print_groups(Headless* h) {
+   rcu_read_lock();
+   const Registry* r = sup_registry(h->sup);
+   size_t n = r->n < h->n ? r->n : h->n;
+   for (size_t i = 0; i < n;) {
+      if (!in_group(h, i, NULL)) {
+         i++;
+         continue;
+      }
+      const char* group = h->scripts[i]->group;
+      SnapTally t = {0};
+      for (; i < n && in_group(h, i, group); i++) snap_tally_add(&t, sup_snap(r->slots[i]));
+      char* g = util_sanitize(group);
+      char line[256];
+      snap_tally_describe(&t, g, line, sizeof line);
+      free(g);
+      bool bad = t.failed || t.not_run;
+      out_printf(h, "%s%s%s\n", h->color ? (bad ? "\x1b[1;31m" : "\x1b[1;32m") : "", line,
+                 h->color ? "\x1b[0m" : "");
+   }
+   rcu_read_unlock();
+   out_flush(h);
+}
+
 /* The control socket, once the processes are registered; without it brum runs on. */
 static void ctl_start(Headless* h, const CtlConfig* ctl) {
    char* cause = NULL;
@@ -458,6 +514,7 @@ static void register_targets(Headless* h, const Project* prj, const Options* o,
    for (size_t i = 0; i < prj->nscripts; i++) {
       if (ids[i] == APP_NONE) continue;
       h->scripts[ids[i]] = &prj->scripts[i];
+      h->run_all |= prj->scripts[i].run_all;
       h->names[ids[i]] = util_sanitize(prj->scripts[i].name);
       size_t w = util_cols(h->names[ids[i]]);
       if (w > (size_t)h->width) h->width = w > INT_MAX / 2 ? INT_MAX / 2 : (int)w;
@@ -535,6 +592,7 @@ int headless_run(const Project* prj, const Options* o, const CtlConfig* ctl) {
    print_notice(&h);
    notice_expensive(&h);
    print_summary(&h);
+   print_groups(&h);
    report_held_back(&h);
    rc = exit_status(&h);
 out:

@@ -131,7 +131,7 @@ static void print_details(const Project* p, const Script* s, size_t indent, bool
    }
 }
 
-static void print_list(const Project* p) {
+static void print_list(const Project* p, const Options* o) {
    char* name = util_sanitize(p->name);
    char* dir = util_sanitize(p->dir);
    printf("project: %s (%s)\n", name, dir);
@@ -147,6 +147,11 @@ static void print_list(const Project* p) {
       char* pkg = util_sanitize(p->start_package);
       printf("started in package %s: its scripts come first (NAME means %s:NAME)\n", pkg, pkg);
       free(pkg);
+   }
+   for (size_t i = 0; i < o->nruns; i++) { /* what the command line (and -r GLOB) would start */
+      char* n = util_sanitize(o->runs[i]);
+      printf("%s%s%s", i ? ", " : "would start: ", n, i + 1 < o->nruns ? "" : "\n");
+      free(n);
    }
    for (char** r = p->default_run; r && *r; r++) {
       char* n = util_sanitize(*r);
@@ -332,8 +337,9 @@ int main(int argc, char** argv) {
       fprintf(stderr, "brum: warning: %s\n", w);
       free(w);
    }
+   if (app_expand_globs(prj, &o) < 0) goto out;
    if (o.list) {
-      print_list(prj);
+      print_list(prj, &o);
       rc = 0;
       goto out;
    }

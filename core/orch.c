@@ -1,5 +1,6 @@
 /* Orchestration in the per-process state machine: a start request starts a process's dependencies
- * first and holds it in PROC_WAITING until they meet their conditions; the restart policy puts an
+ * first and holds it in PROC_WAITING until they meet their conditions (and, for a pooled process,
+ * until fewer than max_pooled pooled ones run); the restart policy puts an
  * ended process in PROC_BACKOFF and starts it again after a delay; quitting stops dependents
  * before their dependencies, one level at a time. Supervisor thread only, except orch_init and
  * orch_free (main thread, with proc_new and proc_free). */
@@ -32,6 +33,7 @@ void orch_init(Proc* p, const SupLaunch* l) {
       p->ndeps = l->ndeps;
    }
    p->restart = l->restart;
+   p->pooled = l->pooled;
    p->backoff_s = l->backoff_s > 0 ? l->backoff_s : 1.0;
    p->max_restarts = l->max_restarts;
    p->stop_signal = l->stop_signal;
@@ -132,8 +134,14 @@ static void orch_fail(Proc* p, char* msg) {
    proc_publish(p);
 }
 
-/* A waiting process looks at its dependencies again: it starts once all are met, fails when
- * one never will be, and otherwise says which one it waits for. */
+/* A pooled process may start only while the pool has a free place (SupConfig.max_pooled). */
+static bool pool_full(const Proc* p) {
+   const Sup* s = p->sup;
+   return p->pooled && s->cfg.max_pooled && s->npooled >= s->cfg.max_pooled;
+}
+
+/* A waiting process looks at its dependencies again: it starts once all are met and the pool has
+ * room, fails when one never will be, and otherwise says what it waits for. */
 static void orch_eval(Proc* p) {
    const char* first = NULL;
    SupDepCond first_cond = SUP_DEP_STARTED;
@@ -151,12 +159,13 @@ static void orch_eval(Proc* p) {
       if (st == DEP_MET) p->dep_met[i] = true;
       if (st == DEP_PENDING && !first) first = q->slot.name, first_cond = p->deps[i].cond;
    }
-   if (!first) {
+   if (!first && !pool_full(p)) {
       orch_leave_waiting(p);
       proc_start(p);
       return;
    }
-   char* msg = xasprintf("waiting for %s (%s)", first, cond_name(first_cond));
+   char* msg = first ? xasprintf("waiting for %s (%s)", first, cond_name(first_cond))
+                     : xasprintf("waiting for a slot (%u running)", p->sup->npooled);
    if (p->message && strcmp(p->message, msg) == 0) {
       free(msg);
       return;
@@ -176,6 +185,15 @@ void on_orch_timer(uv_timer_t* t) {
 
 void orch_published(Proc* p) {
    Sup* s = p->sup;
+   /* the pool counts what runs: a place frees when a pooled run ends, however it ends */
+   bool in = p->pooled && snap_is_active(p->cur.state);
+   if (in != p->in_pool) {
+      p->in_pool = in;
+      if (in)
+         s->npooled++;
+      else
+         s->npooled--;
+   }
    if (p->cur.state == p->seen_state && p->cur.ready_ms == p->seen_ready &&
        p->probe_gave_up == p->seen_gave_up)
       return;
@@ -196,7 +214,7 @@ static void orch_request(Proc* p) {
    ProcState st = p->cur.state;
    if (snap_is_active(st) || st == PROC_WAITING || p->sup->quitting) return;
    proc_ensure_handles(p);
-   if (!p->ndeps) {
+   if (!p->ndeps && !pool_full(p)) {
       proc_start(p);
       return;
    }
@@ -218,7 +236,7 @@ static void orch_request(Proc* p) {
    }
    p->on_path = false;
    if (st == PROC_BACKOFF) uv_timer_stop(p->backoff_timer);
-   memset(p->dep_met, 0, p->ndeps * sizeof *p->dep_met);
+   if (p->ndeps) memset(p->dep_met, 0, p->ndeps * sizeof *p->dep_met);
    p->cur.state = PROC_WAITING;
    p->cur.pid = 0;
    p->cur.ready_ms = 0; /* the last run's: its dependents wait for the next run's */

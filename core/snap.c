@@ -65,3 +65,53 @@ void snap_describe(const ProcSnap* s, char* buf, unsigned size) {
       break;
    }
 }
+
+void snap_tally_add(SnapTally* t, const ProcSnap* s) {
+   t->total++;
+   switch (s->state) {
+   case PROC_EXITED:
+      t->ok++;
+      break;
+   case PROC_FAILED: /* one that a failed dependency kept from starting never ran */
+      if (s->exit_code < 0 && s->message && strncmp(s->message, "dependency ", 11) == 0)
+         t->not_run++;
+      else
+         t->failed++;
+      break;
+   case PROC_KILLED:
+      t->failed++;
+      break;
+   case PROC_STARTING:
+   case PROC_RUNNING:
+   case PROC_STOPPING:
+      t->running++;
+      break;
+   case PROC_WAITING:
+   case PROC_BACKOFF:
+      t->waiting++;
+      break;
+   case PROC_STOPPED:
+      if (s->exit_code < 0) /* stopped while it waited */
+         t->not_run++;
+      else
+         t->stopped++;
+      break;
+   default: /* idle */
+      t->not_run++;
+      break;
+   }
+}
+
+int snap_tally_describe(const SnapTally* t, const char* name, char* buf, unsigned size) {
+   char failed[32] = "", stopped[32] = "", not_run[32] = "";
+   if (t->failed) snprintf(failed, sizeof failed, ", %u failed", t->failed);
+   if (t->stopped) snprintf(stopped, sizeof stopped, ", %u stopped", t->stopped);
+   if (t->not_run) snprintf(not_run, sizeof not_run, ", %u not run", t->not_run);
+   if (!t->running && !t->waiting)
+      return snprintf(buf, size, "%s %u/%u ok%s%s%s", name, t->ok, t->total, failed, stopped,
+                      not_run);
+   char waiting[32] = "";
+   if (t->waiting) snprintf(waiting, sizeof waiting, ", %u waiting", t->waiting);
+   return snprintf(buf, size, "%s %u running%s, %u/%u done%s", name, t->running, waiting,
+                   t->ok + t->failed, t->total, failed);
+}

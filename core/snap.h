@@ -70,4 +70,16 @@ int snap_is_pending(ProcState s); /* waiting or backoff */
  * "backoff" (the message says for what, or until when: shown next to it, never inside it). */
 void snap_describe(const ProcSnap* s, char* buf, unsigned size);
 
+/* The combined result of a group of processes (`brum -r GLOB`'s): counted one snapshot at a
+ * time, described in one line. */
+typedef struct SnapTally {
+   unsigned total, ok, failed, running, waiting;
+   unsigned stopped; /* stopped (or killed by brum) after it had started */
+   unsigned not_run; /* idle, stopped while waiting, or held back by a failed dependency */
+} SnapTally;
+void snap_tally_add(SnapTally* t, const ProcSnap* s);
+/* "build 3/3 ok"; "build 1/3 ok, 1 failed, 1 stopped, 1 not run"; "build 2 running, 1 waiting,
+ * 1/4 done" (", 1 failed" after it when one has). Returns snprintf's count. */
+int snap_tally_describe(const SnapTally* t, const char* name, char* buf, unsigned size);
+
 #endif

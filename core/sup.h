@@ -62,6 +62,8 @@ typedef struct SupLaunch {
    int stop_signal;  /* 0: SIGTERM */
    double kill_timeout_s; /* 0: the supervisor's */
    bool interactive;      /* keeps an emulator while it runs (brum.yaml `interactive: true`) */
+   bool pooled; /* one of `brum -r GLOB`'s: starts only while fewer than SupConfig.max_pooled
+                   pooled processes run (else it waits: "waiting for a slot (4 running)") */
 } SupLaunch;
 
 /* One registered process. The slot lives as long as the supervisor; its fields other than snap
@@ -90,6 +92,8 @@ typedef struct SupConfig {
    double kill_timeout_s;     /* grace period between SIGTERM and SIGKILL (default 5) */
    LogStoreConfig log;        /* retention per process */
    unsigned short cols, rows; /* initial PTY size */
+   unsigned max_pooled;       /* at most this many SupLaunch.pooled processes run at once (0: no
+                                 limit; --concurrency, else the number of CPUs) */
    void (*wake)(void* ud);    /* called on the supervisor thread when something visible changed */
    void* wake_ud;
 } SupConfig;

@@ -67,6 +67,8 @@ typedef struct Proc {
    unsigned probe_fails;      /* failed attempts in a row in this run */
    bool probe_gave_up;        /* retries reached: this run is "not ready" */
    char* probe_err;           /* owned: "probe TARGET: WHY (N tries)"; NULL: none this run */
+   bool pooled;               /* SupLaunch.pooled */
+   bool in_pool;              /* pooled and active: holds one of the pool's places */
    ProcState seen_state;      /* as orch_published last saw it */
    uint64_t seen_ready;
    bool seen_gave_up;
@@ -96,6 +98,7 @@ struct Sup {
    uv_timer_t orch_timer; /* re-examines waiting processes after a state change */
    uv_timer_t trim_timer; /* hands freed log chunks back to the kernel once evictions pause */
    size_t nwaiting;       /* processes in PROC_WAITING */
+   unsigned npooled;      /* pooled processes that are active (Proc.in_pool) */
    uint64_t exit_seq;
    uint64_t batch_ms;           /* time stamp for the lines of one read batch */
    SupNotice* notice;           /* RCU: the newest status-line notice (NULL: none yet) */

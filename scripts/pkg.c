@@ -228,7 +228,7 @@ static void add_scripts(Loader* l, json_t* pkg, const char* dir, const char* pkg
       l->packages_cap = l->packages_cap ? l->packages_cap * 2 : 4;
       p->packages = xrealloc(p->packages, l->packages_cap * sizeof *p->packages);
    }
-   pkg_package_init(&p->packages[p->npackages++], pkg, dir);
+   pkg_package_init(&p->packages[p->npackages++], pkg, dir, pkgname);
    size_t first = p->nscripts;
    bool hooks = false;
    json_t* scripts = json_object_get(pkg, "scripts");

@@ -37,6 +37,8 @@ typedef struct Script {
    char* dir;         /* owned: absolute directory of the package.json that holds it (for other
                          sources: the directory it runs in, after cwd:) */
    bool in_workspace; /* true for scripts of workspace packages (not the root) */
+   bool run_all;      /* started by `-r GLOB` (scripts/runall.h): counts against --concurrency,
+                         and its group's row shows the combined result */
    char* version;     /* owned: the package's "version", "" when none (NULL is read as "") */
    size_t pkg;        /* its package: an index in Project.packages */
    char* pre;         /* owned: the text of "pre<name>" in the same package.json, or NULL (a
@@ -75,6 +77,10 @@ typedef struct Package {
    char** env;       /* owned, NULL-terminated: npm_package_name, _version, _config_*, _engines_*,
                         _bin_* as npm 7+ flattens them (bin normalized as npm does) */
    bool dev_engines; /* it has "devEngines", which npm checks before it runs a script */
+   char* name;       /* owned: its name as its scripts say it (Script.package) */
+   char** deps;      /* owned, NULL-terminated: every name in its dependencies, devDependencies,
+                        optionalDependencies and peerDependencies, once each (for `-r GLOB`'s
+                        workspace order: those naming another workspace package) */
 } Package;
 
 struct PkgRunCtx;

@@ -19,7 +19,7 @@ void pkg_sv_push(StrVec* sv, char* s); /* s: owned by the vector from now on */
 char* pkg_join_path(const char* dir, const char* name);
 
 /* Fills pk from a parsed package.json (pkgenv.c); pkg_package_done frees what it holds. */
-void pkg_package_init(Package* pk, struct json_t* pkg, const char* dir);
+void pkg_package_init(Package* pk, struct json_t* pkg, const char* dir, const char* name);
 void pkg_package_done(Package* pk);
 
 /* Frees the run context of a project (run.c). */

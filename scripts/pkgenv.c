@@ -1,6 +1,7 @@
 /* What npm derives from a package.json for its scripts' environment: npm_package_* (npm 7+'s
  * @npmcli/run-script package-envs.js, after @npmcli/package-json's normalization of "bin") and
- * the package id of the banner. Computed once per package at load, from the JSON already parsed. */
+ * the package id of the banner, and the names it depends on (for `-r GLOB`). Computed once per
+ * package at load, from the JSON already parsed. */
 #include "scripts/pkg.h"
 #include "scripts/pkg_impl.h"
 
@@ -122,8 +123,28 @@ static json_t* normalized_bin(json_t* pkg) {
    return out;
 }
 
-void pkg_package_init(Package* pk, json_t* pkg, const char* dir) {
-   *pk = (Package){.dir = xstrdup(dir)};
+/* The names a package depends on, each once (a package may list one name in several fields). */
+static char** dep_names(json_t* pkg) {
+   static const char* const fields[] = {"dependencies", "devDependencies", "optionalDependencies",
+                                        "peerDependencies"};
+   StrVec v = {0};
+   for (size_t f = 0; f < ARRAY_LEN(fields); f++) {
+      const char* key;
+      json_t* val;
+      json_t* obj = json_object_get(pkg, fields[f]);
+      if (!json_is_object(obj)) continue;
+      json_object_foreach(obj, key, val) {
+         bool seen = false;
+         for (size_t i = 0; i < v.n && !seen; i++) seen = strcmp(v.v[i], key) == 0;
+         if (!seen) pkg_sv_push(&v, xstrdup(key));
+      }
+   }
+   pkg_sv_push(&v, NULL);
+   return v.v;
+}
+
+void pkg_package_init(Package* pk, json_t* pkg, const char* dir, const char* pkgname) {
+   *pk = (Package){.dir = xstrdup(dir), .name = xstrdup(pkgname), .deps = dep_names(pkg)};
    StrVec env = {0};
    json_t* name = json_object_get(pkg, "name");
    json_t* version = json_object_get(pkg, "version");
@@ -152,6 +173,9 @@ void pkg_package_init(Package* pk, json_t* pkg, const char* dir) {
 void pkg_package_done(Package* pk) {
    for (char** e = pk->env; e && *e; e++) free(*e);
    free(pk->env);
+   for (char** d = pk->deps; d && *d; d++) free(*d);
+   free(pk->deps);
+   free(pk->name);
    free(pk->dir);
    free(pk->id);
 }

@@ -162,7 +162,9 @@ int sidebar_width(const View* v) {
       if (!proc_listed(v, i)) continue;
       int n = canvas_str_width(r->slots[i]->name, strlen(r->slots[i]->name)) + 14;
       const char* g = group_of(v, i);
-      if (g && canvas_str_width(g, strlen(g)) + 2 > n) n = canvas_str_width(g, strlen(g)) + 2;
+      /* a -r GLOB group's header also says its result: "build 1 running, 2/4 done" */
+      int gw = g ? canvas_str_width(g, strlen(g)) + (v->prj->scripts[i].run_all ? 34 : 2) : 0;
+      if (gw > n) n = gw;
       if (n > w) w = n;
    }
    if (w > v->w / 3) w = v->w / 3;
@@ -199,6 +201,29 @@ typedef struct SidebarRows {
    const uint64_t* ids; /* the layout; NULL: plain (row = id) */
 } SidebarRows;
 
+/* A `brum -r GLOB` group's header says its combined result ("build 2/3 ok, 1 failed"), in the
+ * colour of how it went. Its processes are consecutive ids from the first (runall_apply). */
+static bool run_all_result(const View* v, const Registry* r, uint64_t first, const char* g,
+                           char* buf, size_t size, Style* hs) {
+   if (!v->prj || first >= v->prj->nscripts || !v->prj->scripts[first].run_all) return false;
+   SnapTally t = {0};
+   for (uint64_t i = first; i < r->n && i < v->prj->nscripts && v->prj->scripts[i].run_all &&
+                            same_group(group_of(v, i), g);
+        i++)
+      snap_tally_add(&t, sup_snap(r->slots[i]));
+   snap_tally_describe(&t, g, buf, (unsigned)size);
+   Style bg = *hs;
+   if (t.failed || t.stopped || t.not_run)
+      *hs = role(v, THEME_STATE_FAILED);
+   else if (t.ok == t.total)
+      *hs = role(v, THEME_STATE_EXITED);
+   else
+      *hs = role(v, THEME_STATE_RUNNING);
+   hs->bg = bg.bg;
+   hs->attr |= ATTR_BOLD;
+   return true;
+}
+
 static void sidebar_draw_row(View* v, Canvas* c, const void* ctx, size_t row, int y, int w,
                              Style base, bool selected) {
    const SidebarRows* sr = ctx;
@@ -209,6 +234,8 @@ static void sidebar_draw_row(View* v, Canvas* c, const void* ctx, size_t row, in
       hs.bg = base.bg;
       hs.attr |= ATTR_BOLD;
       if (!g) g = "ungrouped";
+      char res[160];
+      if (run_all_result(v, sr->r, i & ~HEADER_BIT, g, res, sizeof res, &hs)) g = res;
       canvas_text(c, 1, y, w - 1, g, strlen(g), hs);
       return;
    }

@@ -5,6 +5,7 @@
 #include "core/util.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,4 +212,44 @@ Test(app, closure_takes_dependencies_transitively) {
    bool want2[3] = {0};
    app_want_closure(&prj, 1, want2);
    cr_assert(want2[0] && want2[1] && !want2[2]);
+}
+
+/* -r GLOB on the three-package fixture: expanded in workspace order, pooled, --concurrency. */
+Test(app, run_glob_expands_in_workspace_order) {
+   Project* p = NULL;
+   char* cause = NULL;
+   cr_assert_eq(pkg_load(BRUM_SOURCE_DIR "/tests/fixtures/runall/chain", &p, &cause), 0, "%s",
+                cause);
+   char* argv[] = {S("brum"), S("-r"), S("*:build"), S("--concurrency"), S("3"), S("dev"), NULL};
+   Options o;
+   cr_assert_eq(cli_parse(6, argv, &o, &cause), 0, "%s", cause);
+   cr_expect_eq(o.concurrency, 3);
+   cr_assert_eq(app_expand_globs(p, &o), 0);
+   cr_assert_eq(o.nruns, 4);
+   cr_expect_str_eq(o.runs[0], "c:build");
+   cr_expect_str_eq(o.runs[1], "b:build");
+   cr_expect_str_eq(o.runs[2], "a:build");
+   cr_expect_str_eq(o.runs[3], "dev");
+   cr_expect_eq(app_sup_config(&o).max_pooled, 3);
+   AppLaunch a;
+   uint64_t ids[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+   app_launch_init(&a, p, pkg_find(p, "b:build"), &o, ids);
+   cr_expect(a.l.pooled);
+   cr_assert_eq(a.l.ndeps, 1);
+   cr_expect_eq(a.l.deps[0].id, 0, "after c:build, now script 0");
+   cr_expect_eq(a.l.deps[0].cond, SUP_DEP_EXITED_OK);
+   app_launch_done(&a);
+   app_launch_init(&a, p, pkg_find(p, "dev"), &o, ids);
+   cr_expect(!a.l.pooled);
+   app_launch_done(&a);
+   o.concurrency = 0;
+   cr_expect_gt(app_sup_config(&o).max_pooled, 0, "the CPUs by default");
+   cli_done(&o);
+   pkg_free(p);
+
+   char* bad[] = {S("brum"), S("--concurrency"), S("x"), NULL};
+   cr_expect_eq(cli_parse(3, bad, &o, &cause), -EINVAL);
+   cr_expect(strstr(cause, "--concurrency needs a whole number"), "%s", cause);
+   free(cause);
+   cli_done(&o);
 }

@@ -566,3 +566,53 @@ Test(orch, quit_deadline_grows_with_the_levels) {
    cr_assert_geq(snap(api).ended_ms, snap(web).ended_ms + 1100, "api's grace began after web");
    cr_assert_geq(snap(db).ended_ms, snap(api).ended_ms + 1100, "db's grace began after api");
 }
+
+/* ---------------------------------------------------------------- the pool (brum -r GLOB) */
+
+static void setup_pool(void) {
+   rcu_register_thread();
+   SupConfig cfg = {
+       .use_pty = true, .kill_timeout_s = 0.5, .cols = 100, .rows = 30, .max_pooled = 2};
+   cr_assert_eq(sup_new(&cfg, &sup, NULL), 0);
+   snprintf(dir, sizeof dir, "/tmp/brum-orch-XXXXXX");
+   cr_assert_not_null(mkdtemp(dir));
+}
+
+TestSuite(orch_pool, .init = setup_pool, .fini = teardown, .timeout = 120);
+
+static void touch(const char* name) {
+   char path[128];
+   snprintf(path, sizeof path, "%s/%s", dir, name);
+   FILE* f = fopen(path, "w");
+   cr_assert_not_null(f);
+   fclose(f);
+}
+
+/* Two places: the third and fourth pooled processes wait for a slot and start as places free;
+ * a process outside the pool starts at once. */
+Test(orch_pool, limits_what_runs) {
+   uint64_t id[4];
+   char name[16], script[96];
+   for (int i = 0; i < 4; i++) {
+      snprintf(name, sizeof name, "p%d", i);
+      snprintf(script, sizeof script, "while [ ! -e go%d ]; do sleep 0.02; done; echo done %d", i,
+               i);
+      id[i] = add_l(name, script, (SupLaunch){.max_restarts = -1, .pooled = true});
+   }
+   uint64_t free_id = add_l("free", "sleep 30", (SupLaunch){.max_restarts = -1});
+   for (int i = 0; i < 4; i++) sup_start(sup, id[i]);
+   sup_start(sup, free_id);
+   cr_assert(wait_state(id[0], PROC_RUNNING) && wait_state(id[1], PROC_RUNNING));
+   cr_assert(wait_state(free_id, PROC_RUNNING), "outside the pool: not held");
+   cr_assert(wait_msg(id[2], "waiting for a slot (2 running)"), "%s", msg(id[2]));
+   cr_expect_eq(snap(id[3]).state, PROC_WAITING);
+   touch("go1");
+   cr_assert(wait_state(id[1], PROC_EXITED));
+   cr_assert(wait_state(id[2], PROC_RUNNING), "a freed place goes to the next waiting one");
+   cr_expect_eq(snap(id[3]).state, PROC_WAITING, "still two running");
+   touch("go0");
+   cr_assert(wait_state(id[3], PROC_RUNNING));
+   touch("go2");
+   touch("go3");
+   cr_expect(wait_state(id[2], PROC_EXITED) && wait_state(id[3], PROC_EXITED));
+}
