@@ -37,6 +37,7 @@ void cli_usage(FILE* f) {
        "      --no-detect          no error, warning and URL detection\n"
        "      --kill-timeout SECS  grace period between SIGTERM and SIGKILL (default 5)\n"
        "      --theme NAME|PATH    colour theme (default, light, high-contrast, mono)\n"
+       "      --prefix-key KEY     input mode's prefix key (default C-a; brum.yaml: prefix_key)\n"
        "      --log FILE           diagnostics log (default $XDG_STATE_HOME/brum/brum.log)\n"
        "  -V, --version            print the version and exit\n"
        "  -h, --help               print this help and exit\n"
@@ -58,7 +59,8 @@ enum {
    OPT_KILL,
    OPT_THEME,
    OPT_LOG,
-   OPT_CHECK
+   OPT_CHECK,
+   OPT_PREFIX
 };
 
 /* Digits only: strtoull alone would take " 5", "+5" and "-5" (as a huge number). */
@@ -129,6 +131,7 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
        {"kill-timeout", required_argument, NULL, OPT_KILL},
        {"theme", required_argument, NULL, OPT_THEME},
        {"log", required_argument, NULL, OPT_LOG},
+       {"prefix-key", required_argument, NULL, OPT_PREFIX},
        {"version", no_argument, NULL, 'V'},
        {"help", no_argument, NULL, 'h'},
        {NULL, 0, NULL, 0},
@@ -184,6 +187,9 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
          break;
       case OPT_LOG:
          o->log_path = optarg;
+         break;
+      case OPT_PREFIX: /* checked by the UI (view_parse_prefix), which owns what keys mean */
+         o->prefix_key = optarg;
          break;
       case OPT_MAX_LINES:
       case OPT_MAX_BYTES:

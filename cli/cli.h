@@ -12,9 +12,10 @@ typedef struct Options {
    const char** runs; /* owned array of borrowed strings: scripts to start at launch */
    size_t nruns;
    bool headless, list, check, no_pty, via_pm, no_detect, help, version;
-   const char* filter;   /* borrowed, NULL: none */
-   const char* theme;    /* borrowed, NULL: default (or mono with NO_COLOR) */
-   const char* log_path; /* borrowed, NULL: $XDG_STATE_HOME/brum/brum.log */
+   const char* filter;     /* borrowed, NULL: none */
+   const char* theme;      /* borrowed, NULL: default (or mono with NO_COLOR) */
+   const char* log_path;   /* borrowed, NULL: $XDG_STATE_HOME/brum/brum.log */
+   const char* prefix_key; /* borrowed, NULL: brum.yaml's prefix_key, else C-a */
    uint64_t max_lines;
    uint64_t max_bytes; /* log store memory per process */
    double kill_timeout_s;

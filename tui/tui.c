@@ -19,6 +19,7 @@
 #include "core/filter.h"
 #include "core/rcu.h"
 #include "core/util.h"
+#include "tui/termkey.h"
 #include "tui/trace.h"
 #include "tui/view.h"
 /* last: setupterm; its capability macros (tab, lines, ...) would clash with the headers above */
@@ -28,6 +29,7 @@
 #define FRAME_NS 16000000ull    /* at most ~60 frames a second from output */
 #define KEY_FRAME_NS 2000000ull /* at most one key frame per 2 ms (a paste, a mouse drag) */
 #define NOTICE_MS 5000          /* a control socket notice stays this long (or until a key) */
+#define RESIZE_MS 150 /* children's terminals get a new size once the layout is still this long */
 
 typedef struct Tui {
    uv_loop_t* loop;
@@ -35,6 +37,7 @@ typedef struct Tui {
    uv_async_t wake;
    uv_timer_t frame;
    uv_timer_t notice_timer; /* clears the notice shown */
+   uv_timer_t size_timer;   /* applies the children's new terminal size (RESIZE_MS) */
    uv_signal_t sigs[4];
    Sup* sup;            /* owned */
    CtlServer* ctl;      /* owned, NULL: no control socket */
@@ -46,9 +49,11 @@ typedef struct Tui {
    Canvas cur, prev;
    bool frame_pending, full_redraw, quit_sent, stopped;
    uint64_t last_frame_ns, last_key_frame_ns;
-   int pane_cols, pane_rows; /* what the children's terminals were last told */
-   size_t nsigs;             /* signal handles initialised */
-   bool wake_ok, input_ok;   /* handles initialised (closed on a failed start) */
+   int pane_cols, pane_rows; /* the size the children's terminals should have */
+   struct TermSize* told;    /* per process: the size it was last told (0x0: never) */
+   size_t ntold;
+   size_t nsigs;           /* signal handles initialised */
+   bool wake_ok, input_ok; /* handles initialised (closed on a failed start) */
 } Tui;
 
 static struct termios saved_tio;
@@ -130,17 +135,52 @@ static void send_clipboard(const char* text) {
    free(b);
 }
 
-/* Tells the children how big their terminal is: the output pane, less the gutter. */
+/* What each process was told of its terminal size, so a settled layout resizes only those whose
+ * size differs (each child gets SIGWINCH once per change, never per frame). */
+typedef struct TermSize {
+   unsigned short cols, rows;
+} TermSize;
+
+static void apply_sizes(uv_timer_t* timer) {
+   Tui* t = timer->data;
+   rcu_read_lock();
+   size_t n = sup_registry(t->sup)->n;
+   rcu_read_unlock();
+   if (n > t->ntold) {
+      t->told = xrealloc(t->told, n * sizeof *t->told);
+      memset(t->told + t->ntold, 0, (n - t->ntold) * sizeof *t->told);
+      t->ntold = n;
+   }
+   TermSize want = {(unsigned short)t->pane_cols, (unsigned short)t->pane_rows};
+   for (size_t i = 0; i < n; i++) {
+      if (t->told[i].cols == want.cols && t->told[i].rows == want.rows) continue;
+      t->told[i] = want;
+      sup_resize_proc(t->sup, i, want.cols, want.rows);
+   }
+}
+
+/* The children's terminal size follows the Processes view's pane, debounced: zoom, sidebar and
+ * terminal resizes settle for RESIZE_MS first. The first size is the supervisor's default, at
+ * once, before any child starts. */
 static void sync_pane_size(Tui* t) {
    int cols, rows;
-   view_pane_size(&t->view, &cols, &rows);
-   cols -= 1;
-   if (cols < 1) cols = 1;
-   if (cols != t->pane_cols || rows != t->pane_rows) {
-      t->pane_cols = cols;
-      t->pane_rows = rows;
+   view_term_size(&t->view, &cols, &rows);
+   if (cols == t->pane_cols && rows == t->pane_rows) return;
+   bool first = t->pane_cols == 0;
+   t->pane_cols = cols;
+   t->pane_rows = rows;
+   if (first) {
       sup_resize(t->sup, (unsigned short)cols, (unsigned short)rows);
+      rcu_read_lock();
+      size_t n = sup_registry(t->sup)->n;
+      rcu_read_unlock();
+      t->told = xcalloc(n ? n : 1, sizeof *t->told);
+      t->ntold = n;
+      for (size_t i = 0; i < n; i++)
+         t->told[i] = (TermSize){(unsigned short)cols, (unsigned short)rows};
+      return;
    }
+   uv_timer_start(&t->size_timer, apply_sizes, RESIZE_MS, 0);
 }
 
 static void draw_frame(Tui* t) {
@@ -275,6 +315,37 @@ static int map_key(wint_t ch, int kind) {
    }
 }
 
+/* A mouse event as a brum key (position in the view), -1: none of brum's. */
+static int mouse_key(Tui* t) {
+   MEVENT me;
+   if (getmouse(&me) != OK) return -1;
+   t->view.mouse_x = me.x;
+   t->view.mouse_y = me.y;
+   if (me.bstate & BUTTON4_PRESSED) return VK_WHEEL_UP;
+   if (me.bstate & BUTTON5_PRESSED) return VK_WHEEL_DOWN;
+   if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED)) return VK_CLICK;
+   return -1;
+}
+
+/* In input mode an Esc that curses returned with another key right behind it (within ESCDELAY:
+ * the same burst) is Alt with that key, as terminals send it. */
+static void alt_key(Tui* t, int* key) {
+   wint_t ch;
+   int kind = get_wch(&ch);
+   if (kind == ERR) return;
+   TermKey k;
+   if (ch == 27 || !termkey_from_curses(ch, kind == KEY_CODE_YES, &k)) {
+      if (kind == KEY_CODE_YES)
+         ungetch((int)ch);
+      else
+         unget_wch((wchar_t)ch);
+      return;
+   }
+   k.mods |= TERM_MOD_ALT;
+   t->view.tkey = k;
+   *key = VK_ALT;
+}
+
 static void on_input(uv_poll_t* h, int status, int events) {
    (void)status;
    (void)events;
@@ -285,23 +356,17 @@ static void on_input(uv_poll_t* h, int status, int events) {
    int kind;
    while ((kind = get_wch(&ch)) != ERR) {
       int key;
+      t->view.tkey = (TermKey){.code = TK_NONE};
       if (kind == KEY_CODE_YES && ch == KEY_MOUSE) {
-         MEVENT me;
-         if (getmouse(&me) != OK) continue;
-         t->view.mouse_x = me.x;
-         t->view.mouse_y = me.y;
-         if (me.bstate & BUTTON4_PRESSED)
-            key = VK_WHEEL_UP;
-         else if (me.bstate & BUTTON5_PRESSED)
-            key = VK_WHEEL_DOWN;
-         else if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED))
-            key = VK_CLICK;
-         else
-            continue;
+         key = mouse_key(t);
       } else if (kind == KEY_CODE_YES && ch == KEY_RESIZE) {
          continue; /* SIGWINCH is handled by the loop */
       } else {
          key = map_key(ch, kind);
+         termkey_from_curses(ch, kind == KEY_CODE_YES, &t->view.tkey);
+         if (key < 0 && t->view.input && t->view.tkey.code != TK_NONE) key = VK_OTHER;
+         if (ch == 27 && kind != KEY_CODE_YES && t->view.input && !t->view.prefix_pending)
+            alt_key(t, &key);
       }
       if (key < 0) continue;
       rcu_read_lock();
@@ -421,6 +486,7 @@ static void terminal_start(void) {
    mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
    mouseinterval(0);
    theme_curses_init();
+   termkey_init();
 }
 
 static void view_start(Tui* t, const Project* prj, char* warning /* owned */) {
@@ -536,6 +602,8 @@ static int handles_init(Tui* t) {
    t->frame.data = t;
    uv_timer_init(t->loop, &t->notice_timer);
    t->notice_timer.data = t;
+   uv_timer_init(t->loop, &t->size_timer);
+   t->size_timer.data = t;
    for (; t->nsigs < ARRAY_LEN(t->sigs); t->nsigs++) {
       if ((err = uv_signal_init(t->loop, &t->sigs[t->nsigs])) < 0)
          return util_report("cannot watch signals", err), -1;
@@ -550,6 +618,7 @@ static void handles_close(Tui* t) {
    if (t->wake_ok) uv_close((uv_handle_t*)&t->wake, on_close_noop);
    if (t->input_ok) uv_close((uv_handle_t*)&t->frame, on_close_noop);
    if (t->input_ok) uv_close((uv_handle_t*)&t->notice_timer, on_close_noop);
+   if (t->input_ok) uv_close((uv_handle_t*)&t->size_timer, on_close_noop);
    for (size_t i = 0; i < t->nsigs; i++) uv_close((uv_handle_t*)&t->sigs[i], on_close_noop);
    uv_run(t->loop, UV_RUN_DEFAULT);
    /* the shell after us shares the tty's open file: O_NONBLOCK left on breaks its reads */
@@ -612,6 +681,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    trace_open();
    terminal_start();
    view_start(&t, prj, theme_warning ? theme_warning : ctl_warning);
+   if (o->prefix_key) t.view.prefix = o->prefix_key;
    if (theme_warning) free(ctl_warning);
    view_resize(&t.view, COLS, LINES);
    sync_pane_size(&t);
@@ -643,5 +713,6 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    canvas_free(&t.cur);
    canvas_free(&t.prev);
    theme_free(t.theme);
+   free(t.told);
    return 0;
 }
