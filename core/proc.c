@@ -120,7 +120,7 @@ static void on_out_closed(uv_handle_t* h) {
 /* The child's terminal is done (EOF, or we hang it up): stop reading, close it. */
 static void proc_close_output(Proc* p) {
    if (p->out_fd < 0) return;
-   ansi_flush(p->parser);
+   ansi_reset(p->parser); /* the terminal is gone: modes off (a leave marker if full-screen) */
    logstore_set_partial(p->slot.log, NULL, 0, NULL, 0, 0);
    if (p->out_poll) {
       uv_close((uv_handle_t*)p->out_poll, on_out_closed);
@@ -142,7 +142,7 @@ static void proc_close_output(Proc* p) {
  * process that is still working. It is closed when the process has ended. */
 static void proc_park_output(Proc* p) {
    if (!p->out_poll) return;
-   ansi_flush(p->parser);
+   ansi_reset(p->parser);
    logstore_set_partial(p->slot.log, NULL, 0, NULL, 0, 0);
    uv_close((uv_handle_t*)p->out_poll, on_out_closed); /* EIO would make it ready forever */
    p->out_poll = NULL;
