@@ -13,13 +13,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ansi_sgr.h"
 #include "core/logstore.h"
+#include "core/term.h"
 #include "core/util.h"
 
 #define CSI_CAP 64u   /* an unterminated CSI longer than this is dropped */
 #define STR_CAP 4096u /* same for OSC and DCS/SOS/PM/APC strings */
 #define OSC_HEAD 16u  /* OSC bytes kept for recognising queries */
 #define BUF_MIN 256u
+#define HELD_MAX 1000u /* blank lines held back before a possible clear, at most */
+
+/* DEC private modes tracked (CSI ? Pn h / l). The three mouse modes are kept apart so that
+ * turning one off leaves TERM_MODE_MOUSE on while another is still set. */
+enum {
+   DM_ALT = 1u << 0,
+   DM_APPCURSOR = 1u << 1,
+   DM_PASTE = 1u << 2,
+   DM_MOUSE1000 = 1u << 3,
+   DM_MOUSE1002 = 1u << 4,
+   DM_MOUSE1003 = 1u << 5,
+   DM_MOUSE_SGR = 1u << 6,
+};
 
 enum { ST_GROUND, ST_ESC, ST_ESC_INTER, ST_CSI, ST_OSC, ST_OSC_ESC, ST_STR, ST_STR_ESC };
 
@@ -36,6 +51,13 @@ struct AnsiParser {
    bool cont;  /* the next line emitted continues a cut one */
    bool emitting_cont;
    uint8_t state;
+   bool answer;       /* answer queries (false: an emulator does) */
+   bool alt;          /* on the alternate screen: text is not stored, the line above is kept */
+   bool home;         /* the last thing seen was a cursor-home: an erase-down after it is a clear */
+   bool cleared;      /* a clear was reported and no text came since (one clear per burst) */
+   uint8_t dec;       /* DM_* in force */
+   uint32_t held;     /* blank lines held back: dropped if a clear follows, else emitted */
+   Style saved;       /* style in force when the alternate screen was entered */
    uint16_t width;    /* clamps the cursor column reported to ESC[6n */
    uint32_t seqlen;   /* bytes of the sequence in progress, for the caps */
    uint32_t seqn;     /* bytes kept in seq */
@@ -65,6 +87,7 @@ AnsiParser* ansi_new(const AnsiSink* sink, void* ud) {
    p->buf = xcalloc(p->cap, 1); /* zeroed, here and on growth: PCRE2's JIT reads ahead of a
                                    line's end within its page, which memcheck would report */
    p->width = 80;
+   p->answer = true;
    return p;
 }
 
@@ -103,6 +126,17 @@ static void line_clear(AnsiParser* p) {
    p->last = k_default;
 }
 
+/* One blank line, straight to the sink (it does not touch a cut line's continuation). */
+static void emit_blank(AnsiParser* p) {
+   p->emitting_cont = false;
+   p->sink.line(p->ud, p->buf, 0, NULL, 0);
+}
+
+/* Something other than a clear follows the held blank lines: they were real output. */
+static void emit_held(AnsiParser* p) {
+   for (; p->held; p->held--) emit_blank(p);
+}
+
 static void emit(AnsiParser* p, uint32_t len, bool continues) {
    p->emitting_cont = p->cont;
    p->sink.line(p->ud, p->buf, len, p->nruns ? p->runs : NULL, (uint16_t)p->nruns);
@@ -110,8 +144,15 @@ static void emit(AnsiParser* p, uint32_t len, bool continues) {
    p->cont = continues;
 }
 
+/* A blank line is held back: watch-mode tools print a screenful of them before a clear (Vite:
+ * rows-2), which must not become lines. Past HELD_MAX the oldest is emitted, to stay bounded. */
 static void line_end(AnsiParser* p) {
-   emit(p, p->len, false);
+   if (p->len || p->cont)
+      emit(p, p->len, false);
+   else if (p->held == HELD_MAX)
+      emit_blank(p);
+   else
+      p->held++;
    line_clear(p);
    p->cr = false;
 }
@@ -169,6 +210,9 @@ static void style_sync(AnsiParser* p) {
 }
 
 static void put_text(AnsiParser* p, const char* s, size_t n) {
+   if (p->alt) return; /* drawn on the alternate screen: not stored */
+   if (p->held) emit_held(p);
+   p->home = p->cleared = false;
    if (p->cr) {
       line_clear(p);
       p->cr = false;
@@ -206,6 +250,8 @@ static void backspace(AnsiParser* p) {
 }
 
 static void control(AnsiParser* p, unsigned char c) {
+   p->home = false;
+   if (p->alt) return; /* the line model is the primary screen's; it waits there unchanged */
    switch (c) {
    case '\n':
       line_end(p);
@@ -224,146 +270,105 @@ static void control(AnsiParser* p, unsigned char c) {
 /* ---------------------------------------------------------------- sequences */
 
 static void reply(AnsiParser* p, const char* s, size_t n) {
-   if (p->sink.reply) p->sink.reply(p->ud, s, n);
+   if (p->answer && p->sink.reply) p->sink.reply(p->ud, s, n);
 }
 
-/* 38/48/58 extended colour, colon form: sub = the values after 38. False if malformed. */
-static bool color_colon(const int* sub, int ns, uint32_t* out) {
-   if (ns >= 2 && sub[0] == 5) {
-      if (sub[1] < 0 || sub[1] > 255) return false;
-      *out = COLOR_INDEX(sub[1]);
-      return true;
-   }
-   if (sub[0] == 2 && ns >= 4) {
-      const int* rgb = ns >= 5 ? sub + 2 : sub + 1; /* 38:2:CS:R:G:B or 38:2:R:G:B */
-      for (int i = 0; i < 3; i++)
-         if (rgb[i] > 255) return false;
-      *out = COLOR_RGB(rgb[0] < 0 ? 0 : rgb[0], rgb[1] < 0 ? 0 : rgb[1], rgb[2] < 0 ? 0 : rgb[2]);
-      return true;
-   }
-   return false;
+/* ---------------------------------------------------------------- screens and modes */
+
+static unsigned term_modes(unsigned dec) {
+   return (dec & DM_ALT ? TERM_MODE_ALTSCREEN : 0u) |
+          (dec & DM_APPCURSOR ? TERM_MODE_APPCURSOR : 0u) |
+          (dec & DM_PASTE ? TERM_MODE_PASTE : 0u) |
+          (dec & (DM_MOUSE1000 | DM_MOUSE1002 | DM_MOUSE1003) ? TERM_MODE_MOUSE : 0u) |
+          (dec & DM_MOUSE_SGR ? TERM_MODE_MOUSE_SGR : 0u);
 }
 
-/* Semicolon form 38;5;N / 38;2;R;G;B: returns how many values after 38 it used. */
-static int color_semi(const int* v, int nv, uint32_t* out, bool* ok) {
-   *ok = false;
-   if (nv < 1) return 0;
-   if (v[0] == 5) {
-      if (nv < 2) return nv;
-      if (v[1] >= 0 && v[1] <= 255) {
-         *out = COLOR_INDEX(v[1]);
-         *ok = true;
+/* The child cleared its primary screen. What was on it stays in the log (the unfinished line
+ * is emitted); the blank lines held just before it were padding and are dropped. A burst of
+ * clears with no text between them (ESC[2J ESC[3J ESC[H) is reported once. */
+static void screen_clear(AnsiParser* p) {
+   if (p->alt) return;
+   if (p->len) line_end(p);
+   line_clear(p);
+   p->held = 0;
+   p->cr = p->cont = false;
+   if (p->cleared) return;
+   p->cleared = true;
+   if (p->sink.clear) p->sink.clear(p->ud);
+}
+
+/* New DEC private modes. On the way to the alternate screen the held blank lines are emitted
+ * (they came before it) and the style saved; on the way back the style is restored, as xterm
+ * restores the cursor with ?1049 (brum does it for ?47 and ?1047 too: colours set by a
+ * full-screen program must not leak into the log). */
+static void set_dec(AnsiParser* p, unsigned dec) {
+   unsigned before = term_modes(p->dec), after = term_modes(dec);
+   p->dec = (uint8_t)dec;
+   if (before == after) return;
+   bool alt = (dec & DM_ALT) != 0;
+   if (alt != p->alt) {
+      if (alt) {
+         emit_held(p);
+         p->saved = p->cur;
+      } else {
+         p->cur = p->saved;
       }
-      return 2;
+      p->alt = alt;
+      p->home = p->cleared = false;
    }
-   if (v[0] == 2) {
-      if (nv < 4) return nv;
-      if (v[1] <= 255 && v[2] <= 255 && v[3] <= 255) {
-         *out = COLOR_RGB(v[1] < 0 ? 0 : v[1], v[2] < 0 ? 0 : v[2], v[3] < 0 ? 0 : v[3]);
-         *ok = true;
+   if (p->sink.modes) p->sink.modes(p->ud, after);
+}
+
+/* CSI ? Pn ; Pn ... h (set) or l (reset). */
+static void dec_modes(AnsiParser* p, const int* v, int nv, bool set) {
+   unsigned dec = p->dec;
+   for (int i = 0; i < nv; i++) {
+      unsigned m = 0;
+      switch (v[i]) {
+      case 47:
+      case 1047:
+      case 1049:
+         m = DM_ALT;
+         break;
+      case 1:
+         m = DM_APPCURSOR;
+         break;
+      case 2004:
+         m = DM_PASTE;
+         break;
+      case 1000:
+         m = DM_MOUSE1000;
+         break;
+      case 1002:
+         m = DM_MOUSE1002;
+         break;
+      case 1003:
+         m = DM_MOUSE1003;
+         break;
+      case 1006:
+         m = DM_MOUSE_SGR;
+         break;
+      default:
+         break; /* others (cursor visibility, wrap, focus events...) do not concern the log */
       }
-      return 4;
+      dec = set ? dec | m : dec & ~m;
    }
-   return 1;
+   set_dec(p, dec);
 }
 
-/* The SGR parameters that set or clear one attribute (sub0: the code has the subparameter 0,
- * as in 4:0). */
-static void sgr_attr(Style* st, int x, bool sub0) {
-   switch (x) {
-   case -1:
-   case 0:
-      *st = k_default;
-      break;
-   case 1:
-      st->attr |= ATTR_BOLD;
-      break;
-   case 2:
-      st->attr |= ATTR_DIM;
-      break;
-   case 3:
-      st->attr |= ATTR_ITALIC;
-      break;
-   case 4:
-      if (sub0)
-         st->attr &= (uint16_t)~ATTR_UNDERLINE; /* 4:0 */
-      else
-         st->attr |= ATTR_UNDERLINE;
-      break;
-   case 5:
-   case 6:
-      st->attr |= ATTR_BLINK;
-      break;
-   case 7:
-      st->attr |= ATTR_REVERSE;
-      break;
-   case 9:
-      st->attr |= ATTR_STRIKE;
-      break;
-   case 21:
-      st->attr &= (uint16_t)~ATTR_BOLD;
-      break;
-   case 22:
-      st->attr &= (uint16_t) ~(ATTR_BOLD | ATTR_DIM);
-      break;
-   case 23:
-      st->attr &= (uint16_t)~ATTR_ITALIC;
-      break;
-   case 24:
-      st->attr &= (uint16_t)~ATTR_UNDERLINE;
-      break;
-   case 25:
-      st->attr &= (uint16_t)~ATTR_BLINK;
-      break;
-   case 27:
-      st->attr &= (uint16_t)~ATTR_REVERSE;
-      break;
-   case 29:
-      st->attr &= (uint16_t)~ATTR_STRIKE;
-      break;
-   case 39:
-      st->fg = COLOR_DEFAULT;
-      break;
-   case 49:
-      st->bg = COLOR_DEFAULT;
-      break;
-   default:
-      break; /* unknown: ignored, as a terminal does */
-   }
-}
-
-static void sgr(AnsiParser* p, const int* v, const bool* colon, int nv) {
-   Style* st = &p->cur;
-   for (int i = 0; i < nv;) {
-      int j = i + 1;
-      while (j < nv && colon[j]) j++; /* v[i+1..j) are colon subparameters of v[i] */
-      int ns = j - i - 1, x = v[i];
-      if (x >= 30 && x <= 37)
-         st->fg = COLOR_INDEX(x - 30);
-      else if (x >= 40 && x <= 47)
-         st->bg = COLOR_INDEX(x - 40);
-      else if (x >= 90 && x <= 97)
-         st->fg = COLOR_INDEX(x - 90 + 8);
-      else if (x >= 100 && x <= 107)
-         st->bg = COLOR_INDEX(x - 100 + 8);
-      else if (x == 38 || x == 48 || x == 58) { /* 58 (underline): parsed, not to misread */
-         uint32_t c = 0;
-         bool ok;
-         if (ns)
-            ok = color_colon(v + i + 1, ns, &c);
-         else
-            j += color_semi(v + i + 1, nv - i - 1, &c, &ok);
-         if (ok && x == 38) st->fg = c;
-         if (ok && x == 48) st->bg = c;
-      } else
-         sgr_attr(st, x, ns && v[i + 1] == 0);
-      i = j;
-   }
+/* ESC c: the terminal's full reset (tsc --watch clears with it). */
+static void full_reset(AnsiParser* p) {
+   set_dec(p, 0);
+   p->cur = k_default;
+   screen_clear(p);
 }
 
 static void cursor_report(AnsiParser* p) {
    uint32_t col = 1;
-   if (!p->cr) /* columns are characters: count UTF-8 lead bytes (up to the width: clamped) */
+   if (!p->cr &&
+       !p->alt) /* on the alternate screen the column is unknown: 1 */ /* columns are characters:
+                                                                          count UTF-8 lead bytes (up
+                                                                          to the width: clamped) */
       for (uint32_t i = 0; i < p->len && col <= p->width; i++)
          col += ((unsigned char)p->buf[i] & 0xC0u) != 0x80u;
    if (col > p->width) col = p->width;
@@ -374,57 +379,88 @@ static void cursor_report(AnsiParser* p) {
 
 #define MAXP 32
 
-static void csi_dispatch(AnsiParser* p, unsigned char final) {
+typedef struct Csi {
+   int v[MAXP];      /* parameters, -1 where omitted */
+   bool colon[MAXP]; /* v[i] followed a colon: a subparameter of v[i-1] */
+   int nv;
+   char priv;  /* private marker ('?', '>', ...) or 0 */
+   bool inter; /* intermediates or stray markers: not a sequence we handle */
+} Csi;
+
+static void csi_parse(const AnsiParser* p, Csi* c) {
    const char* s = p->seq;
    uint32_t n = p->seqn;
-   char priv = 0;
+   c->priv = 0;
    if (n && s[0] >= '<' && s[0] <= '?') {
-      priv = s[0];
+      c->priv = s[0];
       s++;
       n--;
    }
-   int v[MAXP];
-   bool colon[MAXP];
-   int nv = 0, cur = -1;
-   bool sub = false, inter = false;
+   int cur = -1;
+   bool sub = false;
+   c->nv = 0;
+   c->inter = false;
    for (uint32_t i = 0; i < n; i++) {
-      char c = s[i];
-      if (c >= '0' && c <= '9') {
-         cur = (cur < 0 ? 0 : cur) * 10 + (c - '0');
+      char ch = s[i];
+      if (ch >= '0' && ch <= '9') {
+         cur = (cur < 0 ? 0 : cur) * 10 + (ch - '0');
          if (cur > 0xffff) cur = 0xffff;
-      } else if (c == ';' || c == ':') {
-         if (nv < MAXP) {
-            v[nv] = cur;
-            colon[nv++] = sub;
+      } else if (ch == ';' || ch == ':') {
+         if (c->nv < MAXP) {
+            c->v[c->nv] = cur;
+            c->colon[c->nv++] = sub;
          }
-         sub = c == ':';
+         sub = ch == ':';
          cur = -1;
       } else {
-         inter = true; /* intermediates or stray private markers: not a sequence we handle */
+         c->inter = true;
       }
    }
-   if (nv < MAXP) {
-      v[nv] = cur;
-      colon[nv++] = sub;
+   if (c->nv < MAXP) {
+      c->v[c->nv] = cur;
+      c->colon[c->nv++] = sub;
    }
-   if (inter) return;
-   int a = v[0] < 0 ? 0 : v[0];
+}
+
+/* CSI H / f to row 1, column 1 (omitted or 0 mean 1). */
+static bool csi_is_home(const Csi* c) {
+   return !c->priv && c->nv <= 2 && c->v[0] <= 1 && (c->nv < 2 || c->v[1] <= 1);
+}
+
+static void csi_dispatch(AnsiParser* p, unsigned char final) {
+   Csi c;
+   csi_parse(p, &c);
+   /* cursor-home then erase-down is a clear; anything but SGR and mode changes between them
+    * (text, controls, other sequences) makes it something else */
+   bool home = p->home;
+   if (final != 'm' && final != 'h' && final != 'l') p->home = false;
+   if (c.inter) return;
+   int a = c.v[0] < 0 ? 0 : c.v[0];
+   bool line = !c.priv && !p->alt; /* acts on the line of the primary screen */
    switch (final) {
    case 'm':
-      if (!priv) sgr(p, v, colon, nv);
+      if (!c.priv) ansi_sgr(&p->cur, c.v, c.colon, c.nv);
       break;
    case 'K':
-      if (priv) break;
-      if (a == 0 && p->cr)
-         line_clear(p); /* after \r the cursor is at 0: erase everything */
-      else if (a == 1 || a == 2)
-         line_clear(p);
+      if (line && ((a == 0 && p->cr) || a == 1 || a == 2))
+         line_clear(p); /* 0 after \r: the cursor is at 0, everything goes */
       break;
    case 'G':
-      if (!priv && a <= 1) p->cr = true; /* to column 1: like \r */
+      if (line && a <= 1) p->cr = true; /* to column 1: like \r */
+      break;
+   case 'H':
+   case 'f':
+      p->home = csi_is_home(&c);
+      break;
+   case 'J':
+      if (!c.priv && (a == 2 || a == 3 || (a == 0 && home))) screen_clear(p);
+      break;
+   case 'h':
+   case 'l':
+      if (c.priv == '?') dec_modes(p, c.v, c.nv, final == 'h');
       break;
    case 'n':
-      if (priv) break;
+      if (c.priv) break;
       if (a == 6)
          cursor_report(p);
       else if (a == 5)
@@ -432,9 +468,9 @@ static void csi_dispatch(AnsiParser* p, unsigned char final) {
       break;
    case 'c':
       if (a != 0) break;
-      if (!priv)
+      if (!c.priv)
          reply(p, "\x1b[?1;2c", 7);
-      else if (priv == '>')
+      else if (c.priv == '>')
          reply(p, "\x1b[>0;0;0c", 9);
       break;
    default:
@@ -473,7 +509,7 @@ static bool step_esc(AnsiParser* p, unsigned char c) {
    else if (c == 0x1b)
       return true; /* a new ESC */
    else if (c >= 0x30 && c <= 0x7e) {
-      if (c == 'c') p->cur = k_default; /* RIS: full reset */
+      if (c == 'c') full_reset(p);
       p->state = ST_GROUND;
    } else {
       p->state = ST_GROUND; /* a lone ESC: dropped, the byte is ordinary input */
@@ -582,9 +618,24 @@ void ansi_feed(AnsiParser* p, const char* buf, size_t n) {
 }
 
 void ansi_flush(AnsiParser* p) {
+   emit_held(p); /* what the child printed is not lost: nothing can clear it any more */
    if (p->len) line_end(p);
    line_clear(p);
    p->cr = false;
    p->cont = false;
+   p->home = p->cleared = false;
    p->state = ST_GROUND; /* the output ended: a sequence cut off there is dropped */
+}
+
+void ansi_reset(AnsiParser* p) {
+   ansi_flush(p);
+   set_dec(p, 0);
+}
+
+void ansi_set_answer(AnsiParser* p, bool on) {
+   p->answer = on;
+}
+
+unsigned ansi_modes(const AnsiParser* p) {
+   return term_modes(p->dec);
 }

@@ -21,15 +21,24 @@ typedef struct AnsiSink {
    /* Bytes to write back to the child's terminal (answers to queries). May be NULL. */
    void (*reply)(void* ud, const char* bytes, size_t n);
    /* The child's terminal modes changed (TERM_MODE_* of core/term.h: alternate screen,
-    * application cursor keys, bracketed paste, mouse reporting). Called after the line callback
-    * for what came before. While TERM_MODE_ALTSCREEN is on the parser emits no lines (text drawn
-    * on the alternate screen is not stored); the sink writes a marker line on enter and leave.
+    * application cursor keys, bracketed paste, mouse reporting), from CSI ? Pn h / l (several
+    * Pn in one sequence give one call) or ESC c (all off). Called after the line callback for
+    * what came before (on entering the alternate screen, held blank lines included). While
+    * TERM_MODE_ALTSCREEN is on the parser emits no lines and keeps no text (text drawn on the
+    * alternate screen is not stored); the unfinished line of the primary screen waits, and
+    * continues after leaving, as a terminal restores its primary screen. The sink writes a
+    * marker line on enter and leave (without ansi_flush: that would end the waiting line).
     * May be NULL. */
    void (*modes)(void* ud, unsigned modes);
    /* The child cleared its screen (ESC[2J, ESC c, ESC[H ESC[J ...: what watch-mode tools send on
     * every rerun): the sink writes a separator marker. Blank lines just before a clear never
     * become lines (the parser holds trailing blank lines back until it knows what follows; a line
-    * once emitted is never taken back). Not called on the alternate screen. May be NULL. */
+    * once emitted is never taken back; at most 1000 are held, beyond that the oldest are
+    * emitted). The unfinished line, if it has text, is emitted before the call (it was on the
+    * screen). A burst of clears with no text between them (Jest's ESC[2J ESC[3J ESC[H) is one
+    * call. Recognised: ESC[2J, ESC[3J, ESC c, and a cursor-home (ESC[H, ESC[1;1H, ESC[f...)
+    * directly followed by an erase-down (ESC[J, ESC[0J: Vite, readline's clearScreenDown).
+    * Not called on the alternate screen. May be NULL. */
    void (*clear)(void* ud);
 } AnsiSink;
 
@@ -38,9 +47,15 @@ typedef struct AnsiParser AnsiParser;
 AnsiParser* ansi_new(const AnsiSink* sink, void* ud);
 void ansi_free(AnsiParser* p);
 void ansi_feed(AnsiParser* p, const char* buf, size_t n);
-/* End of output: emits the unfinished line, if it has any text. */
+/* End of output (or brum writes a marker line): emits the held blank lines and the unfinished
+ * line, if it has any text. The modes stay (a marker may come while a full-screen child runs). */
 void ansi_flush(AnsiParser* p);
-/* The unfinished line so far (for logstore_set_partial); len 0 when there is none. */
+/* The child's terminal is gone (its output closed): ansi_flush, then every mode off, with a
+ * sink.modes call if any was on (a child that died on the alternate screen must not hide the
+ * next run's output). */
+void ansi_reset(AnsiParser* p);
+/* The unfinished line so far (for logstore_set_partial); len 0 when there is none. On the
+ * alternate screen: the primary screen's line that waits there. */
 void ansi_partial(const AnsiParser* p, const char** text, uint32_t* len, const StyleRun** runs,
                   uint16_t* nruns);
 /* Style in force at the end of the input so far (kept across lines, as a terminal does). */
@@ -50,7 +65,8 @@ Style ansi_style(const AnsiParser* p);
  * store it with LINE_CONTINUED. */
 bool ansi_line_continued(const AnsiParser* p);
 /* false: queries are not answered (an emulator that exists answers them instead, exactly once).
- * Default true. */
+ * Default true. With true they are answered on the alternate screen too (ESC[6n there reports
+ * column 1: the parser does not know the cursor of a full-screen program). */
 void ansi_set_answer(AnsiParser* p, bool on);
 unsigned ansi_modes(const AnsiParser* p); /* TERM_MODE_* in force */
 /* The terminal width the child sees (clamps the column answered to ESC[6n); default 80. */

@@ -102,7 +102,7 @@ struct LogStore {
 };
 
 _Static_assert(sizeof(LineRec) == 8, "line records are 8 bytes");
-_Static_assert(LINE_MARKER < (1u << (32u - TF_FLAGS_SHIFT)), "the flags fit their byte");
+_Static_assert(LINE_CLEAR < (1u << (32u - TF_FLAGS_SHIFT)), "the flags fit their byte");
 _Static_assert(sizeof(StyleRun) == 16, "style runs are 16 bytes");
 _Static_assert(CHUNK_MAX <= (1u << POS_OFF_BITS), "a text offset fits its bits");
 _Static_assert(LOGSTORE_MAX_RUNS <= POS_RUNS_MASK, "a run count fits its bits");

@@ -25,6 +25,9 @@ enum {
    LINE_CONTINUED = 1u << 3, /* continues the previous line (it was split at LOGSTORE_MAX_LINE) */
    LINE_GROUPED = 1u << 4,   /* belongs to the error/warning entry started above (stack frame) */
    LINE_MARKER = 1u << 5,    /* written by brum itself (start/exit banners), not by the child */
+   LINE_CLEAR = 1u << 6,     /* with LINE_MARKER: the child cleared its screen here (the separator
+                                "── screen cleared HH:MM:SS ──"); a pane anchors its view on the
+                                last one, as a terminal shows what follows a clear from its top */
 }; /* the store keeps one byte of flags per line: new ones must stay below 1 << 8 */
 
 typedef struct LogStoreConfig {

@@ -3,6 +3,8 @@
  * thread only. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/sup_int.h"
@@ -43,6 +45,15 @@ static void on_reply(void* ud, const char* bytes, size_t n) {
    }
 }
 
+/* Appends a marker line as it is: the callers see to the unfinished line. */
+static void marker_append(Proc* p, const char* text, size_t n, uint16_t flags) {
+   StyleRun run = {.start = 0, .fg = COLOR_DEFAULT, .bg = COLOR_DEFAULT, .attr = ATTR_DIM};
+   uint64_t begin0 = logstore_begin(p->slot.log);
+   uint64_t first =
+       logstore_append(p->slot.log, text, (uint32_t)n, &run, 1, LINE_MARKER | flags, util_now_ms());
+   proc_index_lines(p, first, begin0);
+}
+
 void proc_marker(Proc* p, const char* fmt, ...) {
    char buf[512];
    va_list ap;
@@ -54,11 +65,39 @@ void proc_marker(Proc* p, const char* fmt, ...) {
    /* a marker ends an unfinished line first, so it never glues onto the child's text */
    ansi_flush(p->parser);
    logstore_set_partial(p->slot.log, NULL, 0, NULL, 0, 0);
-   StyleRun run = {.start = 0, .fg = COLOR_DEFAULT, .bg = COLOR_DEFAULT, .attr = ATTR_DIM};
-   uint64_t begin0 = logstore_begin(p->slot.log);
-   uint64_t first =
-       logstore_append(p->slot.log, buf, (uint32_t)n, &run, 1, LINE_MARKER, util_now_ms());
-   proc_index_lines(p, first, begin0);
+   marker_append(p, buf, (size_t)n, 0);
+}
+
+/* The parser's calls below come from inside ansi_feed (or ansi_reset): they must not call
+ * ansi_flush (proc_marker), and the unfinished line waiting on the primary screen must survive
+ * the alternate screen. logstore_append hides the store's copy of it; proc_read publishes it
+ * again after the feed. */
+static void on_modes(void* ud, unsigned modes) {
+   Proc* p = ud;
+   unsigned before = p->cur.term_modes;
+   p->cur.term_modes = modes;
+   if ((before ^ modes) & TERM_MODE_ALTSCREEN) {
+      static const char enter[] = "── full-screen (alternate screen) ──",
+                        leave[] = "── left full-screen ──";
+      if (modes & TERM_MODE_ALTSCREEN)
+         marker_append(p, enter, sizeof enter - 1, 0);
+      else
+         marker_append(p, leave, sizeof leave - 1, 0);
+   }
+   proc_publish(p); /* mode changes are rare (a prompt, a full-screen program starting) */
+}
+
+/* One separator per clear (a burst of clears is one): a watch-mode tool clearing 10 times a
+ * second adds 10 short lines a second, no more. */
+static void on_clear(void* ud) {
+   Proc* p = ud;
+   time_t now = time(NULL);
+   struct tm tm;
+   char buf[64];
+   size_t n = 0;
+   if (localtime_r(&now, &tm)) n = strftime(buf, sizeof buf, "── screen cleared %H:%M:%S ──", &tm);
+   if (!n) n = (size_t)snprintf(buf, sizeof buf, "── screen cleared ──");
+   marker_append(p, buf, n, LINE_CLEAR);
 }
 
 void proc_publish_partial(Proc* p) {
@@ -71,6 +110,7 @@ void proc_publish_partial(Proc* p) {
 }
 
 AnsiParser* proc_parser_new(Proc* p) {
-   static const AnsiSink sink = {.line = on_line, .reply = on_reply};
+   static const AnsiSink sink = {
+       .line = on_line, .reply = on_reply, .modes = on_modes, .clear = on_clear};
    return ansi_new(&sink, p);
 }

@@ -2,8 +2,9 @@
  * from the input itself, optionally repeated so that small inputs reach the 64 KiB line cap.
  * Invariants: every emitted line is at most LOGSTORE_MAX_LINE bytes with at most
  * LOGSTORE_MAX_RUNS runs, strictly increasing and inside the text; the partial line keeps them
- * too; replies are short; and the result does not depend on how the input was chunked (a PTY
- * read may split anything anywhere). */
+ * too; replies are short; a modes call reports a change and what ansi_modes says; no clear
+ * on the alternate screen; and the result (lines, replies, modes and clears, in order) does not
+ * depend on how the input was chunked (a PTY read may split anything anywhere). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,13 @@
 
 #include "core/ansi.h"
 #include "core/logstore.h"
+#include "core/term.h"
 
 typedef struct Digest {
    AnsiParser* p;
    uint64_t h; /* FNV-1a over every line (text, runs, continued) and every reply */
    uint64_t lines;
+   unsigned modes; /* as the last modes call gave them */
 } Digest;
 
 static void mix(Digest* d, const void* data, size_t n) {
@@ -57,7 +60,22 @@ static void on_reply(void* ud, const char* bytes, size_t n) {
    mix(d, bytes, n);
 }
 
-static const AnsiSink sink = {.line = on_line, .reply = on_reply};
+static void on_modes(void* ud, unsigned modes) {
+   Digest* d = ud;
+   if (modes == d->modes || modes != ansi_modes(d->p)) abort();
+   d->modes = modes;
+   mix(d, "M", 1);
+   mix(d, &modes, sizeof modes);
+}
+
+static void on_clear(void* ud) {
+   Digest* d = ud;
+   if (ansi_modes(d->p) & TERM_MODE_ALTSCREEN) abort();
+   mix(d, "C", 1);
+}
+
+static const AnsiSink sink = {
+    .line = on_line, .reply = on_reply, .modes = on_modes, .clear = on_clear};
 
 static void check_partial(const AnsiParser* p) {
    const char* text;
@@ -93,6 +111,8 @@ static uint64_t run(const uint8_t* body, size_t n, unsigned reps, uint16_t width
    }
    check_partial(d.p);
    ansi_flush(d.p);
+   ansi_reset(d.p);
+   if (ansi_modes(d.p) != 0) abort();
    Style st = ansi_style(d.p);
    mix(&d, &st.fg, sizeof st.fg);
    mix(&d, &st.bg, sizeof st.bg);

@@ -6,6 +6,7 @@
 
 #include "core/ansi.h"
 #include "core/logstore.h"
+#include "core/term.h"
 
 /* What the sink saw: lines (text, runs, continued) and reply bytes. */
 typedef struct Line {
@@ -26,7 +27,16 @@ typedef struct Cap {
    uint32_t max_len; /* longest line seen */
    uint64_t bytes;   /* text bytes seen */
    uint64_t hash;    /* FNV-1a over every line (text, runs, continued) and reply, kept or not */
+   char ev[4096];    /* the order of calls: L line, M modes, C clear (the first 4095) */
+   size_t nev;
+   unsigned modes; /* as the last modes call gave them */
+   unsigned nmodes, nclear;
 } Cap;
+
+static void event(Cap* c, char e) {
+   if (c->nev < sizeof c->ev - 1) c->ev[c->nev++] = e;
+   c->ev[c->nev] = '\0';
+}
 
 static void mix(Cap* c, const void* data, size_t n) {
    const unsigned char* b = data;
@@ -45,6 +55,7 @@ static void on_line(void* ud, const char* text, uint32_t len, const StyleRun* ru
    }
    if (len > c->max_len) c->max_len = len;
    c->bytes += len;
+   event(c, 'L');
    bool cont = ansi_line_continued(c->p);
    mix(c, &len, sizeof len);
    mix(c, text, len);
@@ -84,11 +95,30 @@ static void on_reply(void* ud, const char* bytes, size_t n) {
    c->nreply += n;
 }
 
+static void on_modes(void* ud, unsigned modes) {
+   Cap* c = ud;
+   cr_assert_eq(modes, ansi_modes(c->p), "the call gives what ansi_modes says");
+   cr_assert_neq(modes, c->modes, "called only on a change");
+   c->modes = modes;
+   c->nmodes++;
+   mix(c, "M", 1);
+   mix(c, &modes, sizeof modes);
+   event(c, 'M');
+}
+
+static void on_clear(void* ud) {
+   Cap* c = ud;
+   cr_assert_eq(ansi_modes(c->p) & TERM_MODE_ALTSCREEN, 0, "no clear on the alternate screen");
+   c->nclear++;
+   mix(c, "C", 1);
+   event(c, 'C');
+}
+
 static void cap_init(Cap* c) {
    memset(c, 0, sizeof *c);
    c->keep = true;
    c->hash = 1469598103934665603ull;
-   AnsiSink sink = {.line = on_line, .reply = on_reply};
+   AnsiSink sink = {.line = on_line, .reply = on_reply, .modes = on_modes, .clear = on_clear};
    c->p = ansi_new(&sink, c);
 }
 
@@ -98,6 +128,10 @@ static void cap_reset(Cap* c) {
       free(c->lines[i].runs);
    }
    c->n = 0;
+   c->nev = 0;
+   c->ev[0] = '\0';
+   c->nreply = 0;
+   c->nmodes = c->nclear = 0;
 }
 
 static void cap_done(Cap* c) {
@@ -551,7 +585,7 @@ static void feed_random(Cap* c, const char* stream, size_t n, const size_t* roun
 
 Test(ansi, random_bytes_same_result_however_split) {
    static const char alphabet[] =
-       "\x1b[]();:?>0123456789mKGncPX^_\\\a\r\n\b\t\x18\x1a\x7f\xc3\xa9 a";
+       "\x1b[]();:?>0123456789mKGncPX^_\\\a\r\n\b\t\x18\x1a\x7f\xc3\xa9 ahlJHf";
    size_t* round_end = malloc(RANDOM_ROUNDS * sizeof *round_end);
    char* stream = malloc(RANDOM_ROUNDS * 4096);
    size_t n = 0;

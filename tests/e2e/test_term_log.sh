@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Full-screen children and screen clears in the log (issue 11), through headless mode: the log
+# keeps a marker line on entering and leaving the alternate screen instead of what was drawn
+# there, and a separator for each clear instead of the blank padding watch-mode tools print.
+. "$(dirname "$0")/lib.sh"
+F="$BRUM_SOURCE_DIR/tests/fixtures/termlog"
+export NO_COLOR=1
+sep='── screen cleared [0-2][0-9]:[0-5][0-9]:[0-6][0-9] ──'
+
+# less error.log in miniature ("error: SECRET boom" drawn on it): text drawn on the alternate screen never becomes a line
+out=$("$BRUM" --headless -d "$F" fullscreen primary 2>&1); rc=$?
+check "full-screen script exits 0" [ "$rc" -eq 0 ]
+check "line before the alternate screen kept" grep -qx '\[fullscreen\] start' <<<"$out"
+check "marker on entering" grep -qx '\[fullscreen\] ── full-screen (alternate screen) ──' <<<"$out"
+check "marker on leaving" grep -qx '\[fullscreen\] ── left full-screen ──' <<<"$out"
+check "line after leaving kept" grep -qx '\[fullscreen\] after' <<<"$out"
+check "markers in order" bash -c 'grep "^\[fullscreen\]" <<<"$1" | grep -v "^\[fullscreen\] >" | head -4 | tr "\n" "|" |
+  grep -qx "\[fullscreen\] start|\[fullscreen\] ── full-screen (alternate screen) ──|\[fullscreen\] ── left full-screen ──|\[fullscreen\] after|"' _ "$out"
+check "nothing drawn there stored" bash -c '! grep "^\[fullscreen\]" <<<"$1" | grep -v "^\[fullscreen\] >" | grep -q SECRET' _ "$out"
+check "no error counted from the alternate screen" grep -qE '^fullscreen +exited ok +0 errors' <<<"$out"
+check "the same line on the primary screen is an error" grep -qE '^primary +exited ok +1 error,' <<<"$out"
+
+# the unfinished line of the primary screen waits through the alternate screen
+out=$("$BRUM" --headless -d "$F" waits 2>&1)
+check "unfinished line continues after leaving" grep -qx '\[waits\] prompt> answer' <<<"$out"
+check "nothing drawn there stored (waits)" bash -c '! grep -v "^\[waits\] >" <<<"$1" | grep -q drawn' _ "$out"
+
+# a child that ends on the alternate screen: the terminal is gone, so it leaves it
+out=$("$BRUM" --headless -d "$F" dies 2>&1)
+check "ended on the alternate screen: leave marker before the exit marker" bash -c 'grep "^\[dies\] ──" <<<"$1" | tr "\n" "|" |
+  grep -qx "\[dies\] ── full-screen (alternate screen) ──|\[dies\] ── left full-screen ──|\[dies\] ── exited with code 0 ──|"' _ "$out"
+check "ended on the alternate screen: nothing drawn stored, no error" grep -qE '^dies +exited ok +0 errors' <<<"$out"
+
+# Vite: rows-2 blank lines, cursor-home, erase-down, then the banner
+out=$("$BRUM" --headless -d "$F" padding 2>&1)
+check "one separator for the clear" [ "$(grep -c "^\[padding\] $sep\$" <<<"$out")" -eq 1 ]
+check "no blank line from the padding" bash -c '! grep -qE "^\[padding\] *$" <<<"$1"' _ "$out"
+check "old line, separator, ready in order" bash -c 'grep "^\[padding\]" <<<"$1" | grep -v "^\[padding\] >" | head -3 | tr "\n" "|" |
+  grep -qEx "\[padding\] old\|\[padding\] $2\|\[padding\] ready\|"' _ "$out" "$sep"
+
+# Jest / Vitest: ESC[2J ESC[3J ESC[H is one clear, not three
+out=$("$BRUM" --headless -d "$F" jest 2>&1)
+check "a burst of clears is one separator" [ "$(grep -c "^\[jest\] $sep\$" <<<"$out")" -eq 1 ]
+check "text around the clear kept" bash -c 'grep -qx "\[jest\] run 1" <<<"$1" && grep -qx "\[jest\] run 2" <<<"$1"' _ "$out"
+
+finish
