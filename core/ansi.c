@@ -597,6 +597,17 @@ static bool step(AnsiParser* p, unsigned char c) {
    }
 }
 
+/* The hot loop: plain text up to the next control byte. A function of its own, aligned, so that
+ * its speed does not depend on the code around it: inlined in ansi_feed, the same five
+ * instructions ran 40% slower on the benchmark machine once a change elsewhere in ansi_feed
+ * moved their branch across a 32-byte boundary (most likely Intel's JCC-erratum microcode,
+ * which keeps such a loop out of the uop cache). */
+__attribute__((noinline, aligned(64))) static const unsigned char*
+text_end(const unsigned char* s, const unsigned char* e) {
+   while (s < e && !k_ctl[*s]) s++;
+   return s;
+}
+
 void ansi_feed(AnsiParser* p, const char* buf, size_t n) {
    const unsigned char* s = (const unsigned char*)buf;
    const unsigned char* e = s + n;
@@ -605,8 +616,7 @@ void ansi_feed(AnsiParser* p, const char* buf, size_t n) {
          if (step(p, *s)) s++;
          continue;
       }
-      const unsigned char* t = s;
-      while (t < e && !k_ctl[*t]) t++; /* the hot loop: plain text up to the next control */
+      const unsigned char* t = text_end(s, e);
       if (t != s) put_text(p, (const char*)s, (size_t)(t - s));
       if (t == e) break;
       if (*t == 0x1b)
