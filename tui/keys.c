@@ -365,7 +365,7 @@ static const KeyBinding keys_table[] = {
     {{'['}, N, V_PANES, KF_PROC, act_jump, -2, JUMPS, NULL},
     {{'i'}, N, V_PROCS, KF_PROC, act_input, 0, "`i`",
      "input mode: every key goes to the selected process (arrows, Ctrl- and Alt- keys, F1-F12, "
-     "text; the mouse when it asks for it); full-screen programs (vi, less, top) show as on a "
+     "text; the mouse when it asks for it); full-screen programs (vi, less, htop) show as on a "
      "terminal"},
     {{KEY_ANY}, KM_INPUT, V_ANY, 0, act_input_key, 0, "Ctrl-A Esc / Ctrl-A Ctrl-A / Ctrl-A key",
      "in input mode: leave / send Ctrl-A / leave and run that brum key (Ctrl-A j: next process); "

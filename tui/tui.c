@@ -49,11 +49,9 @@ typedef struct Tui {
    Canvas cur, prev;
    bool frame_pending, full_redraw, quit_sent, stopped;
    uint64_t last_frame_ns, last_key_frame_ns;
-   int pane_cols, pane_rows; /* the size the children's terminals should have */
-   struct TermSize* told;    /* per process: the size it was last told (0x0: never) */
-   size_t ntold;
-   size_t nsigs;           /* signal handles initialised */
-   bool wake_ok, input_ok; /* handles initialised (closed on a failed start) */
+   int pane_cols, pane_rows; /* the size the children's terminals get (after RESIZE_MS) */
+   size_t nsigs;             /* signal handles initialised */
+   bool wake_ok, input_ok;   /* handles initialised (closed on a failed start) */
 } Tui;
 
 static struct termios saved_tio;
@@ -135,33 +133,16 @@ static void send_clipboard(const char* text) {
    free(b);
 }
 
-/* What each process was told of its terminal size, so a settled layout resizes only those whose
- * size differs (each child gets SIGWINCH once per change, never per frame). */
-typedef struct TermSize {
-   unsigned short cols, rows;
-} TermSize;
-
-static void apply_sizes(uv_timer_t* timer) {
+static void apply_size(uv_timer_t* timer) {
    Tui* t = timer->data;
-   rcu_read_lock();
-   size_t n = sup_registry(t->sup)->n;
-   rcu_read_unlock();
-   if (n > t->ntold) {
-      t->told = xrealloc(t->told, n * sizeof *t->told);
-      memset(t->told + t->ntold, 0, (n - t->ntold) * sizeof *t->told);
-      t->ntold = n;
-   }
-   TermSize want = {(unsigned short)t->pane_cols, (unsigned short)t->pane_rows};
-   for (size_t i = 0; i < n; i++) {
-      if (t->told[i].cols == want.cols && t->told[i].rows == want.rows) continue;
-      t->told[i] = want;
-      sup_resize_proc(t->sup, i, want.cols, want.rows);
-   }
+   sup_resize(t->sup, (unsigned short)t->pane_cols, (unsigned short)t->pane_rows);
 }
 
 /* The children's terminal size follows the Processes view's pane, debounced: zoom, sidebar and
- * terminal resizes settle for RESIZE_MS first. The first size is the supervisor's default, at
- * once, before any child starts. */
+ * terminal resizes settle for RESIZE_MS first, then one command gives every child (emulator
+ * first, then the PTY: SIGWINCH once) and its later runs the new size. Every child's pane has that
+ * size (selecting another never resizes one), so none needs a size of its own (sup_resize_proc).
+ * The first size applies at once, before any child starts. */
 static void sync_pane_size(Tui* t) {
    int cols, rows;
    view_term_size(&t->view, &cols, &rows);
@@ -169,18 +150,10 @@ static void sync_pane_size(Tui* t) {
    bool first = t->pane_cols == 0;
    t->pane_cols = cols;
    t->pane_rows = rows;
-   if (first) {
+   if (first)
       sup_resize(t->sup, (unsigned short)cols, (unsigned short)rows);
-      rcu_read_lock();
-      size_t n = sup_registry(t->sup)->n;
-      rcu_read_unlock();
-      t->told = xcalloc(n ? n : 1, sizeof *t->told);
-      t->ntold = n;
-      for (size_t i = 0; i < n; i++)
-         t->told[i] = (TermSize){(unsigned short)cols, (unsigned short)rows};
-      return;
-   }
-   uv_timer_start(&t->size_timer, apply_sizes, RESIZE_MS, 0);
+   else
+      uv_timer_start(&t->size_timer, apply_size, RESIZE_MS, 0);
 }
 
 static void draw_frame(Tui* t) {
@@ -713,6 +686,5 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    canvas_free(&t.cur);
    canvas_free(&t.prev);
    theme_free(t.theme);
-   free(t.told);
    return 0;
 }

@@ -23,13 +23,19 @@ processes:
   sizer:
     cmd: |
       printf '\033[?1049h'
-      draw() { printf '\033[2J\033[Hsize %s' "\$(stty size)"; }
+      n=0
+      draw() { n=\$((n + 1)); printf '\033[2J\033[Hsize %s n=%d' "\$(stty size)" \$n; }
       trap draw WINCH
       draw
       while :; do sleep 0.1; done
   last:
     cmd: exec sleep 600
 YAML
+
+# a prefix key brum could not tell from Enter: said before anything starts
+out=$("$BRUM" --prefix-key C-m -d "$P" </dev/null 2>&1); rc=$?
+check "bad --prefix-key: exit 2" [ "$rc" -eq 2 ]
+check "bad --prefix-key: says what to write" grep -q -- "--prefix-key: prefix key 'C-m': write it C-a" <<<"$out"
 
 start_tui 120 40 -d "$P" ask keys
 check "launch lists the processes" wait_screen ' last( |$)'
@@ -86,11 +92,22 @@ check "q: the screen is gone" wait_no_screen '\(END\)'
 
 # --- a resize while full-screen: the child gets the new size and redraws
 keys 5 Enter
-check "sizer draws its size" wait_screen 'size 36 [0-9]+'
+check "sizer draws its size" wait_screen 'size 36 [0-9]+ n=1'
 tm resize-window -t t -x 100 -y 30
-check "resized: it redraws at the new size" wait_screen 'size 26 [0-9]+'
+check "resized: it redraws at the new size" wait_screen 'size 26 [0-9]+ n=2'
 tm resize-window -t t -x 120 -y 40
-check "resized back" wait_screen 'size 36 [0-9]+'
+check "resized back" wait_screen 'size 36 [0-9]+ n=3'
+# zoom toggled five times in a burst: one resize once it settles; switching panes: none
+cols=$(screen | grep -oE 'size 36 [0-9]+' | cut -d' ' -f3)
+keys z z z z z
+check "zoom: one resize after the burst" wait_screen 'size 36 [0-9]+ n=4'
+check "zoom: the pane's new width" bash -c '! tmux -L "$1" capture-pane -p -t t | grep -q "size 36 $2 "' _ "$SOCK" "$cols"
+keys z
+check "unzoom: one more" wait_screen "size 36 $cols n=5"
+keys k j
+check "back on the sizer" wait_screen 'sizer · running'
+sleep 0.4 # past the debounce: a resize would have come by now
+check "switching panes resized nothing" wait_screen "size 36 $cols n=5" 1
 keys x
 
 # --- vi: open, type, save with :wq; the file is on disk
