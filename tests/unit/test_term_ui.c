@@ -31,6 +31,7 @@ static char line[256];
 static uint64_t line_to = 99;
 static int wanted = -1; /* the process wanted now, -1: none */
 static TermScreen* fake;
+static uint64_t fake_id = 1; /* the process whose screen `fake` is */
 
 void __wrap_sup_key(Sup* s, uint64_t id, const TermKey* k) {
    (void)s;
@@ -49,7 +50,7 @@ void __wrap_sup_term_want(Sup* s, uint64_t id, bool want) {
       wanted = -1;
 }
 const TermScreen* __wrap_sup_screen(const ProcSlot* slot) {
-   return slot->id == 1 ? fake : NULL;
+   return slot->id == fake_id ? fake : NULL;
 }
 
 /* ---------------------------------------------------------------- a screen built by hand */
@@ -343,4 +344,52 @@ Test(input, full_screen_child_shows_its_screen) {
    cr_assert_not(screen_has("second-log"));
    key(VK_CTRL('a')), key(VK_ESC);
    cr_assert(screen_has("second-log"), "out of input mode, on the primary screen: the log");
+}
+
+Test(input, mouse_goes_to_a_child_that_asked_for_it) {
+   add("mouse", "printf '\\033[?1000h\\033[?1006h'; echo mouse-on; exec sleep 1000");
+   key('4');
+   key(VK_ENTER);
+   cr_assert(wait_screen("mouse-on"));
+   bool on = false;
+   for (int i = 0; i < 500 && !on; i++) {
+      rcu_read_lock();
+      on = sup_snap(sup_registry(sup)->slots[3])->term_modes & TERM_MODE_MOUSE;
+      rcu_read_unlock();
+      if (!on) nanosleep(&(struct timespec){0, 10000000}, NULL);
+   }
+   cr_assert(on, "the parser tracked mouse reporting");
+   fake_id = 3;
+   fake = screen_new(40, 5);
+   screen_text(fake, 0, 0, "MOUSE APP", COLOR_DEFAULT);
+   key('i');
+   cr_assert(screen_has("MOUSE APP"));
+   v.mouse_x = v.scr_x + 3, v.mouse_y = v.scr_y + 2;
+   key(VK_CLICK);
+   cr_assert_eq(nsent, 2, "press and release");
+   cr_assert(sent[0].code == TK_MOUSE && sent[0].x == 3 && sent[0].y == 2 && sent[0].button == 1 &&
+             sent[0].press);
+   cr_assert(sent[1].code == TK_MOUSE && !sent[1].press);
+   key(VK_WHEEL_DOWN);
+   cr_assert(nsent == 3 && sent[2].button == 5 && sent[2].press);
+   cr_assert(v.input);
+   /* outside the child's screen: brum's click (the sidebar selects, which ends input mode) */
+   v.mouse_x = 2, v.mouse_y = 2;
+   key(VK_CLICK);
+   cr_assert_eq(nsent, 3);
+   cr_assert_eq(v.sel, 0);
+   cr_assert(screen_has("first · "));
+   cr_assert_not(v.input);
+}
+
+Test(input, no_mouse_mode_wheel_scrolls_brum) {
+   key(VK_ENTER);
+   cr_assert(wait_screen("first · running"));
+   key('i');
+   fake_id = 0;
+   fake = screen_new(40, 5);
+   cr_assert(screen_has("INPUT"));
+   v.mouse_x = v.scr_x + 1, v.mouse_y = v.scr_y + 1;
+   key(VK_WHEEL_UP);
+   cr_assert_eq(nsent, 0, "a child without mouse reporting gets no mouse events");
 }
