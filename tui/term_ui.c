@@ -105,6 +105,13 @@ InputResult input_key(View* v, int key) {
    return INPUT_QUIET;
 }
 
+bool view_paste(View* v, const char* text, size_t n) {
+   if (!v->input) return false;
+   sup_input(v->sup, v->input_id, text, n, true);
+   cur_scroll(v)->follow = true;
+   return false; /* the child's echo redraws */
+}
+
 void send_line(View* v, const char* text) {
    const ProcSlot* slot = slot_of(v, v->sel);
    const ProcSnap* ps = sup_snap(slot);

@@ -131,3 +131,27 @@ bool termkey_from_curses(wint_t ch, bool is_code, TermKey* out) {
    *out = k;
    return true;
 }
+
+size_t termkey_utf8(uint32_t cp, char* out) {
+   if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) cp = 0xfffd;
+   if (cp < 0x80) {
+      out[0] = (char)cp;
+      return 1;
+   }
+   if (cp < 0x800) {
+      out[0] = (char)(0xc0 | cp >> 6);
+      out[1] = (char)(0x80 | (cp & 0x3f));
+      return 2;
+   }
+   if (cp < 0x10000) {
+      out[0] = (char)(0xe0 | cp >> 12);
+      out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+      out[2] = (char)(0x80 | (cp & 0x3f));
+      return 3;
+   }
+   out[0] = (char)(0xf0 | cp >> 18);
+   out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+   out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+   out[3] = (char)(0x80 | (cp & 0x3f));
+   return 4;
+}

@@ -4,6 +4,7 @@
 #define BRUM_TUI_TERMKEY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <wchar.h>
 
@@ -16,6 +17,8 @@ bool termkey_from_curses(wint_t ch, bool is_code, TermKey* out);
  * kLFT3, ...: Ctrl-Up, Alt-Left, ...) from terminfo. After initscr; without it they are unknown
  * codes. */
 void termkey_init(void);
+/* `cp` as UTF-8 into out (4 bytes room); returns the bytes (U+FFFD for a non-character). */
+size_t termkey_utf8(uint32_t cp, char* out);
 /* Adds one such code (termkey_init's work; tests call it directly). */
 void termkey_define(int code, TermKeyCode key, uint8_t mods);
 

@@ -319,35 +319,89 @@ static void alt_key(Tui* t, int* key) {
    *key = VK_ALT;
 }
 
+/* Text keys of one read of the terminal in input mode, held back to tell a paste from typing: at
+ * least PASTE_MIN of them in a row (no person types that fast between two reads) go to the child
+ * as one pasted text (bracketed when the child asked for it). */
+#define PASTE_MIN 16
+#define PASTE_MAX 1024
+typedef struct Burst {
+   int key[PASTE_MAX];
+   TermKey tk[PASTE_MAX];
+   size_t n;
+} Burst;
+
+static bool is_text(const View* v, const TermKey* k) {
+   return v->input && !v->prefix_pending && v->prompting == PK_NONE && !v->confirm_quit &&
+          ((k->code == TK_CHAR && !k->mods) || k->code == TK_ENTER || k->code == TK_TAB);
+}
+
+static bool dispatch(Tui* t, int key, const TermKey* k, uint64_t read_ns) {
+   t->view.tkey = *k;
+   rcu_read_lock();
+   bool c = view_key(&t->view, key);
+   rcu_read_unlock();
+   if (c) trace_key(read_ns);
+   return c;
+}
+
+static bool flush_burst(Tui* t, Burst* b, uint64_t read_ns) {
+   bool changed = false;
+   if (b->n >= PASTE_MIN) {
+      static char text[PASTE_MAX * 4];
+      size_t len = 0;
+      for (size_t i = 0; i < b->n; i++) {
+         const TermKey* k = &b->tk[i];
+         if (k->code == TK_CHAR)
+            len += termkey_utf8(k->ch, text + len);
+         else
+            text[len++] = k->code == TK_ENTER ? '\r' : '\t';
+      }
+      rcu_read_lock();
+      changed = view_paste(&t->view, text, len);
+      rcu_read_unlock();
+   } else {
+      for (size_t i = 0; i < b->n; i++) changed |= dispatch(t, b->key[i], &b->tk[i], read_ns);
+   }
+   b->n = 0;
+   return changed;
+}
+
+/* One event as a brum key and the child's TermKey (t->view.tkey); -1: none. */
+static int read_key(Tui* t, wint_t ch, int kind) {
+   t->view.tkey = (TermKey){.code = TK_NONE};
+   if (kind == KEY_CODE_YES && ch == KEY_MOUSE) return mouse_key(t);
+   if (kind == KEY_CODE_YES && ch == KEY_RESIZE) return -1; /* SIGWINCH is handled by the loop */
+   int key = map_key(ch, kind);
+   termkey_from_curses(ch, kind == KEY_CODE_YES, &t->view.tkey);
+   if (key < 0 && t->view.input && t->view.tkey.code != TK_NONE) key = VK_OTHER;
+   if (ch == 27 && kind != KEY_CODE_YES && t->view.input && !t->view.prefix_pending)
+      alt_key(t, &key);
+   return key;
+}
+
 static void on_input(uv_poll_t* h, int status, int events) {
    (void)status;
    (void)events;
    Tui* t = h->data;
    uint64_t read_ns = trace_on ? util_mono_ns() : 0;
    bool changed = false;
+   static Burst burst;
    wint_t ch;
    int kind;
    while ((kind = get_wch(&ch)) != ERR) {
-      int key;
-      t->view.tkey = (TermKey){.code = TK_NONE};
-      if (kind == KEY_CODE_YES && ch == KEY_MOUSE) {
-         key = mouse_key(t);
-      } else if (kind == KEY_CODE_YES && ch == KEY_RESIZE) {
-         continue; /* SIGWINCH is handled by the loop */
-      } else {
-         key = map_key(ch, kind);
-         termkey_from_curses(ch, kind == KEY_CODE_YES, &t->view.tkey);
-         if (key < 0 && t->view.input && t->view.tkey.code != TK_NONE) key = VK_OTHER;
-         if (ch == 27 && kind != KEY_CODE_YES && t->view.input && !t->view.prefix_pending)
-            alt_key(t, &key);
-      }
+      int key = read_key(t, ch, kind);
       if (key < 0) continue;
-      rcu_read_lock();
-      bool c = view_key(&t->view, key);
-      rcu_read_unlock();
-      if (c) trace_key(read_ns);
-      changed |= c;
+      if (is_text(&t->view, &t->view.tkey)) {
+         if (burst.n == PASTE_MAX) changed |= flush_burst(t, &burst, read_ns);
+         burst.key[burst.n] = key;
+         burst.tk[burst.n++] = t->view.tkey;
+         continue;
+      }
+      TermKey k = t->view.tkey;
+      changed |= flush_burst(t, &burst, read_ns);
+      changed |= dispatch(t, key, &k, read_ns);
    }
+   changed |= flush_burst(t, &burst, read_ns);
    check_quit(t);
    if (changed || t->view.quit) key_frame(t);
 }

@@ -135,6 +135,10 @@ void view_pane_size(const View* v, int* cols, int* rows);
  * share it, so switching panes never resizes a child). */
 void view_term_size(const View* v, int* cols, int* rows);
 
+/* In input mode: text the user pasted (a burst of text keys in one read of the terminal), to the
+ * child as one piece (sup_input with paste: bracketed when it asked for it). Inside
+ * rcu_read_lock; returns true when the screen may have changed. */
+bool view_paste(View* v, const char* text, size_t n);
 /* The prefix key of input mode from its text: "C-a", "Ctrl-a" or "^a" (a letter, or one of
  * @ [ \ ] ^ _ ); 0, or -EINVAL with the cause (heap). */
 int view_parse_prefix(const char* text, int* key, char** cause);

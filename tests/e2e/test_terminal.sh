@@ -49,6 +49,11 @@ check "pane title says input mode" wait_screen 'INPUT → Ctrl-A Esc to leave'
 keys -l alice
 keys Enter
 check "the answer shows" wait_screen 'hello <alice>'
+# a paste (one burst of text) goes to the child as one piece
+tm set-buffer -b p 'pasted-text-longer-than-sixteen'
+tm paste-buffer -b p -t t
+keys Enter
+check "a paste reaches the child" wait_screen 'hello <pasted-text-longer-than-sixteen>'
 keys C-a Escape
 check "Ctrl-A Esc leaves input mode" wait_no_screen 'INPUT →'
 

@@ -24,6 +24,17 @@ void __wrap_sup_term_want(Sup* s, uint64_t id, bool want);
 const TermScreen* __real_sup_screen(const ProcSlot* slot);
 const TermScreen* __wrap_sup_screen(const ProcSlot* slot);
 
+void __real_sup_input(Sup* s, uint64_t id, const char* bytes, size_t n, bool paste);
+void __wrap_sup_input(Sup* s, uint64_t id, const char* bytes, size_t n, bool paste);
+
+static char pasted[256];
+static bool pasted_flag;
+void __wrap_sup_input(Sup* s, uint64_t id, const char* bytes, size_t n, bool paste) {
+   (void)s, (void)id;
+   snprintf(pasted, sizeof pasted, "%.*s", (int)n, bytes);
+   pasted_flag = paste;
+}
+
 static TermKey sent[64];
 static uint64_t sent_to[64];
 static size_t nsent;
@@ -392,4 +403,31 @@ Test(input, no_mouse_mode_wheel_scrolls_brum) {
    v.mouse_x = v.scr_x + 1, v.mouse_y = v.scr_y + 1;
    key(VK_WHEEL_UP);
    cr_assert_eq(nsent, 0, "a child without mouse reporting gets no mouse events");
+}
+
+Test(input, paste_goes_as_one_piece) {
+   rcu_read_lock();
+   cr_assert_not(view_paste(&v, "x", 1));
+   rcu_read_unlock();
+   cr_assert_str_eq(pasted, "", "nothing outside input mode");
+   key(VK_ENTER);
+   cr_assert(wait_screen("first · running"));
+   key('i');
+   rcu_read_lock();
+   view_paste(&v, "two\rlines", 9);
+   rcu_read_unlock();
+   cr_assert_str_eq(pasted, "two\rlines");
+   cr_assert(pasted_flag);
+}
+
+Test(keys, utf8) {
+   char b[4];
+   cr_assert_eq(termkey_utf8('a', b), 1);
+   cr_assert_eq(termkey_utf8(0xe9, b), 2);
+   cr_assert(memcmp(b, "\xc3\xa9", 2) == 0);
+   cr_assert_eq(termkey_utf8(0x4e16, b), 3);
+   cr_assert(memcmp(b, "\xe4\xb8\x96", 3) == 0);
+   cr_assert_eq(termkey_utf8(0x1f600, b), 4);
+   cr_assert(memcmp(b, "\xf0\x9f\x98\x80", 4) == 0);
+   cr_assert_eq(termkey_utf8(0xd800, b), 3, "a surrogate becomes U+FFFD");
 }
