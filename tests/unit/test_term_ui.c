@@ -431,3 +431,19 @@ Test(keys, utf8) {
    cr_assert(memcmp(b, "\xf0\x9f\x98\x80", 4) == 0);
    cr_assert_eq(termkey_utf8(0xd800, b), 3, "a surrogate becomes U+FFFD");
 }
+
+Test(input, a_configured_prefix) {
+   v.prefix = VK_CTRL('b');
+   key(VK_ENTER);
+   cr_assert(wait_screen("first · running"));
+   key('i');
+   cr_assert(screen_has("INPUT → first · Ctrl-B Esc to leave"));
+   key(VK_CTRL('a')); /* no longer the prefix: the child's */
+   cr_assert(nsent == 1 && sent[0].ch == 'a' && sent[0].mods == TERM_MOD_CTRL);
+   key(VK_CTRL('b'));
+   key(VK_CTRL('b'));
+   cr_assert(nsent == 2 && sent[1].ch == 'b' && sent[1].mods == TERM_MOD_CTRL);
+   key(VK_CTRL('b'));
+   key(VK_ESC);
+   cr_assert_not(v.input);
+}
