@@ -31,6 +31,8 @@ void cli_usage(FILE* f) {
        "      --max-lines N        lines kept per process (default 100000)\n"
        "      --max-bytes N[K|M|G] log memory kept per process (default 256M)\n"
        "      --no-pty             run scripts with pipes instead of a terminal\n"
+       "      --stdin NAME         headless: brum's standard input goes to the script NAME\n"
+       "                           (end of input: the terminal's EOF, or the pipe closed)\n"
        "      --via-pm             run scripts through the package manager (npm run NAME), not\n"
        "                           directly as it would\n"
        "      --shell              what the default does (an alias kept for old command lines)\n"
@@ -60,7 +62,8 @@ enum {
    OPT_THEME,
    OPT_LOG,
    OPT_CHECK,
-   OPT_PREFIX
+   OPT_PREFIX,
+   OPT_STDIN
 };
 
 /* Digits only: strtoull alone would take " 5", "+5" and "-5" (as a huge number). */
@@ -132,6 +135,7 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
        {"theme", required_argument, NULL, OPT_THEME},
        {"log", required_argument, NULL, OPT_LOG},
        {"prefix-key", required_argument, NULL, OPT_PREFIX},
+       {"stdin", required_argument, NULL, OPT_STDIN},
        {"version", no_argument, NULL, 'V'},
        {"help", no_argument, NULL, 'h'},
        {NULL, 0, NULL, 0},
@@ -174,6 +178,9 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
       case OPT_NO_PTY:
          o->no_pty = true;
          break;
+      case OPT_STDIN:
+         o->stdin_to = optarg;
+         break;
       case OPT_SHELL: /* scripts run directly by default now: nothing left to switch */
          break;
       case OPT_VIA_PM:
@@ -205,6 +212,11 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
       }
    }
    for (int i = optind; i < argc; i++) o->runs[o->nruns++] = argv[i];
+   if (o->stdin_to && !o->headless) {
+      *cause =
+          xasprintf("--stdin %s needs --headless (the UI sends keys with i and :)", o->stdin_to);
+      return -EINVAL;
+   }
    return 0;
 }
 

@@ -16,6 +16,7 @@ typedef struct Options {
    const char* theme;      /* borrowed, NULL: default (or mono with NO_COLOR) */
    const char* log_path;   /* borrowed, NULL: $XDG_STATE_HOME/brum/brum.log */
    const char* prefix_key; /* borrowed, NULL: brum.yaml's prefix_key, else C-a */
+   const char* stdin_to;   /* borrowed: --stdin NAME (headless: brum's stdin goes to NAME) */
    uint64_t max_lines;
    uint64_t max_bytes; /* log store memory per process */
    double kill_timeout_s;

@@ -41,9 +41,11 @@ typedef struct Proc {
    uv_timer_t* ready_timer; /* owned: a run that has printed no URL is ready READY_QUIET_MS in */
    uint64_t intel_ms;       /* when findings were last published */
    AnsiParser* parser;      /* owned; NULL until the first start */
-   struct TermState* term;  /* owned: raw-output tail, emulator, input queue (core/term.c) */
+   struct TermState* term;  /* owned: raw-output tail, emulator, input queue (core/term.c);
+                               NULL until its first run, want or size */
    Detector* det;           /* owned; NULL until the first start */
    bool stop_requested, kill_sent, restart_pending, paused, exit_marker_pending;
+   bool interactive; /* SupLaunch.interactive: keeps an emulator while it runs */
    uint64_t published_lines;
    /* orchestration (core/orch.c, core/probe.c); the launch part is immutable after sup_add */
    SupDep* deps; /* owned */

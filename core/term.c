@@ -18,6 +18,16 @@
 
 static void term_drop(Proc* p);
 
+/* The state is made at a process's first run (or first want or size): an idle process costs one
+ * pointer. */
+static TermState* term_state(Proc* p) {
+   if (!p->term) {
+      p->term = xcalloc(1, sizeof *p->term);
+      p->term->in_fd = -1;
+   }
+   return p->term;
+}
+
 static uint64_t now_ns(void) {
    struct timespec ts;
    clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -26,18 +36,18 @@ static uint64_t now_ns(void) {
 
 uint16_t term_cols(const Proc* p) {
    const TermState* t = p->term;
-   uint16_t c = t->own_cols ? t->own_cols : p->sup->cfg.cols;
+   uint16_t c = t && t->own_cols ? t->own_cols : p->sup->cfg.cols;
    return c ? c : 80;
 }
 
 uint16_t term_rows(const Proc* p) {
    const TermState* t = p->term;
-   uint16_t r = t->own_rows ? t->own_rows : p->sup->cfg.rows;
+   uint16_t r = t && t->own_rows ? t->own_rows : p->sup->cfg.rows;
    return r ? r : 24;
 }
 
 bool term_has_own_size(const Proc* p) {
-   return p->term->own_cols != 0;
+   return p->term && p->term->own_cols != 0;
 }
 
 /* ---------------------------------------------------------------- screen snapshots */
@@ -332,15 +342,12 @@ static void on_tick(uv_timer_t* h) {
 }
 
 static void on_idle(uv_timer_t* h) {
-   Proc* p = h->data;
-   term_evaluate(p);
-   TermState* t = p->term;
-   if (t->vt && !uv_is_active((uv_handle_t*)t->idle)) term_drop(p);
+   term_drop(h->data); /* unless it is needed again */
 }
 
 static bool needed(const Proc* p) {
    const TermState* t = p->term;
-   return t->want || (current_modes(p) & TERM_MODE_ALTSCREEN) || (t->interactive && proc_active(p));
+   return t->want || (current_modes(p) & TERM_MODE_ALTSCREEN) || (p->interactive && proc_active(p));
 }
 
 /* Drops an emulator that nobody needed for TERM_IDLE_MS; its screen goes with it. */
@@ -355,6 +362,7 @@ static void ensure_timers(Proc* p);
 
 void term_evaluate(Proc* p) {
    TermState* t = p->term;
+   if (!t) return;
    ensure_timers(p);
    if (needed(p)) {
       if (t->idle) uv_timer_stop(t->idle);
@@ -367,8 +375,19 @@ void term_evaluate(Proc* p) {
 
 /* ---------------------------------------------------------------- the process's side */
 
-void term_output(Proc* p, const char* buf, size_t n) {
+void term_poll_modes(Proc* p) {
    TermState* t = p->term;
+   if (!t) return;
+   unsigned m = p->parser ? ansi_modes(p->parser) : 0;
+   if (m != t->parser_modes) {
+      t->parser_modes = m;
+      modes_changed(p);
+      term_evaluate(p);
+   }
+}
+
+void term_output(Proc* p, const char* buf, size_t n) {
+   TermState* t = term_state(p);
    if (!t->ring) t->ring = xmalloc(TERM_RING);
    if (n > TERM_RING) { /* only the last TERM_RING bytes can be kept */
       t->total += n - TERM_RING;
@@ -384,17 +403,12 @@ void term_output(Proc* p, const char* buf, size_t n) {
       vt_feed(p);
       return;
    }
-   /* without an emulator the cost is this: is a full-screen program starting? */
-   unsigned m = p->parser ? ansi_modes(p->parser) : 0;
-   if (m != t->parser_modes) {
-      t->parser_modes = m;
-      modes_changed(p);
-      term_evaluate(p);
-   }
+   term_poll_modes(
+       p); /* without an emulator the cost is this: is a full-screen program starting? */
 }
 
 void term_run_begin(Proc* p) {
-   TermState* t = p->term;
+   TermState* t = term_state(p);
    t->run_from = t->total;
    t->wq_warned = false;
    p->cur.term_modes = 0;
@@ -412,7 +426,7 @@ void term_launched(Proc* p) {
 }
 
 void term_want(Proc* p, bool want) {
-   TermState* t = p->term;
+   TermState* t = term_state(p);
    if (want)
       t->want++;
    else if (t->want)
@@ -441,22 +455,20 @@ static void vt_resize(Proc* p) {
 
 void term_resize(Proc* p, uint16_t cols, uint16_t rows) {
    if (!cols || !rows) return;
+   term_state(p);
    p->term->own_cols = cols;
    p->term->own_rows = rows;
    vt_resize(p);
 }
 
 void term_resize_default(Proc* p) {
-   if (!term_has_own_size(p)) vt_resize(p);
+   if (p->term && !term_has_own_size(p)) vt_resize(p);
 }
 
 /* ---------------------------------------------------------------- lifecycle */
 
 void term_init(Proc* p, const SupLaunch* l) {
-   TermState* t = xcalloc(1, sizeof *t);
-   t->interactive = l->interactive;
-   t->in_fd = -1;
-   p->term = t;
+   p->interactive = l->interactive;
 }
 
 static void ensure_timers(Proc* p) {
@@ -467,6 +479,7 @@ static void ensure_timers(Proc* p) {
 }
 
 int* term_in_fd(Proc* p) {
+   term_state(p);
    ensure_timers(p); /* first launch: the loop is running, the timers can be made */
    return &p->term->in_fd;
 }
@@ -477,6 +490,7 @@ static void free_handle(uv_handle_t* h) {
 
 void term_close(Proc* p) {
    TermState* t = p->term;
+   if (!t) return;
    term_run_end(p);
    if (t->tick) {
       uv_close((uv_handle_t*)t->tick, free_handle);

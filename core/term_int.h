@@ -36,7 +36,6 @@ typedef struct TermState {
    bool any_dirty;
    uint64_t pub_ms;       /* when a screen was last published */
    unsigned want;         /* sup_term_want(true) minus (false) */
-   bool interactive;      /* SupLaunch.interactive */
    bool restore_size;     /* a forced redraw shrank the PTY: give the size back on the next tick */
    uint64_t parser_modes; /* last ansi_modes seen */
    uv_timer_t* tick;      /* owned: feeding the backlog, publishing held-back damage */
@@ -64,6 +63,7 @@ uint16_t term_cols(const Proc* p);
 uint16_t term_rows(const Proc* p);
 void term_publish(Proc* p, bool now); /* a new screen snapshot (now, or within TERM_FRAME_MS) */
 void term_evaluate(Proc* p);          /* creates or schedules the drop of the emulator as needed */
+void term_poll_modes(Proc* p);        /* the parser's modes changed? */
 /* Row r of a libvterm screen as TermCells (colours mapped to core/style.h); unit-tested. */
 void term_read_row(VTermScreen* vs, TermCell* row, int r, int cols);
 

@@ -15,12 +15,13 @@
 
 /* The descriptor input goes to: the PTY master, or the stdin pipe; -1 when there is none. */
 static int input_fd(const Proc* p) {
+   if (!p->term) return -1;
    if (p->sup->cfg.use_pty) return proc_active(p) ? p->out_fd : -1;
    return p->term->in_fd;
 }
 
 bool term_wants_write(const Proc* p) {
-   return p->sup->cfg.use_pty && p->term->wq_len > 0 && p->out_fd >= 0;
+   return p->term && p->sup->cfg.use_pty && p->term->wq_len > 0 && p->out_fd >= 0;
 }
 
 static void close_pipe_cb(uv_handle_t* h) {
@@ -74,6 +75,7 @@ static void drop_queue(TermState* t) {
 /* Writes what the queue holds, as much as the descriptor takes now. */
 void term_flush(Proc* p) {
    TermState* t = p->term;
+   if (!t) return;
    int fd = input_fd(p);
    while (t->wq_len && fd >= 0) {
       size_t n = TERM_WQ - t->wq_head < t->wq_len ? TERM_WQ - t->wq_head : t->wq_len;
@@ -131,8 +133,10 @@ void term_write(Proc* p, const char* b, size_t n) {
 
 void term_run_end(Proc* p) {
    TermState* t = p->term;
+   if (!t) return;
    drop_queue(t);
    close_pipe(p);
+   if (!atomic_load(&p->sup->finished)) term_poll_modes(p); /* the parser reset them */
 }
 
 void term_io_free(TermState* t) {
@@ -196,6 +200,7 @@ void term_key(Proc* p, const TermKey* k) {
 
 void term_input(Proc* p, const char* b, size_t n, bool paste) {
    TermState* t = p->term;
+   if (input_fd(p) < 0) return;
    if (!paste) {
       term_write(p, b, n);
    } else if (t->vt) { /* libvterm brackets it when the child asked */
@@ -229,7 +234,7 @@ void term_input_eof(Proc* p) {
       term_write(p, &c, 1);
       return;
    }
-   if (t->in_fd < 0) return;
+   if (!t || t->in_fd < 0) return;
    t->eof_after = true;
    if (!t->wq_len) close_pipe(p);
 }

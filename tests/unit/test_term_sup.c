@@ -172,7 +172,7 @@ Test(term, arrow_keys_follow_application_cursor_mode_in_the_emulator) {
 }
 
 Test(term, ctrl_c_interrupts) {
-   uint64_t id = add("echo ready; sleep 30");
+   uint64_t id = add("echo ready; exec sleep 30");
    sup_start(sup, id);
    cr_assert(wait_line(id, "ready"));
    TermKey k = {.code = TK_CHAR, .ch = 'c', .mods = TERM_MOD_CTRL};
