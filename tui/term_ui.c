@@ -101,8 +101,10 @@ InputResult input_key(View* v, int key) {
       v->prefix_pending = true;
       return INPUT_DONE;
    }
-   if (v->tkey.code != TK_NONE) send_key(v, &v->tkey);
-   return INPUT_QUIET;
+   if (v->tkey.code == TK_NONE) return INPUT_QUIET;
+   bool following = cur_scroll(v)->follow;
+   send_key(v, &v->tkey);
+   return following ? INPUT_QUIET : INPUT_DONE; /* scrolled up: back to the screen now */
 }
 
 bool view_paste(View* v, const char* text, size_t n) {
