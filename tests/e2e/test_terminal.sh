@@ -131,4 +131,25 @@ check "the file is on disk" wait_for 5 grep -qx 'typed in vi' "$P/note.txt"
 keys q
 wait_screen 'Quit and stop' 5 && keys y
 check "brum exits" wait_screen 'BRUM-EXITED 0' 15
+
+# --- brum.yaml's prefix_key: C-b is the prefix, C-a reaches the child
+Q=$TMP/proj2
+mkdir -p "$Q"
+printf 'prefix_key: C-m\nprocesses:\n  echo:\n    cmd: exec cat -v\n' >"$Q/brum.yaml"
+out=$("$BRUM" -d "$Q" </dev/null 2>&1); rc=$?
+check "bad prefix_key in brum.yaml: exit 2 and why" bash -c '[ "$1" -eq 2 ] && grep -q "brum.yaml: prefix key .C-m." <<<"$2"' _ "$rc" "$out"
+printf 'prefix_key: C-b\nprocesses:\n  echo:\n    cmd: exec cat -v\n' >"$Q/brum.yaml"
+start_tui 120 40 -d "$Q" echo
+check "echo runs" wait_screen 'echo · running'
+keys i
+check "the configured prefix is shown" wait_screen 'INPUT → echo · Ctrl-B Esc to leave'
+keys C-a
+keys -l qq
+keys Enter
+check "Ctrl-A reaches the child" wait_screen '\^Aqq'
+keys C-b Escape
+check "Ctrl-B Esc leaves" wait_no_screen 'INPUT →'
+keys q
+wait_screen 'Quit and stop' 5 && keys y
+check "brum exits (prefix_key)" wait_screen 'BRUM-EXITED 0' 15
 finish
