@@ -287,7 +287,8 @@ unsigned running_count(const View* v) {
 static void draw_frame(View* v, Canvas* c) {
    if (c->w != v->w || c->h != v->h) canvas_resize(c, v->w, v->h);
    term_frame(v);
-   v->scr_w = 0; /* draw_pane sets it when it draws an emulated screen */
+   v->scr_w = 0; /* draw_pane sets them when it draws an emulated screen */
+   v->cursor_x = v->cursor_y = -1;
    if (v->w < MIN_W || v->h < MIN_H) {
       canvas_fill(c, 0, 0, c->w, c->h, role(v, THEME_PANE));
       char buf[64];

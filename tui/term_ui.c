@@ -206,7 +206,7 @@ void view_draw_screen(Canvas* c, int x, int y, int w, int h, const TermScreen* s
 void draw_pane_screen(View* v, Canvas* c, int x, int y, int w, int rows, const TermScreen* s) {
    Style base = role(v, THEME_PANE);
    canvas_fill(c, x, y, 1, rows, role(v, THEME_GUTTER));
-   view_draw_screen(c, x + 1, y, w - 1, rows, s, base, v->input);
+   view_draw_screen(c, x + 1, y, w - 1, rows, s, base, v->input && !v->real_cursor);
    if (v->no_color) { /* mono themes drop the children's colours, here as in the log */
       for (int r = 0; r < rows && r < s->rows; r++)
          for (int col = 1; col < w && col - 1 < s->cols; col++) {
@@ -217,6 +217,8 @@ void draw_pane_screen(View* v, Canvas* c, int x, int y, int w, int rows, const T
    v->scr_x = x + 1, v->scr_y = y;
    v->scr_w = w - 1 < s->cols ? w - 1 : s->cols;
    v->scr_h = rows < s->rows ? rows : s->rows;
+   if (v->input && s->cursor_visible && s->cur_col < v->scr_w && s->cur_row < v->scr_h)
+      v->cursor_x = v->scr_x + s->cur_col, v->cursor_y = v->scr_y + s->cur_row;
 }
 
 void view_term_size(const View* v, int* cols, int* rows) {

@@ -48,6 +48,7 @@ typedef struct Tui {
    View view;
    Canvas cur, prev;
    bool frame_pending, full_redraw, quit_sent, stopped;
+   bool cursor_shown; /* the terminal's cursor is on (input mode: the child's) */
    uint64_t last_frame_ns, last_key_frame_ns;
    int pane_cols, pane_rows; /* the size the children's terminals get (after RESIZE_MS) */
    size_t nsigs;             /* signal handles initialised */
@@ -156,6 +157,18 @@ static void sync_pane_size(Tui* t) {
       uv_timer_start(&t->size_timer, apply_size, RESIZE_MS, 0);
 }
 
+/* In input mode the terminal's own cursor stands where the child's is (its shape and blinking as
+ * the user set them); elsewhere it stays hidden. */
+static void place_cursor(Tui* t) {
+   bool show = t->view.cursor_x >= 0;
+   if (show != t->cursor_shown) {
+      leaveok(stdscr, show ? FALSE : TRUE);
+      curs_set(show ? 1 : 0);
+      t->cursor_shown = show;
+   }
+   if (show) wmove(stdscr, t->view.cursor_y, t->view.cursor_x);
+}
+
 static void draw_frame(Tui* t) {
    TraceFrame tf = {.start = util_mono_ns()};
    t->last_frame_ns = tf.start;
@@ -167,6 +180,7 @@ static void draw_frame(Tui* t) {
    if (trace_on) tf.drawn = util_mono_ns();
    tui_blit(&t->cur, &t->prev, t->full_redraw);
    t->full_redraw = false;
+   place_cursor(t);
    if (trace_on) tf.blitted = util_mono_ns();
    wnoutrefresh(stdscr);
    doupdate();
@@ -709,6 +723,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    terminal_start();
    view_start(&t, prj, theme_warning ? theme_warning : ctl_warning);
    if (o->prefix_key) t.view.prefix = o->prefix_key;
+   t.view.real_cursor = true;
    if (theme_warning) free(ctl_warning);
    view_resize(&t.view, COLS, LINES);
    sync_pane_size(&t);

@@ -190,6 +190,7 @@ void view_init(View* v, Sup* sup, Filter* filter, const Project* prj, Theme* the
    v->filter_prompt = prompt_new(PROMPT_HISTORY_DEFAULT);
    v->send_prompt = prompt_new(PROMPT_HISTORY_DEFAULT);
    v->prefix = VK_CTRL('a');
+   v->cursor_x = v->cursor_y = -1;
    v->frame = xcalloc(1, sizeof *v->frame);
    view_sync(v);
 }

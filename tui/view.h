@@ -105,8 +105,10 @@ typedef struct View {
                     it before view_key; TK_NONE: it has none) */
    bool want;    /* an emulated screen is wanted (sup_term_want) for want_id */
    uint64_t want_id;
-   int scr_x, scr_y; /* where the last frame drew an emulated screen (for mouse events), */
-   int scr_w, scr_h; /* scr_w 0: it drew none */
+   int scr_x, scr_y;       /* where the last frame drew an emulated screen (for mouse events), */
+   int scr_w, scr_h;       /* scr_w 0: it drew none */
+   int cursor_x, cursor_y; /* input mode: where the child's cursor is on screen (-1: hidden) */
+   bool real_cursor;       /* the terminal's cursor shows it (tui.c), not a reverse cell */
    void (*open_url)(const char* url); /* how Enter opens a URL (replaceable in tests) */
 } View;
 

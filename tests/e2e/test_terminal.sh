@@ -56,6 +56,7 @@ keys Enter
 check "a paste reaches the child" wait_screen 'hello <pasted-text-longer-than-sixteen>'
 keys C-a Escape
 check "Ctrl-A Esc leaves input mode" wait_no_screen 'INPUT →'
+check "the cursor is hidden again" wait_for 5 bash -c '[ "$(tmux -L "$1" display -p -t t "#{cursor_flag}")" = 0 ]' _ "$SOCK"
 
 # --- `:` sends a line without input mode
 keys :
@@ -120,6 +121,8 @@ keys 4 Enter
 check "vi opens" wait_screen 'note.txt'
 keys i
 check "input mode on the editor" wait_screen 'INPUT → editor'
+cursor_at() { [ "$(tm display -p -t t '#{cursor_flag} #{cursor_y}')" = "$1" ]; }
+check "the terminal's cursor stands on vi's (top left of the pane)" wait_for 5 cursor_at '1 3'
 keys i
 keys -l 'typed in vi'
 keys Escape

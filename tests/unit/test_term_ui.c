@@ -350,8 +350,10 @@ Test(input, full_screen_child_shows_its_screen) {
    fake->altscreen = true;
    /* without the mode tracked from its output the log shows; in input mode the screen does */
    cr_assert_not(screen_has("EMULATED TOP"));
+   fake->cursor_visible = true, fake->cur_row = 1, fake->cur_col = 4;
    key('i');
    cr_assert(screen_has("EMULATED TOP"));
+   cr_assert(v.cursor_x == v.scr_x + 4 && v.cursor_y == v.scr_y + 1, "the child's cursor");
    cr_assert_not(screen_has("second-log"));
    key(VK_CTRL('a')), key(VK_ESC);
    cr_assert(screen_has("second-log"), "out of input mode, on the primary screen: the log");
