@@ -2,8 +2,10 @@
  * fast as it can (64 KiB writes), and records its own elapsed time so it does not mix with its
  * output.
  *
- * usage: flood_writer [-n LINES] [-r LINES_PER_S] [-t TIMEFILE]   (TIMEFILE also from
+ * usage: flood_writer [-a] [-n LINES] [-r LINES_PER_S] [-t TIMEFILE]   (TIMEFILE also from
  *        $FLOOD_TIME_FILE)
+ * -a: a full-screen program instead: on the alternate screen, the cursor home every FRAME_ROWS
+ * lines, so each screenful redraws the screen (with -r 0: one screen, then still).
  * -n 0 prints without end. -r paces the lines: every millisecond, the lines due by then (against
  * the start, so a late wakeup catches up instead of lowering the rate); -r 0 prints a screenful (50
  * lines) and then waits for a signal, a still pane to measure against.
@@ -40,6 +42,18 @@ static int write_all(const char* p, size_t n) {
 }
 
 static volatile sig_atomic_t stop;
+static bool alt; /* -a */
+#define FRAME_ROWS 35
+
+/* Line i into buf (with its newline), preceded by the cursor home at each frame's first line
+ * under -a; returns the bytes. */
+static size_t put_line(uint64_t i, char* buf) {
+   size_t used = 0;
+   if (alt && i % FRAME_ROWS == 0) memcpy(buf, "\033[H", 3), used = 3;
+   used += bench_log_line(i, 10, buf + used);
+   buf[used++] = '\n';
+   return used;
+}
 
 static void on_stop(int sig) {
    (void)sig;
@@ -83,12 +97,10 @@ static int paced(uint64_t lines, uint64_t rate, const char* timefile) {
    sigaction(SIGHUP, &sa, NULL);
    double start = now_s();
    uint64_t i = 0, bytes = 0;
+   if (alt && write_all("\033[?1049h", 8) != 0) return 1;
    if (rate == 0) {
       size_t used = 0;
-      for (; i < 50; i++) {
-         used += bench_log_line(i, 10, buf + used);
-         buf[used++] = '\n';
-      }
+      for (; i < (alt ? FRAME_ROWS : 50); i++) used += put_line(i, buf + used);
       if (write_all(buf, used) != 0) return 1;
       while (!stop) pause();
       return 0;
@@ -97,10 +109,7 @@ static int paced(uint64_t lines, uint64_t rate, const char* timefile) {
       uint64_t end = due(rate, ms);
       if (lines && end > lines) end = lines;
       size_t used = 0;
-      for (; i < end && used < sizeof buf - 600; i++) {
-         used += bench_log_line(i, 10, buf + used);
-         buf[used++] = '\n';
-      }
+      for (; i < end && used < sizeof buf - 600; i++) used += put_line(i, buf + used);
       bytes += used;
       if (used && write_all(buf, used) != 0) break;
       sleep_until(&t0, ms);
@@ -113,20 +122,23 @@ int main(int argc, char** argv) {
    bool have_rate = false;
    const char* timefile = getenv("FLOOD_TIME_FILE");
    int opt;
-   while ((opt = getopt(argc, argv, "n:r:t:")) != -1) {
-      if (opt == 'n')
+   while ((opt = getopt(argc, argv, "an:r:t:")) != -1) {
+      if (opt == 'a')
+         alt = true;
+      else if (opt == 'n')
          lines = strtoull(optarg, NULL, 10);
       else if (opt == 'r')
          rate = strtoull(optarg, NULL, 10), have_rate = true;
       else if (opt == 't')
          timefile = optarg;
       else {
-         fprintf(stderr, "usage: flood_writer [-n LINES] [-r LINES_PER_S] [-t TIMEFILE]\n");
+         fprintf(stderr, "usage: flood_writer [-a] [-n LINES] [-r LINES_PER_S] [-t TIMEFILE]\n");
          return 2;
       }
    }
    if (have_rate) return paced(lines, rate, timefile);
    if (lines == 0) lines = UINT64_MAX;
+   if (alt && write_all("\033[?1049h", 8) != 0) return 1;
    static char buf[65536];
    size_t used = 0;
    uint64_t bytes = 0;
@@ -136,10 +148,9 @@ int main(int argc, char** argv) {
          if (write_all(buf, used) != 0) return 1;
          used = 0;
       }
-      size_t n = bench_log_line(i, 10, buf + used);
-      buf[used + n] = '\n';
-      used += n + 1;
-      bytes += n + 1;
+      size_t n = put_line(i, buf + used);
+      used += n;
+      bytes += n;
    }
    if (used && write_all(buf, used) != 0) return 1;
    return report(timefile, lines, bytes, now_s() - t0);

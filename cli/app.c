@@ -186,6 +186,9 @@ void app_launch_init(AppLaunch* a, const Project* prj, const Script* s, const Op
       for (char** e = environ; e && *e; e++) vec_push(&env, xstrdup(*e));
       a->cwd = xstrdup(s->dir ? s->dir : prj->dir);
    }
+   /* In a PTY the child's terminal is brum's emulator, an xterm, whatever brum runs in; the
+    * project's own TERM (applied next) wins. With pipes there is no terminal: TERM as inherited. */
+   if (!o->no_pty) env_apply(&env, "TERM=xterm-256color");
    for (char** e = s->env; e && *e; e++) env_apply(&env, *e);
    if (!env.v) env.v = xcalloc(1, sizeof *env.v); /* an empty environment is still one */
    a->env = env.v;

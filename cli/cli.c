@@ -39,12 +39,15 @@ void cli_usage(FILE* f) {
        "      --max-lines N        lines kept per process (default 100000)\n"
        "      --max-bytes N[K|M|G] log memory kept per process (default 256M)\n"
        "      --no-pty             run scripts with pipes instead of a terminal\n"
+       "      --stdin NAME         headless: brum's standard input goes to the script NAME\n"
+       "                           (end of input: the terminal's EOF, or the pipe closed)\n"
        "      --via-pm             run scripts through the package manager (npm run NAME), not\n"
        "                           directly as it would\n"
        "      --shell              what the default does (an alias kept for old command lines)\n"
        "      --no-detect          no error, warning and URL detection\n"
        "      --kill-timeout SECS  grace period between SIGTERM and SIGKILL (default 5)\n"
        "      --theme NAME|PATH    colour theme (default, light, high-contrast, mono)\n"
+       "      --prefix-key KEY     input mode's prefix key (default C-a; brum.yaml: prefix_key)\n"
        "      --log FILE           diagnostics log (default $XDG_STATE_HOME/brum/brum.log)\n"
        "  -V, --version            print the version and exit\n"
        "  -h, --help               print this help and exit\n"
@@ -68,7 +71,9 @@ enum {
    OPT_LOG,
    OPT_CHECK,
    OPT_LIST_NAMES,
-   OPT_CONCURRENCY
+   OPT_CONCURRENCY,
+   OPT_PREFIX,
+   OPT_STDIN
 };
 
 /* Digits only: strtoull alone would take " 5", "+5" and "-5" (as a huge number). */
@@ -146,6 +151,8 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
        {"theme", required_argument, NULL, OPT_THEME},
        {"log", required_argument, NULL, OPT_LOG},
        {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+       {"prefix-key", required_argument, NULL, OPT_PREFIX},
+       {"stdin", required_argument, NULL, OPT_STDIN},
        {"version", no_argument, NULL, 'V'},
        {"help", no_argument, NULL, 'h'},
        {NULL, 0, NULL, 0},
@@ -191,6 +198,9 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
       case OPT_NO_PTY:
          o->no_pty = true;
          break;
+      case OPT_STDIN:
+         o->stdin_to = optarg;
+         break;
       case OPT_SHELL: /* scripts run directly by default now: nothing left to switch */
          break;
       case OPT_VIA_PM:
@@ -204,6 +214,9 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
          break;
       case OPT_LOG:
          o->log_path = optarg;
+         break;
+      case OPT_PREFIX: /* checked by the UI (view_parse_prefix), which owns what keys mean */
+         o->prefix_key = optarg;
          break;
       case OPT_MAX_LINES:
       case OPT_MAX_BYTES:
@@ -220,6 +233,11 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
       }
    }
    for (int i = optind; i < argc; i++) o->runs[o->nruns++] = argv[i];
+   if (o->stdin_to && !o->headless) {
+      *cause =
+          xasprintf("--stdin %s needs --headless (the UI sends keys with i and :)", o->stdin_to);
+      return -EINVAL;
+   }
    return 0;
 }
 

@@ -13,9 +13,11 @@ typedef struct Options {
                          expands them into the scripts they match) to start at launch */
    size_t nruns;
    bool headless, list, list_names, check, no_pty, via_pm, no_detect, help, version;
-   const char* filter;   /* borrowed, NULL: none */
-   const char* theme;    /* borrowed, NULL: default (or mono with NO_COLOR) */
-   const char* log_path; /* borrowed, NULL: $XDG_STATE_HOME/brum/brum.log */
+   const char* filter;     /* borrowed, NULL: none */
+   const char* theme;      /* borrowed, NULL: default (or mono with NO_COLOR) */
+   const char* log_path;   /* borrowed, NULL: $XDG_STATE_HOME/brum/brum.log */
+   const char* prefix_key; /* borrowed, NULL: brum.yaml's prefix_key, else C-a */
+   const char* stdin_to;   /* borrowed: --stdin NAME (headless: brum's stdin goes to NAME) */
    uint64_t max_lines;
    uint64_t max_bytes; /* log store memory per process */
    double kill_timeout_s;

@@ -2,6 +2,7 @@
  * have ended (then the dependencies they started are stopped, in reverse dependency order). */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -41,6 +42,9 @@ typedef struct Headless {
    bool run_all;        /* some process is a `-r GLOB` one (bails at the first failure) */
    char* out;           /* owned: output buffer */
    size_t outlen, outcap;
+   uint64_t stdin_id; /* --stdin: the process brum's stdin goes to */
+   pthread_t stdin_thread;
+   bool stdin_running;
 } Headless;
 
 #define BATCH_BYTES (256u << 10) /* output taken per read section (and held before writing) */
@@ -525,9 +529,71 @@ static void register_targets(Headless* h, const Project* prj, const Options* o,
       h->target[id] = true;
       sup_start(h->sup, id);
    }
+   const Script* in = o->stdin_to ? pkg_find(prj, o->stdin_to) : NULL;
+   h->stdin_id = in ? ids[in - prj->scripts] : APP_NONE;
    free(ids);
    free(want);
    free(names);
+}
+
+/* --stdin: a thread copies brum's stdin to the process once it runs (blocking reads: stdin may
+ * be a file, which libuv cannot poll), then ends its input. Cancelled at the end of the run. */
+static void unregister(void* arg) {
+   (void)arg;
+   rcu_unregister_thread();
+}
+
+static void* stdin_main(void* arg) {
+   Headless* h = arg;
+   rcu_register_thread();
+   pthread_cleanup_push(unregister, NULL);
+   for (;;) { /* input before the child exists would go nowhere: wait for it */
+      rcu_read_lock();
+      ProcState st = sup_snap(sup_registry(h->sup)->slots[h->stdin_id])->state;
+      rcu_read_unlock();
+      if (st == PROC_RUNNING) break;
+      if (st != PROC_IDLE && !snap_is_active(st) && !snap_is_pending(st)) goto out;
+      usleep(10000);
+   }
+   char buf[4096];
+   for (;;) {
+      ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      int old;
+      pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+      if (n > 0)
+         sup_input(h->sup, h->stdin_id, buf, (size_t)n, false);
+      else
+         sup_input_eof(h->sup, h->stdin_id);
+      pthread_setcancelstate(old, NULL);
+      if (n <= 0) break;
+   }
+out:
+   pthread_cleanup_pop(1);
+   return NULL;
+}
+
+/* The --stdin process must be one this run starts; say which can be named otherwise. */
+static int stdin_start(Headless* h, const Options* o) {
+   if (!o->stdin_to) return 0;
+   if (h->stdin_id == APP_NONE) {
+      char* n = util_sanitize(o->stdin_to);
+      fprintf(stderr, "brum: --stdin %s: this run does not start %s; name it as a script to run\n",
+              n, n);
+      free(n);
+      return -EINVAL;
+   }
+   int err = -pthread_create(&h->stdin_thread, NULL, stdin_main, h);
+   if (err < 0) return (util_report("cannot start the thread that reads stdin", err), err);
+   h->stdin_running = true;
+   return 0;
+}
+
+static void stdin_stop(Headless* h) {
+   if (!h->stdin_running) return;
+   pthread_cancel(h->stdin_thread); /* blocked in read: stdin may never end */
+   pthread_join(h->stdin_thread, NULL);
+   h->stdin_running = false;
 }
 
 static void on_close(uv_handle_t* hd) {
@@ -575,6 +641,12 @@ int headless_run(const Project* prj, const Options* o, const CtlConfig* ctl) {
       }
    }
 
+   if (o->stdin_to && !pkg_find(prj, o->stdin_to)) {
+      char* n = util_sanitize(o->stdin_to);
+      fprintf(stderr, "brum: --stdin %s: no script of that name (brum --list shows them)\n", n);
+      free(n);
+      goto out;
+   }
    SupConfig cfg = app_sup_config(o);
    cfg.backpressure = true;
    cfg.wake = wake_cb;
@@ -586,8 +658,13 @@ int headless_run(const Project* prj, const Options* o, const CtlConfig* ctl) {
       goto out;
    }
    register_targets(&h, prj, o, ctl);
+   if (stdin_start(&h, o) < 0) {
+      sup_quit(h.sup);
+      goto out;
+   }
 
    uv_run(h.loop, UV_RUN_DEFAULT);
+   stdin_stop(&h);
    drain(&h, true);
    print_notice(&h);
    notice_expensive(&h);
@@ -596,6 +673,7 @@ int headless_run(const Project* prj, const Options* o, const CtlConfig* ctl) {
    report_held_back(&h);
    rc = exit_status(&h);
 out:
+   stdin_stop(&h);
    if (wake_ok) uv_close((uv_handle_t*)&h.wake, on_close);
    for (size_t i = 0; i < nsigs; i++) uv_close((uv_handle_t*)&h.sigs[i], on_close);
    uv_run(h.loop, UV_RUN_NOWAIT);

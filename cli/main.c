@@ -18,6 +18,7 @@
 #include "cli/ctl.h"
 #include "cli/mcp.h"
 #include "tui/tui.h"
+#include "tui/view.h"
 
 /* Descriptors 0-2 closed by the caller would be taken by the next open (the log file would get
  * the scripts' output, libuv would assert on them): put /dev/null there first. */
@@ -204,6 +205,14 @@ static void add_all(Sup* sup, void* ud) {
 }
 
 static int run_tui(const Project* prj, const Options* o, const CtlConfig* ctl) {
+   int prefix = 0;
+   const char* pk = o->prefix_key ? o->prefix_key : prj->prefix_key;
+   char* cause = NULL;
+   if (pk && view_parse_prefix(pk, &prefix, &cause) < 0) {
+      fprintf(stderr, "brum: %s%s\n", o->prefix_key ? "--prefix-key: " : "brum.yaml: ", cause);
+      free(cause);
+      return 2;
+   }
    AddAll a = {prj, o};
    const char** names;
    size_t n = app_launch_names(prj, o, &names);
@@ -222,6 +231,7 @@ static int run_tui(const Project* prj, const Options* o, const CtlConfig* ctl) {
        .nruns = n,
        .add_processes = add_all,
        .ud = &a,
+       .prefix_key = prefix,
    };
    int rc = tui_run(prj, &c);
    free(theme);

@@ -14,6 +14,7 @@
 #include "core/spawn.h"
 #include "core/strpool.h"
 #include "core/sup_int.h"
+#include "core/term_int.h"
 #include "core/util.h"
 
 #define READS_PER_WAKEUP 16      /* then let the loop serve the other children */
@@ -129,6 +130,7 @@ static void proc_close_output(Proc* p) {
    p->out_fd = -1;
    p->paused = false;
    p->cur.output_open = 0;
+   term_run_end(p);
    if (p->exit_marker_pending) {
       p->exit_marker_pending = false;
       proc_write_exit_marker(p); /* it waited for the output that was still buffered */
@@ -238,6 +240,7 @@ static void proc_reaped(Proc* p, int status) {
    } else if (!orch_ended(p, by_user)) {
       proc_publish(p);
    }
+   if (!s->quitting) term_evaluate(p); /* an interactive process's emulator is no longer kept */
    sup_check_quit(s);
 }
 
@@ -271,11 +274,24 @@ static void proc_lost_output(Proc* p, int err) {
 
 /* ---------------------------------------------------------------- backpressure */
 
+/* The output's poll also waits for the terminal to take queued input (core/term_io.c): libuv
+ * allows one poll per descriptor. */
+void proc_repoll(Proc* p) {
+   if (!p->out_poll) return;
+   int ev = (p->paused ? 0 : UV_READABLE) | (term_wants_write(p) ? UV_WRITABLE : 0);
+   if (!ev) {
+      uv_poll_stop(p->out_poll);
+      return;
+   }
+   int err = uv_poll_start(p->out_poll, ev, on_out_ready);
+   if (err < 0) proc_lost_output(p, err);
+}
+
 static void proc_maybe_pause(Proc* p) {
    if (!p->sup->cfg.backpressure || !p->out_poll || p->paused) return;
    if (logstore_backlogged(p->slot.log)) {
-      uv_poll_stop(p->out_poll);
       p->paused = true;
+      proc_repoll(p);
    }
 }
 
@@ -283,8 +299,7 @@ void proc_resume(Proc* p) {
    /* the same test as the pause: after the printer took every line it is false */
    if (p && p->paused && p->out_poll && !logstore_backlogged(p->slot.log)) {
       p->paused = false;
-      int err = uv_poll_start(p->out_poll, UV_READABLE, on_out_ready);
-      if (err < 0) proc_lost_output(p, err);
+      proc_repoll(p);
    }
 }
 
@@ -300,6 +315,7 @@ static void proc_read(Proc* p, size_t budget) {
       ssize_t n = read(p->out_fd, s->buf, READ_BUF);
       if (n > 0) {
          ansi_feed(p->parser, s->buf, (size_t)n);
+         term_output(p, s->buf, (size_t)n);
          total += (size_t)n;
          if (s->cfg.backpressure) {
             proc_maybe_pause(p);
@@ -321,12 +337,13 @@ static void proc_read(Proc* p, size_t budget) {
 }
 
 static void on_out_ready(uv_poll_t* h, int status, int events) {
-   (void)events;
    Proc* p = h->data;
    if (status < 0) {
       proc_close_output(p);
    } else {
-      proc_read(p, (size_t)READ_BUF * READS_PER_WAKEUP);
+      if (events & UV_WRITABLE) term_flush(p);
+      if ((events & UV_READABLE) && p->out_fd >= 0)
+         proc_read(p, (size_t)READ_BUF * READS_PER_WAKEUP);
    }
    if (logstore_end(p->slot.log) != p->published_lines || p->out_fd < 0 || !p->out_poll)
       proc_publish(p);
@@ -355,7 +372,8 @@ static void proc_begin_run(Proc* p) {
    free(p->probe_err);
    p->probe_err = NULL;
    p->stop_requested = p->kill_sent = false;
-   ansi_set_width(p->parser, p->sup->cfg.cols ? p->sup->cfg.cols : 80);
+   ansi_set_width(p->parser, term_cols(p));
+   term_run_begin(p);
 }
 
 /* A poll on fd, or NULL (*err says why: no memory for epoll, or an fd epoll refuses). */
@@ -411,8 +429,9 @@ static int proc_launch(Proc* p, const char* exe) {
                    .env = p->env,
                    .cwd = p->cwd,
                    .use_pty = s->cfg.use_pty,
-                   .cols = s->cfg.cols,
-                   .rows = s->cfg.rows};
+                   .in_fd = s->cfg.use_pty ? NULL : term_in_fd(p),
+                   .cols = term_cols(p),
+                   .rows = term_rows(p)};
    int err = spawn_child(&sp, &out_fd, &pid);
    if (err < 0) {
       proc_set_message(p, xasprintf("cannot start %s: %s", exe, uv_strerror(err)));
@@ -496,6 +515,7 @@ void proc_start(Proc* p) {
    free(exe);
    c->state = PROC_RUNNING;
    probe_begin(p);
+   term_launched(p);
    proc_publish(p);
    return;
 fail:
@@ -560,6 +580,7 @@ void proc_finish(Proc* p) {
    }
    probe_close(p);
    orch_close(p);
+   term_close(p);
    if (p->timer) {
       uv_close((uv_handle_t*)p->timer, free_handle);
       uv_close((uv_handle_t*)p->intel_timer, free_handle);
@@ -595,6 +616,7 @@ Proc* proc_new(Sup* s, const char* name, const SupLaunch* launch) {
    p->cur.exit_code = -1;
    orch_init(p, launch);
    probe_init(p, launch);
+   term_init(p, launch);
    return p;
 }
 
@@ -606,6 +628,7 @@ void proc_free(Proc* p) {
    free(p->argv); /* the strings are the pool's */
    free(p->env);
    free(p->message);
+   term_free(p);
    ansi_free(p->parser);
    detect_free(p->det);
    orch_free(p);

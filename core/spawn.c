@@ -57,7 +57,7 @@ static int open_pty(const SpawnSpec* sp, int* master_out, char* slave_name, size
  * which makes it its controlling terminal; posix_spawn (vfork-based) reports exec errors. */
 int spawn_child(const SpawnSpec* sp, int* out_fd, pid_t* pid_out) {
    char slave[128];
-   int out = -1, pipe_w = -1, err;
+   int out = -1, pipe_w = -1, in_r = -1, in_w = -1, err;
    posix_spawn_file_actions_t fa;
    posix_spawnattr_t attr;
    posix_spawn_file_actions_init(&fa);
@@ -76,7 +76,17 @@ int spawn_child(const SpawnSpec* sp, int* out_fd, pid_t* pid_out) {
       }
       out = fds[0];
       pipe_w = fds[1];
-      posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+      if (sp->in_fd) {
+         if (pipe2(fds, O_CLOEXEC) < 0) {
+            err = -errno;
+            goto done;
+         }
+         in_r = fds[0];
+         in_w = fds[1];
+         posix_spawn_file_actions_adddup2(&fa, in_r, 0);
+      } else {
+         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+      }
       posix_spawn_file_actions_adddup2(&fa, pipe_w, 1);
       posix_spawn_file_actions_adddup2(&fa, pipe_w, 2);
    }
@@ -94,7 +104,8 @@ int spawn_child(const SpawnSpec* sp, int* out_fd, pid_t* pid_out) {
                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
    /* our end (close-on-exec, never the child's) is non-blocking before there is a child to reap */
-   if (fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK) < 0) {
+   if (fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK) < 0 ||
+       (in_w >= 0 && fcntl(in_w, F_SETFL, fcntl(in_w, F_GETFL) | O_NONBLOCK) < 0)) {
       err = -errno;
       goto done;
    }
@@ -105,10 +116,16 @@ int spawn_child(const SpawnSpec* sp, int* out_fd, pid_t* pid_out) {
    }
    *out_fd = out;
    out = -1;
+   if (sp->in_fd) {
+      *sp->in_fd = in_w;
+      in_w = -1;
+   }
    err = 0;
 done:
    if (out >= 0) close(out);
    if (pipe_w >= 0) close(pipe_w);
+   if (in_r >= 0) close(in_r);
+   if (in_w >= 0) close(in_w);
    posix_spawn_file_actions_destroy(&fa);
    posix_spawnattr_destroy(&attr);
    return err;

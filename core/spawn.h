@@ -7,11 +7,13 @@
 #include <sys/types.h>
 
 typedef struct SpawnSpec {
-   const char* exe;           /* a path (spawn_resolve): absolute, or relative to cwd */
-   char* const* argv;         /* borrowed */
-   char* const* env;          /* borrowed; NULL: this process's environment */
-   const char* cwd;           /* borrowed */
-   bool use_pty;              /* false: a pipe for stdout and stderr, /dev/null for stdin */
+   const char* exe;   /* a path (spawn_resolve): absolute, or relative to cwd */
+   char* const* argv; /* borrowed */
+   char* const* env;  /* borrowed; NULL: this process's environment */
+   const char* cwd;   /* borrowed */
+   bool use_pty;      /* false: a pipe for stdout and stderr, stdin as in_fd says */
+   int* in_fd;        /* without a PTY: non-NULL gives the child a pipe as stdin (its nonblocking,
+                         close-on-exec write end here), NULL gives it /dev/null */
    unsigned short cols, rows; /* PTY size; 0: 80x24 */
 } SpawnSpec;
 

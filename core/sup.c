@@ -6,22 +6,39 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <termios.h>
 
 #include "core/sup_int.h"
 #include "core/util.h"
 
 #define QUIT_EXTRA_MS 2000 /* after grace + this, quitting gives up waiting */
 
-enum { CMD_START, CMD_STOP, CMD_KILL, CMD_RESTART, CMD_RESIZE, CMD_RESUME, CMD_QUIT, CMD_NOTICE };
+enum {
+   CMD_START,
+   CMD_STOP,
+   CMD_KILL,
+   CMD_RESTART,
+   CMD_RESIZE,
+   CMD_RESUME,
+   CMD_QUIT,
+   CMD_NOTICE,
+   /* terminal mode (core/term.c) */
+   CMD_KEY,
+   CMD_INPUT, /* flag: a paste */
+   CMD_LINE,
+   CMD_EOF,
+   CMD_WANT, /* flag: want */
+   CMD_RESIZE_PROC
+};
 
 typedef struct Cmd {
    struct cds_wfcq_node node;
    int op;
    uint64_t id;
    unsigned short cols, rows;
-   char* text; /* owned: CMD_NOTICE */
+   char* text; /* owned: CMD_NOTICE, CMD_INPUT, CMD_LINE */
+   size_t len; /* of text, for CMD_INPUT and CMD_LINE */
+   bool flag;
+   TermKey key; /* CMD_KEY */
 } Cmd;
 
 static void cmd_free(Cmd* c) {
@@ -152,6 +169,40 @@ static void sup_begin_quit(Sup* s) {
 
 /* ---------------------------------------------------------------- commands */
 
+static void on_resize(Sup* s, const Cmd* c) {
+   s->cfg.cols = c->cols;
+   s->cfg.rows = c->rows;
+   rcu_read_lock();
+   Registry* r = rcu_read(&s->registry);
+   for (size_t i = 0; r && i < r->n; i++) {
+      term_resize_default((Proc*)r->slots[i]); /* processes given their own size keep it */
+   }
+   rcu_read_unlock();
+}
+
+static void on_term_cmd(Proc* p, const Cmd* c) {
+   switch (c->op) {
+   case CMD_KEY:
+      term_key(p, &c->key);
+      break;
+   case CMD_INPUT:
+      term_input(p, c->text, c->len, c->flag);
+      break;
+   case CMD_LINE:
+      term_input_line(p, c->text, c->len);
+      break;
+   case CMD_EOF:
+      term_input_eof(p);
+      break;
+   case CMD_WANT:
+      term_want(p, c->flag);
+      break;
+   case CMD_RESIZE_PROC:
+      term_resize(p, c->cols, c->rows);
+      break;
+   }
+}
+
 static void on_cmd(uv_async_t* a) {
    Sup* s = a->data;
    struct cds_wfcq_node* node;
@@ -188,20 +239,9 @@ static void on_cmd(uv_async_t* a) {
             orch_start(p);
          }
          break;
-      case CMD_RESIZE: {
-         s->cfg.cols = c->cols;
-         s->cfg.rows = c->rows;
-         struct winsize ws = {.ws_row = c->rows, .ws_col = c->cols};
-         rcu_read_lock();
-         Registry* r = rcu_read(&s->registry);
-         for (size_t i = 0; r && i < r->n; i++) {
-            Proc* q = (Proc*)r->slots[i];
-            if (q->out_fd >= 0 && s->cfg.use_pty) ioctl(q->out_fd, TIOCSWINSZ, &ws);
-            if (q->parser) ansi_set_width(q->parser, c->cols);
-         }
-         rcu_read_unlock();
+      case CMD_RESIZE:
+         if (!atomic_load(&s->finished)) on_resize(s, c);
          break;
-      }
       case CMD_RESUME:
          proc_resume(p);
          break;
@@ -210,6 +250,9 @@ static void on_cmd(uv_async_t* a) {
          break;
       case CMD_NOTICE:
          sup_publish_notice(s, c->text);
+         break;
+      default:
+         if (p) on_term_cmd(p, c);
          break;
       }
       cmd_free(c);
@@ -238,6 +281,55 @@ void sup_notice(Sup* s, const char* text) {
    c->op = CMD_NOTICE;
    c->text = xstrdup(text);
    sup_enqueue(s, c);
+}
+
+static Cmd* cmd_new(int op, uint64_t id) {
+   Cmd* c = xcalloc(1, sizeof *c);
+   cds_wfcq_node_init(&c->node);
+   c->op = op;
+   c->id = id;
+   return c;
+}
+
+void sup_key(Sup* s, uint64_t id, const TermKey* k) {
+   Cmd* c = cmd_new(CMD_KEY, id);
+   c->key = *k;
+   sup_enqueue(s, c);
+}
+
+static void send_text(Sup* s, int op, uint64_t id, const char* b, size_t n, bool flag) {
+   Cmd* c = cmd_new(op, id);
+   c->text = xmalloc(n ? n : 1);
+   if (n) memcpy(c->text, b, n);
+   c->len = n;
+   c->flag = flag;
+   sup_enqueue(s, c);
+}
+
+void sup_input(Sup* s, uint64_t id, const char* bytes, size_t n, bool paste) {
+   send_text(s, CMD_INPUT, id, bytes, n, paste);
+}
+
+void sup_input_line(Sup* s, uint64_t id, const char* text, size_t n) {
+   send_text(s, CMD_LINE, id, text, n, false);
+}
+
+void sup_input_eof(Sup* s, uint64_t id) {
+   sup_enqueue(s, cmd_new(CMD_EOF, id));
+}
+
+void sup_term_want(Sup* s, uint64_t id, bool want) {
+   Cmd* c = cmd_new(CMD_WANT, id);
+   c->flag = want;
+   sup_enqueue(s, c);
+}
+
+void sup_resize_proc(Sup* s, uint64_t id, unsigned short cols, unsigned short rows) {
+   sup_send(s, CMD_RESIZE_PROC, id, cols, rows);
+}
+
+const TermScreen* sup_screen(const ProcSlot* slot) {
+   return rcu_read(&slot->screen);
 }
 
 void sup_start(Sup* s, uint64_t id) {

@@ -41,8 +41,11 @@ typedef struct Proc {
    uv_timer_t* ready_timer; /* owned: a run that has printed no URL is ready READY_QUIET_MS in */
    uint64_t intel_ms;       /* when findings were last published */
    AnsiParser* parser;      /* owned; NULL until the first start */
+   struct TermState* term;  /* owned: raw-output tail, emulator, input queue (core/term.c);
+                               NULL until its first run, want or size */
    Detector* det;           /* owned; NULL until the first start */
    bool stop_requested, kill_sent, restart_pending, paused, exit_marker_pending;
+   bool interactive; /* SupLaunch.interactive: keeps an emulator while it runs */
    uint64_t published_lines;
    /* orchestration (core/orch.c, core/probe.c); the launch part is immutable after sup_add */
    SupDep* deps; /* owned */
@@ -160,6 +163,27 @@ AnsiParser* proc_parser_new(Proc* p); /* its output goes to p's log store and th
 /* A dim marker line (start, restart, exit...), after ending the child's unfinished line. */
 void proc_marker(Proc* p, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 void proc_publish_partial(Proc* p); /* the unfinished last line, as the parser has it */
+
+/* ---- core/term.c, core/term_io.c: terminal mode ---- */
+void term_init(Proc* p, const SupLaunch* l); /* main thread, proc_new */
+void term_free(Proc* p);                     /* proc_free */
+void term_close(Proc* p);                    /* quitting: close its handles */
+/* What the child wrote, after the parser saw it: kept in the tail, fed to an emulator. */
+void term_output(Proc* p, const char* buf, size_t n);
+void term_run_begin(Proc* p); /* a new run: a fresh terminal */
+int* term_in_fd(Proc* p);     /* where spawn puts a --no-pty child's stdin pipe */
+void term_launched(Proc* p);  /* the child runs (its pipe, if any, is in place) */
+void term_run_end(Proc* p);   /* its terminal is closed: input goes nowhere now */
+void term_key(Proc* p, const TermKey* k);
+void term_input(Proc* p, const char* b, size_t n, bool paste);
+void term_input_line(Proc* p, const char* b, size_t n);
+void term_input_eof(Proc* p);
+void term_want(Proc* p, bool want);
+void term_resize(Proc* p, uint16_t cols, uint16_t rows); /* its own size */
+void term_resize_default(
+    Proc* p); /* the supervisor's size changed: follow it unless it has its own */
+bool term_has_own_size(const Proc* p);
+void proc_repoll(Proc* p); /* proc.c: the output poll's events (readable, writable) as needed */
 
 /* ---- core/sup.c: the loop ---- */
 void sup_wake(Sup* s);

@@ -201,10 +201,18 @@ static void draw_status(View* v, Canvas* c) {
    Style ss = role(v, THEME_STATUS);
    canvas_fill(c, 0, y, c->w, 1, ss);
    if (v->prompting != PK_NONE) {
-      const char* label = v->prompting == PK_SEARCH ? "/" : "filter: ";
+      char label[96];
+      if (v->prompting == PK_SEND) {
+         const ProcSlot* slot = slot_of(v, v->sel);
+         snprintf(label, sizeof label, "send to %s: ", slot ? slot->name : "?");
+      } else {
+         snprintf(label, sizeof label, "%s", v->prompting == PK_SEARCH ? "/" : "filter: ");
+      }
       int x = canvas_text(c, 0, y, c->w, label, strlen(label), role(v, THEME_PROMPT));
       int width = c->w - x - 1;
-      Prompt* pr = v->prompting == PK_SEARCH ? v->search_prompt : v->filter_prompt;
+      Prompt* pr = v->prompting == PK_SEARCH ? v->search_prompt
+                   : v->prompting == PK_SEND ? v->send_prompt
+                                             : v->filter_prompt;
       PromptView pv = prompt_view(pr, width);
       canvas_text(c, x, y, width, prompt_text(pr) + pv.start, pv.end - pv.start,
                   role(v, THEME_PROMPT));
@@ -215,13 +223,18 @@ static void draw_status(View* v, Canvas* c) {
       cur->attr = cs.attr;
       return;
    }
+   if (v->input) {
+      draw_input_status(v, c, y);
+      return;
+   }
    if (v->msg[0]) {
       canvas_text(c, 1, y, c->w - 1, v->msg, strlen(v->msg),
                   role(v, v->msg_error ? THEME_MESSAGE_ERROR : THEME_MESSAGE_INFO));
       return;
    }
    static const char* const hints[TAB_COUNT] = {
-       "↵ start  x stop  r restart  / search  f filter  p errors  z zoom  Tab views  ? help  q "
+       "↵ start  x stop  r restart  i input  : send  / search  f filter  p errors  z zoom  Tab "
+       "views  ? help  q "
        "quit",
        "/ search  f filter  g/G top/bottom  w wrap  t time  Tab views  ? help  q quit",
        "j/k select  ↵ jump to log  c copy  Tab views  ? help  q quit",
@@ -273,6 +286,9 @@ unsigned running_count(const View* v) {
 
 static void draw_frame(View* v, Canvas* c) {
    if (c->w != v->w || c->h != v->h) canvas_resize(c, v->w, v->h);
+   term_frame(v);
+   v->scr_w = 0; /* draw_pane sets them when it draws an emulated screen */
+   v->cursor_x = v->cursor_y = -1;
    if (v->w < MIN_W || v->h < MIN_H) {
       canvas_fill(c, 0, 0, c->w, c->h, role(v, THEME_PANE));
       char buf[64];

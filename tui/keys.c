@@ -24,7 +24,7 @@ enum {
    KF_PROC = 2, /* in the Processes view, only when there is a process */
 };
 
-enum { KEY_DIGIT = -2, KEY_TEXT = -3 }; /* '1'-'9'; any printable character */
+enum { KEY_DIGIT = -2, KEY_TEXT = -3, KEY_ANY = -4 }; /* '1'-'9'; any printable character; any */
 
 typedef struct KeyBinding {
    int keys[4]; /* 0 ends the list early */
@@ -100,9 +100,15 @@ static bool act_copy_mouse(View* v, int key, int arg) {
    return true;
 }
 
-/* A key in the search or filter prompt: `pk` is a PROMPT_KEY_*, or 0 to type the key. */
+static Prompt* prompt_of(View* v, PromptKind kind) {
+   return kind == PK_SEARCH ? v->search_prompt
+          : kind == PK_SEND ? v->send_prompt
+                            : v->filter_prompt;
+}
+
+/* A key in the search, filter or `:` prompt: `pk` is a PROMPT_KEY_*, or 0 to type the key. */
 static bool act_prompt(View* v, int key, int pk) {
-   Prompt* pr = v->prompting == PK_SEARCH ? v->search_prompt : v->filter_prompt;
+   Prompt* pr = prompt_of(v, v->prompting);
    PromptResult res = prompt_key(pr, pk ? pk : key);
    if (res == PROMPT_SUBMIT) {
       char* text = xstrdup(prompt_text(pr));
@@ -111,6 +117,8 @@ static bool act_prompt(View* v, int key, int pk) {
       v->msg[0] = '\0';
       if (kind == PK_FILTER)
          apply_filter(v, text);
+      else if (kind == PK_SEND)
+         send_line(v, text);
       else
          apply_search(v, text);
       free(text);
@@ -122,8 +130,7 @@ static bool act_prompt(View* v, int key, int pk) {
 
 static bool act_open_prompt(View* v, int key, int kind) {
    (void)key;
-   prompt_reset(kind == PK_FILTER ? v->filter_prompt : v->search_prompt,
-                kind == PK_FILTER ? v->filter_text : NULL);
+   prompt_reset(prompt_of(v, (PromptKind)kind), kind == PK_FILTER ? v->filter_text : NULL);
    v->prompting = (PromptKind)kind;
    return true;
 }
@@ -203,6 +210,11 @@ static bool act_jump(View* v, int key, int arg) {
    return true;
 }
 
+static bool act_input(View* v, int key, int arg) {
+   (void)key, (void)arg;
+   return input_enter(v);
+}
+
 /* ---------------------------------------------------------------- output panes */
 
 enum { PAGE = 1000, HALF_PAGE = 1001 };
@@ -276,6 +288,9 @@ static bool act_help_scroll(View* v, int key, int arg) {
    if (v->help_top < 0) v->help_top = 0;
    return true;
 }
+
+/* Every key in input mode (keys_table's KM_INPUT row): to the child, or the prefix's. */
+static bool act_input_key(View* v, int key, int arg);
 
 /* ---------------------------------------------------------------- the table */
 
@@ -403,6 +418,15 @@ static const KeyBinding keys_table[] = {
     {{VK_CLICK, VK_DRAG, VK_RELEASE}, C, V_ANY, 0, act_copy_mouse, 0, NULL, NULL},
     {{VK_WHEEL_DOWN}, C, V_ANY, 0, act_scroll, 3, NULL, NULL},
     {{VK_WHEEL_UP}, C, V_ANY, 0, act_scroll, -3, NULL, NULL},
+    {{'i'}, N, V_PROCS, KF_PROC, act_input, 0, "`i`",
+     "input mode: every key goes to the selected process (arrows, Ctrl- and Alt- keys, F1-F12, "
+     "text; the mouse when it asks for it); full-screen programs (vi, less, htop) show as on a "
+     "terminal"},
+    {{KEY_ANY}, KM_INPUT, V_ANY, 0, act_input_key, 0, "Ctrl-A Esc / Ctrl-A Ctrl-A / Ctrl-A key",
+     "in input mode: leave / send Ctrl-A / leave and run that brum key (Ctrl-A j: next process); "
+     "the prefix is set with --prefix-key or brum.yaml's prefix_key"},
+    {{':'}, N, V_PROCS, KF_PROC, act_open_prompt, PK_SEND, "`:`",
+     "send a line (the text and Enter) to the selected process, e.g. `rs` to nodemon"},
     {{'p'}, N, V_PROCS, KF_PROC, act_toggle, T_ERRORS_ONLY, "`p`",
      "only errors and warnings, with their stack traces"},
     {{'c'}, N, IN(TAB_ERRORS), 0, act_item, ERROR_COPY, "`c`",
@@ -444,7 +468,7 @@ static const KeyBinding keys_table[] = {
 static bool key_in(const KeyBinding* b, int key) {
    for (size_t i = 0; i < ARRAY_LEN(b->keys) && b->keys[i]; i++) {
       int k = b->keys[i];
-      if (k == key || (k == KEY_DIGIT && key >= '1' && key <= '9') ||
+      if (k == key || k == KEY_ANY || (k == KEY_DIGIT && key >= '1' && key <= '9') ||
           (k == KEY_TEXT && key >= 0x20 && key != 0x7f && key < 0x110000))
          return true;
    }
@@ -464,20 +488,31 @@ static const KeyBinding* key_binding(const View* v, KeyMode mode, int key) {
    return NULL;
 }
 
+static bool act_input_key(View* v, int key, int arg) {
+   (void)arg;
+   InputResult r = input_key(v, key);
+   if (r != INPUT_NORMAL) return r == INPUT_DONE;
+   const KeyBinding* b = key_binding(v, KM_NORMAL, key);
+   bool changed = b ? b->action(v, key, b->arg) : false;
+   return changed || !v->input; /* leaving input mode changes the chrome */
+}
+
 bool view_key(View* v, int key) {
-   v->msg[0] = key == VK_CLICK || key == VK_WHEEL_UP || key == VK_WHEEL_DOWN || key == VK_DRAG ||
-                       key == VK_RELEASE
-                   ? v->msg[0]
-                   : '\0';
-   if (v->quit) return false; /* stopping: keys wait */
+   bool mouse = key == VK_CLICK || key == VK_WHEEL_UP || key == VK_WHEEL_DOWN || key == VK_DRAG ||
+                key == VK_RELEASE;
+   v->msg[0] = mouse || v->input ? v->msg[0] : '\0'; /* input mode: keys are the child's */
+   if (v->quit) return false;                        /* stopping: keys wait */
+   frame_begin(v);
+   term_frame(v); /* input mode ends with its process, before this key could go to it */
    KeyMode mode = v->confirm_quit           ? KM_CONFIRM
                   : v->prompting != PK_NONE ? KM_PROMPT
+                  : v->input                ? KM_INPUT
                   : v->cm.on                ? KM_COPY
                                             : KM_NORMAL;
    const KeyBinding* b = key_binding(v, mode, key);
-   if (!b) return mode == KM_PROMPT; /* a prompt takes every key: other controls do nothing there */
-   frame_begin(v);
-   bool changed = b->action(v, key, b->arg);
+   bool changed = mode == KM_PROMPT; /* a prompt takes every key: other controls do nothing */
+   if (b) changed = b->action(v, key, b->arg);
+   term_frame(v);
    frame_end(v);
    return changed;
 }

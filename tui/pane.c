@@ -318,6 +318,11 @@ void draw_pane(View* v, Canvas* c, int x, int y, int w, int rows) {
       canvas_text(c, x + 2, y, w - 2, msg, strlen(msg), role(v, THEME_MARKER));
       return;
    }
+   const TermScreen* scr = pane_screen(v);
+   if (scr) {
+      draw_pane_screen(v, c, x, y, w, rows, scr);
+      return;
+   }
    if (!make_seq(v, &s)) return;
    LineCtx lc;
    ctx_for(v, &lc);
@@ -410,6 +415,7 @@ void draw_pane_title(View* v, Canvas* c, int x, int y, int w) {
       proc_title(v, slot, buf, sizeof buf);
    }
    canvas_text(c, x, y, w, buf, strlen(buf), ts);
+   if (v->tab == TAB_PROCS && term_badge(v, c, x, y, w, canvas_str_width(buf, strlen(buf)))) return;
    /* right: modes */
    char modes[160];
    int ml = 0;

@@ -19,6 +19,7 @@
 #include "core/filter.h"
 #include "core/rcu.h"
 #include "core/util.h"
+#include "tui/termkey.h"
 #include "tui/trace.h"
 #include "tui/view.h"
 /* last: setupterm; its capability macros (tab, lines, ...) would clash with the headers above */
@@ -28,6 +29,7 @@
 #define FRAME_NS 16000000ull    /* at most ~60 frames a second from output */
 #define KEY_FRAME_NS 2000000ull /* at most one key frame per 2 ms (a paste, a mouse drag) */
 #define NOTICE_MS 5000          /* a control socket notice stays this long (or until a key) */
+#define RESIZE_MS 150 /* children's terminals get a new size once the layout is still this long */
 
 typedef struct Tui {
    uv_loop_t* loop;
@@ -35,6 +37,7 @@ typedef struct Tui {
    uv_async_t wake;
    uv_timer_t frame;
    uv_timer_t notice_timer; /* clears the notice shown */
+   uv_timer_t size_timer;   /* applies the children's new terminal size (RESIZE_MS) */
    uv_signal_t sigs[4];
    Sup* sup;            /* owned */
    CtlServer* ctl;      /* owned, NULL: no control socket */
@@ -45,8 +48,9 @@ typedef struct Tui {
    View view;
    Canvas cur, prev;
    bool frame_pending, full_redraw, quit_sent, stopped;
+   bool cursor_shown; /* the terminal's cursor is on (input mode: the child's) */
    uint64_t last_frame_ns, last_key_frame_ns;
-   int pane_cols, pane_rows; /* what the children's terminals were last told */
+   int pane_cols, pane_rows; /* the size the children's terminals get (after RESIZE_MS) */
    size_t nsigs;             /* signal handles initialised */
    bool wake_ok, input_ok;   /* handles initialised (closed on a failed start) */
    bool mouse_off;           /* mouse capture as applied to the terminal (View.mouse_off: asked) */
@@ -154,17 +158,39 @@ static void send_clipboard(const char* text) {
    free(b);
 }
 
-/* Tells the children how big their terminal is: the output pane, less the gutter. */
+static void apply_size(uv_timer_t* timer) {
+   Tui* t = timer->data;
+   sup_resize(t->sup, (unsigned short)t->pane_cols, (unsigned short)t->pane_rows);
+}
+
+/* The children's terminal size follows the Processes view's pane, debounced: zoom, sidebar and
+ * terminal resizes settle for RESIZE_MS first, then one command gives every child (emulator
+ * first, then the PTY: SIGWINCH once) and its later runs the new size. Every child's pane has that
+ * size (selecting another never resizes one), so none needs a size of its own (sup_resize_proc).
+ * The first size applies at once, before any child starts. */
 static void sync_pane_size(Tui* t) {
    int cols, rows;
-   view_pane_size(&t->view, &cols, &rows);
-   cols -= 1;
-   if (cols < 1) cols = 1;
-   if (cols != t->pane_cols || rows != t->pane_rows) {
-      t->pane_cols = cols;
-      t->pane_rows = rows;
+   view_term_size(&t->view, &cols, &rows);
+   if (cols == t->pane_cols && rows == t->pane_rows) return;
+   bool first = t->pane_cols == 0;
+   t->pane_cols = cols;
+   t->pane_rows = rows;
+   if (first)
       sup_resize(t->sup, (unsigned short)cols, (unsigned short)rows);
+   else
+      uv_timer_start(&t->size_timer, apply_size, RESIZE_MS, 0);
+}
+
+/* In input mode the terminal's own cursor stands where the child's is (its shape and blinking as
+ * the user set them); elsewhere it stays hidden. */
+static void place_cursor(Tui* t) {
+   bool show = t->view.cursor_x >= 0;
+   if (show != t->cursor_shown) {
+      leaveok(stdscr, show ? FALSE : TRUE);
+      curs_set(show ? 1 : 0);
+      t->cursor_shown = show;
    }
+   if (show) wmove(stdscr, t->view.cursor_y, t->view.cursor_x);
 }
 
 static void draw_frame(Tui* t) {
@@ -178,6 +204,7 @@ static void draw_frame(Tui* t) {
    if (trace_on) tf.drawn = util_mono_ns();
    tui_blit(&t->cur, &t->prev, t->full_redraw);
    t->full_redraw = false;
+   place_cursor(t);
    if (trace_on) tf.blitted = util_mono_ns();
    wnoutrefresh(stdscr);
    doupdate();
@@ -299,45 +326,122 @@ static int map_key(wint_t ch, int kind) {
    }
 }
 
+/* A mouse event as a brum key (position in the view), -1: none of brum's. */
+static int mouse_key(Tui* t) {
+   MEVENT me;
+   if (getmouse(&me) != OK) return -1;
+   t->view.mouse_x = me.x;
+   t->view.mouse_y = me.y;
+   if (me.bstate & BUTTON4_PRESSED) return VK_WHEEL_UP;
+   if (me.bstate & BUTTON5_PRESSED) return VK_WHEEL_DOWN;
+   if (me.bstate & BUTTON1_RELEASED) return VK_RELEASE;
+   if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return VK_CLICK;
+   if (me.bstate & REPORT_MOUSE_POSITION) return VK_DRAG;
+   return -1;
+}
+
+/* In input mode an Esc that curses returned with another key right behind it (within ESCDELAY:
+ * the same burst) is Alt with that key, as terminals send it. */
+static void alt_key(Tui* t, int* key) {
+   wint_t ch;
+   int kind = get_wch(&ch);
+   if (kind == ERR) return;
+   TermKey k;
+   if (ch == 27 || !termkey_from_curses(ch, kind == KEY_CODE_YES, &k)) {
+      if (kind == KEY_CODE_YES)
+         ungetch((int)ch);
+      else
+         unget_wch((wchar_t)ch);
+      return;
+   }
+   k.mods |= TERM_MOD_ALT;
+   t->view.tkey = k;
+   *key = VK_ALT;
+}
+
+/* Text keys of one read of the terminal in input mode, held back to tell a paste from typing: at
+ * least PASTE_MIN of them in a row (no person types that fast between two reads) go to the child
+ * as one pasted text (bracketed when the child asked for it). */
+#define PASTE_MIN 16
+#define PASTE_MAX 1024
+typedef struct Burst {
+   int key[PASTE_MAX];
+   TermKey tk[PASTE_MAX];
+   size_t n;
+} Burst;
+
+static bool is_text(const View* v, const TermKey* k) {
+   return v->input && !v->prefix_pending && v->prompting == PK_NONE && !v->confirm_quit &&
+          ((k->code == TK_CHAR && !k->mods) || k->code == TK_ENTER || k->code == TK_TAB);
+}
+
+static bool dispatch(Tui* t, int key, const TermKey* k, uint64_t read_ns) {
+   t->view.tkey = *k;
+   rcu_read_lock();
+   bool c = view_key(&t->view, key);
+   rcu_read_unlock();
+   if (c) trace_key(read_ns);
+   return c;
+}
+
+static bool flush_burst(Tui* t, Burst* b, uint64_t read_ns) {
+   bool changed = false;
+   if (b->n >= PASTE_MIN) {
+      static char text[PASTE_MAX * 4];
+      size_t len = 0;
+      for (size_t i = 0; i < b->n; i++) {
+         const TermKey* k = &b->tk[i];
+         if (k->code == TK_CHAR)
+            len += termkey_utf8(k->ch, text + len);
+         else
+            text[len++] = k->code == TK_ENTER ? '\r' : '\t';
+      }
+      rcu_read_lock();
+      changed = view_paste(&t->view, text, len);
+      rcu_read_unlock();
+   } else {
+      for (size_t i = 0; i < b->n; i++) changed |= dispatch(t, b->key[i], &b->tk[i], read_ns);
+   }
+   b->n = 0;
+   return changed;
+}
+
+/* One event as a brum key and the child's TermKey (t->view.tkey); -1: none. */
+static int read_key(Tui* t, wint_t ch, int kind) {
+   t->view.tkey = (TermKey){.code = TK_NONE};
+   if (kind == KEY_CODE_YES && ch == KEY_MOUSE) return mouse_key(t);
+   if (kind == KEY_CODE_YES && ch == KEY_RESIZE) return -1; /* SIGWINCH is handled by the loop */
+   int key = map_key(ch, kind);
+   termkey_from_curses(ch, kind == KEY_CODE_YES, &t->view.tkey);
+   if (key < 0 && t->view.input && t->view.tkey.code != TK_NONE) key = VK_OTHER;
+   if (ch == 27 && kind != KEY_CODE_YES && t->view.input && !t->view.prefix_pending)
+      alt_key(t, &key);
+   return key;
+}
+
 static void on_input(uv_poll_t* h, int status, int events) {
    (void)status;
    (void)events;
    Tui* t = h->data;
    uint64_t read_ns = trace_on ? util_mono_ns() : 0;
    bool changed = false;
+   static Burst burst;
    wint_t ch;
    int kind;
    while ((kind = get_wch(&ch)) != ERR) {
-      int key;
-      if (kind == KEY_CODE_YES && ch == KEY_MOUSE) {
-         MEVENT me;
-         if (getmouse(&me) != OK) continue;
-         t->view.mouse_x = me.x;
-         t->view.mouse_y = me.y;
-         if (me.bstate & BUTTON4_PRESSED)
-            key = VK_WHEEL_UP;
-         else if (me.bstate & BUTTON5_PRESSED)
-            key = VK_WHEEL_DOWN;
-         else if (me.bstate & BUTTON1_RELEASED)
-            key = VK_RELEASE;
-         else if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))
-            key = VK_CLICK;
-         else if (me.bstate & REPORT_MOUSE_POSITION)
-            key = VK_DRAG;
-         else
-            continue;
-      } else if (kind == KEY_CODE_YES && ch == KEY_RESIZE) {
-         continue; /* SIGWINCH is handled by the loop */
-      } else {
-         key = map_key(ch, kind);
-      }
+      int key = read_key(t, ch, kind);
       if (key < 0) continue;
-      rcu_read_lock();
-      bool c = view_key(&t->view, key);
-      rcu_read_unlock();
-      if (c) trace_key(read_ns);
-      changed |= c;
+      if (is_text(&t->view, &t->view.tkey)) {
+         if (burst.n == PASTE_MAX) changed |= flush_burst(t, &burst, read_ns);
+         burst.key[burst.n] = key;
+         burst.tk[burst.n++] = t->view.tkey;
+         continue;
+      }
+      TermKey k = t->view.tkey;
+      changed |= flush_burst(t, &burst, read_ns);
+      changed |= dispatch(t, key, &k, read_ns);
    }
+   changed |= flush_burst(t, &burst, read_ns);
    if (t->view.mouse_off != t->mouse_off) { /* M */
       t->mouse_off = t->view.mouse_off;
       mouse_capture(!t->mouse_off);
@@ -453,6 +557,7 @@ static void terminal_start(void) {
    mouseinterval(0);
    mouse_capture(true);
    theme_curses_init();
+   termkey_init();
 }
 
 static void view_start(Tui* t, const Project* prj, char* warning /* owned */) {
@@ -568,6 +673,8 @@ static int handles_init(Tui* t) {
    t->frame.data = t;
    uv_timer_init(t->loop, &t->notice_timer);
    t->notice_timer.data = t;
+   uv_timer_init(t->loop, &t->size_timer);
+   t->size_timer.data = t;
    for (; t->nsigs < ARRAY_LEN(t->sigs); t->nsigs++) {
       if ((err = uv_signal_init(t->loop, &t->sigs[t->nsigs])) < 0)
          return util_report("cannot watch signals", err), -1;
@@ -582,6 +689,7 @@ static void handles_close(Tui* t) {
    if (t->wake_ok) uv_close((uv_handle_t*)&t->wake, on_close_noop);
    if (t->input_ok) uv_close((uv_handle_t*)&t->frame, on_close_noop);
    if (t->input_ok) uv_close((uv_handle_t*)&t->notice_timer, on_close_noop);
+   if (t->input_ok) uv_close((uv_handle_t*)&t->size_timer, on_close_noop);
    for (size_t i = 0; i < t->nsigs; i++) uv_close((uv_handle_t*)&t->sigs[i], on_close_noop);
    uv_run(t->loop, UV_RUN_DEFAULT);
    /* the shell after us shares the tty's open file: O_NONBLOCK left on breaks its reads */
@@ -644,6 +752,8 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    trace_open();
    terminal_start();
    view_start(&t, prj, theme_warning ? theme_warning : ctl_warning);
+   if (o->prefix_key) t.view.prefix = o->prefix_key;
+   t.view.real_cursor = true;
    if (theme_warning) free(ctl_warning);
    view_resize(&t.view, COLS, LINES);
    sync_pane_size(&t);

@@ -188,6 +188,9 @@ void view_init(View* v, Sup* sup, Filter* filter, const Project* prj, Theme* the
    v->scratch = regex_scratch_new();
    v->search_prompt = prompt_new(PROMPT_HISTORY_DEFAULT);
    v->filter_prompt = prompt_new(PROMPT_HISTORY_DEFAULT);
+   v->send_prompt = prompt_new(PROMPT_HISTORY_DEFAULT);
+   v->prefix = VK_CTRL('a');
+   v->cursor_x = v->cursor_y = -1;
    v->frame = xcalloc(1, sizeof *v->frame);
    view_sync(v);
 }
@@ -205,6 +208,7 @@ void view_done(View* v) {
    regex_scratch_free(v->scratch);
    prompt_free(v->search_prompt);
    prompt_free(v->filter_prompt);
+   prompt_free(v->send_prompt);
    free(v->scroll);
    free(v->filter_text);
    free(v->copy);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/filter.h"
+#include "core/term.h"
 #include "core/sup.h"
 #include "scripts/pkg.h"
 #include "tui/canvas.h"
@@ -39,6 +40,8 @@ enum {
    VK_CLICK,   /* mouse: position in View.mouse_x / mouse_y */
    VK_DRAG,    /* mouse: motion with the first button held (xterm's ESC[?1002h) */
    VK_RELEASE, /* mouse: the first button released */
+   VK_ALT,     /* input mode: a key with Alt (View.tkey) */
+   VK_OTHER,   /* input mode: a key brum has no use for (View.tkey: F5, Insert, Ctrl-Up...) */
 };
 #define VK_CTRL(c) ((c)&0x1f)
 
@@ -69,7 +72,7 @@ typedef struct CopyMode {
    int rowcap;
 } CopyMode;
 
-typedef enum PromptKind { PK_NONE, PK_SEARCH, PK_FILTER } PromptKind;
+typedef enum PromptKind { PK_NONE, PK_SEARCH, PK_FILTER, PK_SEND } PromptKind;
 
 typedef struct View {
    Sup* sup;           /* borrowed */
@@ -100,6 +103,7 @@ typedef struct View {
 
    Prompt* search_prompt; /* owned: keeps the search history */
    Prompt* filter_prompt; /* owned: keeps the filter history */
+   Prompt* send_prompt;   /* owned: `:`, a line for the selected process; keeps its history */
    PromptKind prompting;
 
    char msg[256]; /* bottom-line message until the next key */
@@ -112,8 +116,22 @@ typedef struct View {
    struct ViewFrame* frame; /* owned: what the current view_draw/key/tick call read (view.c) */
    char* copy;              /* owned: text to put on the clipboard (tui.c takes it) */
    int mouse_x, mouse_y;
-   CopyMode cm;                       /* copy mode */
-   bool mouse_off;                    /* M: the terminal keeps the mouse (tui.c applies it) */
+   CopyMode cm;    /* copy mode */
+   bool mouse_off; /* M: the terminal keeps the mouse (tui.c applies it) */
+
+   /* Terminal mode (tui/term_ui.c): input mode sends every key to process input_id */
+   bool input;
+   bool prefix_pending; /* the prefix key was pressed in input mode: the next key decides */
+   int prefix;          /* the prefix key's code (VK_CTRL('a') unless configured) */
+   uint64_t input_id;
+   TermKey tkey; /* the key being dispatched as the child's terminal sees it (tui.c sets
+                    it before view_key; TK_NONE: it has none) */
+   bool want;    /* an emulated screen is wanted (sup_term_want) for want_id */
+   uint64_t want_id;
+   int scr_x, scr_y;       /* where the last frame drew an emulated screen (for mouse events), */
+   int scr_w, scr_h;       /* scr_w 0: it drew none */
+   int cursor_x, cursor_y; /* input mode: where the child's cursor is on screen (-1: hidden) */
+   bool real_cursor;       /* the terminal's cursor shows it (tui.c), not a reverse cell */
    void (*open_url)(const char* url); /* how Enter opens a URL (replaceable in tests) */
 } View;
 
@@ -138,5 +156,20 @@ char* view_keys_markdown(void);
 int view_keys_check(char** cause);
 /* The output pane's size in cells (for the children's terminal size). */
 void view_pane_size(const View* v, int* cols, int* rows);
+/* The size a child's terminal gets: the Processes view's pane less its gutter (all processes
+ * share it, so switching panes never resizes a child). */
+void view_term_size(const View* v, int* cols, int* rows);
+
+/* In input mode: text the user pasted (a burst of text keys in one read of the terminal), to the
+ * child as one piece (sup_input with paste: bracketed when it asked for it). Inside
+ * rcu_read_lock; returns true when the screen may have changed. */
+bool view_paste(View* v, const char* text, size_t n);
+/* The prefix key of input mode from its text: "C-a", "Ctrl-a" or "^a" (a letter, or one of
+ * @ [ \ ] ^ _ ); 0, or -EINVAL with the cause (heap). */
+int view_parse_prefix(const char* text, int* key, char** cause);
+/* Draws an emulated screen at x, y, clipped to w x h cells; `base` colours its default cells;
+ * `cursor`: the child's cursor (when visible) as a reverse-video cell. */
+void view_draw_screen(Canvas* c, int x, int y, int w, int h, const TermScreen* s, Style base,
+                      bool cursor);
 
 #endif

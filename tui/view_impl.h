@@ -165,6 +165,27 @@ typedef struct KeyRow {
 } KeyRow;
 size_t key_rows(KeyRow* rows, size_t max);
 
+/* ---- term_ui.c: input mode, the `:` line, emulated screens */
+
+bool input_enter(View* v); /* `i`: says why not when the process does not run */
+void input_leave(View* v);
+/* A key in input mode: sent to the child (QUIET: nothing to draw until it answers), taken by
+ * the prefix (DONE), or to run as a brum key (NORMAL: prefix + key, or a mouse event the child
+ * did not ask for). */
+typedef enum InputResult { INPUT_QUIET, INPUT_DONE, INPUT_NORMAL } InputResult;
+InputResult input_key(View* v, int key);
+void send_line(View* v, const char* text); /* `:`: the line and Enter to the selected process */
+void term_prefix_label(const View* v, char* buf, size_t size); /* "Ctrl-A" */
+/* Once per frame (view_draw) and key: ends input mode when its process ended or is no longer
+ * shown, and tells the supervisor which emulated screen the UI wants. */
+void term_frame(View* v);
+const TermScreen* pane_screen(View* v); /* the screen the pane shows, NULL: the log */
+void draw_pane_screen(View* v, Canvas* c, int x, int y, int w, int rows, const TermScreen* s);
+/* The pane title's input-mode or full-screen badge (`used`: columns the title took); false when
+ * neither applies. */
+bool term_badge(View* v, Canvas* c, int x, int y, int w, int used);
+void draw_input_status(View* v, Canvas* c, int y); /* the status line in input mode */
+
 /* ---- chrome.c: header, tabs, help, bottom line, dialogs */
 
 const char* state_glyph(const View* v, ProcState st);
