@@ -198,6 +198,7 @@ void app_launch_init(AppLaunch* a, const Project* prj, const Script* s, const Op
    map_deps(a, prj, s, ids);
    map_policy(a, s);
    a->l.note = a->note;
+   a->l.command = s->command;
 }
 
 void app_launch_done(AppLaunch* a) {
@@ -269,6 +270,10 @@ SupConfig app_sup_config(const Options* o) {
        .log = {.max_lines = o->max_lines, .max_bytes = o->max_bytes},
        .cols = 80,
        .rows = 24,
+       .logfile = {.dir = o->log_dir,
+                   .raw = o->log_raw,
+                   .max_size = o->log_max_size,
+                   .keep = o->log_keep},
    };
    return c;
 }

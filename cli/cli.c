@@ -38,6 +38,13 @@ void cli_usage(FILE* f) {
        "      --kill-timeout SECS  grace period between SIGTERM and SIGKILL (default 5)\n"
        "      --theme NAME|PATH    colour theme (default, light, high-contrast, mono)\n"
        "      --log FILE           diagnostics log (default $XDG_STATE_HOME/brum/brum.log)\n"
+       "      --log-dir DIR        write each process's output to DIR/NAME.log (plain text, a\n"
+       "                           header line per run; brum.yaml: log_dir)\n"
+       "      --log-raw            log files keep the raw output (escape sequences and all)\n"
+       "      --log-max-size N[K|M|G]  rotate a log file at this size (default 10M)\n"
+       "      --log-keep N         rotated files kept: NAME.log.1 ... NAME.log.N (default 3)\n"
+       "      --no-notify          no bell or desktop notification when a process fails or its\n"
+       "                           tests turn red while not shown (brum.yaml: notifications)\n"
        "  -V, --version            print the version and exit\n"
        "  -h, --help               print this help and exit\n"
        "\n"
@@ -58,7 +65,12 @@ enum {
    OPT_KILL,
    OPT_THEME,
    OPT_LOG,
-   OPT_CHECK
+   OPT_CHECK,
+   OPT_LOG_DIR,
+   OPT_LOG_RAW,
+   OPT_LOG_MAX_SIZE,
+   OPT_LOG_KEEP,
+   OPT_NO_NOTIFY
 };
 
 /* Digits only: strtoull alone would take " 5", "+5" and "-5" (as a huge number). */
@@ -101,6 +113,16 @@ static int parse_number(int opt, const char* arg, Options* o, char** cause) {
       if (parse_size(arg, &o->max_bytes) == 0) return 0;
       *cause = xasprintf("--max-bytes needs a positive size (like 4096, 64K, 16M), not '%s'", arg);
       return -EINVAL;
+   case OPT_LOG_MAX_SIZE:
+      if (parse_size(arg, &o->log_max_size) == 0) return 0;
+      *cause = xasprintf("--log-max-size needs a positive size (like 512K, 10M), not '%s'", arg);
+      return -EINVAL;
+   case OPT_LOG_KEEP: {
+      uint64_t k;
+      if (parse_u64(arg, &k) == 0 && k <= 100) return (o->log_keep = (unsigned)k), 0;
+      *cause = xasprintf("--log-keep needs a whole number from 1 to 100, not '%s'", arg);
+      return -EINVAL;
+   }
    default: /* --kill-timeout */
       if (util_parse_seconds(arg, 3600, &secs) == 0) {
          o->kill_timeout_s = secs > 0 ? secs : 0.001;
@@ -129,6 +151,11 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
        {"kill-timeout", required_argument, NULL, OPT_KILL},
        {"theme", required_argument, NULL, OPT_THEME},
        {"log", required_argument, NULL, OPT_LOG},
+       {"log-dir", required_argument, NULL, OPT_LOG_DIR},
+       {"log-raw", no_argument, NULL, OPT_LOG_RAW},
+       {"log-max-size", required_argument, NULL, OPT_LOG_MAX_SIZE},
+       {"log-keep", required_argument, NULL, OPT_LOG_KEEP},
+       {"no-notify", no_argument, NULL, OPT_NO_NOTIFY},
        {"version", no_argument, NULL, 'V'},
        {"help", no_argument, NULL, 'h'},
        {NULL, 0, NULL, 0},
@@ -185,8 +212,19 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
       case OPT_LOG:
          o->log_path = optarg;
          break;
+      case OPT_LOG_DIR:
+         o->log_dir = optarg;
+         break;
+      case OPT_LOG_RAW:
+         o->log_raw = true;
+         break;
+      case OPT_NO_NOTIFY:
+         o->no_notify = true;
+         break;
       case OPT_MAX_LINES:
       case OPT_MAX_BYTES:
+      case OPT_LOG_MAX_SIZE:
+      case OPT_LOG_KEEP:
       case OPT_KILL:
          if (parse_number(c, optarg, o, cause) < 0) return -EINVAL;
          break;

@@ -299,6 +299,7 @@ static void proc_read(Proc* p, size_t budget) {
    while (total < budget && p->out_fd >= 0) {
       ssize_t n = read(p->out_fd, s->buf, READ_BUF);
       if (n > 0) {
+         if (p->logsink) logsink_raw(p->logsink, s->buf, (size_t)n);
          ansi_feed(p->parser, s->buf, (size_t)n);
          total += (size_t)n;
          if (s->cfg.backpressure) {
@@ -469,6 +470,7 @@ void proc_start(Proc* p) {
    uv_timer_stop(p->backoff_timer); /* a start during PROC_BACKOFF comes early */
    proc_ensure_parser(p);
    proc_begin_run(p);
+   if (s->logfiles) proc_log_run(p);
 
    ProcSnap* c = &p->cur;
    struct stat st;
@@ -591,6 +593,7 @@ Proc* proc_new(Sup* s, const char* name, const SupLaunch* launch) {
    s->last_added = p;
    p->cwd = strpool_intern(s->pool, launch->cwd ? launch->cwd : ".");
    p->note = launch->note ? strpool_intern(s->pool, launch->note) : NULL;
+   p->command = launch->command ? strpool_intern(s->pool, launch->command) : NULL;
    p->pidfd = p->out_fd = -1;
    p->cur.exit_code = -1;
    orch_init(p, launch);

@@ -11,6 +11,7 @@
 
 #include "core/detect.h"
 #include "core/lineidx.h"
+#include "core/logfile.h"
 #include "core/logstore.h"
 #include "core/snap.h"
 #include "core/term.h"
@@ -51,6 +52,7 @@ typedef struct SupLaunch {
    char* const* env;  /* full environment; NULL: the supervisor's own */
    const char* cwd;
    const char* note; /* shown when it starts, a marker line per line of it (NULL: none) */
+   const char* command; /* as the user wrote it, for log file headers (NULL: argv joined) */
    /* orchestration; all optional */
    const SupDep* deps; /* starting this process starts these first, and it waits for them */
    size_t ndeps;
@@ -89,6 +91,7 @@ typedef struct SupConfig {
                                  its store is backlogged, until sup_resume finds it caught up */
    double kill_timeout_s;     /* grace period between SIGTERM and SIGKILL (default 5) */
    LogStoreConfig log;        /* retention per process */
+   LogFileConfig logfile;     /* --log-dir (dir NULL: none); on_error is the supervisor's */
    unsigned short cols, rows; /* initial PTY size */
    void (*wake)(void* ud);    /* called on the supervisor thread when something visible changed */
    void* wake_ud;

@@ -27,7 +27,8 @@ typedef struct Proc {
    char** argv;
    char** env; /* NULL: environ */
    const char* cwd;
-   const char* note; /* may be NULL */
+   const char* note;    /* may be NULL */
+   const char* command; /* may be NULL */
    /* supervisor thread only from here on */
    char* message; /* owned */
    pid_t pid;
@@ -41,6 +42,7 @@ typedef struct Proc {
    uv_timer_t* ready_timer; /* owned: a run that has printed no URL is ready READY_QUIET_MS in */
    uint64_t intel_ms;       /* when findings were last published */
    AnsiParser* parser;      /* owned; NULL until the first start */
+   LogSink* logsink;        /* the Sup's LogFiles' (NULL: no log file, or not started yet) */
    Detector* det;           /* owned; NULL until the first start */
    bool stop_requested, kill_sent, restart_pending, paused, exit_marker_pending;
    uint64_t published_lines;
@@ -102,7 +104,8 @@ struct Sup {
    pthread_mutex_t observer_mu; /* any thread: guards observer and its calls */
    void (*observer)(void* ud);
    void* observer_ud;
-   char* buf; /* owned: READ_BUF */
+   char* buf;          /* owned: READ_BUF */
+   LogFiles* logfiles; /* owned: --log-dir's files (NULL: none) */
 };
 
 /* ---- core/proc.c: one process ---- */
@@ -157,6 +160,7 @@ AnsiParser* proc_parser_new(Proc* p); /* its output goes to p's log store and th
 /* A dim marker line (start, restart, exit...), after ending the child's unfinished line. */
 void proc_marker(Proc* p, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 void proc_publish_partial(Proc* p); /* the unfinished last line, as the parser has it */
+void proc_log_run(Proc* p);         /* a run begins: its log file's header (with --log-dir) */
 
 /* ---- core/sup.c: the loop ---- */
 void sup_wake(Sup* s);
