@@ -217,6 +217,7 @@ static int run_tui(const Project* prj, const Options* o, const CtlConfig* ctl) {
        .nruns = n,
        .add_processes = add_all,
        .ud = &a,
+       .notify = o->no_notify ? NOTIFY_OFF : prj->notifications,
    };
    int rc = tui_run(prj, &c);
    free(theme);

@@ -86,6 +86,7 @@ static void proc_publish_intel(Proc* p) {
    DetectSnap* d = detect_snapshot(p->det);
    p->cur.errors = d->errors;
    p->cur.warnings = d->warnings;
+   proc_alert_tests(p, p->slot.intel, d);
    DetectSnap* old_d = rcu_swap(&p->slot.intel, d);
    if (old_d) call_rcu(&old_d->rcu, detect_snap_free_rcu);
 }
@@ -238,6 +239,7 @@ static void proc_reaped(Proc* p, int status) {
    } else if (!orch_ended(p, by_user)) {
       proc_publish(p);
    }
+   proc_alert_ended(p, by_user);
    sup_check_quit(s);
 }
 
@@ -509,6 +511,7 @@ fail:
    c->ended_ms = util_now_ms();
    c->exit_seq = ++s->exit_seq;
    if (!orch_ended(p, false)) proc_publish(p);
+   proc_alert_ended(p, false);
 }
 
 /* ---------------------------------------------------------------- stopping */

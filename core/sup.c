@@ -477,6 +477,7 @@ void sup_free(Sup* s) {
    uv_loop_close(&s->loop);
    free(caa_container_of(r, RegistryBox, reg));
    free(s->notice);
+   free(s->alerts);
    pthread_mutex_destroy(&s->observer_mu);
    lineidx_free(s->all);
    strpool_free(s->pool);

@@ -169,6 +169,24 @@ typedef struct SupNotice {
    struct rcu_head rcu;
    char text[];
 } SupNotice;
+/* Something worth telling a user who is not looking (tui/notify.c rings and notifies when the
+ * process's pane is not shown): a process ended on its own with a failure (not a user's stop or
+ * kill, not brum's quit, not a restart its policy makes), or its tests turned red. The newest
+ * SUP_ALERTS are kept; a reader remembers the last seq it took. */
+typedef enum SupAlertKind { SUP_ALERT_FAILED = 1, SUP_ALERT_TESTS_RED } SupAlertKind;
+typedef struct SupAlert {
+   uint64_t seq, id, time_ms;
+   SupAlertKind kind;
+   char text[160]; /* "web failed (exit code 1)", "test: 3 of 120 tests failed (vitest)" */
+} SupAlert;
+#define SUP_ALERTS 16
+typedef struct SupAlerts {
+   uint64_t seq;                /* the newest alert's; alert k is ring[k % SUP_ALERTS] */
+   SupAlert ring[SUP_ALERTS];
+   struct rcu_head rcu;
+} SupAlerts;
+const SupAlerts* sup_alerts_read(const Sup* s); /* inside a read section; NULL: none yet */
+
 /* A second party told of every change the supervisor publishes, as cfg.wake is (the control
  * server): fn(ud) runs on the supervisor thread and must not block. NULL removes it; once this
  * returns, the previous fn is not running and will not be called again. Any thread. */

@@ -106,6 +106,7 @@ struct Sup {
    void* observer_ud;
    char* buf;          /* owned: READ_BUF */
    LogFiles* logfiles; /* owned: --log-dir's files (NULL: none) */
+   SupAlerts* alerts;  /* RCU: the newest alerts (NULL: none yet) */
 };
 
 /* ---- core/proc.c: one process ---- */
@@ -161,6 +162,12 @@ AnsiParser* proc_parser_new(Proc* p); /* its output goes to p's log store and th
 void proc_marker(Proc* p, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 void proc_publish_partial(Proc* p); /* the unfinished last line, as the parser has it */
 void proc_log_run(Proc* p);         /* a run begins: its log file's header (with --log-dir) */
+
+/* ---- core/alert.c: alerts for the UI's notifications ---- */
+/* The run just ended: an alert when it failed on its own (by_user: a stop, kill or quit). */
+void proc_alert_ended(Proc* p, bool by_user);
+/* Findings about to be published: an alert when the tests turned red (old NULL: none before). */
+void proc_alert_tests(Proc* p, const DetectSnap* old, const DetectSnap* next);
 
 /* ---- core/sup.c: the loop ---- */
 void sup_wake(Sup* s);

@@ -19,6 +19,7 @@
 #include "core/filter.h"
 #include "core/rcu.h"
 #include "core/util.h"
+#include "tui/notify.h"
 #include "tui/trace.h"
 #include "tui/view.h"
 /* last: setupterm; its capability macros (tab, lines, ...) would clash with the headers above */
@@ -43,6 +44,7 @@ typedef struct Tui {
    Filter* filter;      /* owned */
    Theme* theme;        /* owned */
    View view;
+   Notifier notify; /* bell and desktop notifications, written between frames */
    Canvas cur, prev;
    bool frame_pending, full_redraw, quit_sent, stopped;
    uint64_t last_frame_ns, last_key_frame_ns;
@@ -112,6 +114,17 @@ static void base64(const char* in, size_t n, char* out) {
    out[o] = '\0';
 }
 
+/* Bytes for the terminal itself (not cells): between frames, after doupdate. */
+static void term_write(const char* seq, size_t len) {
+   size_t off = 0;
+   while (off < len) {
+      ssize_t w = write(STDOUT_FILENO, seq + off, len - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) break;
+      off += (size_t)w;
+   }
+}
+
 /* OSC 52: the terminal (or tmux with set-clipboard, or ssh's local terminal) sets its clipboard. */
 static void send_clipboard(const char* text) {
    size_t n = strlen(text);
@@ -119,13 +132,7 @@ static void send_clipboard(const char* text) {
    char* b = xmalloc(n / 3 * 4 + 8);
    base64(text, n, b);
    char* seq = xasprintf("\033]52;c;%s\a", b);
-   size_t len = strlen(seq), off = 0;
-   while (off < len) {
-      ssize_t w = write(STDOUT_FILENO, seq + off, len - off);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) break;
-      off += (size_t)w;
-   }
+   term_write(seq, strlen(seq));
    free(seq);
    free(b);
 }
@@ -165,6 +172,10 @@ static void draw_frame(Tui* t) {
       send_clipboard(t->view.copy);
       free(t->view.copy);
       t->view.copy = NULL;
+   }
+   if (t->notify.len) {
+      term_write(t->notify.out, t->notify.len);
+      notify_done(&t->notify);
    }
    sync_pane_size(t);
    if (more) schedule_frame(t);
@@ -343,6 +354,9 @@ static void on_wake(uv_async_t* a) {
    Tui* t = a->data;
    if (t->filter) filter_poke(t->filter);
    show_notice(t);
+   rcu_read_lock();
+   notify_poll(&t->notify, &t->view);
+   rcu_read_unlock();
    check_quit(t);
    schedule_frame(t);
 }
@@ -612,6 +626,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    trace_open();
    terminal_start();
    view_start(&t, prj, theme_warning ? theme_warning : ctl_warning);
+   notify_init(&t.notify, o->notify, prj->name);
    if (theme_warning) free(ctl_warning);
    view_resize(&t.view, COLS, LINES);
    sync_pane_size(&t);
@@ -639,6 +654,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    ctl_server_stop(t.ctl); /* its reads of the supervisor's data end before sup_free */
    filter_free(t.filter);
    view_done(&t.view);
+   notify_done(&t.notify);
    sup_free(t.sup);
    canvas_free(&t.cur);
    canvas_free(&t.prev);

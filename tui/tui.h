@@ -21,6 +21,7 @@ typedef struct TuiConfig {
    void (*add_processes)(Sup* sup, void* ud);
    void* ud;
    const CtlConfig* ctl; /* the control socket's (NULL: none; the caller holds the root's lock) */
+   NotifyMode notify;    /* bell / desktop notifications (NOTIFY_UNSET: on) */
 } TuiConfig;
 
 /* Runs the UI until the user quits; returns brum's exit status. */
