@@ -267,8 +267,7 @@ static uint64_t count_lines(uint32_t kind, const char* text, size_t len) {
    return n ? n : 1;
 }
 
-static void put(LogSink* s, uint32_t kind, uint64_t a, uint32_t run, const char* text,
-                size_t len) {
+static void put(LogSink* s, uint32_t kind, uint64_t a, uint32_t run, const char* text, size_t len) {
    LogFiles* lf = s->lf;
    if (atomic_load_explicit(&s->failed, memory_order_relaxed)) return;
    pthread_mutex_lock(&lf->mu);
@@ -319,8 +318,8 @@ bool logfiles_raw(const LogFiles* lf) {
 int logfiles_new(const LogFileConfig* cfg, LogFiles** out, char** cause) {
    int err = make_dirs(cfg->dir);
    if (err < 0) {
-      if (cause) *cause = xasprintf("cannot create the log directory %s: %s", cfg->dir,
-                                    strerror(-err));
+      if (cause)
+         *cause = xasprintf("cannot create the log directory %s: %s", cfg->dir, strerror(-err));
       return err;
    }
    LogFiles* lf = xcalloc(1, sizeof *lf);
@@ -368,7 +367,7 @@ void logfiles_free(LogFiles* lf) {
    pthread_cond_signal(&lf->cv);
    pthread_mutex_unlock(&lf->mu);
    if (lf->thread) pthread_join(lf->thread, NULL);
-   for (LogSink* s = lf->sinks, *next; s; s = next) {
+   for (LogSink *s = lf->sinks, *next; s; s = next) {
       next = s->next;
       if (s->f && s->open) fputc('\n', s->f);
       if (s->f) fclose(s->f);

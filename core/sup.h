@@ -51,7 +51,7 @@ typedef struct SupLaunch {
    char* const* argv; /* argv[0] absolute, or looked up in the PATH of env */
    char* const* env;  /* full environment; NULL: the supervisor's own */
    const char* cwd;
-   const char* note; /* shown when it starts, a marker line per line of it (NULL: none) */
+   const char* note;    /* shown when it starts, a marker line per line of it (NULL: none) */
    const char* command; /* as the user wrote it, for log file headers (NULL: argv joined) */
    /* orchestration; all optional */
    const SupDep* deps; /* starting this process starts these first, and it waits for them */
@@ -181,7 +181,7 @@ typedef struct SupAlert {
 } SupAlert;
 #define SUP_ALERTS 16
 typedef struct SupAlerts {
-   uint64_t seq;                /* the newest alert's; alert k is ring[k % SUP_ALERTS] */
+   uint64_t seq; /* the newest alert's; alert k is ring[k % SUP_ALERTS] */
    SupAlert ring[SUP_ALERTS];
    struct rcu_head rcu;
 } SupAlerts;

@@ -121,8 +121,8 @@ typedef struct Project {
    bool log_raw;             /* brum.yaml `log_raw: true` */
    uint64_t log_max_size;    /* brum.yaml `log_max_size` in bytes (0: unset) */
    unsigned log_keep;        /* brum.yaml `log_keep` (0: unset) */
-   bool has_package_json; /* false for a project of brum.yaml / Procfile / process-compose.yaml
-                             only: no package manager is involved */
+   bool has_package_json;    /* false for a project of brum.yaml / Procfile / process-compose.yaml
+                                only: no package manager is involved */
 } Project;
 
 /* Finds and loads the project of DIR (the walk-up, like npm's): from DIR up to the first directory

@@ -469,7 +469,8 @@ static bool read_log_key(By* b, YPair* p) {
    if (is_key(p, "log_max_size")) {
       const char* s = ydoc_scalar(p->v);
       if (s && parse_size(s, &prj->log_max_size)) return true;
-      ydoc_err(&b->d, p->v, "log_max_size must be a size in bytes (like 1048576, 512K, 10M), not %s",
+      ydoc_err(&b->d, p->v,
+               "log_max_size must be a size in bytes (like 1048576, 512K, 10M), not %s",
                s ? s : ydoc_kind(p->v));
       return false;
    }
@@ -511,7 +512,7 @@ static bool read_project_key(By* b, YPair* p) {
 static void read_top(By* b, yaml_node_t* root) {
    static const char* const known[] = {"processes",     "env",       "env_file", "default_run",
                                        "kill_timeout",  "max_lines", "theme",    "prefix_key",
-                                       "notifications", "log_dir",  "log_raw",  "log_max_size",
+                                       "notifications", "log_dir",   "log_raw",  "log_max_size",
                                        "log_keep",      NULL};
    size_t np;
    YPair* pairs = ydoc_pairs(&b->d, root, &np);

@@ -20,6 +20,7 @@
 #include "core/rcu.h"
 #include "core/util.h"
 #include "tui/notify.h"
+#include "tui/save.h"
 #include "tui/trace.h"
 #include "tui/view.h"
 /* last: setupterm; its capability macros (tab, lines, ...) would clash with the headers above */
@@ -150,6 +151,10 @@ static void sync_pane_size(Tui* t) {
    }
 }
 
+static void save_done(void* ud) {
+   schedule_frame(ud); /* the status line says where */
+}
+
 static void draw_frame(Tui* t) {
    TraceFrame tf = {.start = util_mono_ns()};
    t->last_frame_ns = tf.start;
@@ -173,6 +178,7 @@ static void draw_frame(Tui* t) {
       free(t->view.copy);
       t->view.copy = NULL;
    }
+   if (t->view.save) save_start(&t->view, t->loop, ".", save_done, t);
    if (t->notify.len) {
       term_write(t->notify.out, t->notify.len);
       notify_done(&t->notify);

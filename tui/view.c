@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/util.h"
+#include "tui/save.h"
 #include "tui/view_impl.h"
 
 Style role(const View* v, ThemeRole r) {
@@ -208,6 +209,7 @@ void view_done(View* v) {
    free(v->scroll);
    free(v->filter_text);
    free(v->copy);
+   save_free(v->save);
    if (v->frame) {
       free(v->frame->intel);
       free(v->frame->seen);

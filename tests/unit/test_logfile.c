@@ -208,7 +208,7 @@ Test(logfile, a_directory_that_cannot_be_made_says_why) {
    char* cause = NULL;
    cr_assert_lt(logfiles_new(&cfg, &lf, &cause), 0);
    cr_assert_null(lf);
-   cr_assert_not_null(strstr(cause, "cannot create the log directory /proc/brum-no/such: "),
-                      "%s", cause);
+   cr_assert_not_null(strstr(cause, "cannot create the log directory /proc/brum-no/such: "), "%s",
+                      cause);
    free(cause);
 }
