@@ -74,6 +74,11 @@ keys C-u Enter
 check "unfiltered" wait_no_screen 'filter: '
 keys S
 check "unfiltered S saves every line" wait_screen 'saved [0-9]+ lines to \./brum-lines-'
+keys Tab
+check "the All view" wait_screen 'All'
+keys S
+check "S in the All view" wait_screen 'saved [0-9]+ lines to \./brum-all-'
+check "the All view's file names each line's process" wait_for 5 bash -c "grep -qx '\[lines\] match 294' '$W'/brum-all-*.log"
 keys q y
 # the cost of S at a store's default size (100,000 lines, ~10 MB): in the diagnostics log
 start_tui 120 40 -d "$P" big
