@@ -13,7 +13,9 @@ cat >"$P/package.json" <<'JSON'
   "tests": "sleep 1; echo 'Tests:       1 failed, 11 passed, 12 total'; sleep 600",
   "calm": "sleep 600",
   "quiet": "sleep 1; exit 5",
-  "late": "exit 6"
+  "late": "exit 6",
+  "twice": "exit 7",
+  "later": "exit 8"
 }}
 JSON
 OUT=$TMP/pane.out
@@ -55,6 +57,15 @@ check "quiet failed while shown" wait_screen 'quiet · failed \(5\)'
 env XDG_RUNTIME_DIR="$TUI_RUN" "$BRUM" ctl -d "$P" start late >/dev/null 2>&1
 check "late notified" wait_for 10 has "late failed (exit code 6)"
 check "the shown pane's failure did not notify" bash -c "! grep -qa 'notes: quiet' '$OUT'"
+# the rate limit: a second failure of one process within 5 s is not notified again
+ctl() { env XDG_RUNTIME_DIR="$TUI_RUN" "$BRUM" ctl -d "$P" "$@"; }
+ctl start twice >/dev/null 2>&1
+check "twice notified" wait_for 10 has "twice failed (exit code 7)"
+ctl start twice >/dev/null 2>&1
+check "twice failed again" wait_for 10 bash -c "[ \$(env XDG_RUNTIME_DIR='$TUI_RUN' '$BRUM' ctl -d '$P' logs twice | grep -c 'exited with code 7') -ge 2 ]"
+ctl start later >/dev/null 2>&1
+check "a later notification (after twice's second failure)" wait_for 10 has "later failed (exit code 8)"
+check "twice notified once within 5 s" test "$(grep -ao ']9;brum: notes: twice failed' "$OUT" | wc -l)" -eq 1
 keys q
 keys y
 finish
