@@ -22,6 +22,7 @@
 #define DEFAULT_KEEP 3
 #define DEFAULT_BUFFER (4u << 20)
 #define FILE_BUF (64 * 1024)
+#define GATHER_MS 10 /* the writer lets a flood fill the buffer this long: a wakeup per batch */
 
 enum { REC_LINE, REC_CONT, REC_RAW, REC_RUN, REC_DROPPED };
 
@@ -60,6 +61,7 @@ struct LogFiles {
    char *front, *back; /* owned: cfg.buffer / 2 bytes each */
    size_t front_len, half;
    bool quit, hold, writing; /* under mu */
+   bool idle;                /* under mu: the writer waits for a signal (the front was empty) */
    atomic_uint_least64_t dropped_total;
    LogSink* sinks; /* supervisor thread */
 };
@@ -225,10 +227,23 @@ static void* writer_main(void* arg) {
    for (;;) {
       while (!lf->quit && (lf->front_len == 0 || lf->hold)) {
          lf->writing = false;
+         lf->idle = true;
          pthread_cond_broadcast(&lf->idle_cv);
          pthread_cond_wait(&lf->cv, &lf->mu);
       }
+      lf->idle = false;
       if (lf->front_len == 0) break; /* quitting, everything written */
+      lf->writing = true;
+      if (!lf->quit && lf->front_len < lf->half / 2) {
+         /* Gather: under a flood the supervisor would otherwise wake this thread (a futex call)
+          * for nearly every line, as each batch empties the front. It signals once half full. */
+         struct timespec ts;
+         clock_gettime(CLOCK_REALTIME, &ts);
+         ts.tv_nsec += GATHER_MS * 1000000L;
+         if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+         pthread_cond_timedwait(&lf->cv, &lf->mu, &ts);
+         if (lf->hold && !lf->quit) continue;
+      }
       char* b = lf->front;
       size_t len = lf->front_len;
       lf->front = lf->back;
@@ -252,7 +267,10 @@ static bool push(LogFiles* lf, LogSink* s, uint32_t kind, uint64_t a, uint32_t r
                  const char* text, size_t len) {
    size_t need = REC_SIZE(len);
    if (lf->front_len + need > lf->half) return false;
-   if (lf->front_len == 0) pthread_cond_signal(&lf->cv);
+   /* the writer waits for the first record, or gathers until the front is half full */
+   if ((lf->idle && lf->front_len == 0) ||
+       (lf->front_len < lf->half / 2 && lf->front_len + need >= lf->half / 2))
+      pthread_cond_signal(&lf->cv);
    Rec* r = (Rec*)(lf->front + lf->front_len);
    *r = (Rec){.sink = s, .a = a, .len = (uint32_t)len, .kind = kind, .run = run};
    memcpy(r + 1, text, len);
