@@ -212,3 +212,20 @@ Test(logfile, a_directory_that_cannot_be_made_says_why) {
                       cause);
    free(cause);
 }
+
+Test(logfile, a_full_disk_stops_its_sink_and_says_so, .init = setup, .fini = teardown) {
+   char* full = file_in("full.log"); /* every write to /dev/full fails with ENOSPC */
+   cr_assert_eq(symlink("/dev/full", full), 0);
+   error_text[0] = '\0';
+   LogFileConfig cfg = {.dir = dir, .on_error = on_error};
+   LogFiles* lf;
+   cr_assert_eq(logfiles_new(&cfg, &lf, NULL), 0);
+   LogSink* s = logfiles_sink(lf, "full");
+   logsink_line(s, "x", 1, false, false);
+   logfiles_sync(lf);
+   cr_assert_not_null(strstr(error_text, "full.log: cannot write it: No space left on device; "
+                                         "full is not logged any more"),
+                      "%s", error_text);
+   logfiles_free(lf);
+   free(full);
+}
