@@ -27,17 +27,20 @@ mkdir -p "$tmp/proj"
 printf '{"name":"bench","scripts":{"flood":"%s -n %s"}}\n' "$FW" "$N" >"$tmp/proj/package.json"
 
 now() { date +%s.%N; }
-best_off=; best_on=; wall_off=; wall_on=
+best_off=; best_on=; wall_off=; wall_on=; cpus_off=; cpus_on=
 for r in $(seq "$REPS"); do
   for mode in off on; do
     rm -rf "$LOGS"
     args=()
     [ $mode = on ] && args=(--log-dir "$LOGS" --log-max-size 1G) # every line kept: counted below
     t=$(now)
-    FLOOD_TIME_FILE=$tmp/t "$BRUM" --log "$tmp/brum.log" --headless -d "$tmp/proj" "${args[@]}" flood >/dev/null
+    FLOOD_TIME_FILE=$tmp/t /usr/bin/time -f '%U %S' -o "$tmp/cpu" \
+      "$BRUM" --log "$tmp/brum.log" --headless -d "$tmp/proj" "${args[@]}" flood >/dev/null
+    c=$(awk '{printf "%.2f", $1 + $2}' "$tmp/cpu") # brum's CPU (every thread, not the writer)
     w=$(awk -v a="$(now)" -v b="$t" 'BEGIN { printf "%.3f", a - b }')
     s=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$tmp/t")
-    echo "run $r $mode: writer ${s} s, end to end ${w} s" >&2
+    echo "run $r $mode: writer ${s} s, end to end ${w} s, brum's CPU ${c} s" >&2
+    if [ $mode = on ]; then cpus_on+=" $c"; else cpus_off+=" $c"; fi
     if [ $mode = on ]; then
       kept=$(cat "$LOGS"/flood.log* | grep -cv "^===\|^──\|^>" || true)
       dropped=$(sed -n 's/^=== \([0-9]*\) lines dropped.*/\1/p' "$LOGS/flood.log" | awk '{s+=$1} END {print s+0}')
@@ -56,6 +59,8 @@ echo "| | writer s (its own elapsed) | end to end s |"
 echo "|---|---|---|"
 echo "| without --log-dir | $best_off | $wall_off |"
 echo "| with --log-dir | $best_on | $wall_on |"
+echo "| brum's CPU s per run (user+sys, all its threads), without | ${cpus_off} | |"
+echo "| brum's CPU s per run, with | ${cpus_on} | |"
 echo "| ratio (with / without) | $(awk -v a="$best_on" -v b="$best_off" 'BEGIN{printf "%.2f", a/b}') | $(awk -v a="$wall_on" -v b="$wall_off" 'BEGIN{printf "%.2f", a/b}') |"
 echo
 echo "Last run with --log-dir (--log-max-size 1G, so nothing rotates out): $kept of $N lines in the file, $dropped dropped and counted there ($files file)."
