@@ -80,6 +80,11 @@ keys S
 check "S in the All view" wait_screen 'saved [0-9]+ lines to \./brum-all-'
 check "the All view's file names each line's process" wait_for 5 bash -c "grep -qx '\[lines\] match 294' '$W'/brum-all-*.log"
 keys q y
+# a log directory that cannot be made: the status line says so, the UI runs on
+start_tui 120 40 -d "$P" --log-dir /proc/brum-cannot lines
+check "the status line says the log directory cannot be made" wait_screen 'cannot create the log directory /proc/brum-cannot'
+check "and the process runs" wait_screen 'match 294'
+keys q y
 # the cost of S at a store's default size (100,000 lines, ~10 MB): in the diagnostics log
 start_tui 120 40 -d "$P" big
 check "big ran" wait_screen 'big line 99999' 60
