@@ -239,7 +239,7 @@ static void* writer_main(void* arg) {
          /* Gather: under a flood the supervisor would otherwise wake this thread (a futex call)
           * for nearly every line, as each batch empties the front. It signals once half full. */
          struct timespec ts;
-         clock_gettime(CLOCK_REALTIME, &ts);
+         clock_gettime(CLOCK_MONOTONIC, &ts);
          ts.tv_nsec += GATHER_MS * 1000000L;
          if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
          pthread_cond_timedwait(&lf->cv, &lf->mu, &ts);
@@ -353,7 +353,11 @@ int logfiles_new(const LogFileConfig* cfg, LogFiles** out, char** cause) {
    lf->back = xmalloc(lf->half);
    atomic_init(&lf->dropped_total, 0);
    pthread_mutex_init(&lf->mu, NULL);
-   pthread_cond_init(&lf->cv, NULL);
+   pthread_condattr_t ca; /* the gather's timeout on the monotonic clock: immune to clock jumps */
+   pthread_condattr_init(&ca);
+   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+   pthread_cond_init(&lf->cv, &ca);
+   pthread_condattr_destroy(&ca);
    pthread_cond_init(&lf->idle_cv, NULL);
    err = -pthread_create(&lf->thread, NULL, writer_main, lf);
    if (err < 0) {
