@@ -21,7 +21,7 @@
 #define DEFAULT_MAX_SIZE (10u << 20)
 #define DEFAULT_KEEP 3
 #define DEFAULT_BUFFER (4u << 20)
-#define FILE_BUF (64 * 1024)
+#define STAGE_BUF (64 * 1024) /* one for every file: a sink's bytes in a row, one write() */
 #define GATHER_MS 10 /* the writer lets a flood fill the buffer this long: a wakeup per batch */
 
 enum { REC_LINE, REC_CONT, REC_RAW, REC_RUN, REC_DROPPED };
@@ -44,12 +44,10 @@ struct LogSink {
    atomic_bool failed; /* set by the writer: the supervisor stops appending */
    uint64_t dropped;   /* under lf->mu: lines not buffered since the last that was */
    /* writer thread only */
-   FILE* f;
+   int fd; /* -1: not open */
    uint64_t size;
-   bool open;  /* the last byte written was not a newline */
-   bool dirty; /* written to in this batch: flushed at its end */
+   bool open; /* the last byte written was not a newline */
    bool wfailed;
-   LogSink* dirty_next;
 };
 
 struct LogFiles {
@@ -64,6 +62,11 @@ struct LogFiles {
    bool idle;                /* under mu: the writer waits for a signal (the front was empty) */
    atomic_uint_least64_t dropped_total;
    LogSink* sinks; /* supervisor thread */
+   /* writer thread: bytes of one sink waiting for its write() (no per-file buffer: a monorepo
+    * may log hundreds of processes) */
+   char* stage; /* owned: STAGE_BUF */
+   size_t staged;
+   LogSink* stage_sink;
 };
 
 /* ---------------------------------------------------------------- names */
@@ -107,8 +110,9 @@ static int make_dirs(const char* dir) {
 static void sink_fail(LogFiles* lf, LogSink* s, const char* what, int err) {
    s->wfailed = true;
    atomic_store(&s->failed, true);
-   if (s->f) fclose(s->f);
-   s->f = NULL;
+   if (lf->stage_sink == s) lf->staged = 0, lf->stage_sink = NULL;
+   if (s->fd >= 0) close(s->fd);
+   s->fd = -1;
    char* msg = xasprintf("log file %s: %s: %s; %s is not logged any more", s->path, what,
                          strerror(err), s->name);
    util_log("%s", msg);
@@ -116,16 +120,33 @@ static void sink_fail(LogFiles* lf, LogSink* s, const char* what, int err) {
    free(msg);
 }
 
+/* Writes what is staged to its sink's file. */
+static void stage_flush(LogFiles* lf) {
+   LogSink* s = lf->stage_sink;
+   size_t len = lf->staged;
+   lf->staged = 0;
+   lf->stage_sink = NULL;
+   for (size_t off = 0; s && off < len;) {
+      ssize_t w = write(s->fd, lf->stage + off, len - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+         sink_fail(lf, s, "cannot write it", w < 0 ? errno : EIO);
+         return;
+      }
+      off += (size_t)w;
+   }
+}
+
 static bool sink_open(LogFiles* lf, LogSink* s) {
    int fd = open(s->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
    struct stat st;
-   if (fd < 0 || fstat(fd, &st) < 0 || !(s->f = fdopen(fd, "a"))) {
+   if (fd < 0 || fstat(fd, &st) < 0) {
       int err = errno;
       if (fd >= 0) close(fd);
       sink_fail(lf, s, "cannot open it", err);
       return false;
    }
-   setvbuf(s->f, NULL, _IOFBF, FILE_BUF);
+   s->fd = fd;
    s->size = (uint64_t)st.st_size;
    s->open = false;
    return true;
@@ -133,12 +154,14 @@ static bool sink_open(LogFiles* lf, LogSink* s) {
 
 /* NAME.log becomes NAME.log.1, .1 becomes .2, ...; the oldest beyond `keep` is replaced. */
 static bool sink_rotate(LogFiles* lf, LogSink* s) {
-   if (fclose(s->f) != 0) {
-      s->f = NULL;
+   if (lf->stage_sink == s) stage_flush(lf); /* its bytes belong to the old file */
+   if (s->wfailed) return false;
+   if (close(s->fd) < 0) {
+      s->fd = -1;
       sink_fail(lf, s, "cannot write it", errno);
       return false;
    }
-   s->f = NULL;
+   s->fd = -1;
    for (unsigned i = lf->cfg.keep; i >= 1; i--) {
       char* from = i == 1 ? xstrdup(s->path) : xasprintf("%s.%u", s->path, i - 1);
       char* to = xasprintf("%s.%u", s->path, i);
@@ -156,24 +179,24 @@ static bool sink_rotate(LogFiles* lf, LogSink* s) {
 
 static void sink_put(LogFiles* lf, LogSink* s, const char* bytes, size_t n) {
    if (s->size > 0 && s->size + n > lf->cfg.max_size && !sink_rotate(lf, s)) return;
-   /* unlocked: this thread is the FILE's only user, no lock per call */
-   if (fwrite_unlocked(bytes, 1, n, s->f) != n) {
-      sink_fail(lf, s, "cannot write it", errno);
-      return;
-   }
+   if (lf->stage_sink != s) stage_flush(lf);
    s->size += n;
+   while (n && !s->wfailed) {
+      lf->stage_sink = s;
+      size_t k = n < STAGE_BUF - lf->staged ? n : STAGE_BUF - lf->staged;
+      memcpy(lf->stage + lf->staged, bytes, k);
+      lf->staged += k;
+      bytes += k;
+      n -= k;
+      if (lf->staged == STAGE_BUF) stage_flush(lf);
+   }
 }
 
 /* A record as text: a header, a notice, a line (its newline held back when it was cut at the
  * store's line limit: the next piece continues it) or raw bytes. */
-static void write_rec(LogFiles* lf, const Rec* r, const char* text, LogSink** dirty) {
+static void write_rec(LogFiles* lf, const Rec* r, const char* text) {
    LogSink* s = r->sink;
-   if (s->wfailed || (!s->f && !sink_open(lf, s))) return;
-   if (!s->dirty) {
-      s->dirty = true;
-      s->dirty_next = *dirty;
-      *dirty = s;
-   }
+   if (s->wfailed || (s->fd < 0 && !sink_open(lf, s))) return;
    if (s->open && r->kind != REC_CONT && r->kind != REC_RAW) sink_put(lf, s, "\n", 1);
    s->open = false;
    if (s->wfailed) return;
@@ -210,16 +233,12 @@ static void write_rec(LogFiles* lf, const Rec* r, const char* text, LogSink** di
 }
 
 static void write_batch(LogFiles* lf, const char* buf, size_t len) {
-   LogSink* dirty = NULL;
    for (size_t off = 0; off < len;) {
       const Rec* r = (const Rec*)(buf + off);
-      write_rec(lf, r, buf + off + sizeof *r, &dirty);
+      write_rec(lf, r, buf + off + sizeof *r);
       off += REC_SIZE(r->len);
    }
-   for (LogSink* s = dirty; s; s = s->dirty_next) {
-      s->dirty = false;
-      if (s->f && fflush(s->f) != 0) sink_fail(lf, s, "cannot write it", errno);
-   }
+   stage_flush(lf);
 }
 
 static void* writer_main(void* arg) {
@@ -309,6 +328,7 @@ LogSink* logfiles_sink(LogFiles* lf, const char* name) {
    s->path = xasprintf("%s/%s.log", lf->dir, safe);
    free(safe);
    atomic_init(&s->failed, false);
+   s->fd = -1;
    s->next = lf->sinks;
    lf->sinks = s;
    return s;
@@ -351,6 +371,7 @@ int logfiles_new(const LogFileConfig* cfg, LogFiles** out, char** cause) {
    lf->half = lf->cfg.buffer / 2;
    lf->front = xmalloc(lf->half);
    lf->back = xmalloc(lf->half);
+   lf->stage = xmalloc(STAGE_BUF);
    atomic_init(&lf->dropped_total, 0);
    pthread_mutex_init(&lf->mu, NULL);
    pthread_condattr_t ca; /* the gather's timeout on the monotonic clock: immune to clock jumps */
@@ -392,8 +413,9 @@ void logfiles_free(LogFiles* lf) {
    if (lf->thread) pthread_join(lf->thread, NULL);
    for (LogSink *s = lf->sinks, *next; s; s = next) {
       next = s->next;
-      if (s->f && s->open) fputc('\n', s->f);
-      if (s->f) fclose(s->f);
+      if (s->fd >= 0 && s->open && write(s->fd, "\n", 1) < 0)
+         util_log("log file %s: cannot write it: %s", s->path, strerror(errno));
+      if (s->fd >= 0) close(s->fd);
       free(s->name);
       free(s->path);
       free(s);
@@ -403,6 +425,7 @@ void logfiles_free(LogFiles* lf) {
    pthread_mutex_destroy(&lf->mu);
    free(lf->front);
    free(lf->back);
+   free(lf->stage);
    free(lf->dir);
    free(lf);
 }
