@@ -68,4 +68,21 @@ check "a later notification (after twice's second failure)" wait_for 10 has "lat
 check "twice notified once within 5 s" test "$(grep -ao ']9;brum: notes: twice failed' "$OUT" | wc -l)" -eq 1
 keys q
 keys y
+
+# --no-notify: nothing is sent. Once late's failure is on screen, the UI has taken boom's alert
+# (published before late even started), so an absent sequence is not one still to come.
+OUT2=$TMP/pane2.out
+: >"$OUT2"
+start_tui 120 40 -d "$P" --no-notify shown
+tm set-option -g allow-passthrough on >/dev/null
+tm pipe-pane -O -t t "cat >>$OUT2"
+check "the TUI runs (--no-notify)" wait_screen 'shown · running'
+ctl start boom >/dev/null 2>&1
+check "boom failed (--no-notify)" wait_screen '✗ +boom'
+ctl start late >/dev/null 2>&1
+check "late failed (--no-notify)" wait_screen '✗ +late'
+check "--no-notify: no OSC 9 or 777" bash -c "! grep -qaE ']9;|]777;' '$OUT2'"
+check "--no-notify: no bell" bash -c "! grep -qa \$'\\a' '$OUT2'"
+keys q
+keys y
 finish
