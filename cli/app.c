@@ -202,6 +202,7 @@ void app_launch_init(AppLaunch* a, const Project* prj, const Script* s, const Op
    map_policy(a, s);
    a->l.note = a->note;
    a->l.pooled = s->run_all;
+   a->l.command = s->command;
 }
 
 void app_launch_done(AppLaunch* a) {
@@ -274,6 +275,10 @@ SupConfig app_sup_config(const Options* o) {
        .cols = 80,
        .rows = 24,
        .max_pooled = o->concurrency,
+       .logfile = {.dir = o->log_dir,
+                   .raw = o->log_raw,
+                   .max_size = o->log_max_size,
+                   .keep = o->log_keep},
    };
    if (!c.max_pooled) { /* as pnpm -r: as many at once as there are CPUs */
       long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -49,6 +49,13 @@ void cli_usage(FILE* f) {
        "      --theme NAME|PATH    colour theme (default, light, high-contrast, mono)\n"
        "      --prefix-key KEY     input mode's prefix key (default C-a; brum.yaml: prefix_key)\n"
        "      --log FILE           diagnostics log (default $XDG_STATE_HOME/brum/brum.log)\n"
+       "      --log-dir DIR        write each process's output to DIR/NAME.log (plain text, a\n"
+       "                           header line per run; brum.yaml: log_dir)\n"
+       "      --log-raw            log files keep the raw output (escape sequences and all)\n"
+       "      --log-max-size N[K|M|G]  rotate a log file at this size (default 10M)\n"
+       "      --log-keep N         rotated files kept: NAME.log.1 ... NAME.log.N (default 3)\n"
+       "      --no-notify          no bell or desktop notification when a process fails or its\n"
+       "                           tests turn red while not shown (brum.yaml: notifications)\n"
        "  -V, --version            print the version and exit\n"
        "  -h, --help               print this help and exit\n"
        "\n"
@@ -73,7 +80,12 @@ enum {
    OPT_LIST_NAMES,
    OPT_CONCURRENCY,
    OPT_PREFIX,
-   OPT_STDIN
+   OPT_STDIN,
+   OPT_LOG_DIR,
+   OPT_LOG_RAW,
+   OPT_LOG_MAX_SIZE,
+   OPT_LOG_KEEP,
+   OPT_NO_NOTIFY
 };
 
 /* Digits only: strtoull alone would take " 5", "+5" and "-5" (as a huge number). */
@@ -121,6 +133,16 @@ static int parse_number(int opt, const char* arg, Options* o, char** cause) {
       if (parse_size(arg, &o->max_bytes) == 0) return 0;
       *cause = xasprintf("--max-bytes needs a positive size (like 4096, 64K, 16M), not '%s'", arg);
       return -EINVAL;
+   case OPT_LOG_MAX_SIZE:
+      if (parse_size(arg, &o->log_max_size) == 0) return 0;
+      *cause = xasprintf("--log-max-size needs a positive size (like 512K, 10M), not '%s'", arg);
+      return -EINVAL;
+   case OPT_LOG_KEEP: {
+      uint64_t k;
+      if (parse_u64(arg, &k) == 0 && k <= 100) return (o->log_keep = (unsigned)k), 0;
+      *cause = xasprintf("--log-keep needs a whole number from 1 to 100, not '%s'", arg);
+      return -EINVAL;
+   }
    default: /* --kill-timeout */
       if (util_parse_seconds(arg, 3600, &secs) == 0) {
          o->kill_timeout_s = secs > 0 ? secs : 0.001;
@@ -153,6 +175,11 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
        {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
        {"prefix-key", required_argument, NULL, OPT_PREFIX},
        {"stdin", required_argument, NULL, OPT_STDIN},
+       {"log-dir", required_argument, NULL, OPT_LOG_DIR},
+       {"log-raw", no_argument, NULL, OPT_LOG_RAW},
+       {"log-max-size", required_argument, NULL, OPT_LOG_MAX_SIZE},
+       {"log-keep", required_argument, NULL, OPT_LOG_KEEP},
+       {"no-notify", no_argument, NULL, OPT_NO_NOTIFY},
        {"version", no_argument, NULL, 'V'},
        {"help", no_argument, NULL, 'h'},
        {NULL, 0, NULL, 0},
@@ -218,8 +245,19 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
       case OPT_PREFIX: /* checked by the UI (view_parse_prefix), which owns what keys mean */
          o->prefix_key = optarg;
          break;
+      case OPT_LOG_DIR:
+         o->log_dir = optarg;
+         break;
+      case OPT_LOG_RAW:
+         o->log_raw = true;
+         break;
+      case OPT_NO_NOTIFY:
+         o->no_notify = true;
+         break;
       case OPT_MAX_LINES:
       case OPT_MAX_BYTES:
+      case OPT_LOG_MAX_SIZE:
+      case OPT_LOG_KEEP:
       case OPT_KILL:
       case OPT_CONCURRENCY:
          if (parse_number(c, optarg, o, cause) < 0) return -EINVAL;

@@ -23,6 +23,11 @@ typedef struct Options {
    double kill_timeout_s;
    unsigned concurrency; /* --concurrency: `-r GLOB` scripts run at once (0: the CPU count) */
    bool max_lines_set, kill_timeout_set; /* given on the command line (over the project's) */
+   const char* log_dir;   /* borrowed (argv or the Project): --log-dir, NULL: no log files */
+   bool log_raw;          /* --log-raw */
+   uint64_t log_max_size; /* --log-max-size (0: the project's, else 10 MiB) */
+   unsigned log_keep;     /* --log-keep (0: the project's, else 3) */
+   bool no_notify;        /* --no-notify */
 } Options;
 
 /* Parses argv. Returns 0, or -EINVAL with a heap message in *cause (usage error, exit 2). */

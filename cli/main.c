@@ -232,6 +232,7 @@ static int run_tui(const Project* prj, const Options* o, const CtlConfig* ctl) {
        .add_processes = add_all,
        .ud = &a,
        .prefix_key = prefix,
+       .notify = o->no_notify ? NOTIFY_OFF : prj->notifications,
    };
    int rc = tui_run(prj, &c);
    free(theme);
@@ -356,6 +357,10 @@ int main(int argc, char** argv) {
    /* brum.yaml's settings, where the command line did not say */
    if (!o.kill_timeout_set && prj->kill_timeout_s > 0) o.kill_timeout_s = prj->kill_timeout_s;
    if (!o.max_lines_set && prj->max_lines > 0) o.max_lines = prj->max_lines;
+   if (!o.log_dir) o.log_dir = prj->log_dir;
+   o.log_raw |= prj->log_raw;
+   if (!o.log_max_size) o.log_max_size = prj->log_max_size;
+   if (!o.log_keep) o.log_keep = prj->log_keep;
    if (o.check) {
       char* dir = util_sanitize(prj->dir);
       printf("brum: %s: %zu processes, the project files are valid\n", dir, prj->nscripts);

@@ -87,6 +87,7 @@ static void proc_publish_intel(Proc* p) {
    DetectSnap* d = detect_snapshot(p->det);
    p->cur.errors = d->errors;
    p->cur.warnings = d->warnings;
+   proc_alert_tests(p, p->slot.intel, d);
    DetectSnap* old_d = rcu_swap(&p->slot.intel, d);
    if (old_d) call_rcu(&old_d->rcu, detect_snap_free_rcu);
 }
@@ -240,6 +241,7 @@ static void proc_reaped(Proc* p, int status) {
    } else if (!orch_ended(p, by_user)) {
       proc_publish(p);
    }
+   proc_alert_ended(p, by_user);
    if (!s->quitting) term_evaluate(p); /* an interactive process's emulator is no longer kept */
    sup_check_quit(s);
 }
@@ -314,6 +316,7 @@ static void proc_read(Proc* p, size_t budget) {
    while (total < budget && p->out_fd >= 0) {
       ssize_t n = read(p->out_fd, s->buf, READ_BUF);
       if (n > 0) {
+         if (p->logsink) logsink_raw(p->logsink, s->buf, (size_t)n);
          ansi_feed(p->parser, s->buf, (size_t)n);
          term_output(p, s->buf, (size_t)n);
          total += (size_t)n;
@@ -488,6 +491,7 @@ void proc_start(Proc* p) {
    uv_timer_stop(p->backoff_timer); /* a start during PROC_BACKOFF comes early */
    proc_ensure_parser(p);
    proc_begin_run(p);
+   if (s->logfiles) proc_log_run(p);
 
    ProcSnap* c = &p->cur;
    struct stat st;
@@ -527,6 +531,7 @@ fail:
    c->ended_ms = util_now_ms();
    c->exit_seq = ++s->exit_seq;
    if (!orch_ended(p, false)) proc_publish(p);
+   proc_alert_ended(p, false);
 }
 
 /* ---------------------------------------------------------------- stopping */
@@ -612,6 +617,7 @@ Proc* proc_new(Sup* s, const char* name, const SupLaunch* launch) {
    s->last_added = p;
    p->cwd = strpool_intern(s->pool, launch->cwd ? launch->cwd : ".");
    p->note = launch->note ? strpool_intern(s->pool, launch->note) : NULL;
+   p->command = launch->command ? strpool_intern(s->pool, launch->command) : NULL;
    p->pidfd = p->out_fd = -1;
    p->cur.exit_code = -1;
    orch_init(p, launch);

@@ -3,6 +3,7 @@
  * thread only. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@ static void on_line(void* ud, const char* text, uint32_t len, const StyleRun* ru
    uint64_t lineno = logstore_end(p->slot.log), begin0 = logstore_begin(p->slot.log);
    uint16_t flags = s->cfg.no_detect ? 0 : detect_line(p->det, text, len, lineno, s->batch_ms);
    if (ansi_line_continued(p->parser)) flags |= LINE_CONTINUED;
+   if (p->logsink) logsink_line(p->logsink, text, len, flags & LINE_CONTINUED, false);
    uint64_t first = logstore_append(p->slot.log, text, len, runs, nruns, flags, s->batch_ms);
    proc_index_lines(p, first, begin0);
    probe_line(p, text, len, flags);
@@ -47,6 +49,7 @@ static void on_reply(void* ud, const char* bytes, size_t n) {
 
 /* Appends a marker line as it is: the callers see to the unfinished line. */
 static void marker_append(Proc* p, const char* text, size_t n, uint16_t flags) {
+   if (p->logsink) logsink_line(p->logsink, text, n, false, true);
    StyleRun run = {.start = 0, .fg = COLOR_DEFAULT, .bg = COLOR_DEFAULT, .attr = ATTR_DIM};
    uint64_t begin0 = logstore_begin(p->slot.log);
    uint64_t first =
@@ -113,4 +116,22 @@ AnsiParser* proc_parser_new(Proc* p) {
    static const AnsiSink sink = {
        .line = on_line, .reply = on_reply, .modes = on_modes, .clear = on_clear};
    return ansi_new(&sink, p);
+}
+
+/* The header of a run in its log file: the command as the user wrote it, else its argv. */
+void proc_log_run(Proc* p) {
+   if (!p->logsink) p->logsink = logfiles_sink(p->sup->logfiles, p->slot.name);
+   char* joined = NULL;
+   if (!p->command) {
+      size_t n = 0;
+      for (char** a = p->argv; *a; a++) n += strlen(*a) + 1;
+      joined = xmalloc(n + 1);
+      joined[0] = '\0';
+      for (char** a = p->argv; *a; a++) {
+         if (a != p->argv) strcat(joined, " ");
+         strcat(joined, *a);
+      }
+   }
+   logsink_run(p->logsink, p->cur.restarts + 1, p->command ? p->command : joined);
+   free(joined);
 }

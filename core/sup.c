@@ -398,6 +398,28 @@ static Registry* registry_alloc(size_t n) {
    return &box->reg;
 }
 
+/* A log file failed (the writer thread): the status line (or headless stderr) says so. */
+static void on_logfile_error(void* ud, const char* text) {
+   Sup* s = ud;
+   if (!atomic_load(&s->finished)) sup_notice(s, text);
+}
+
+/* --log-dir: without its directory brum runs on, unlogged, and says why. */
+static void sup_open_logfiles(Sup* s) {
+   if (!s->cfg.logfile.dir) return;
+   s->cfg.logfile.on_error = on_logfile_error;
+   s->cfg.logfile.ud = s;
+   char* cause = NULL;
+   if (logfiles_new(&s->cfg.logfile, &s->logfiles, &cause) < 0) {
+      util_log("%s", cause);
+      char* msg = xasprintf("%s; output is not logged to files", cause);
+      sup_notice(s, msg);
+      free(msg);
+      free(cause);
+   }
+   s->cfg.logfile.dir = NULL; /* borrowed from the caller: the LogFiles has its copy */
+}
+
 static void registry_free_rcu(struct rcu_head* h) {
    free(h);
 }
@@ -467,9 +489,11 @@ int sup_new(const SupConfig* cfg, Sup** out, char** cause) {
    int err = sup_open_loop(s, &what);
    if (err < 0) goto fail;
    rcu_publish(&s->registry, registry_alloc(0));
+   sup_open_logfiles(s);
    what = "cannot start its thread";
    err = -pthread_create(&s->thread, NULL, sup_thread, s);
    if (err < 0) {
+      logfiles_free(s->logfiles);
       sup_close_loop(s);
       free(caa_container_of(s->registry, RegistryBox, reg)); /* never read: no thread */
       goto fail;
@@ -532,6 +556,7 @@ void sup_free(Sup* s) {
    sup_add_end(s);
    if (!atomic_load(&s->finished)) sup_quit(s);
    pthread_join(s->thread, NULL);
+   logfiles_free(s->logfiles); /* writes what is buffered; its notices come before the sweep */
    /* commands sent after the loop ended (a printer's last sup_resume) */
    struct cds_wfcq_node* node;
    while ((node = __cds_wfcq_dequeue_blocking(&s->cmd_head, &s->cmd_tail)))
@@ -544,6 +569,7 @@ void sup_free(Sup* s) {
    uv_loop_close(&s->loop);
    free(caa_container_of(r, RegistryBox, reg));
    free(s->notice);
+   free(s->alerts);
    pthread_mutex_destroy(&s->observer_mu);
    lineidx_free(s->all);
    strpool_free(s->pool);

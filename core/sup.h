@@ -11,6 +11,7 @@
 
 #include "core/detect.h"
 #include "core/lineidx.h"
+#include "core/logfile.h"
 #include "core/logstore.h"
 #include "core/snap.h"
 #include "core/term.h"
@@ -50,7 +51,8 @@ typedef struct SupLaunch {
    char* const* argv; /* argv[0] absolute, or looked up in the PATH of env */
    char* const* env;  /* full environment; NULL: the supervisor's own */
    const char* cwd;
-   const char* note; /* shown when it starts, a marker line per line of it (NULL: none) */
+   const char* note;    /* shown when it starts, a marker line per line of it (NULL: none) */
+   const char* command; /* as the user wrote it, for log file headers (NULL: argv joined) */
    /* orchestration; all optional */
    const SupDep* deps; /* starting this process starts these first, and it waits for them */
    size_t ndeps;
@@ -91,6 +93,7 @@ typedef struct SupConfig {
                                  its store is backlogged, until sup_resume finds it caught up */
    double kill_timeout_s;     /* grace period between SIGTERM and SIGKILL (default 5) */
    LogStoreConfig log;        /* retention per process */
+   LogFileConfig logfile;     /* --log-dir (dir NULL: none); on_error is the supervisor's */
    unsigned short cols, rows; /* initial PTY size */
    unsigned max_pooled;       /* at most this many SupLaunch.pooled processes run at once (0: no
                                  limit; --concurrency, else the number of CPUs) */
@@ -170,6 +173,24 @@ typedef struct SupNotice {
    struct rcu_head rcu;
    char text[];
 } SupNotice;
+/* Something worth telling a user who is not looking (tui/notify.c rings and notifies when the
+ * process's pane is not shown): a process ended on its own with a failure (not a user's stop or
+ * kill, not brum's quit, not a restart its policy makes), or its tests turned red. The newest
+ * SUP_ALERTS are kept; a reader remembers the last seq it took. */
+typedef enum SupAlertKind { SUP_ALERT_FAILED = 1, SUP_ALERT_TESTS_RED } SupAlertKind;
+typedef struct SupAlert {
+   uint64_t seq, id, time_ms;
+   SupAlertKind kind;
+   char text[160]; /* "web failed (exit code 1)", "test: 3 of 120 tests failed (vitest)" */
+} SupAlert;
+#define SUP_ALERTS 16
+typedef struct SupAlerts {
+   uint64_t seq; /* the newest alert's; alert k is ring[k % SUP_ALERTS] */
+   SupAlert ring[SUP_ALERTS];
+   struct rcu_head rcu;
+} SupAlerts;
+const SupAlerts* sup_alerts_read(const Sup* s); /* inside a read section; NULL: none yet */
+
 /* A second party told of every change the supervisor publishes, as cfg.wake is (the control
  * server): fn(ud) runs on the supervisor thread and must not block. NULL removes it; once this
  * returns, the previous fn is not running and will not be called again. Any thread. */

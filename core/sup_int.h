@@ -27,7 +27,8 @@ typedef struct Proc {
    char** argv;
    char** env; /* NULL: environ */
    const char* cwd;
-   const char* note; /* may be NULL */
+   const char* note;    /* may be NULL */
+   const char* command; /* may be NULL */
    /* supervisor thread only from here on */
    char* message; /* owned */
    pid_t pid;
@@ -43,6 +44,7 @@ typedef struct Proc {
    AnsiParser* parser;      /* owned; NULL until the first start */
    struct TermState* term;  /* owned: raw-output tail, emulator, input queue (core/term.c);
                                NULL until its first run, want or size */
+   LogSink* logsink;        /* the Sup's LogFiles' (NULL: no log file, or not started yet) */
    Detector* det;           /* owned; NULL until the first start */
    bool stop_requested, kill_sent, restart_pending, paused, exit_marker_pending;
    bool interactive; /* SupLaunch.interactive: keeps an emulator while it runs */
@@ -108,7 +110,9 @@ struct Sup {
    pthread_mutex_t observer_mu; /* any thread: guards observer and its calls */
    void (*observer)(void* ud);
    void* observer_ud;
-   char* buf; /* owned: READ_BUF */
+   char* buf;          /* owned: READ_BUF */
+   LogFiles* logfiles; /* owned: --log-dir's files (NULL: none) */
+   SupAlerts* alerts;  /* RCU: the newest alerts (NULL: none yet) */
 };
 
 /* ---- core/proc.c: one process ---- */
@@ -163,6 +167,13 @@ AnsiParser* proc_parser_new(Proc* p); /* its output goes to p's log store and th
 /* A dim marker line (start, restart, exit...), after ending the child's unfinished line. */
 void proc_marker(Proc* p, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 void proc_publish_partial(Proc* p); /* the unfinished last line, as the parser has it */
+void proc_log_run(Proc* p);         /* a run begins: its log file's header (with --log-dir) */
+
+/* ---- core/alert.c: alerts for the UI's notifications ---- */
+/* The run just ended: an alert when it failed on its own (by_user: a stop, kill or quit). */
+void proc_alert_ended(Proc* p, bool by_user);
+/* Findings about to be published: an alert when the tests turned red (old NULL: none before). */
+void proc_alert_tests(Proc* p, const DetectSnap* old, const DetectSnap* next);
 
 /* ---- core/term.c, core/term_io.c: terminal mode ---- */
 void term_init(Proc* p, const SupLaunch* l); /* main thread, proc_new */

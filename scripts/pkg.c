@@ -791,6 +791,7 @@ void pkg_free(Project* p) {
    free(p->default_run);
    free(p->theme);
    free(p->prefix_key);
+   free(p->log_dir);
    free(p->start_dir);
    free(p->start_package);
    free(p->dir);

@@ -85,6 +85,15 @@ typedef struct Package {
 
 struct PkgRunCtx;
 
+/* brum.yaml `notifications:` true (bell and desktop), false, bell, desktop. */
+typedef enum NotifyMode {
+   NOTIFY_UNSET,
+   NOTIFY_OFF,
+   NOTIFY_ON,
+   NOTIFY_BELL,
+   NOTIFY_DESKTOP
+} NotifyMode;
+
 typedef struct Project {
    char* dir;     /* owned: absolute project directory */
    char* name;    /* owned: root package name (the directory name when none) */
@@ -113,9 +122,13 @@ typedef struct Project {
                            inside a workspace selects that package's scripts first */
    char* start_package; /* owned or NULL: the workspace package (Script.package) whose directory
                            holds start_dir; pkg_find tries "<start_package>:<name>" first */
-   bool notifications;  /* brum.yaml `notifications: true` */
-   bool has_package_json; /* false for a project of brum.yaml / Procfile / process-compose.yaml
-                             only: no package manager is involved */
+   NotifyMode notifications; /* brum.yaml `notifications:` (NOTIFY_UNSET when absent) */
+   char* log_dir;            /* owned: brum.yaml `log_dir`, made absolute (NULL: none) */
+   bool log_raw;             /* brum.yaml `log_raw: true` */
+   uint64_t log_max_size;    /* brum.yaml `log_max_size` in bytes (0: unset) */
+   unsigned log_keep;        /* brum.yaml `log_keep` (0: unset) */
+   bool has_package_json;    /* false for a project of brum.yaml / Procfile / process-compose.yaml
+                                only: no package manager is involved */
 } Project;
 
 /* Finds and loads the project of DIR (the walk-up, like npm's): from DIR up to the first directory

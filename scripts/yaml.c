@@ -431,6 +431,57 @@ static bool read_processes(By* b, yaml_node_t* n) {
    return ok;
 }
 
+/* notifications: true | false | bell | desktop */
+static bool read_notifications(By* b, yaml_node_t* v) {
+   const char* s = ydoc_scalar(v);
+   if (s && strcmp(s, "bell") == 0) return (b->p->notifications = NOTIFY_BELL), true;
+   if (s && strcmp(s, "desktop") == 0) return (b->p->notifications = NOTIFY_DESKTOP), true;
+   bool on = false;
+   if (s && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) &&
+       ydoc_bool(&b->d, v, "notifications", &on))
+      return (b->p->notifications = on ? NOTIFY_ON : NOTIFY_OFF), true;
+   ydoc_err(&b->d, v, "notifications must be true, false, bell or desktop, not %s%s%s",
+            s ? "'" : "", s ? s : ydoc_kind(v), s ? "'" : "");
+   return false;
+}
+
+/* A byte count: digits with an optional K, M or G (powers of 1024). */
+static bool parse_size(const char* s, uint64_t* out) {
+   size_t n = strspn(s, "0123456789");
+   if (!n || n > 12) return false;
+   const char* units = "KMG";
+   const char* u = s[n] ? strchr(units, s[n] & ~0x20) : NULL;
+   if (s[n] && (!u || s[n + 1])) return false;
+   *out = strtoull(s, NULL, 10) << (u ? 10 * (u - units + 1) : 0);
+   return *out > 0;
+}
+
+/* log_dir (relative to the project), log_raw, log_max_size, log_keep */
+static bool read_log_key(By* b, YPair* p) {
+   Project* prj = b->p;
+   if (is_key(p, "log_raw")) return ydoc_bool(&b->d, p->v, "log_raw", &prj->log_raw);
+   if (is_key(p, "log_keep")) {
+      unsigned long u = 0;
+      bool ok = ydoc_uint(&b->d, p->v, "log_keep", 100, &u);
+      prj->log_keep = (unsigned)u;
+      return ok;
+   }
+   if (is_key(p, "log_max_size")) {
+      const char* s = ydoc_scalar(p->v);
+      if (s && parse_size(s, &prj->log_max_size)) return true;
+      ydoc_err(&b->d, p->v,
+               "log_max_size must be a size in bytes (like 1048576, 512K, 10M), not %s",
+               s ? s : ydoc_kind(p->v));
+      return false;
+   }
+   char* dir = NULL;
+   if (!ydoc_str(&b->d, p->v, "log_dir", &dir)) return false;
+   free(prj->log_dir);
+   prj->log_dir = dir[0] == '/' ? xstrdup(dir) : pkg_join_path(prj->dir, dir);
+   free(dir);
+   return true;
+}
+
 /* The project keys other than env, env_file and processes. */
 static bool read_project_key(By* b, YPair* p) {
    Project* prj = b->p;
@@ -454,13 +505,15 @@ static bool read_project_key(By* b, YPair* p) {
    }
    if (is_key(p, "theme")) return ydoc_str(&b->d, p->v, "theme", &prj->theme);
    if (is_key(p, "prefix_key")) return ydoc_str(&b->d, p->v, "prefix_key", &prj->prefix_key);
-   return ydoc_bool(&b->d, p->v, "notifications", &prj->notifications);
+   if (is_key(p, "notifications")) return read_notifications(b, p->v);
+   return read_log_key(b, p);
 }
 
 static void read_top(By* b, yaml_node_t* root) {
    static const char* const known[] = {"processes",     "env",       "env_file", "default_run",
                                        "kill_timeout",  "max_lines", "theme",    "prefix_key",
-                                       "notifications", NULL};
+                                       "notifications", "log_dir",   "log_raw",  "log_max_size",
+                                       "log_keep",      NULL};
    size_t np;
    YPair* pairs = ydoc_pairs(&b->d, root, &np);
    if (!pairs) return;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "tui/save.h"
 #include "tui/view_impl.h"
 
 /* Who reads keys: the panes and lists, a prompt, the quit dialog; the others are coming. */
@@ -256,6 +257,12 @@ static bool act_clear_search(View* v, int key, int arg) {
    return true;
 }
 
+static bool act_save(View* v, int key, int arg) {
+   (void)key, (void)arg;
+   save_collect(v);
+   return true;
+}
+
 /* ---------------------------------------------------------------- the lists and Help */
 
 static bool act_list_move(View* v, int key, int how) {
@@ -427,6 +434,8 @@ static const KeyBinding keys_table[] = {
      "the prefix is set with --prefix-key or brum.yaml's prefix_key"},
     {{':'}, N, V_PROCS, KF_PROC, act_open_prompt, PK_SEND, "`:`",
      "send a line (the text and Enter) to the selected process, e.g. `rs` to nodemon"},
+    {{'S'}, N, V_PANES, KF_PROC, act_save, 0, "`S`",
+     "save the pane's lines (with a filter: the matching ones) to ./brum-NAME-DATE-TIME.log"},
     {{'p'}, N, V_PROCS, KF_PROC, act_toggle, T_ERRORS_ONLY, "`p`",
      "only errors and warnings, with their stack traces"},
     {{'c'}, N, IN(TAB_ERRORS), 0, act_item, ERROR_COPY, "`c`",

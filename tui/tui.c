@@ -20,6 +20,8 @@
 #include "core/rcu.h"
 #include "core/util.h"
 #include "tui/termkey.h"
+#include "tui/notify.h"
+#include "tui/save.h"
 #include "tui/trace.h"
 #include "tui/view.h"
 /* last: setupterm; its capability macros (tab, lines, ...) would clash with the headers above */
@@ -46,6 +48,7 @@ typedef struct Tui {
    Filter* filter;      /* owned */
    Theme* theme;        /* owned */
    View view;
+   Notifier notify; /* bell and desktop notifications, written between frames */
    Canvas cur, prev;
    bool frame_pending, full_redraw, quit_sent, stopped;
    bool cursor_shown; /* the terminal's cursor is on (input mode: the child's) */
@@ -84,14 +87,18 @@ static void schedule_frame(Tui* t);
 #define MOUSE_MASK                                                                                 \
    (BUTTON1_PRESSED | BUTTON1_RELEASED | BUTTON4_PRESSED | BUTTON5_PRESSED | REPORT_MOUSE_POSITION)
 
-static void term_write(const char* s) {
-   size_t len = strlen(s), off = 0;
+/* Bytes for the terminal itself (not cells): between frames, after doupdate. */
+static void term_write(const char* seq, size_t len) {
+   size_t off = 0;
    while (off < len) {
-      ssize_t w = write(STDOUT_FILENO, s + off, len - off);
+      ssize_t w = write(STDOUT_FILENO, seq + off, len - off);
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) break;
       off += (size_t)w;
    }
+}
+static void term_puts(const char* s) {
+   term_write(s, strlen(s));
 }
 
 /* ncurses asks only for presses and releases (xterm's 1000 mode): motion while a button is held
@@ -100,10 +107,10 @@ static void term_write(const char* s) {
 static void mouse_capture(bool on) {
    if (on) {
       mousemask(MOUSE_MASK, NULL);
-      term_write("\033[?1002h");
+      term_puts("\033[?1002h");
    } else {
       mousemask(0, NULL);
-      term_write("\033[?1002l\033[?1000l\033[?1006l");
+      term_puts("\033[?1002l\033[?1000l\033[?1006l");
    }
 }
 
@@ -153,7 +160,7 @@ static void send_clipboard(const char* text) {
    char* b = xmalloc(n / 3 * 4 + 8);
    base64(text, n, b);
    char* seq = xasprintf("\033]52;c;%s\a", b);
-   term_write(seq);
+   term_write(seq, strlen(seq));
    free(seq);
    free(b);
 }
@@ -193,6 +200,10 @@ static void place_cursor(Tui* t) {
    if (show) wmove(stdscr, t->view.cursor_y, t->view.cursor_x);
 }
 
+static void save_done(void* ud) {
+   schedule_frame(ud); /* the status line says where */
+}
+
 static void draw_frame(Tui* t) {
    TraceFrame tf = {.start = util_mono_ns()};
    t->last_frame_ns = tf.start;
@@ -216,6 +227,11 @@ static void draw_frame(Tui* t) {
       send_clipboard(t->view.copy);
       free(t->view.copy);
       t->view.copy = NULL;
+   }
+   if (t->view.save) save_start(&t->view, t->loop, ".", save_done, t);
+   if (t->notify.len) {
+      term_write(t->notify.out, t->notify.len);
+      notify_done(&t->notify);
    }
    sync_pane_size(t);
    if (more) schedule_frame(t);
@@ -479,6 +495,9 @@ static void on_wake(uv_async_t* a) {
    Tui* t = a->data;
    if (t->filter) filter_poke(t->filter);
    show_notice(t);
+   rcu_read_lock();
+   notify_poll(&t->notify, &t->view);
+   rcu_read_unlock();
    check_quit(t);
    schedule_frame(t);
 }
@@ -754,6 +773,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    view_start(&t, prj, theme_warning ? theme_warning : ctl_warning);
    if (o->prefix_key) t.view.prefix = o->prefix_key;
    t.view.real_cursor = true;
+   notify_init(&t.notify, o->notify, prj->name);
    if (theme_warning) free(ctl_warning);
    view_resize(&t.view, COLS, LINES);
    sync_pane_size(&t);
@@ -774,7 +794,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
 
    /* the supervisor has stopped every child; put the terminal back */
    endwin();
-   term_write("\033[?1002l"); /* endwin turned off only what curses turned on */
+   term_puts("\033[?1002l"); /* endwin turned off only what curses turned on */
    trace_close();
    util_set_fatal_hook(NULL);
    uv_poll_stop(&t.input);
@@ -782,6 +802,7 @@ int tui_run(const Project* prj, const TuiConfig* o) {
    ctl_server_stop(t.ctl); /* its reads of the supervisor's data end before sup_free */
    filter_free(t.filter);
    view_done(&t.view);
+   notify_done(&t.notify);
    sup_free(t.sup);
    canvas_free(&t.cur);
    canvas_free(&t.prev);

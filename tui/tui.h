@@ -22,6 +22,7 @@ typedef struct TuiConfig {
    void* ud;
    const CtlConfig* ctl; /* the control socket's (NULL: none; the caller holds the root's lock) */
    int prefix_key;       /* input mode's prefix (view_parse_prefix); 0: Ctrl-A */
+   NotifyMode notify;    /* bell / desktop notifications (NOTIFY_UNSET: on) */
 } TuiConfig;
 
 /* Runs the UI until the user quits; returns brum's exit status. */

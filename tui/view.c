@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/util.h"
+#include "tui/save.h"
 #include "tui/view_impl.h"
 
 Style role(const View* v, ThemeRole r) {
@@ -213,6 +214,7 @@ void view_done(View* v) {
    free(v->filter_text);
    free(v->copy);
    copy_done(v);
+   save_free(v->save);
    if (v->frame) {
       free(v->frame->intel);
       free(v->frame->seen);

@@ -115,6 +115,7 @@ typedef struct View {
    int help_top;            /* the Help view's first line on screen */
    struct ViewFrame* frame; /* owned: what the current view_draw/key/tick call read (view.c) */
    char* copy;              /* owned: text to put on the clipboard (tui.c takes it) */
+   struct SaveJob* save;    /* owned: S's text for tui.c to write to a file (tui/save.h) */
    int mouse_x, mouse_y;
    CopyMode cm;    /* copy mode */
    bool mouse_off; /* M: the terminal keeps the mouse (tui.c applies it) */

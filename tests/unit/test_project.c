@@ -779,3 +779,39 @@ Test(envfile, nul_byte) {
    free(cause);
    prj_sv_done(&env);
 }
+
+Test(project, log_files_and_notifications) {
+   mkdir(tmp, 0755);
+   put("brum.yaml", "log_dir: logs/dev\n"
+                    "log_raw: true\n"
+                    "log_max_size: 512K\n"
+                    "log_keep: 5\n"
+                    "notifications: bell\n"
+                    "processes: { a: { cmd: 'true' } }\n");
+   Project* p = load_ok();
+   char* want = xasprintf("%s/logs/dev", p->dir);
+   cr_expect_str_eq(p->log_dir, want, "relative to the project");
+   free(want);
+   cr_expect(p->log_raw);
+   cr_expect_eq(p->log_max_size, 512u << 10);
+   cr_expect_eq(p->log_keep, 5);
+   cr_expect_eq(p->notifications, NOTIFY_BELL);
+   pkg_free(p);
+   put("brum.yaml", "notifications: loud\nlog_max_size: 10X\nlog_keep: 1000\n");
+   expect_error("brum.yaml:1:16: notifications must be true, false, bell or desktop, not 'loud'");
+   expect_error("brum.yaml:2:15: log_max_size must be a size in bytes");
+   expect_error("brum.yaml:3:11: log_keep must be a whole number from 0 to 100");
+}
+
+Test(project, notifications_unset_and_false) {
+   mkdir(tmp, 0755);
+   put("brum.yaml", "processes: { a: { cmd: 'true' } }\n");
+   Project* p = load_ok();
+   cr_expect_eq(p->notifications, NOTIFY_UNSET);
+   cr_expect_null(p->log_dir);
+   pkg_free(p);
+   put("brum.yaml", "notifications: false\nprocesses: { a: { cmd: 'true' } }\n");
+   p = load_ok();
+   cr_expect_eq(p->notifications, NOTIFY_OFF);
+   pkg_free(p);
+}
