@@ -228,7 +228,7 @@ static void draw_status(View* v, Canvas* c) {
        "j/k select  ↵ open  c copy  Tab views  ? help  q quit",
        "j/k scroll  Tab views  Esc back  q quit",
    };
-   const char* h = hints[v->tab];
+   const char* h = v->finder_open ? "↵ show  ^O start  ↑↓ move  Esc close" : hints[v->tab];
    /* keys in the accent colour, their words in the plain one */
    int x = 1;
    Style ks = role(v, THEME_STATUS_KEY);
@@ -314,6 +314,7 @@ static void draw_frame(View* v, Canvas* c) {
       break;
    }
    draw_status(v, c);
+   if (v->finder_open) draw_finder(v, c);
    if (v->confirm_quit) {
       char l1[96];
       unsigned n = running_count(v);

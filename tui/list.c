@@ -1,5 +1,5 @@
-/* The list widget (rows, a selection kept in view, the selected row marked) and the three lists
- * that use it: the Processes sidebar, the Errors tab (with the entry's detail) and the URLs tab. */
+/* The list widget (rows, a selection kept in view, the selected row marked) and two of the lists
+ * that use it: the Errors tab (with the entry's detail) and the URLs tab (sidebar.c: the third). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,21 +10,11 @@
 
 /* ---------------------------------------------------------------- the list widget */
 
-/* One list: `n` rows, row `sel` kept in view and drawn in the `selected` style. */
-typedef struct List {
-   size_t n, sel;
-   Style normal, selected;
-   bool marker; /* "▸" in the first column of the selected row */
-   /* draws row i's content; the row is already cleared in `base` */
-   void (*row)(View* v, Canvas* c, const void* ctx, size_t i, int y, int w, Style base, bool sel);
-   const void* ctx; /* borrowed: what `row` draws from */
-} List;
-
 int list_top(size_t sel, int rows) {
    return (int)sel >= rows ? (int)sel - rows + 1 : 0;
 }
 
-static void list_draw(View* v, Canvas* c, const List* l, int y, int w, int rows) {
+void list_draw(View* v, Canvas* c, const List* l, int y, int w, int rows) {
    int top = list_top(l->sel, rows);
    for (int row = 0; row < rows && (size_t)(top + row) < l->n; row++) {
       size_t i = (size_t)(top + row);
@@ -62,200 +52,6 @@ void list_move(size_t* sel, size_t n, int how) {
       *sel = *sel > 0 ? *sel - 1 : 0;
    else if (*sel + 1 < n)
       (*sel)++;
-}
-
-/* ---------------------------------------------------------------- the sidebar */
-
-bool proc_listed(const View* v, uint64_t id) {
-   return !v->prj || id >= v->prj->nscripts || !v->prj->scripts[id].hidden;
-}
-
-static const char* group_of(const View* v, uint64_t id) {
-   return v->prj && id < v->prj->nscripts ? v->prj->scripts[id].group : NULL;
-}
-
-static bool same_group(const char* a, const char* b) {
-   return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-/* A layout entry with this bit: the header of the group of the process (the other bits) after it.
- */
-#define HEADER_BIT (UINT64_C(1) << 63)
-
-/* The sidebar's rows: the listed processes in id order and, when the project names groups, a
- * header before each process whose group differs from the previous one's. Fills out (NULL: only
- * counts) and returns the count; *plain: row = id (nothing hidden, no headers). */
-static size_t sidebar_layout(const View* v, uint64_t* out, bool* plain) {
-   size_t all = nprocs(v), n = 0;
-   bool groups = false;
-   for (size_t i = 0; i < all && !groups; i++) groups = proc_listed(v, i) && group_of(v, i);
-   const char* prev = NULL;
-   bool first = true;
-   for (uint64_t i = 0; i < all; i++) {
-      if (!proc_listed(v, i)) continue;
-      if (groups && (first || !same_group(prev, group_of(v, i)))) {
-         if (out) out[n] = HEADER_BIT | i;
-         n++;
-      }
-      prev = group_of(v, i);
-      first = false;
-      if (out) out[n] = i;
-      n++;
-   }
-   if (plain) *plain = !groups && n == all;
-   return n;
-}
-
-/* The layout, allocated (NULL when plain: row = id). */
-static uint64_t* sidebar_rows(const View* v, size_t* n) {
-   bool plain;
-   *n = sidebar_layout(v, NULL, &plain);
-   if (plain) return NULL;
-   uint64_t* rows = xcalloc(*n + 1, sizeof *rows);
-   sidebar_layout(v, rows, NULL);
-   return rows;
-}
-
-size_t sidebar_count(const View* v) {
-   return sidebar_layout(v, NULL, NULL);
-}
-
-size_t sidebar_row(const View* v, uint64_t id) {
-   size_t n, row = 0;
-   uint64_t* rows = sidebar_rows(v, &n);
-   if (!rows) return id < n ? id : n;
-   while (row < n && rows[row] != id) row++;
-   free(rows);
-   return row;
-}
-
-bool sidebar_id(const View* v, size_t row, uint64_t* id) {
-   size_t n;
-   uint64_t* rows = sidebar_rows(v, &n);
-   bool ok = row < n && !(rows && (rows[row] & HEADER_BIT));
-   if (ok) *id = rows ? rows[row] : row;
-   free(rows);
-   return ok;
-}
-
-bool sidebar_nth(const View* v, size_t nth, uint64_t* id) {
-   size_t all = nprocs(v);
-   for (size_t i = 0; i < all; i++) {
-      if (!proc_listed(v, i)) continue;
-      if (nth-- == 0) return (*id = i), true;
-   }
-   return false;
-}
-
-bool sidebar_step(const View* v, uint64_t id, int dir, uint64_t* out) {
-   size_t all = nprocs(v);
-   for (uint64_t i = id + (uint64_t)(int64_t)dir; i < all; i += (uint64_t)(int64_t)dir)
-      if (proc_listed(v, i)) return (*out = i), true;
-   return false;
-}
-
-int sidebar_width(const View* v) {
-   if (v->zoom) return 0;
-   const Registry* r = sup_registry(v->sup);
-   int w = 12;
-   for (size_t i = 0; i < r->n; i++) {
-      if (!proc_listed(v, i)) continue;
-      int n = canvas_str_width(r->slots[i]->name, strlen(r->slots[i]->name)) + 14;
-      const char* g = group_of(v, i);
-      if (g && canvas_str_width(g, strlen(g)) + 2 > n) n = canvas_str_width(g, strlen(g)) + 2;
-      if (n > w) w = n;
-   }
-   if (w > v->w / 3) w = v->w / 3;
-   return w;
-}
-
-int sidebar_top(const View* v, int rows) {
-   return list_top(sidebar_row(v, v->sel), rows);
-}
-
-/* The right side of a sidebar row: test results, error and warning counts. */
-static size_t sidebar_counts(const View* v, const ProcSnap* ps, const DetectSnap* d, char* right,
-                             size_t size) {
-   size_t rl = 0;
-   right[0] = '\0';
-   if (d && d->tests.seen)
-      rl += (size_t)snprintf(right + rl, size - rl, "%s%u/%u ",
-                             d->tests.failed ? (v->ascii ? "x" : "✗") : (v->ascii ? "+" : "✓"),
-                             d->tests.failed ? d->tests.failed : d->tests.passed, d->tests.total);
-   if (ps->errors)
-      rl += (size_t)snprintf(right + rl, size - rl, "%s%llu ", v->ascii ? "E" : "✖",
-                             (unsigned long long)ps->errors);
-   if (ps->warnings)
-      rl += (size_t)snprintf(right + rl, size - rl, "%s%llu ", v->ascii ? "W" : "▲",
-                             (unsigned long long)ps->warnings);
-   if (ps->restarts)
-      rl += (size_t)snprintf(right + rl, size - rl, "%s%u ", v->ascii ? "r" : "↻", ps->restarts);
-   return rl;
-}
-
-/* What the sidebar's rows draw from: the registry and the layout. */
-typedef struct SidebarRows {
-   const Registry* r;
-   const uint64_t* ids; /* the layout; NULL: plain (row = id) */
-} SidebarRows;
-
-static void sidebar_draw_row(View* v, Canvas* c, const void* ctx, size_t row, int y, int w,
-                             Style base, bool selected) {
-   const SidebarRows* sr = ctx;
-   size_t i = sr->ids ? sr->ids[row] : row;
-   if (i & HEADER_BIT) { /* a group's name, dim, above its processes */
-      const char* g = group_of(v, i & ~HEADER_BIT);
-      Style hs = role(v, THEME_MARKER);
-      hs.bg = base.bg;
-      hs.attr |= ATTR_BOLD;
-      if (!g) g = "ungrouped";
-      canvas_text(c, 1, y, w - 1, g, strlen(g), hs);
-      return;
-   }
-   const ProcSlot* slot = sr->r->slots[i];
-   const ProcSnap* ps = sup_snap(slot);
-   /* running but not ready yet (no URL, not a quiet second, its probe not passed) looks like
-    * starting: the same ready the control socket and MCP report */
-   ProcState shown = ps->state == PROC_RUNNING && !ps->ready_ms ? PROC_STARTING : ps->state;
-   Style gs = role(v, state_role(shown));
-   if (selected) gs.bg = base.bg;
-   int x = 1;
-   const char* g = state_glyph(v, shown);
-   x += canvas_text(c, x, y, w - x, g, strlen(g), gs);
-   x += 1;
-   char right[96]; /* the four counts need at most 86 bytes */
-   const DetectSnap* d = intel_of(v, i);
-   sidebar_counts(v, ps, d, right, sizeof right);
-   int rw = canvas_str_width(right, strlen(right));
-   int name_max = w - x - rw - 1;
-   if (name_max < 4) name_max = w - x - 1, rw = 0;
-   Style ns = base;
-   if (selected) ns.attr |= ATTR_BOLD;
-   canvas_text(c, x, y, name_max, slot->name, strlen(slot->name), ns);
-   if (rw) {
-      Style rs = role(v, ps->errors ? THEME_ERROR : THEME_WARNING);
-      rs.bg = base.bg;
-      if (d && d->tests.seen && !ps->errors && !ps->warnings)
-         rs = role(v, d->tests.failed ? THEME_STATE_FAILED : THEME_STATE_EXITED), rs.bg = base.bg;
-      canvas_text(c, w - rw, y, rw, right, strlen(right), rs);
-   }
-}
-
-void draw_sidebar(View* v, Canvas* c, int y, int w, int rows) {
-   Style sb = role(v, THEME_SIDEBAR);
-   canvas_fill(c, 0, y, w, rows, sb);
-   size_t n;
-   uint64_t* ids = sidebar_rows(v, &n);
-   SidebarRows sr = {.r = sup_registry(v->sup), .ids = ids};
-   /* a hidden process selected (named on the command line) leaves no row marked */
-   List l = {.n = n,
-             .sel = sidebar_row(v, v->sel),
-             .normal = sb,
-             .selected = role(v, THEME_SIDEBAR_SELECTED),
-             .row = sidebar_draw_row,
-             .ctx = &sr};
-   list_draw(v, c, &l, y, w, rows);
-   free(ids);
 }
 
 /* ---------------------------------------------------------------- Errors and URLs */

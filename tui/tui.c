@@ -275,34 +275,40 @@ static int map_key(wint_t ch, int kind) {
    }
 }
 
+#define NO_KEY (-2) /* read_key: nothing to act on (a resize, an unknown key or mouse event) */
+
+/* The next key from curses: a VK_* or a code point, NO_KEY, or ERR: no more input. */
+static int read_key(Tui* t) {
+   wint_t ch;
+   int kind = get_wch(&ch);
+   if (kind == ERR) return ERR;
+   if (kind == KEY_CODE_YES && ch == KEY_MOUSE) {
+      MEVENT me;
+      if (getmouse(&me) != OK) return NO_KEY;
+      t->view.mouse_x = me.x;
+      t->view.mouse_y = me.y;
+      if (me.bstate & BUTTON4_PRESSED) return VK_WHEEL_UP;
+      if (me.bstate & BUTTON5_PRESSED) return VK_WHEEL_DOWN;
+      if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED)) return VK_CLICK;
+      return NO_KEY;
+   }
+   if (kind == KEY_CODE_YES && ch == KEY_RESIZE) return NO_KEY; /* SIGWINCH: the loop has it */
+   int key = map_key(ch, kind);
+   return key < 0 ? NO_KEY : key;
+}
+
 static void on_input(uv_poll_t* h, int status, int events) {
    (void)status;
    (void)events;
    Tui* t = h->data;
    uint64_t read_ns = trace_on ? util_mono_ns() : 0;
    bool changed = false;
-   wint_t ch;
-   int kind;
-   while ((kind = get_wch(&ch)) != ERR) {
-      int key;
-      if (kind == KEY_CODE_YES && ch == KEY_MOUSE) {
-         MEVENT me;
-         if (getmouse(&me) != OK) continue;
-         t->view.mouse_x = me.x;
-         t->view.mouse_y = me.y;
-         if (me.bstate & BUTTON4_PRESSED)
-            key = VK_WHEEL_UP;
-         else if (me.bstate & BUTTON5_PRESSED)
-            key = VK_WHEEL_DOWN;
-         else if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED))
-            key = VK_CLICK;
-         else
-            continue;
-      } else if (kind == KEY_CODE_YES && ch == KEY_RESIZE) {
-         continue; /* SIGWINCH is handled by the loop */
-      } else {
-         key = map_key(ch, kind);
-      }
+   int key, next = ERR;
+   while ((key = next != ERR ? next : read_key(t)) != ERR) {
+      next = ERR;
+      /* Esc with an Enter that arrived within the escape delay (curses read it while it waited
+       * for the rest of a sequence): Alt-Enter, as many terminals send it */
+      if (key == VK_ESC && (next = read_key(t)) == VK_ENTER) key = VK_ALT_ENTER, next = ERR;
       if (key < 0) continue;
       rcu_read_lock();
       bool c = view_key(&t->view, key);
@@ -440,15 +446,16 @@ static void view_start(Tui* t, const Project* prj, char* warning /* owned */) {
  * process it lists. */
 static void start_named(Tui* t, const Project* prj, const TuiConfig* o) {
    bool chosen = false;
+   rcu_read_lock();
    for (size_t i = 0; i < o->nruns; i++) {
       const Script* s = pkg_find(prj, o->runs[i]); /* as the command line means it */
       if (!s) continue;
       size_t k = (size_t)(s - prj->scripts);
       sup_start(t->sup, k);
-      if (!chosen && !s->hidden) t->view.sel = k, chosen = true;
+      if (!chosen && !s->hidden) view_select_first(&t->view, k), chosen = true;
    }
-   for (size_t k = 0; !chosen && k < prj->nscripts; k++)
-      if (!prj->scripts[k].hidden) t->view.sel = k, chosen = true;
+   if (!chosen) view_select_first(&t->view, UINT64_MAX);
+   rcu_read_unlock();
 }
 
 static char* exe_dir(void) {

@@ -40,6 +40,7 @@ void copy_text(View* v, char* text, const char* what) {
 }
 
 void select_proc(View* v, uint64_t id) {
+   v->on_header = false;
    size_t n = nprocs(v);
    if (!n) return;
    if (id >= n) id = n - 1;
@@ -189,6 +190,7 @@ void view_init(View* v, Sup* sup, Filter* filter, const Project* prj, Theme* the
    v->search_prompt = prompt_new(PROMPT_HISTORY_DEFAULT);
    v->filter_prompt = prompt_new(PROMPT_HISTORY_DEFAULT);
    v->frame = xcalloc(1, sizeof *v->frame);
+   sidebar_invalidate(v);
    view_sync(v);
 }
 
@@ -201,6 +203,8 @@ void view_sync(View* v) {
 }
 
 void view_done(View* v) {
+   sidebar_free(v);
+   finder_free(v);
    regex_free(v->search);
    regex_scratch_free(v->scratch);
    prompt_free(v->search_prompt);
