@@ -160,7 +160,11 @@ static void hay_build(View* v, Finder* f) {
       const char* name = r->slots[i]->name;
       const Script* s = v->prj && i < v->prj->nscripts ? &v->prj->scripts[i] : NULL;
       char buf[HAY_MAX + 1];
-      int l = snprintf(buf, sizeof buf, "%s %s %s", name, s && s->package ? s->package : "",
+      /* the package, unless the name says it already ("web:dev") */
+      const char* pkg = s && s->package ? s->package : "";
+      size_t pl = strlen(pkg);
+      if (strncmp(name, pkg, pl) == 0 && name[pl] == ':') pkg = "";
+      int l = snprintf(buf, sizeof buf, "%s%s%s %s", name, *pkg ? " " : "", pkg,
                        s && s->command ? s->command : "");
       size_t bl = l < 0 ? 0 : (size_t)l > HAY_MAX ? HAY_MAX : (size_t)l;
       if (size + bl + 1 > cap) f->text = xrealloc(f->text, cap = (cap + bl + 1) * 2);
