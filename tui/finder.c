@@ -67,11 +67,13 @@ static bool has_upper(const char* q, size_t n) {
    return false;
 }
 
-static bool subsequence(const char* q, size_t qlen, const char* t, size_t len) {
+/* Is q a subsequence of t? *from: where its first character first occurs. */
+static bool subsequence(const char* q, size_t qlen, const char* t, size_t len, size_t* from) {
    const char *p = t, *end = t + len;
    for (size_t i = 0; i < qlen; i++) {
       p = memchr(p, q[i], (size_t)(end - p));
       if (!p) return false;
+      if (i == 0) *from = (size_t)(p - t);
       p++;
    }
    return true;
@@ -108,11 +110,25 @@ static void dp_row(const char* t, size_t len, char qc, const int8_t* bonus, int1
 int fuzzy_score(const char* query, size_t qlen, const char* text, const char* lower, size_t len) {
    if (len > HAY_MAX) len = HAY_MAX;
    const char* t = has_upper(query, qlen) ? text : lower;
+   size_t from = 0;
    if (qlen == 0) return 0;
-   if (qlen > len || !subsequence(query, qlen, t, len)) return -1;
+   if (qlen > len || !subsequence(query, qlen, t, len, &from)) return -1;
+   /* as fzf: only from the first occurrence of the first character to the last of the last */
+   while (t[len - 1] != query[qlen - 1]) len--;
+   CharClass prev = from ? char_class((unsigned char)text[from - 1]) : C_WHITE;
+   if (qlen == 1) { /* the best single occurrence: no alignment to find */
+      int best = 0;
+      for (size_t j = from; j < len; j++) {
+         if (t[j] != query[0]) continue;
+         CharClass pc = j ? char_class((unsigned char)text[j - 1]) : C_WHITE;
+         int b = bonus_for(pc, char_class((unsigned char)text[j]));
+         if (b > best) best = b;
+      }
+      return SCORE_MATCH + best * FIRST_MULT;
+   }
+   text += from, t += from, len -= from;
    int8_t bonus[HAY_MAX], r[HAY_MAX];
    int16_t m[HAY_MAX];
-   CharClass prev = C_WHITE;
    for (size_t j = 0; j < len; j++) {
       CharClass cur = char_class((unsigned char)text[j]);
       bonus[j] = (int8_t)bonus_for(prev, cur);
@@ -222,6 +238,10 @@ static void refilter(View* v, Finder* f) {
    bool narrow = f->query && f->query[0] && strncmp(q, f->query, strlen(f->query)) == 0 &&
                  has_upper(q, ql) == has_upper(f->query, strlen(f->query));
    size_t n = narrow ? f->nids : f->nbuilt, out = 0;
+   if (!ql) { /* no query: every process, in id order */
+      for (size_t k = 0; k < f->nbuilt; k++) f->ids[k] = (uint32_t)k;
+      n = 0, out = f->nbuilt;
+   }
    for (size_t k = 0; k < n; k++) {
       uint32_t id = narrow ? f->ids[k] : (uint32_t)k;
       int s = ql ? score_of(f, id, q, ql) : 0;
@@ -230,8 +250,8 @@ static void refilter(View* v, Finder* f) {
       uint64_t len = ql ? f->nlen[id] : 0; /* no query: the processes in id order */
       f->keys[out++] = (uint64_t)(0xffff - s) << 48 | len << 32 | id;
    }
-   if (out > 1) radix_sort(f->keys, f->tmp, out);
-   for (size_t k = 0; k < out; k++) f->ids[k] = (uint32_t)f->keys[k];
+   if (ql && out > 1) radix_sort(f->keys, f->tmp, out);
+   for (size_t k = 0; ql && k < out; k++) f->ids[k] = (uint32_t)f->keys[k];
    f->nids = out;
    f->sel = 0;
    free(f->query);

@@ -27,6 +27,7 @@ struct Sidebar {
    const Script* scripts;
    size_t nscripts;
    bool show_lifecycle;
+   bool rows_valid; /* false: only the folding changed (the groups stay) */
    /* the layout */
    bool grouped;
    uint32_t* gid;   /* owned, per process: its group, NONE when not listed */
@@ -42,6 +43,8 @@ struct Sidebar {
    size_t ncollapsed;
    bool* lifecycle; /* owned: lifecycle_flags of `life_of` */
    const Script* life_of;
+   uint16_t* name_w; /* owned: per process, its name's width (names never change) */
+   size_t nname_w;
 };
 
 /* ---------------------------------------------------------------- lifecycle scripts */
@@ -169,33 +172,35 @@ static void build_groups(const View* v, struct Sidebar* L, const bool* listed, b
       L->groups[L->gid[i]].n++;
    }
    free(table);
-}
-
-/* The rows: the listed processes in id order, or each group's header and (unless collapsed) its
- * members. */
-static void build_rows(struct Sidebar* L, const bool* listed) {
-   size_t n = L->nreg;
-   L->rows = xcalloc(n + L->ngroups + 1, sizeof *L->rows);
-   for (size_t i = 0; i < n; i++) L->row_of[i] = SIZE_MAX;
-   if (!L->grouped) {
-      for (size_t i = 0; i < n; i++)
-         if (listed[i]) L->row_of[i] = L->nrows, L->rows[L->nrows++] = i;
-      return;
-   }
-   uint32_t at = 0;
+   uint32_t at = 0; /* the members, by group */
    for (size_t g = 0; g < L->ngroups; g++) {
       L->groups[g].first = at;
       at += L->groups[g].n;
       L->groups[g].n = 0;
-      L->groups[g].collapsed = is_collapsed(L, group_name(&L->groups[g]));
    }
    for (size_t i = 0; i < n; i++) {
       if (L->gid[i] == NONE) continue;
       SbGroup* g = &L->groups[L->gid[i]];
       L->mem[g->first + g->n++] = (uint32_t)i;
    }
+}
+
+/* The rows: the listed processes in id order, or each group's header and (unless collapsed) its
+ * members. */
+static void build_rows(struct Sidebar* L) {
+   size_t n = L->nreg;
+   if (!L->rows) L->rows = xcalloc(n + L->ngroups + 1, sizeof *L->rows);
+   L->nrows = 0;
+   L->rows_valid = true;
+   for (size_t i = 0; i < n; i++) L->row_of[i] = SIZE_MAX;
+   if (!L->grouped) {
+      for (size_t i = 0; i < n; i++)
+         if (L->gid[i] != NONE) L->row_of[i] = L->nrows, L->rows[L->nrows++] = i;
+      return;
+   }
    for (size_t g = 0; g < L->ngroups; g++) {
       SbGroup* gr = &L->groups[g];
+      gr->collapsed = is_collapsed(L, group_name(gr));
       gr->row = L->nrows;
       L->rows[L->nrows++] = HEADER_BIT | g;
       if (gr->collapsed) continue;
@@ -220,14 +225,19 @@ static void layout_clear(struct Sidebar* L) {
    L->ngroups = L->nrows = 0;
 }
 
-static int layout_width(const View* v, const struct Sidebar* L) {
+static int layout_width(const View* v, struct Sidebar* L) {
    const Registry* r = sup_registry(v->sup);
-   int w = 12;
-   for (size_t i = 0; i < L->nreg; i++) {
-      if (L->gid[i] == NONE) continue;
-      int n = canvas_str_width(r->slots[i]->name, strlen(r->slots[i]->name)) + 14;
-      if (n > w) w = n;
+   if (L->nname_w < L->nreg) { /* measured once per process: wcwidth is not cheap */
+      L->name_w = xrealloc(L->name_w, L->nreg * sizeof *L->name_w);
+      for (size_t i = L->nname_w; i < L->nreg; i++) {
+         int nw = canvas_str_width(r->slots[i]->name, strlen(r->slots[i]->name));
+         L->name_w[i] = (uint16_t)(nw > 1000 ? 1000 : nw);
+      }
+      L->nname_w = L->nreg;
    }
+   int w = 12;
+   for (size_t i = 0; i < L->nreg; i++)
+      if (L->gid[i] != NONE && L->name_w[i] + 14 > w) w = L->name_w[i] + 14;
    for (size_t g = 0; g < L->ngroups && L->grouped; g++) {
       const char* name = group_name(&L->groups[g]);
       int n = canvas_str_width(name, strlen(name)) + 14; /* "▾ name ● 12 ✗ 3" */
@@ -262,7 +272,7 @@ static void layout_build(const View* v, struct Sidebar* L) {
    L->mem = xcalloc(L->nreg + 1, sizeof *L->mem);
    L->row_of = xcalloc(L->nreg + 1, sizeof *L->row_of);
    build_groups(v, L, listed, workspaces);
-   build_rows(L, listed);
+   build_rows(L);
    L->width = layout_width(v, L);
    free(listed);
    L->valid = true;
@@ -275,6 +285,8 @@ static struct Sidebar* layout(const View* v) {
    if (!L->valid || L->nreg != nprocs(v) || L->prj != p || L->scripts != (p ? p->scripts : NULL) ||
        L->nscripts != (p ? p->nscripts : 0) || L->show_lifecycle != v->show_lifecycle)
       layout_build(v, L);
+   else if (!L->rows_valid)
+      build_rows(L);
    return L;
 }
 
@@ -290,6 +302,7 @@ void sidebar_free(View* v) {
    for (size_t i = 0; i < L->ncollapsed; i++) free(L->collapsed[i]);
    free(L->collapsed);
    free(L->lifecycle);
+   free(L->name_w);
    free(L);
    v->sidebar = NULL;
 }
@@ -385,7 +398,7 @@ static void set_collapsed(View* v, struct Sidebar* L, const SbGroup* g, bool on)
          break;
       }
    }
-   L->valid = false;
+   L->rows_valid = false;
    (void)v;
 }
 
