@@ -572,5 +572,4 @@ void view_select_first(View* v, uint64_t id) {
    if (id == UINT64_MAX && !sidebar_nth(v, 0, &id)) return;
    sidebar_reveal(v, id);
    select_proc(v, id);
-   v->msg[0] = '\0';
 }
