@@ -85,29 +85,40 @@ static int max3(int a, int b, int c) {
 }
 
 /* One row of the alignment (query character i over the text): m/r are the previous row's scores
- * and the bonuses of the chunks they end; the new row replaces them. */
-static void dp_row(const char* t, size_t len, char qc, const int8_t* bonus, int16_t* m, int8_t* r) {
+ * and the bonuses of the chunks they end; the new row replaces them. par (NULL: not wanted) gets
+ * each match's predecessor in the previous row. */
+static void dp_row(const char* t, size_t len, char qc, const int8_t* bonus, int16_t* m, int8_t* r,
+                   uint8_t* par) {
    int prev_m = NEG, prev_r = 0, gap = NEG; /* m[j-1], r[j-1], the best gapped predecessor */
+   size_t gap_k = 0;                        /* where that predecessor is */
    for (size_t j = 0; j < len; j++) {
       int mj = m[j], rj = r[j], best = NEG, run = 0;
+      size_t from = 0;
       if (t[j] == qc) {
          int b = bonus[j];
          if (prev_m > NEG) { /* consecutive: the chunk keeps its first bonus */
             int cb = max3(b, prev_r, BONUS_CONSECUTIVE);
             best = prev_m + SCORE_MATCH + cb;
             run = b >= BONUS_BOUNDARY && b > prev_r ? b : prev_r;
+            from = j - 1;
          }
-         if (gap > NEG && gap + SCORE_MATCH + b > best) best = gap + SCORE_MATCH + b, run = b;
+         if (gap > NEG && gap + SCORE_MATCH + b > best)
+            best = gap + SCORE_MATCH + b, run = b, from = gap_k;
       }
       /* the gapped predecessor of j + 1: a match at k <= j - 1, then j - k characters skipped */
       gap = gap > NEG ? gap + GAP_EXT : NEG;
-      if (prev_m > NEG && prev_m + GAP_START > gap) gap = prev_m + GAP_START;
+      if (prev_m > NEG && prev_m + GAP_START > gap) gap = prev_m + GAP_START, gap_k = j - 1;
       prev_m = mj, prev_r = rj;
       m[j] = (int16_t)best, r[j] = (int8_t)run;
+      if (par) par[j] = (uint8_t)from;
    }
 }
 
-int fuzzy_score(const char* query, size_t qlen, const char* text, const char* lower, size_t len) {
+#define POS_MAX 32 /* the longest query whose matched characters are highlighted */
+
+/* The score; with pos (qlen <= POS_MAX), the offset of each query character's match in text. */
+static int score_dp(const char* query, size_t qlen, const char* text, const char* lower, size_t len,
+                    uint8_t* pos) {
    if (len > HAY_MAX) len = HAY_MAX;
    const char* t = has_upper(query, qlen) ? text : lower;
    size_t from = 0;
@@ -117,18 +128,19 @@ int fuzzy_score(const char* query, size_t qlen, const char* text, const char* lo
    while (t[len - 1] != query[qlen - 1]) len--;
    CharClass prev = from ? char_class((unsigned char)text[from - 1]) : C_WHITE;
    if (qlen == 1) { /* the best single occurrence: no alignment to find */
-      int best = 0;
+      int best = -1;
       for (size_t j = from; j < len; j++) {
          if (t[j] != query[0]) continue;
          CharClass pc = j ? char_class((unsigned char)text[j - 1]) : C_WHITE;
          int b = bonus_for(pc, char_class((unsigned char)text[j]));
-         if (b > best) best = b;
+         if (b > best) best = b, pos ? (void)(pos[0] = (uint8_t)j) : (void)0;
       }
       return SCORE_MATCH + best * FIRST_MULT;
    }
    text += from, t += from, len -= from;
    int8_t bonus[HAY_MAX], r[HAY_MAX];
    int16_t m[HAY_MAX];
+   static _Thread_local uint8_t par[POS_MAX][HAY_MAX];
    for (size_t j = 0; j < len; j++) {
       CharClass cur = char_class((unsigned char)text[j]);
       bonus[j] = (int8_t)bonus_for(prev, cur);
@@ -138,11 +150,25 @@ int fuzzy_score(const char* query, size_t qlen, const char* text, const char* lo
       m[j] = (int16_t)(t[j] == query[0] ? SCORE_MATCH + bonus[j] * FIRST_MULT : NEG);
       r[j] = bonus[j];
    }
-   for (size_t i = 1; i < qlen; i++) dp_row(t, len, query[i], bonus, m, r);
-   int best = NEG;
+   for (size_t i = 1; i < qlen; i++) dp_row(t, len, query[i], bonus, m, r, pos ? par[i] : NULL);
+   size_t end = 0;
    for (size_t j = 0; j < len; j++)
-      if (m[j] > best) best = m[j];
+      if (m[j] > m[end]) end = j;
+   int best = m[end];
+   for (size_t i = qlen; pos && i-- > 0;) { /* back from the best end */
+      pos[i] = (uint8_t)(end + from);
+      if (i) end = par[i][end];
+   }
    return best > 0 ? best : 0;
+}
+
+int fuzzy_score(const char* query, size_t qlen, const char* text, const char* lower, size_t len) {
+   return score_dp(query, qlen, text, lower, len, NULL);
+}
+
+int fuzzy_positions(const char* query, size_t qlen, const char* text, const char* lower, size_t len,
+                    uint8_t* pos) {
+   return score_dp(query, qlen, text, lower, len, qlen <= POS_MAX ? pos : NULL);
 }
 
 /* ---------------------------------------------------------------- the finder's state */
@@ -339,6 +365,26 @@ bool finder_key(View* v, int key, int fk) {
 
 /* ---------------------------------------------------------------- drawing */
 
+/* Marks the matched characters of process id's haystack, drawn from column x. */
+static void draw_matches(View* v, Canvas* c, uint32_t id, int x, int y, int end) {
+   const Finder* f = v->finder;
+   const char* q = f->query ? f->query : "";
+   size_t ql = strlen(q);
+   uint8_t pos[POS_MAX];
+   if (!ql || ql > POS_MAX) return;
+   const char *t = f->text + f->off[id], *l = f->lower + f->off[id];
+   if (fuzzy_positions(q, ql, t, l, f->nlen[id], pos) < 0 &&
+       fuzzy_positions(q, ql, t, l, f->len[id], pos) < 0)
+      return;
+   Style ms = role(v, THEME_MATCH);
+   for (size_t i = 0; i < ql; i++) {
+      int col = x + canvas_str_width(t, pos[i]);
+      if (col >= end) continue;
+      Cell* cell = canvas_at(c, col, y);
+      cell->fg = ms.fg, cell->bg = ms.bg, cell->attr = ms.attr;
+   }
+}
+
 static void draw_result(View* v, Canvas* c, uint32_t id, int x, int y, int w, Style base) {
    const Finder* f = v->finder;
    const ProcSlot* slot = slot_of(v, id);
@@ -346,14 +392,15 @@ static void draw_result(View* v, Canvas* c, uint32_t id, int x, int y, int w, St
    Style gs = role(v, state_role(ps->state));
    gs.bg = base.bg;
    const char* g = state_glyph(v, ps->state);
-   int cx = x + canvas_text(c, x, y, 2, g, strlen(g), gs) + 1;
+   int cx = x + canvas_text(c, x, y, 2, g, strlen(g), gs) + 1, name_x = cx;
    Style ns = base;
    ns.attr |= ATTR_BOLD;
    cx += canvas_text(c, cx, y, x + w - cx, slot->name, strlen(slot->name), ns);
    const char* rest = f->text + f->off[id] + f->nlen[id];
    Style rs = base;
    rs.attr |= ATTR_DIM;
-   if (cx + 2 < x + w) canvas_text(c, cx + 1, y, x + w - cx - 1, rest, strlen(rest), rs);
+   if (cx + 2 < x + w) canvas_text(c, cx, y, x + w - cx, rest, strlen(rest), rs); /* " pkg cmd" */
+   draw_matches(v, c, id, name_x, y, x + w);
    if (proc_is_lifecycle(v, id) && !v->show_lifecycle && x + w - 11 > cx)
       canvas_text(c, x + w - 10, y, 10, "lifecycle", 9, rs);
 }

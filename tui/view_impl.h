@@ -141,6 +141,10 @@ void draw_sidebar(View* v, Canvas* c, int y, int w, int rows);
  * it is not a subsequence. Smart case: a query with an uppercase letter matches case-sensitively.
  */
 int fuzzy_score(const char* query, size_t qlen, const char* text, const char* lower, size_t len);
+/* The same, and where each query character matched (byte offsets in text), for queries of at most
+ * 32 bytes (longer: pos is left alone). */
+int fuzzy_positions(const char* query, size_t qlen, const char* text, const char* lower, size_t len,
+                    uint8_t* pos);
 void finder_open(View* v);
 void finder_close(View* v);
 void finder_free(View* v);

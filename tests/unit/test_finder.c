@@ -54,6 +54,20 @@ Test(fuzzy, best_alignment_not_first) {
    cr_expect_gt(score("dev", "xdxx:dev"), score("dev", "xdxxxdev"));
 }
 
+/* The matched characters: the best alignment's, for highlighting. */
+Test(fuzzy, positions) {
+   uint8_t pos[4];
+   cr_assert_geq(fuzzy_positions("vdev", 4, "vite:dev", "vite:dev", 8, pos), 0);
+   cr_expect(pos[0] == 0 && pos[1] == 5 && pos[2] == 6 && pos[3] == 7, "%d %d %d %d", pos[0],
+             pos[1], pos[2], pos[3]);
+   cr_assert_geq(fuzzy_positions("dev", 3, "xdxx:dev", "xdxx:dev", 8, pos), 0);
+   cr_expect(pos[0] == 5 && pos[1] == 6 && pos[2] == 7, "the word start, not the first d");
+   cr_assert_geq(fuzzy_positions("b", 1, "abc-b", "abc-b", 5, pos), 0);
+   cr_expect_eq(pos[0], 4, "one character: its best occurrence");
+   cr_expect_eq(fuzzy_score("vdev", 4, "vite:dev", "vite:dev", 8),
+                fuzzy_positions("vdev", 4, "vite:dev", "vite:dev", 8, pos));
+}
+
 /* ---------------------------------------------------------------- lifecycle scripts */
 
 Test(lifecycle, names) {
