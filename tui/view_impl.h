@@ -104,17 +104,13 @@ void draw_items(View* v, Canvas* c, int y, int rows);
 /* ---- sidebar.c: the Processes sidebar
 
  * Its rows: every process but the hidden ones (brum.yaml `hidden: true`; lifecycle scripts unless
- * View.show_lifecycle), grouped when the project has workspaces or brum.yaml groups (a header per
+ * View.show_lifecycle; pkg_lifecycle_flags), grouped when the project has workspaces or brum.yaml
+ groups (a header per
  * group: the root package's first, then in project order; a collapsed group shows only its
  * header). Built once and cached until the registry, the project, a group's folding or the
  * lifecycle toggle changes, so a frame or a key costs what it shows, not the number of processes.
  * Process id = script index. */
 bool proc_listed(const View* v, uint64_t id);
-/* npm's lifecycle names (preinstall, install, postinstall, prepare, ...) */
-bool lifecycle_name(const char* name);
-/* Per script of p: a lifecycle script (a lifecycle name, or pre<x>/post<x> of a script <x> of the
- * same package). Owned by the caller (p->nscripts entries; NULL when there are none). */
-bool* lifecycle_flags(const Project* p);
 bool sidebar_grouped(const View* v);
 size_t sidebar_count(const View* v);   /* rows, headers included */
 size_t sidebar_sel_row(const View* v); /* the selected row; the count when it is not shown */

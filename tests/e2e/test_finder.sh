@@ -5,6 +5,12 @@
 command -v tmux >/dev/null || { echo "tmux is required"; exit 1; }
 FIX="$BRUM_SOURCE_DIR/tests/fixtures/finder"
 
+# --- --list says which scripts are lifecycle scripts (and only those)
+out=$("$BRUM" --list -d "$FIX" 2>&1)
+check "--list marks preinstall" bash -c 'grep -A1 "^  preinstall " <<<"$1" | grep -q "lifecycle script"' _ "$out"
+check "--list marks web:prebuild" bash -c 'grep -A1 "^  web:prebuild " <<<"$1" | grep -q "lifecycle script"' _ "$out"
+check "--list marks three" [ "$(grep -c 'lifecycle script' <<<"$out")" -eq 3 ]
+
 start_tui 120 40 --shell -d "$FIX"
 # --- groups: the root package first, then each workspace package, lifecycle scripts hidden
 check "root package's group first" wait_screen '^ ▾ mono +│'

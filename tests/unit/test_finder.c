@@ -76,9 +76,9 @@ Test(lifecycle, names) {
                         "prepack",    "postpack", "publish",     "postpublish",
                         "preversion", "version",  "postversion", "dependencies"};
    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
-      cr_expect(lifecycle_name(yes[i]), "%s", yes[i]);
-   cr_expect_not(lifecycle_name("dev"));
-   cr_expect_not(lifecycle_name("prebuild"), "pre<x> depends on the package's scripts");
+      cr_expect(pkg_lifecycle_name(yes[i]), "%s", yes[i]);
+   cr_expect_not(pkg_lifecycle_name("dev"));
+   cr_expect_not(pkg_lifecycle_name("prebuild"), "pre<x> depends on the package's scripts");
 }
 
 #define S(n, pk, p, ws)                                                                            \
@@ -97,13 +97,13 @@ Test(lifecycle, pre_and_post_of_existing_scripts) {
    };
    bool want[] = {true, false, true, true, false, false, false, true, false, true, true, false};
    Project p = {.scripts = sc, .nscripts = sizeof sc / sizeof *sc};
-   bool* got = lifecycle_flags(&p);
+   bool* got = pkg_lifecycle_flags(&p);
    for (size_t i = 0; i < p.nscripts; i++)
       cr_expect_eq(got[i], want[i], "%s: %d, want %d", sc[i].name, got[i], want[i]);
    free(got);
    /* a brum.yaml process named like a lifecycle script is not one */
    sc[0].source = SRC_BRUM_YAML;
-   got = lifecycle_flags(&p);
+   got = pkg_lifecycle_flags(&p);
    cr_expect_not(got[0]);
    free(got);
 }
