@@ -190,9 +190,17 @@ typedef struct Finder {
    size_t nids, cap, sel;
 } Finder;
 
+/* Appends s to the haystack at `at` (HAY_MAX bytes at most); returns the new end. */
+static size_t put(char* hay, size_t at, const char* s) {
+   size_t l = strlen(s);
+   if (l > HAY_MAX - at) l = HAY_MAX - at;
+   memcpy(hay + at, s, l);
+   return at + l;
+}
+
 static void hay_build(View* v, Finder* f) {
    const Registry* r = sup_registry(v->sup);
-   size_t n = r->n, size = 0, cap = n * 48 + 1;
+   size_t n = r->n, size = 0, cap = n * 48 + HAY_MAX + 1;
    free(f->text), free(f->lower), free(f->off), free(f->len), free(f->nlen);
    f->text = xmalloc(cap);
    f->off = xcalloc(n + 1, sizeof *f->off);
@@ -201,21 +209,19 @@ static void hay_build(View* v, Finder* f) {
    for (size_t i = 0; i < n; i++) {
       const char* name = r->slots[i]->name;
       const Script* s = v->prj && i < v->prj->nscripts ? &v->prj->scripts[i] : NULL;
-      char buf[HAY_MAX + 1];
-      /* the package, unless the name says it already ("web:dev") */
+      if (size + HAY_MAX + 1 > cap) f->text = xrealloc(f->text, cap *= 2);
+      char* hay = f->text + size;
+      /* "name package command"; the package unless the name says it already ("web:dev") */
       const char* pkg = s && s->package ? s->package : "";
       size_t pl = strlen(pkg);
       if (strncmp(name, pkg, pl) == 0 && name[pl] == ':') pkg = "";
-      int l = snprintf(buf, sizeof buf, "%s%s%s %s", name, *pkg ? " " : "", pkg,
-                       s && s->command ? s->command : "");
-      size_t bl = l < 0 ? 0 : (size_t)l > HAY_MAX ? HAY_MAX : (size_t)l;
-      if (size + bl + 1 > cap) f->text = xrealloc(f->text, cap = (cap + bl + 1) * 2);
-      memcpy(f->text + size, buf, bl);
-      f->text[size + bl] = '\0';
+      size_t nl = put(hay, 0, name), bl = nl;
+      if (*pkg) bl = put(hay, put(hay, bl, " "), pkg);
+      bl = put(hay, put(hay, bl, " "), s && s->command ? s->command : "");
+      hay[bl] = '\0';
       f->off[i] = size;
       f->len[i] = (uint16_t)bl;
-      size_t nl = strlen(name);
-      f->nlen[i] = (uint16_t)(nl < bl ? nl : bl);
+      f->nlen[i] = (uint16_t)nl;
       size += bl + 1;
    }
    f->lower = xmalloc(size + 1);
