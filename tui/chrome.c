@@ -224,8 +224,8 @@ static void draw_status(View* v, Canvas* c) {
       return;
    }
    static const char* const hints[TAB_COUNT] = {
-       "↵ start  x stop  r restart  / search  f filter  p errors  z zoom  Tab views  ? help  q "
-       "quit",
+       "↵ start  x stop  r restart  ^P find  / search  f filter  p errors  z zoom  Tab views  ? "
+       "help  q quit",
        "/ search  f filter  g/G top/bottom  w wrap  t time  Tab views  ? help  q quit",
        "j/k select  ↵ jump to log  c copy  Tab views  ? help  q quit",
        "j/k select  ↵ open  c copy  Tab views  ? help  q quit",
