@@ -391,3 +391,23 @@ Test(groups, finder_keys) {
    cr_expect_eq(v.sel, 1);
    cr_expect(strstr(sidebar_text(), " ▾ mono") != NULL);
 }
+
+/* The cached layout follows the registry: a process registered later (no script) is listed, under
+ * a group of its own, and the finder finds it. */
+Test(groups, layout_follows_the_registry) {
+   char* s = sidebar_text();
+   cr_expect(strstr(s, "extra") == NULL);
+   char sh[] = "/bin/sh", dc[] = "-c", cmd[] = "true";
+   char* argv[] = {sh, dc, cmd, NULL};
+   SupLaunch l = {.argv = argv, .cwd = "/tmp"};
+   sup_add(sup, "extra", &l);
+   view_sync(&v);
+   s = sidebar_text();
+   cr_expect(strstr(s, " ▾ ungrouped\n ○ extra\n") != NULL, "%s", s);
+   rcu_read_lock();
+   finder_set_query(&v, "xtr");
+   const uint32_t* ids;
+   size_t n = finder_results(&v, &ids);
+   rcu_read_unlock();
+   cr_expect(n == 1 && ids[0] == nscripts, "the finder has it too");
+}
