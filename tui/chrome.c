@@ -231,7 +231,7 @@ static void draw_status(View* v, Canvas* c) {
        "j/k select  ↵ open  c copy  Tab views  ? help  q quit",
        "j/k scroll  Tab views  Esc back  q quit",
    };
-   const char* h = v->finder_open ? "↵ show  ^O start  ↑↓ move  Esc close" : hints[v->tab];
+   const char* h = v->finder_open ? "↵ show  ^O start  ^P/^N move  Esc close" : hints[v->tab];
    /* keys in the accent colour, their words in the plain one */
    int x = 1;
    Style ks = role(v, THEME_STATUS_KEY);
