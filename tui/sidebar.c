@@ -438,7 +438,7 @@ static void draw_header_row(View* v, Canvas* c, const SbGroup* g, int y, int w, 
    Style hs = role(v, THEME_MARKER);
    hs.bg = base.bg;
    hs.attr |= ATTR_BOLD;
-   const char* mark = g->collapsed ? (v->ascii ? "+" : "▸") : (v->ascii ? "-" : "▾");
+   const char* mark = g->collapsed ? (v->ascii ? ">" : "▸") : (v->ascii ? "v" : "▾");
    int x = 1 + canvas_text(c, 1, y, w - 1, mark, strlen(mark), hs);
    x += 1;
    const char* name = group_name(g);
