@@ -327,6 +327,13 @@ echo "$BUILD/bench/bench_frame 16 100000 300"
 "$BUILD/bench/bench_frame" 16 100000 300 2>&1 | tee "$RAW/frame.txt"
 echo '```'
 echo
+echo "## Sidebar and finder at 100,000 processes (bench/bench_sidebar.c)"
+echo
+echo '```'
+echo "$BUILD/bench/bench_sidebar 100000 100"
+"$BUILD/bench/bench_sidebar" 100000 100 2>&1 | tee "$RAW/sidebar.txt"
+echo '```'
+echo
 echo "## Keypress-to-screen latency (bench/key_latency.sh, via tmux)"
 echo
 echo '```'

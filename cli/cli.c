@@ -59,6 +59,9 @@ void cli_usage(FILE* f) {
        "  -V, --version            print the version and exit\n"
        "  -h, --help               print this help and exit\n"
        "\n"
+       "in the UI: ? lists every key; Ctrl-P finds a process by name, package or command;\n"
+       "workspace packages are sidebar groups (Left/Right fold them); H shows lifecycle scripts\n"
+       "\n"
        "exit status: 0 ok; 2 usage or project error; headless: the code of the first script to\n"
        "fail (128+N when a signal N ended it; 1 when a dependency kept it from starting)\n",
        f);

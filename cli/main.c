@@ -167,13 +167,17 @@ static void print_list(const Project* p, const Options* o) {
       names[i] = util_sanitize(p->scripts[i].name);
       if (util_cols(names[i]) > w) w = util_cols(names[i]);
    }
+   bool* life = pkg_lifecycle_flags(p);
    for (size_t i = 0; i < p->nscripts; i++) {
       char* cmd = util_sanitize(p->scripts[i].command);
       printf("  %s%*s  %s\n", names[i], (int)(w - util_cols(names[i])), "", cmd);
       print_details(p, &p->scripts[i], w + 2, mixed);
+      if (life && life[i])
+         printf("%*s  lifecycle script: hidden in the sidebar until H\n", (int)w + 2, "");
       free(cmd);
       free(names[i]);
    }
+   free(life);
    free(names);
    if (!p->nscripts) printf("  (no scripts)\n");
 }

@@ -159,6 +159,14 @@ void pkg_free(Project* p);
  * (`web: { script: dev }`) is found under its script name too. */
 const Script* pkg_find(const Project* p, const char* name);
 const char* pkg_manager_name(PkgManager pm); /* "npm", "yarn", "pnpm", "bun" */
+/* npm's lifecycle names: preinstall, install, postinstall, prepublish, preprepare, prepare,
+ * postprepare, prepublishOnly, prepack, postpack, publish, postpublish, preversion, version,
+ * postversion, dependencies. */
+bool pkg_lifecycle_name(const char* name);
+/* Per script of p: is it a lifecycle script (a package.json script with a lifecycle name, or
+ * pre<x>/post<x> of a script <x> of the same package)? Owned by the caller: p->nscripts entries,
+ * NULL when there are none. */
+bool* pkg_lifecycle_flags(const Project* p);
 
 /* How to run a script. By default directly, as the package manager would run it, without the
  * manager's own process: the script text as `sh -c TEXT` (or the .npmrc `script-shell`) in the

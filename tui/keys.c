@@ -10,7 +10,7 @@
 #include "tui/view_impl.h"
 
 /* Who reads keys: the panes and lists, a prompt, the quit dialog; the others are coming. */
-/* KM_INPUT, KM_COPY and KM_FINDER are the modes the terminal-mode and finder issues add. */
+/* KM_INPUT and KM_COPY are the modes the terminal-mode issue adds; KM_FINDER: the Ctrl-P finder. */
 typedef enum KeyMode { KM_NORMAL, KM_PROMPT, KM_CONFIRM, KM_INPUT, KM_COPY, KM_FINDER } KeyMode;
 
 #define IN(t) (1u << (t))
@@ -84,8 +84,10 @@ static bool act_click(View* v, int key, int arg) {
       return t >= 0;
    }
    if (v->tab == TAB_PROCS && y >= 2 && y < v->h - 1 && x < sidebar_width(v)) {
-      uint64_t id;
-      if (sidebar_id(v, (size_t)(sidebar_top(v, v->h - 3) + (y - 2)), &id)) select_proc(v, id);
+      size_t row = (size_t)(sidebar_top(v, v->h - 3) + (y - 2));
+      if (row >= sidebar_count(v)) return false;
+      sidebar_select_row(v, row);
+      if (sidebar_is_header(v, row)) sidebar_fold(v, FOLD_TOGGLE); /* a click on a header */
       return true;
    }
    /* in a pane: where a drag would start selecting */
@@ -140,9 +142,33 @@ static bool act_open_prompt(View* v, int key, int kind) {
 
 static bool act_select(View* v, int key, int delta) {
    (void)key;
-   uint64_t id;
-   if (sidebar_step(v, v->sel, delta, &id)) select_proc(v, id);
+   sidebar_move(v, delta);
    return true;
+}
+
+static bool act_fold(View* v, int key, int how) {
+   (void)key;
+   return sidebar_fold(v, how);
+}
+
+static bool act_lifecycle(View* v, int key, int arg) {
+   (void)key, (void)arg;
+   v->show_lifecycle = !v->show_lifecycle;
+   size_t n = 0;
+   for (size_t i = 0; i < nprocs(v); i++) n += proc_is_lifecycle(v, i);
+   set_msg(v, false, "lifecycle scripts %s (%zu)", v->show_lifecycle ? "shown" : "hidden", n);
+   return true;
+}
+
+static bool act_finder_open(View* v, int key, int arg) {
+   (void)key, (void)arg;
+   if (!nprocs(v)) return false;
+   finder_open(v);
+   return true;
+}
+
+static bool act_finder(View* v, int key, int fk) {
+   return finder_key(v, key, fk);
 }
 
 static bool act_select_nth(View* v, int key, int arg) {
@@ -156,6 +182,7 @@ static bool act_select_nth(View* v, int key, int arg) {
  * or waiting one); s says so. */
 static bool act_start(View* v, int key, int say) {
    (void)key;
+   if (v->on_header && key != 's') return sidebar_fold(v, FOLD_TOGGLE); /* Enter on a header */
    const ProcSnap* ps = sup_snap(slot_of(v, v->sel));
    if (snap_is_active(ps->state)) {
       if (say) set_msg(v, false, "%s is already running", slot_of(v, v->sel)->name);
@@ -320,8 +347,12 @@ static bool act_input_key(View* v, int key, int arg);
 #define COPYYANK "copy mode: `y`, Enter"
 #define COPYFIND "copy mode: `/`, `n` / `N`"
 #define COPYLEAVE "copy mode: Esc, `q`"
+#define FOLD "Left/Right, `-`/`+`"
+#define FINDER_KEYS "Enter / Ctrl-O, Alt-Enter / Esc"
+#define FMOVE "Up/Down, Ctrl-P/Ctrl-N"
 #define N KM_NORMAL
 #define P KM_PROMPT
+#define F KM_FINDER
 #define C KM_COPY
 
 /* Rows of Help and README.md come in the order of their labels' first bindings. */
@@ -438,6 +469,16 @@ static const KeyBinding keys_table[] = {
      "save the pane's lines (with a filter: the matching ones) to ./brum-NAME-DATE-TIME.log"},
     {{'p'}, N, V_PROCS, KF_PROC, act_toggle, T_ERRORS_ONLY, "`p`",
      "only errors and warnings, with their stack traces"},
+    {{VK_CTRL('p')}, N, V_ANY, 0, act_finder_open, 0, "Ctrl-P",
+     "find a process by name, package or command (fuzzy, ranked as fzf ranks)"},
+    {{VK_LEFT, '-'}, N, V_PROCS, KF_PROC, act_fold, FOLD_COLLAPSE, FOLD,
+     "groups: fold (from a process: its group, the header selected) / unfold (on an open header: "
+     "go to its first process); Enter or a click on a header toggles it"},
+    {{VK_RIGHT}, N, V_PROCS, KF_PROC, act_fold, FOLD_RIGHT, FOLD, NULL},
+    {{'+', '='}, N, V_PROCS, KF_PROC, act_fold, FOLD_EXPAND, FOLD, NULL},
+    {{'H'}, N, V_PROCS, KF_PROC, act_lifecycle, 0, "`H`",
+     "show / hide lifecycle scripts (`preinstall`, `postinstall`, ..., and `pre<x>`/`post<x>` of a "
+     "script `<x>`: hidden by default)"},
     {{'c'}, N, IN(TAB_ERRORS), 0, act_item, ERROR_COPY, "`c`",
      "Errors/URLs: copy the entry or URL to the clipboard (OSC 52: works through SSH and "
      "tmux with `set-clipboard on`)"},
@@ -466,11 +507,29 @@ static const KeyBinding keys_table[] = {
      "in a prompt: apply / cancel"},
     {{VK_ESC, VK_CTRL('c')}, P, V_ANY, 0, act_prompt, PROMPT_KEY_ESC, "Enter / Esc, Ctrl-C", NULL},
     {{KEY_TEXT}, P, V_ANY, 0, act_prompt, 0, NULL, NULL},
+    {{VK_UP, VK_CTRL('p')}, F, V_ANY, 0, act_finder, FK_UP, FMOVE,
+     "in the finder: previous / next match"},
+    {{VK_DOWN, VK_CTRL('n')}, F, V_ANY, 0, act_finder, FK_DOWN, FMOVE, NULL},
+    {{ENTER}, F, V_ANY, 0, act_finder, FK_SELECT, FINDER_KEYS,
+     "in the finder: show the process (its group unfolded, lifecycle scripts shown if it is one) "
+     "/ show and start it / close"},
+    {{VK_CTRL('o'), VK_ALT_ENTER}, F, V_ANY, 0, act_finder, FK_START, FINDER_KEYS, NULL},
+    {{VK_ESC, VK_CTRL('c')}, F, V_ANY, 0, act_finder, FK_CLOSE, FINDER_KEYS, NULL},
+    {{VK_LEFT}, F, V_ANY, 0, act_finder, PROMPT_KEY_LEFT, NULL, NULL},
+    {{VK_RIGHT}, F, V_ANY, 0, act_finder, PROMPT_KEY_RIGHT, NULL, NULL},
+    {{VK_HOME, VK_CTRL('a')}, F, V_ANY, 0, act_finder, PROMPT_KEY_HOME, NULL, NULL},
+    {{VK_END, VK_CTRL('e')}, F, V_ANY, 0, act_finder, PROMPT_KEY_END, NULL, NULL},
+    {{VK_BACKSPACE, 0x7f, VK_CTRL('h')}, F, V_ANY, 0, act_finder, PROMPT_KEY_BACKSPACE, NULL, NULL},
+    {{VK_DELETE}, F, V_ANY, 0, act_finder, PROMPT_KEY_DELETE, NULL, NULL},
+    {{VK_CTRL('w')}, F, V_ANY, 0, act_finder, PROMPT_KEY_CTRL_W, NULL, NULL},
+    {{VK_CTRL('u')}, F, V_ANY, 0, act_finder, PROMPT_KEY_CTRL_U, NULL, NULL},
+    {{KEY_TEXT}, F, V_ANY, 0, act_finder, FK_TEXT, NULL, NULL},
 };
 /* clang-format on */
 #undef N
 #undef P
 #undef C
+#undef F
 
 /* ---------------------------------------------------------------- dispatch */
 
@@ -515,11 +574,18 @@ bool view_key(View* v, int key) {
    term_frame(v); /* input mode ends with its process, before this key could go to it */
    KeyMode mode = v->confirm_quit           ? KM_CONFIRM
                   : v->prompting != PK_NONE ? KM_PROMPT
+                  : v->finder_open          ? KM_FINDER
                   : v->input                ? KM_INPUT
                   : v->cm.on                ? KM_COPY
                                             : KM_NORMAL;
    const KeyBinding* b = key_binding(v, mode, key);
-   bool changed = mode == KM_PROMPT; /* a prompt takes every key: other controls do nothing */
+   if (!b && key == VK_ALT_ENTER) { /* where Alt-Enter means nothing: the Esc and the Enter */
+      frame_end(v);
+      bool esc = view_key(v, VK_ESC);
+      return view_key(v, VK_ENTER) || esc;
+   }
+   /* a prompt or the finder takes every key: other controls do nothing there */
+   bool changed = mode == KM_PROMPT || mode == KM_FINDER;
    if (b) changed = b->action(v, key, b->arg);
    term_frame(v);
    frame_end(v);

@@ -375,6 +375,22 @@ static void alt_key(Tui* t, int* key) {
    *key = VK_ALT;
 }
 
+/* Outside input mode, an Esc with an Enter right behind it (curses read it while it waited for
+ * the rest of a sequence) is Alt-Enter, as many terminals send it (the finder: select and start).
+ */
+static void alt_enter(int* key) {
+   wint_t ch;
+   int kind = get_wch(&ch);
+   if (kind == ERR) return;
+   if (map_key(ch, kind) == VK_ENTER) {
+      *key = VK_ALT_ENTER;
+   } else if (kind == KEY_CODE_YES) {
+      ungetch((int)ch);
+   } else {
+      unget_wch((wchar_t)ch);
+   }
+}
+
 /* Text keys of one read of the terminal in input mode, held back to tell a paste from typing: at
  * least PASTE_MIN of them in a row (no person types that fast between two reads) go to the child
  * as one pasted text (bracketed when the child asked for it). */
@@ -432,6 +448,8 @@ static int read_key(Tui* t, wint_t ch, int kind) {
    if (key < 0 && t->view.input && t->view.tkey.code != TK_NONE) key = VK_OTHER;
    if (ch == 27 && kind != KEY_CODE_YES && t->view.input && !t->view.prefix_pending)
       alt_key(t, &key);
+   else if (ch == 27 && kind != KEY_CODE_YES && !t->view.input)
+      alt_enter(&key);
    return key;
 }
 
@@ -596,15 +614,16 @@ static void view_start(Tui* t, const Project* prj, char* warning /* owned */) {
  * process it lists. */
 static void start_named(Tui* t, const Project* prj, const TuiConfig* o) {
    bool chosen = false;
+   rcu_read_lock();
    for (size_t i = 0; i < o->nruns; i++) {
       const Script* s = pkg_find(prj, o->runs[i]); /* as the command line means it */
       if (!s) continue;
       size_t k = (size_t)(s - prj->scripts);
       sup_start(t->sup, k);
-      if (!chosen && !s->hidden) t->view.sel = k, chosen = true;
+      if (!chosen && !s->hidden) view_select_first(&t->view, k), chosen = true;
    }
-   for (size_t k = 0; !chosen && k < prj->nscripts; k++)
-      if (!prj->scripts[k].hidden) t->view.sel = k, chosen = true;
+   if (!chosen) view_select_first(&t->view, UINT64_MAX);
+   rcu_read_unlock();
 }
 
 static char* exe_dir(void) {

@@ -41,6 +41,7 @@ void copy_text(View* v, char* text, const char* what) {
 }
 
 void select_proc(View* v, uint64_t id) {
+   v->on_header = false;
    size_t n = nprocs(v);
    if (!n) return;
    if (id >= n) id = n - 1;
@@ -193,6 +194,7 @@ void view_init(View* v, Sup* sup, Filter* filter, const Project* prj, Theme* the
    v->prefix = VK_CTRL('a');
    v->cursor_x = v->cursor_y = -1;
    v->frame = xcalloc(1, sizeof *v->frame);
+   sidebar_invalidate(v);
    view_sync(v);
 }
 
@@ -205,6 +207,8 @@ void view_sync(View* v) {
 }
 
 void view_done(View* v) {
+   sidebar_free(v);
+   finder_free(v);
    regex_free(v->search);
    regex_scratch_free(v->scratch);
    prompt_free(v->search_prompt);

@@ -37,11 +37,12 @@ enum {
    VK_F1,
    VK_WHEEL_UP,
    VK_WHEEL_DOWN,
-   VK_CLICK,   /* mouse: position in View.mouse_x / mouse_y */
-   VK_DRAG,    /* mouse: motion with the first button held (xterm's ESC[?1002h) */
-   VK_RELEASE, /* mouse: the first button released */
-   VK_ALT,     /* input mode: a key with Alt (View.tkey) */
-   VK_OTHER,   /* input mode: a key brum has no use for (View.tkey: F5, Insert, Ctrl-Up...) */
+   VK_CLICK,     /* mouse: position in View.mouse_x / mouse_y */
+   VK_DRAG,      /* mouse: motion with the first button held (xterm's ESC[?1002h) */
+   VK_RELEASE,   /* mouse: the first button released */
+   VK_ALT,       /* input mode: a key with Alt (View.tkey) */
+   VK_OTHER,     /* input mode: a key brum has no use for (View.tkey: F5, Insert, Ctrl-Up...) */
+   VK_ALT_ENTER, /* Esc then Enter within the escape delay (how many terminals send Alt-Enter) */
 };
 #define VK_CTRL(c) ((c)&0x1f)
 
@@ -84,7 +85,12 @@ typedef struct View {
    int w, h;
 
    ViewTab tab;
-   uint64_t sel;   /* selected process id */
+   uint64_t sel;            /* selected process id */
+   bool on_header;          /* the sidebar's selected row is the header of sel's group */
+   bool show_lifecycle;     /* H: lifecycle scripts (preinstall, ...) in the sidebar */
+   struct Sidebar* sidebar; /* owned: the sidebar's cached rows (sidebar.c) */
+   struct Finder* finder;   /* owned, NULL until the first Ctrl-P (finder.c) */
+   bool finder_open;
    Scroll* scroll; /* owned: per process */
    size_t nscroll;
    Scroll all_scroll;
@@ -142,6 +148,9 @@ void view_resize(View* v, int w, int h);
 /* Makes room for processes registered since (per-process scroll state); call after sup_add. */
 void view_sync(View* v);
 
+/* The selection at launch: process id (a named script: its group unfolded, lifecycle scripts shown
+ * if it is one), or with UINT64_MAX the first process the sidebar shows. Inside rcu_read_lock. */
+void view_select_first(View* v, uint64_t id);
 /* Filters the current view with a pattern (the --filter option); inside rcu_read_lock. */
 void view_set_filter(View* v, const char* pattern);
 /* Both inside rcu_read_lock. view_key returns true when the screen may have changed. */

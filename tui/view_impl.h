@@ -130,22 +130,72 @@ extern const char copy_hint[]; /* the bottom line in copy mode */
 
 /* ---- list.c: the list widget, the sidebar, the Errors and URLs tabs */
 
+/* One list: `n` rows, row `sel` kept in view and drawn in the `selected` style. */
+typedef struct List {
+   size_t n, sel;
+   Style normal, selected;
+   bool marker; /* "▸" in the first column of the selected row */
+   /* draws row i's content; the row is already cleared in `base` */
+   void (*row)(View* v, Canvas* c, const void* ctx, size_t i, int y, int w, Style base, bool sel);
+   const void* ctx; /* borrowed: what `row` draws from */
+} List;
+
 int list_top(size_t sel, int rows); /* first visible row of `rows` that keeps `sel` in view */
-/* The sidebar lists every process but the hidden ones (brum.yaml `hidden: true`; process id =
- * script index), with a header row above each run of processes of one group (brum.yaml `group`)
- * when the project names groups. */
+void list_draw(View* v, Canvas* c, const List* l, int y, int w, int rows);
+/* The Errors tab (the list, the selected entry below it) or the URLs tab, by v->tab. */
+void draw_items(View* v, Canvas* c, int y, int rows);
+
+/* ---- sidebar.c: the Processes sidebar
+
+ * Its rows: every process but the hidden ones (brum.yaml `hidden: true`; lifecycle scripts unless
+ * View.show_lifecycle; pkg_lifecycle_flags), grouped when the project has workspaces or brum.yaml
+ groups (a header per
+ * group: the root package's first, then in project order; a collapsed group shows only its
+ * header). Built once and cached until the registry, the project, a group's folding or the
+ * lifecycle toggle changes, so a frame or a key costs what it shows, not the number of processes.
+ * Process id = script index. */
 bool proc_listed(const View* v, uint64_t id);
-size_t sidebar_count(const View* v);            /* rows, headers included */
-size_t sidebar_row(const View* v, uint64_t id); /* the row of a listed id; the count if hidden */
-bool sidebar_id(const View* v, size_t row, uint64_t* id);  /* false: no row, or a header */
-bool sidebar_nth(const View* v, size_t nth, uint64_t* id); /* the nth listed process (0: first) */
-/* The next (dir > 0) or previous listed process from id; false when there is none. */
-bool sidebar_step(const View* v, uint64_t id, int dir, uint64_t* out);
+bool sidebar_grouped(const View* v);
+size_t sidebar_count(const View* v);   /* rows, headers included */
+size_t sidebar_sel_row(const View* v); /* the selected row; the count when it is not shown */
+bool sidebar_id(const View* v, size_t row, uint64_t* id); /* false: no row, or a header */
+bool sidebar_is_header(const View* v, size_t row);
+bool sidebar_nth(const View* v, size_t nth, uint64_t* id); /* the nth shown process (0: first) */
+void sidebar_move(View* v, int dir); /* j/k: the next/previous row, headers included */
+void sidebar_select_row(View* v, size_t row);
+enum { FOLD_LEFT, FOLD_RIGHT, FOLD_COLLAPSE, FOLD_EXPAND, FOLD_TOGGLE };
+bool sidebar_fold(View* v, int how); /* false: nothing to fold (no groups) */
+/* Makes id's row shown: expands its group, shows lifecycle scripts if it is one. */
+void sidebar_reveal(View* v, uint64_t id);
+bool proc_is_lifecycle(const View* v, uint64_t id);
+void sidebar_invalidate(View* v);
+void sidebar_free(View* v);
 int sidebar_width(const View* v);
 int sidebar_top(const View* v, int rows);
 void draw_sidebar(View* v, Canvas* c, int y, int w, int rows);
-/* The Errors tab (the list, the selected entry below it) or the URLs tab, by v->tab. */
-void draw_items(View* v, Canvas* c, int y, int rows);
+
+/* ---- finder.c: the process finder (Ctrl-P) */
+
+/* fzf's scoring (its v2 algorithm: the best alignment, bonuses for word starts and consecutive
+ * characters): the score of `query` in `text` (`lower`: text in lowercase, same length), or -1 when
+ * it is not a subsequence. Smart case: a query with an uppercase letter matches case-sensitively.
+ */
+int fuzzy_score(const char* query, size_t qlen, const char* text, const char* lower, size_t len);
+/* The same, and where each query character matched (byte offsets in text), for queries of at most
+ * 32 bytes (longer: pos is left alone). */
+int fuzzy_positions(const char* query, size_t qlen, const char* text, const char* lower, size_t len,
+                    uint8_t* pos);
+void finder_open(View* v);
+void finder_close(View* v);
+void finder_free(View* v);
+/* FK_*, or a PROMPT_KEY_* to edit the query */
+enum { FK_TEXT, FK_UP, FK_DOWN, FK_SELECT, FK_START, FK_CLOSE };
+bool finder_key(View* v, int key, int fk);
+void draw_finder(View* v, Canvas* c);
+/* The results for `query` (for tests and the bench): sets the query as if typed. */
+void finder_set_query(View* v, const char* query);
+size_t finder_results(const View* v, const uint32_t** ids);
+
 enum { LIST_UP = -1, LIST_DOWN = 1, LIST_FIRST = 2, LIST_LAST = 3 };
 void list_move(size_t* sel, size_t n, int how);
 /* On the current tab's list (Errors or URLs): */

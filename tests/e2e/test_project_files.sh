@@ -125,7 +125,7 @@ check "tui: crash gives up after its restarts" wait_screen 'crash · failed \(3\
 check "tui: the sidebar shows the restarts" wait_screen '↻2'
 check "tui: greet listed" wait_screen ' greet( |$)'
 check "tui: the hidden helper is not listed" wait_no_screen 'helper' 2
-check "tui: the group's header above its processes" wait_screen '^ jobs +│'
+check "tui: the group's header above its processes" wait_screen '^ ▾ jobs( [^│]*)?│'
 keys 2
 check "tui: 2 selects the second process (not the header)" wait_screen 'greet · idle' 
 keys q

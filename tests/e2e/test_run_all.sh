@@ -64,21 +64,21 @@ check "--concurrency 3: the rest stopped" grep -q 'failed: stopping the rest' <<
 # The TUI: the group row leads the sidebar and says how the run goes. c waits for a gate file.
 export BRUM_TEST_GATE=$TMP/gate
 start_tui 120 30 -d "$CHAIN" -r "'*:build'"
-check "tui: the group row while c runs" wait_screen '^ build 1 running, 2 waiting, 0/3 done'
-check "tui: the group's rows follow it" bash -c 'tmux -L "$1" capture-pane -p -t t | grep -A3 "^ build " | grep -qE "^ . a:build"' _ "$SOCK"
+check "tui: the group row while c runs" wait_screen '^ ▾ build 1 running, 2 waiting, 0/3 done'
+check "tui: the group's rows follow it" bash -c 'tmux -L "$1" capture-pane -p -t t | grep -A3 "^ ▾ build " | grep -qE "^ . a:build"' _ "$SOCK"
 touch "$BRUM_TEST_GATE"
-check "tui: the combined result" wait_screen '^ build 3/3 ok'
-check "tui: other scripts listed apart" wait_screen '^ ungrouped'
+check "tui: the combined result" wait_screen '^ ▾ build 3/3 ok'
+check "tui: the root package's other scripts listed apart, under its name" wait_screen '^ ▾ chain  '
 keys q
 check "tui: quits" wait_screen 'BRUM-EXITED 0'
 
 # One at a time in the TUI: the second build says what it waits for.
 export BRUM_TEST_LOCK=$TMP/lock-tui
 start_tui 120 30 -d "$FLAT" --concurrency 1 -r "'*:build'"
-check "tui: one running, two waiting" wait_screen '^ build 1 running, 2 waiting, 0/3 done'
+check "tui: one running, two waiting" wait_screen '^ ▾ build 1 running, 2 waiting, 0/3 done'
 keys j
 check "tui: waiting for a slot" wait_screen 'y:build · waiting for a slot \(1 running\)'
-check "tui: all three built, one at a time" wait_screen '^ build 3/3 ok' 20
+check "tui: all three built, one at a time" wait_screen '^ ▾ build 3/3 ok' 20
 keys q
 check "tui: quits after the pool" wait_screen 'BRUM-EXITED 0'
 finish

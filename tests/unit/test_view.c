@@ -513,7 +513,8 @@ Test(view, sidebar_hidden_and_groups) {
    draw();
    char row[1024];
    canvas_row_text(&cv, 2, row, sizeof row);
-   cr_expect(strncmp(row, " backend ", 9) == 0, "first sidebar row: the group's header: '%s'", row);
+   cr_expect(strncmp(row, " ▾ backend ", 13) == 0, "first sidebar row: the group's header: '%s'",
+             row);
    canvas_row_text(&cv, 3, row, sizeof row);
    cr_expect(strstr(row, "levels") != NULL, "then levels: '%s'", row);
    canvas_row_text(&cv, 4, row, sizeof row);
