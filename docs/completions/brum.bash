@@ -25,10 +25,17 @@ _brum() {
    --theme)
       COMPREPLY=($(compgen -W "default light high-contrast mono" -- "$cur"))
       return ;;
-   --log | --log-dir)
+   --log)
       COMPREPLY=($(compgen -f -- "$cur"))
       return ;;
-   -f | --filter | --max-lines | --max-bytes | --kill-timeout | --for | --timeout | -n | --cursor)
+   --log-dir)
+      COMPREPLY=($(compgen -d -- "$cur"))
+      return ;;
+   --stdin)
+      COMPREPLY=($(compgen -W "$(_brum_names)" -- "$cur"))
+      return ;;
+   -f | --filter | --max-lines | --max-bytes | --kill-timeout | --for | --timeout | -n | --cursor | \
+      --concurrency | --prefix-key | --log-max-size | --log-keep)
       return ;;
    esac
    if ((ctl > 0)); then
