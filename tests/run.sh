@@ -24,13 +24,15 @@ times=()
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+# test_mcp installs the MCP SDK (npm, 5-15 s) where this says: once, not once per build directory
+export BRUM_MCP_SDK_DIR=${BRUM_MCP_SDK_DIR:-$PWD/build-npm/mcp-sdk}
 
 # ctest_config NAME DIR LABEL E2E_EXCLUDE CMAKE_FLAGS...: configure, build and run ctest: the tests
 # labelled LABEL other than e2e ('': all of them), then the e2e tests except those labelled
 # E2E_EXCLUDE ('': none).
 # The e2e tests run with twice as many jobs as there are cores ($BRUM_E2E_JOBS overrides): they
 # spend their time waiting (tmux polling every 50 ms, slow readers, children's sleeps), not on the
-# CPU. On a loaded 2-core VM the e2e label took 138 s with -j1 and 55-60 s with -j4, stable in
+# CPU. On a loaded 2-core VM the e2e label took 138 s with -j1 and 43-46 s with -j4, stable in
 # repeated runs; unit tests (Criterion --jobs 2 each) and the stress programs are CPU-bound and
 # keep one job per core.
 ctest_config() {
