@@ -268,6 +268,20 @@ def poll_call(name, arguments, done, secs=20):
         time.sleep(0.05)
 
 
+def wait_exited(pid, secs=20):
+    """Polls until PID has exited (gone, or a zombie its parent has not reaped yet)."""
+    deadline = time.monotonic() + secs
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def reconnect():
     initialize("2025-11-25")
     res, _ = call("list_processes")
@@ -276,6 +290,9 @@ def reconnect():
     res, text = poll_call("list_processes", {}, lambda r, t: r["isError"])
     check("reconnect: the brum is gone: isError saying what to do",
           res["isError"] and "start brum" in text, text)
+    # Its socket is gone before the process is: until it has exited it may still hold the
+    # project's lock, and a brum started then refuses to run ("already running", exit 2).
+    check("reconnect: the stopped brum has exited", wait_exited(int(sys.argv[4])))
     other = subprocess.Popen([BRUM, "--headless", "--shell", "-d", PROJ, "ticker"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

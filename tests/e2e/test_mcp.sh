@@ -83,7 +83,8 @@ HEADLESS=""
 check "both brums stopped: nothing left running" wait_for 15 no_token_procs
 
 # --- the official TypeScript SDK client
-sdk_dir="${BRUM_BUILD_DIR:-$TMP}/mcp-sdk"
+# BRUM_MCP_SDK_DIR: one install shared by the build directories (tests/run.sh sets it)
+sdk_dir="${BRUM_MCP_SDK_DIR:-${BRUM_BUILD_DIR:-$TMP}/mcp-sdk}"
 sdk_ready() {
   [ "$(node -p "require('$sdk_dir/node_modules/@modelcontextprotocol/sdk/package.json').version" 2>/dev/null)" = "$SDK_VERSION" ]
 }
