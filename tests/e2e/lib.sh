@@ -20,7 +20,11 @@ e2e_tmpdir() {
   local fs opts
   fs=$(stat -f -c %T /dev/shm 2>/dev/null)
   opts=$(findmnt -no OPTIONS /dev/shm 2>/dev/null)
-  if [ "$fs" = tmpfs ] && [ -w /dev/shm ] && [[ ,$opts, != *,noexec,* ]]; then
+  # (and only with room: a container's /dev/shm is often 64 MiB)
+  local avail_kb
+  avail_kb=$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')
+  if [ "$fs" = tmpfs ] && [ -w /dev/shm ] && [[ ,$opts, != *,noexec,* ]] &&
+    [ "${avail_kb:-0}" -ge $((2 * 1024 * 1024)) ]; then
     echo /dev/shm
   else
     echo "${TMPDIR:-/tmp}"
