@@ -7,6 +7,7 @@
  * After a run ends its last screen stays published (the user sees what an exited full-screen
  * program left) until the next run starts or the emulator is dropped for being unneeded.
  * Supervisor thread only, except term_init and term_free (see sup.c). */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -305,6 +306,8 @@ static void vt_create(Proc* p) {
 static void vt_overflow(Proc* p) {
    TermState* t = p->term;
    bool alt = t->vt_alt;
+   util_log("%s: the emulator fell %" PRIu64 " bytes behind: reset, redraw asked", p->slot.name,
+            t->total - t->fed);
    vt_close(p);
    vt_create(p);
    if (alt || t->vt_alt) force_redraw(p);
