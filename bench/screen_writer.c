@@ -2,7 +2,9 @@
  * test runner or `top` under load would: the alternate screen, cursor home, every row rewritten
  * (coloured), N frames, then it leaves the alternate screen.
  *
- * usage: screen_writer [-n FRAMES] [-c COLS] [-r ROWS]   Prints "frames=F seconds=S" to stderr. */
+ * usage: screen_writer [-n FRAMES] [-c COLS] [-r ROWS] [-k]   Prints "frames=F seconds=S" to
+ * stderr. -k: stays on the alternate screen (the last frame is what a terminal shows). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +20,16 @@ static double now_s(void) {
 int main(int argc, char** argv) {
    long frames = 2000;
    int cols = 200, rows = 50, o;
-   while ((o = getopt(argc, argv, "n:c:r:")) != -1) {
+   bool keep = false;
+   while ((o = getopt(argc, argv, "n:c:r:k")) != -1) {
       if (o == 'n')
          frames = atol(optarg);
       else if (o == 'c')
          cols = atoi(optarg);
       else if (o == 'r')
          rows = atoi(optarg);
+      else if (o == 'k')
+         keep = true;
       else
          return 2;
    }
@@ -41,7 +46,7 @@ int main(int argc, char** argv) {
       }
       fwrite(buf, 1, n, stdout);
    }
-   fputs("\033[?1049l", stdout);
+   if (!keep) fputs("\033[?1049l", stdout);
    fflush(stdout);
    fprintf(stderr, "frames=%ld seconds=%.3f\n", frames, now_s() - t0);
    return 0;

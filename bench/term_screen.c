@@ -62,11 +62,11 @@ int main(int argc, char** argv) {
    util_log_open("/dev/stderr"); /* an emulator that falls behind says so */
    SupConfig cfg = {.use_pty = true, .cols = 200, .rows = 50};
    if (sup_new(&cfg, &sup, NULL) < 0) return 1;
-   char dash_n[] = "-n";
-   char* av[] = {argv[1], dash_n, (char*)frames, NULL};
+   char dash_n[] = "-n", dash_k[] = "-k";
+   char* av[] = {argv[1], dash_n, (char*)frames, dash_k, NULL};
    SupLaunch l = {.argv = av, .cwd = "."};
    sup_add(sup, "screen", &l);
-   sup_term_want(sup, 0, true); /* keeps the last screen after it leaves the alternate screen */
+   sup_term_want(sup, 0, true); /* keeps its screen after it leaves the alternate screen */
    pthread_t th;
    pthread_create(&th, NULL, ui, NULL);
    double t0 = now_s(), c0 = cpu_s();
@@ -74,19 +74,28 @@ int main(int argc, char** argv) {
    for (;;) {
       rcu_read_lock();
       const ProcSnap* s = sup_snap(sup_registry(sup)->slots[0]);
-      bool over = s->state == PROC_EXITED && !s->output_open;
+      bool over = s->exit_seq && !s->output_open;
+      if (over && s->state != PROC_EXITED)
+         fprintf(stderr, "the writer ended: %s\n", snap_state_name(s->state));
       rcu_read_unlock();
       if (over) break;
       nanosleep(&(struct timespec){0, 5000000}, NULL);
    }
    double wall = now_s() - t0, cpu = cpu_s() - c0;
+   nanosleep(&(struct timespec){0, 100000000}, NULL); /* the last screen is at most a frame late */
    atomic_store(&done, true);
    pthread_join(th, NULL);
    rcu_read_lock();
    const TermScreen* ts = sup_screen(sup_registry(sup)->slots[0]);
    unsigned long pub = ts ? (unsigned long)ts->seq : 0;
+   char row0[64] = "";
+   for (int c = 0; ts && c < 20 && c < ts->cols; c++) {
+      uint32_t ch = ts->cells[c].ch;
+      row0[c] = ch > 32 && ch < 127 ? (char)ch : ' ';
+   }
    rcu_read_unlock();
    long nf = atol(frames);
+   printf("last screen, row 0: '%s'\n", row0);
    printf("frames produced %ld in %.2f s (%.0f/s); screens published %lu (%.0f/s); seen by a "
           "60 Hz UI %lu (%.0f/s); brum CPU %.2f s (%.0f%% of one core)\n",
           nf, wall, nf / wall, pub, pub / wall, atomic_load(&seen), atomic_load(&seen) / wall, cpu,

@@ -378,6 +378,22 @@ void term_evaluate(Proc* p) {
 
 /* ---------------------------------------------------------------- the process's side */
 
+void term_catch_up(Proc* p) {
+   TermState* t = p->term;
+   if (!t || !t->vt) return;
+   if (t->total - t->fed > TERM_RING) {
+      vt_overflow(p);
+      return;
+   }
+   feed_range(p, t->total);
+   term_publish(p, true);
+}
+
+bool term_backlogged(const Proc* p) {
+   const TermState* t = p->term;
+   return t && t->vt && t->total - t->fed >= TERM_RING / 2;
+}
+
 void term_poll_modes(Proc* p) {
    TermState* t = p->term;
    if (!t) return;
@@ -402,8 +418,14 @@ void term_output(Proc* p, const char* buf, size_t n) {
    memcpy(t->ring + off, buf, first);
    memcpy(t->ring, buf + first, n - first);
    t->total += n;
-   if (t->vt) {
-      vt_feed(p);
+   if (t->vt) { /* fed on the next loop turn, within that turn's budget */
+      if (t->total - t->fed > TERM_RING / 2) { /* draining an ended child: no turn to wait for */
+         feed_range(p, t->total);
+         term_publish(p, false);
+      } else if (t->tick && !uv_is_active((uv_handle_t*)t->tick))
+         proc_timer_start(p, t->tick, on_tick, 0, 0);
+      else if (!t->tick)
+         vt_feed(p);
       return;
    }
    term_poll_modes(
