@@ -6,7 +6,7 @@
 #
 # usage: bash bench/term_flood.sh BUILD [BASE_BRUM]     FLOOD_LINES=1000000 REPS=3 FRAMES=3000
 set -euo pipefail
-BUILD=${1:?usage: term_flood.sh BUILD [BASE_BRUM]}
+BUILD=$(realpath "${1:?usage: term_flood.sh BUILD [BASE_BRUM]}")
 BASE=${2:-}
 LINES_N=${FLOOD_LINES:-1000000}
 REPS=${REPS:-3}
@@ -22,9 +22,10 @@ one() { # one KEY: wall seconds of one run
   local t; t=$(now)
   case $1 in
     drain) "$PD" "$FW" -n "$LINES_N" 2>/dev/null >/dev/null ;;
-    new) "$BUILD/brum" --log "$tmp/log" --headless -d "$tmp/proj" flood >/dev/null ;;
-    base) "$BASE" --log "$tmp/log" --headless -d "$tmp/proj" flood >/dev/null ;;
+    new) "$BUILD/brum" --log "$tmp/log" --headless -d "$tmp/proj" flood >"$tmp/out" ;;
+    base) "$BASE" --log "$tmp/log" --headless -d "$tmp/proj" flood >"$tmp/out" ;;
   esac
+  [ "$1" = drain ] || grep -qE "^flood +exited ok" "$tmp/out" || { echo "brum ($1) failed:" >&2; tail -3 "$tmp/out" >&2; exit 1; }
   awk -v a="$(now)" -v b="$t" 'BEGIN{printf "%.3f", a-b}'
 }
 keys="drain new"

@@ -247,18 +247,20 @@ static void vt_close(Proc* p) {
    if (p->parser) ansi_set_answer(p->parser, true);
 }
 
-/* The oldest byte the tail still holds for this run. When older output is lost, start after a
- * line end there, so the replay does not begin inside an escape sequence. Returns whether output
- * was lost (the screen may be incomplete: force a redraw). */
+/* The oldest byte the tail still holds for this run. When older output is lost, start at a line
+ * end or an escape there, so the replay does not begin inside an escape sequence. Returns whether
+ * output was lost (the screen may be incomplete: force a redraw). */
 static bool replay_start(TermState* t, uint64_t* from) {
    uint64_t oldest = t->total > TERM_RING ? t->total - TERM_RING : 0;
    if (t->run_from >= oldest) {
       *from = t->run_from;
       return false;
    }
+   /* after a line end, or at an escape sequence's start (full-screen programs print no line
+    * ends), whichever comes first */
    uint64_t o = oldest;
-   while (o < t->total && t->ring[o % TERM_RING] != '\n') o++;
-   *from = o < t->total ? o + 1 : t->total;
+   while (o < t->total && t->ring[o % TERM_RING] != '\n' && t->ring[o % TERM_RING] != '\x1b') o++;
+   *from = o < t->total && t->ring[o % TERM_RING] == '\n' ? o + 1 : o;
    return true;
 }
 

@@ -298,3 +298,13 @@ Test(term_pipe, end_of_input_closes_the_pipe) {
    cr_assert(wait_line(id, "closed"));
    cr_assert(has_line(id, "5"));
 }
+
+Test(term, a_replay_from_a_wrapped_tail) {
+   /* more than the tail keeps (256 KiB): the screen comes from its newest part */
+   uint64_t id = add("seq 1 70000; echo LAST; sleep 30");
+   sup_start(sup, id);
+   cr_assert(wait_line(id, "LAST"));
+   sup_term_want(sup, id, true);
+   cr_assert(wait_screen(id, 28, "LAST", NULL));
+   cr_assert(wait_screen(id, 27, "70000", NULL));
+}
