@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/rcu.h"
 #include "core/sup.h"
@@ -307,4 +308,47 @@ Test(term, a_replay_from_a_wrapped_tail) {
    sup_term_want(sup, id, true);
    cr_assert(wait_screen(id, 28, "LAST", NULL));
    cr_assert(wait_screen(id, 27, "70000", NULL));
+}
+
+/* A real full-screen program: less on a long file. Its first page shows, G (forwarded) shows the
+ * end, q leaves the alternate screen and ends it with code 0. */
+Test(term, less_pages_a_file) {
+   uint64_t id = add("seq -f 'line %g' 1 500 > /tmp/brum-term-less.txt; "
+                     "exec less /tmp/brum-term-less.txt");
+   sup_start(sup, id);
+   TermScreen meta;
+   cr_assert(wait_screen(id, 0, "line 1", &meta));
+   cr_assert(meta.altscreen);
+   TermKey g = {.code = TK_CHAR, .ch = 'G'};
+   sup_key(sup, id, &g);
+   cr_assert(wait_screen(id, 28, "line 500", NULL));
+   TermKey q = {.code = TK_CHAR, .ch = 'q'};
+   sup_key(sup, id, &q);
+   cr_assert(wait_ended(id));
+   cr_assert_eq(snap(id).state, PROC_EXITED);
+   cr_assert_not(snap(id).term_modes & TERM_MODE_ALTSCREEN);
+   cr_assert_not(has_line(id, "line 250"), "what less drew is not in the log");
+   unlink("/tmp/brum-term-less.txt");
+}
+
+/* vi (vim-tiny): insert text, save with :wq, the file is on disk. */
+Test(term, vi_edits_and_saves) {
+   unlink("/tmp/brum-term-vi.txt");
+   uint64_t id = add("exec vi -u NONE -i NONE /tmp/brum-term-vi.txt");
+   sup_start(sup, id);
+   cr_assert(wait_screen(id, 29, "brum-term-vi.txt", NULL), "vi's status line");
+   sup_input(sup, id, "ihello from brum", 16, false);
+   TermKey esc = {.code = TK_ESCAPE};
+   sup_key(sup, id, &esc);
+   cr_assert(wait_screen(id, 0, "hello from brum", NULL));
+   sup_input_line(sup, id, ":wq", 3);
+   cr_assert(wait_ended(id));
+   cr_assert_eq(snap(id).state, PROC_EXITED);
+   FILE* f = fopen("/tmp/brum-term-vi.txt", "r");
+   cr_assert(f, "the file was written");
+   char buf[64] = "";
+   cr_assert(fgets(buf, sizeof buf, f));
+   fclose(f);
+   cr_assert_str_eq(buf, "hello from brum\n");
+   unlink("/tmp/brum-term-vi.txt");
 }
