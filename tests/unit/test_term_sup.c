@@ -352,3 +352,44 @@ Test(term, vi_edits_and_saves) {
    cr_assert_str_eq(buf, "hello from brum\n");
    unlink("/tmp/brum-term-vi.txt");
 }
+
+/* Bracketed paste when the child asked for it: the parser's tracking without an emulator,
+ * libvterm's with one. */
+#define PASTE_ECHO                                                                                 \
+   "printf '\\033[?2004h'; stty raw -echo; echo ready; head -c 15 | od -An -c | tr -s ' ' | "      \
+   "tr -d '\\n'; echo; stty sane"
+
+static void paste_case(bool emulator) {
+   uint64_t id = add(PASTE_ECHO);
+   if (emulator) sup_term_want(sup, id, true);
+   sup_start(sup, id);
+   cr_assert(wait_line(id, "ready"));
+   sup_input(sup, id, "abc", 3, true);
+   cr_assert(wait_line(id, "033 [ 2 0 0 ~ a b c 033 [ 2 0 1 ~"));
+}
+
+Test(term, bracketed_paste_without_an_emulator) {
+   paste_case(false);
+}
+
+Test(term, bracketed_paste_with_an_emulator) {
+   paste_case(true);
+}
+
+Test(term, a_full_screen_child_redraws_at_a_new_size) {
+   uint64_t id = add("seq -f 'row %g' 1 500 > /tmp/brum-term-size.txt; "
+                     "exec less /tmp/brum-term-size.txt");
+   sup_start(sup, id);
+   cr_assert(wait_screen(id, 29, "brum-term-size", NULL), "its prompt on the last row");
+   sup_resize_proc(sup, id, 60, 15);
+   TermScreen meta;
+   /* the 15th row was "row 15"; after less's redraw it is its prompt */
+   cr_assert(wait_screen(id, 14, ":", &meta), "less redrew for 15 rows");
+   cr_assert(wait_screen(id, 13, "row 14", NULL));
+   cr_assert_eq(meta.rows, 15);
+   cr_assert_eq(meta.cols, 60);
+   TermKey q = {.code = TK_CHAR, .ch = 'q'};
+   sup_key(sup, id, &q);
+   cr_assert(wait_ended(id));
+   unlink("/tmp/brum-term-size.txt");
+}
