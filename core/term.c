@@ -153,8 +153,6 @@ static int on_movecursor(VTermPos pos, VTermPos old, int visible, void* ud) {
    return 1;
 }
 
-static void modes_changed(Proc* p);
-
 static int on_termprop(VTermProp prop, VTermValue* val, void* ud) {
    Proc* p = ud;
    TermState* t = p->term;
@@ -163,12 +161,10 @@ static int on_termprop(VTermProp prop, VTermValue* val, void* ud) {
       t->cursor_visible = val->boolean;
       break;
    case VTERM_PROP_ALTSCREEN:
-      t->vt_alt = val->boolean;
-      modes_changed(p);
+      t->vt_alt = val->boolean; /* evaluated after the feed (never inside libvterm's call) */
       break;
    case VTERM_PROP_MOUSE:
       t->vt_mouse = val->number;
-      modes_changed(p);
       break;
    default:
       return 1;
@@ -186,22 +182,13 @@ static void on_vt_output(const char* s, size_t len, void* ud) {
 
 /* ---------------------------------------------------------------- modes */
 
-/* ProcSnap.term_modes: the parser's tracking, and the emulator's own where it has one. */
+/* The parser's tracking (which also fills ProcSnap.term_modes, core/proclog.c), and the
+ * emulator's own alternate screen where it has one (it lags the parser by the backlog). */
 static unsigned current_modes(const Proc* p) {
    const TermState* t = p->term;
    unsigned m = p->parser ? ansi_modes(p->parser) : 0;
-   if (t->vt) {
-      if (t->vt_alt) m |= TERM_MODE_ALTSCREEN;
-      if (t->vt_mouse) m |= TERM_MODE_MOUSE;
-   }
+   if (t->vt && t->vt_alt) m |= TERM_MODE_ALTSCREEN;
    return m;
-}
-
-static void modes_changed(Proc* p) {
-   unsigned m = current_modes(p);
-   if (m == p->cur.term_modes) return;
-   p->cur.term_modes = m;
-   if (!p->term->replaying) proc_publish(p);
 }
 
 /* ---------------------------------------------------------------- emulator */
@@ -299,7 +286,6 @@ static void vt_create(Proc* p) {
    memset(t->dirty, 1, t->rows);
    t->any_dirty = true;
    if (lost && t->vt_alt) force_redraw(p);
-   modes_changed(p);
    term_publish(p, true);
 }
 
@@ -332,6 +318,7 @@ static void vt_feed(Proc* p) {
    }
    if (t->fed < t->total && t->tick) proc_timer_start(p, t->tick, on_tick, 0, 0);
    term_publish(p, false);
+   term_evaluate(p); /* the emulator left the alternate screen: maybe no longer needed */
 }
 
 static void on_tick(uv_timer_t* h) {
@@ -360,7 +347,6 @@ static void term_drop(Proc* p) {
    if (needed(p)) return;
    vt_close(p);
    screen_swap(p, NULL);
-   modes_changed(p);
 }
 
 static void ensure_timers(Proc* p);
@@ -402,7 +388,6 @@ void term_poll_modes(Proc* p) {
    unsigned m = p->parser ? ansi_modes(p->parser) : 0;
    if (m != t->parser_modes) {
       t->parser_modes = m;
-      modes_changed(p);
       term_evaluate(p);
    }
 }
@@ -438,7 +423,6 @@ void term_run_begin(Proc* p) {
    TermState* t = term_state(p);
    t->run_from = t->total;
    t->wq_warned = false;
-   p->cur.term_modes = 0;
    t->parser_modes = 0;
    if (t->vt) { /* a fresh terminal for the new run */
       vt_close(p);
