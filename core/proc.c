@@ -320,6 +320,7 @@ static void proc_read(Proc* p, size_t budget) {
          ansi_feed(p->parser, s->buf, (size_t)n);
          term_output(p, s->buf, (size_t)n);
          total += (size_t)n;
+         if (budget <= (size_t)READ_BUF * READS_PER_WAKEUP && term_backlogged(p)) break;
          if (s->cfg.backpressure) {
             proc_maybe_pause(p);
             if (p->paused) break;

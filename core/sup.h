@@ -76,7 +76,8 @@ typedef struct ProcSlot {
    LogStore* log;      /* owned by the supervisor, read lock-free */
    ProcSnap* snap;     /* RCU: sup_snap() inside a read section */
    DetectSnap* intel;  /* RCU: errors, URLs, test results found so far (NULL: none yet) */
-   TermScreen* screen; /* RCU: the emulated screen while it has an emulator (NULL: none) */
+   TermScreen* screen; /* RCU: the emulated screen while it has an emulator, and after its run
+                          ended until the next run starts (NULL: none) */
 } ProcSlot;
 
 /* The live set of processes: an immutable array, replaced whole (RCU) when it changes. */
@@ -151,8 +152,8 @@ void sup_input_line(Sup* s, uint64_t id, const char* text, size_t n);
 void sup_input_eof(Sup* s, uint64_t id);
 /* The UI shows (want) or stopped showing this process's emulated screen: while wanted it has an
  * emulator (built by replaying its raw-output tail; a child on the alternate screen keeps its own
- * whether wanted or not). Unwanted emulators of children on the primary screen are dropped after
- * a while idle. */
+ * whether wanted or not). Counted: want twice needs unwant twice. Unwanted emulators of children
+ * on the primary screen are dropped (with their screen) after 5 s. */
 void sup_term_want(Sup* s, uint64_t id, bool want);
 /* This process's terminal size (its pane's inner size): the emulator first, then the PTY (the
  * child gets SIGWINCH). Kept for its next runs. The caller debounces. */
@@ -200,7 +201,7 @@ void sup_set_observer(Sup* s, void (*fn)(void* ud), void* ud);
 const Registry* sup_registry(const Sup* s);
 const ProcSnap* sup_snap(const ProcSlot* slot);
 const DetectSnap* sup_intel(const ProcSlot* slot);
-const TermScreen* sup_screen(const ProcSlot* slot); /* NULL: no emulator */
+const TermScreen* sup_screen(const ProcSlot* slot); /* NULL: none (see ProcSlot.screen) */
 /* Every line of every process in arrival (= time) order, as LINEREFs: the All view's source. */
 const LineIdx* sup_all_index(const Sup* s);
 const SupNotice* sup_notice_read(const Sup* s); /* NULL: none yet */

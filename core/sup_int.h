@@ -182,9 +182,12 @@ void term_close(Proc* p);                    /* quitting: close its handles */
 /* What the child wrote, after the parser saw it: kept in the tail, fed to an emulator. */
 void term_output(Proc* p, const char* buf, size_t n);
 void term_run_begin(Proc* p); /* a new run: a fresh terminal */
-int* term_in_fd(Proc* p);     /* where spawn puts a --no-pty child's stdin pipe */
-void term_launched(Proc* p);  /* the child runs (its pipe, if any, is in place) */
-void term_run_end(Proc* p);   /* its terminal is closed: input goes nowhere now */
+/* Its emulator has half a tail to catch up on: stop reading this turn (the child waits, as it
+ * would for a slow terminal; a burst never overflows the tail). */
+bool term_backlogged(const Proc* p);
+int* term_in_fd(Proc* p);    /* where spawn puts a --no-pty child's stdin pipe */
+void term_launched(Proc* p); /* the child runs (its pipe, if any, is in place) */
+void term_run_end(Proc* p);  /* its terminal is closed: input goes nowhere now */
 void term_key(Proc* p, const TermKey* k);
 void term_input(Proc* p, const char* b, size_t n, bool paste);
 void term_input_line(Proc* p, const char* b, size_t n);

@@ -7,6 +7,7 @@
  * After a run ends its last screen stays published (the user sees what an exited full-screen
  * program left) until the next run starts or the emulator is dropped for being unneeded.
  * Supervisor thread only, except term_init and term_free (see sup.c). */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -152,8 +153,6 @@ static int on_movecursor(VTermPos pos, VTermPos old, int visible, void* ud) {
    return 1;
 }
 
-static void modes_changed(Proc* p);
-
 static int on_termprop(VTermProp prop, VTermValue* val, void* ud) {
    Proc* p = ud;
    TermState* t = p->term;
@@ -162,12 +161,10 @@ static int on_termprop(VTermProp prop, VTermValue* val, void* ud) {
       t->cursor_visible = val->boolean;
       break;
    case VTERM_PROP_ALTSCREEN:
-      t->vt_alt = val->boolean;
-      modes_changed(p);
+      t->vt_alt = val->boolean; /* evaluated after the feed (never inside libvterm's call) */
       break;
    case VTERM_PROP_MOUSE:
       t->vt_mouse = val->number;
-      modes_changed(p);
       break;
    default:
       return 1;
@@ -185,22 +182,13 @@ static void on_vt_output(const char* s, size_t len, void* ud) {
 
 /* ---------------------------------------------------------------- modes */
 
-/* ProcSnap.term_modes: the parser's tracking, and the emulator's own where it has one. */
+/* The parser's tracking (which also fills ProcSnap.term_modes, core/proclog.c), and the
+ * emulator's own alternate screen where it has one (it lags the parser by the backlog). */
 static unsigned current_modes(const Proc* p) {
    const TermState* t = p->term;
    unsigned m = p->parser ? ansi_modes(p->parser) : 0;
-   if (t->vt) {
-      if (t->vt_alt) m |= TERM_MODE_ALTSCREEN;
-      if (t->vt_mouse) m |= TERM_MODE_MOUSE;
-   }
+   if (t->vt && t->vt_alt) m |= TERM_MODE_ALTSCREEN;
    return m;
-}
-
-static void modes_changed(Proc* p) {
-   unsigned m = current_modes(p);
-   if (m == p->cur.term_modes) return;
-   p->cur.term_modes = m;
-   if (!p->term->replaying) proc_publish(p);
 }
 
 /* ---------------------------------------------------------------- emulator */
@@ -246,18 +234,20 @@ static void vt_close(Proc* p) {
    if (p->parser) ansi_set_answer(p->parser, true);
 }
 
-/* The oldest byte the tail still holds for this run. When older output is lost, start after a
- * line end there, so the replay does not begin inside an escape sequence. Returns whether output
- * was lost (the screen may be incomplete: force a redraw). */
+/* The oldest byte the tail still holds for this run. When older output is lost, start at a line
+ * end or an escape there, so the replay does not begin inside an escape sequence. Returns whether
+ * output was lost (the screen may be incomplete: force a redraw). */
 static bool replay_start(TermState* t, uint64_t* from) {
    uint64_t oldest = t->total > TERM_RING ? t->total - TERM_RING : 0;
    if (t->run_from >= oldest) {
       *from = t->run_from;
       return false;
    }
+   /* after a line end, or at an escape sequence's start (full-screen programs print no line
+    * ends), whichever comes first */
    uint64_t o = oldest;
-   while (o < t->total && t->ring[o % TERM_RING] != '\n') o++;
-   *from = o < t->total ? o + 1 : t->total;
+   while (o < t->total && t->ring[o % TERM_RING] != '\n' && t->ring[o % TERM_RING] != '\x1b') o++;
+   *from = o < t->total && t->ring[o % TERM_RING] == '\n' ? o + 1 : o;
    return true;
 }
 
@@ -296,7 +286,6 @@ static void vt_create(Proc* p) {
    memset(t->dirty, 1, t->rows);
    t->any_dirty = true;
    if (lost && t->vt_alt) force_redraw(p);
-   modes_changed(p);
    term_publish(p, true);
 }
 
@@ -305,6 +294,8 @@ static void vt_create(Proc* p) {
 static void vt_overflow(Proc* p) {
    TermState* t = p->term;
    bool alt = t->vt_alt;
+   util_log("%s: the emulator fell %" PRIu64 " bytes behind: reset, redraw asked", p->slot.name,
+            t->total - t->fed);
    vt_close(p);
    vt_create(p);
    if (alt || t->vt_alt) force_redraw(p);
@@ -327,6 +318,7 @@ static void vt_feed(Proc* p) {
    }
    if (t->fed < t->total && t->tick) proc_timer_start(p, t->tick, on_tick, 0, 0);
    term_publish(p, false);
+   term_evaluate(p); /* the emulator left the alternate screen: maybe no longer needed */
 }
 
 static void on_tick(uv_timer_t* h) {
@@ -355,7 +347,6 @@ static void term_drop(Proc* p) {
    if (needed(p)) return;
    vt_close(p);
    screen_swap(p, NULL);
-   modes_changed(p);
 }
 
 static void ensure_timers(Proc* p);
@@ -375,13 +366,28 @@ void term_evaluate(Proc* p) {
 
 /* ---------------------------------------------------------------- the process's side */
 
+void term_catch_up(Proc* p) {
+   TermState* t = p->term;
+   if (!t || !t->vt) return;
+   if (t->total - t->fed > TERM_RING) {
+      vt_overflow(p);
+      return;
+   }
+   feed_range(p, t->total);
+   term_publish(p, true);
+}
+
+bool term_backlogged(const Proc* p) {
+   const TermState* t = p->term;
+   return t && t->vt && t->total - t->fed >= TERM_RING / 2;
+}
+
 void term_poll_modes(Proc* p) {
    TermState* t = p->term;
    if (!t) return;
    unsigned m = p->parser ? ansi_modes(p->parser) : 0;
    if (m != t->parser_modes) {
       t->parser_modes = m;
-      modes_changed(p);
       term_evaluate(p);
    }
 }
@@ -399,8 +405,14 @@ void term_output(Proc* p, const char* buf, size_t n) {
    memcpy(t->ring + off, buf, first);
    memcpy(t->ring, buf + first, n - first);
    t->total += n;
-   if (t->vt) {
-      vt_feed(p);
+   if (t->vt) { /* fed on the next loop turn, within that turn's budget */
+      if (t->total - t->fed > TERM_RING / 2) { /* draining an ended child: no turn to wait for */
+         feed_range(p, t->total);
+         term_publish(p, false);
+      } else if (t->tick && !uv_is_active((uv_handle_t*)t->tick))
+         proc_timer_start(p, t->tick, on_tick, 0, 0);
+      else if (!t->tick)
+         vt_feed(p);
       return;
    }
    term_poll_modes(
@@ -411,7 +423,6 @@ void term_run_begin(Proc* p) {
    TermState* t = term_state(p);
    t->run_from = t->total;
    t->wq_warned = false;
-   p->cur.term_modes = 0;
    t->parser_modes = 0;
    if (t->vt) { /* a fresh terminal for the new run */
       vt_close(p);

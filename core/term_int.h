@@ -64,6 +64,7 @@ uint16_t term_rows(const Proc* p);
 void term_publish(Proc* p, bool now); /* a new screen snapshot (now, or within TERM_FRAME_MS) */
 void term_evaluate(Proc* p);          /* creates or schedules the drop of the emulator as needed */
 void term_poll_modes(Proc* p);        /* the parser's modes changed? */
+void term_catch_up(Proc* p);          /* the output ended: feed the whole backlog, publish now */
 /* Row r of a libvterm screen as TermCells (colours mapped to core/style.h); unit-tested. */
 void term_read_row(VTermScreen* vs, TermCell* row, int r, int cols);
 

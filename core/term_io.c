@@ -136,7 +136,9 @@ void term_run_end(Proc* p) {
    if (!t) return;
    drop_queue(t);
    close_pipe(p);
-   if (!atomic_load(&p->sup->finished)) term_poll_modes(p); /* the parser reset them */
+   if (atomic_load(&p->sup->finished)) return;
+   term_catch_up(p);   /* the last screen is published whole, now */
+   term_poll_modes(p); /* the parser reset them */
 }
 
 void term_io_free(TermState* t) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/rcu.h"
 #include "core/sup.h"
@@ -297,4 +298,98 @@ Test(term_pipe, end_of_input_closes_the_pipe) {
    sup_input_eof(sup, id);
    cr_assert(wait_line(id, "closed"));
    cr_assert(has_line(id, "5"));
+}
+
+Test(term, a_replay_from_a_wrapped_tail) {
+   /* more than the tail keeps (256 KiB): the screen comes from its newest part */
+   uint64_t id = add("seq 1 70000; echo LAST; sleep 30");
+   sup_start(sup, id);
+   cr_assert(wait_line(id, "LAST"));
+   sup_term_want(sup, id, true);
+   cr_assert(wait_screen(id, 28, "LAST", NULL));
+   cr_assert(wait_screen(id, 27, "70000", NULL));
+}
+
+/* A real full-screen program: less on a long file. Its first page shows, G (forwarded) shows the
+ * end, q leaves the alternate screen and ends it with code 0. */
+Test(term, less_pages_a_file) {
+   uint64_t id = add("seq -f 'line %g' 1 500 > /tmp/brum-term-less.txt; "
+                     "exec less /tmp/brum-term-less.txt");
+   sup_start(sup, id);
+   TermScreen meta;
+   cr_assert(wait_screen(id, 0, "line 1", &meta));
+   cr_assert(meta.altscreen);
+   TermKey g = {.code = TK_CHAR, .ch = 'G'};
+   sup_key(sup, id, &g);
+   cr_assert(wait_screen(id, 28, "line 500", NULL));
+   TermKey q = {.code = TK_CHAR, .ch = 'q'};
+   sup_key(sup, id, &q);
+   cr_assert(wait_ended(id));
+   cr_assert_eq(snap(id).state, PROC_EXITED);
+   cr_assert_not(snap(id).term_modes & TERM_MODE_ALTSCREEN);
+   cr_assert_not(has_line(id, "line 250"), "what less drew is not in the log");
+   unlink("/tmp/brum-term-less.txt");
+}
+
+/* vi (vim-tiny): insert text, save with :wq, the file is on disk. */
+Test(term, vi_edits_and_saves) {
+   unlink("/tmp/brum-term-vi.txt");
+   uint64_t id = add("exec vi -u NONE -i NONE /tmp/brum-term-vi.txt");
+   sup_start(sup, id);
+   cr_assert(wait_screen(id, 29, "brum-term-vi.txt", NULL), "vi's status line");
+   sup_input(sup, id, "ihello from brum", 16, false);
+   TermKey esc = {.code = TK_ESCAPE};
+   sup_key(sup, id, &esc);
+   cr_assert(wait_screen(id, 0, "hello from brum", NULL));
+   sup_input_line(sup, id, ":wq", 3);
+   cr_assert(wait_ended(id));
+   cr_assert_eq(snap(id).state, PROC_EXITED);
+   FILE* f = fopen("/tmp/brum-term-vi.txt", "r");
+   cr_assert(f, "the file was written");
+   char buf[64] = "";
+   cr_assert(fgets(buf, sizeof buf, f));
+   fclose(f);
+   cr_assert_str_eq(buf, "hello from brum\n");
+   unlink("/tmp/brum-term-vi.txt");
+}
+
+/* Bracketed paste when the child asked for it: the parser's tracking without an emulator,
+ * libvterm's with one. */
+#define PASTE_ECHO                                                                                 \
+   "printf '\\033[?2004h'; stty raw -echo; echo ready; head -c 15 | od -An -c | tr -s ' ' | "      \
+   "tr -d '\\n'; echo; stty sane"
+
+static void paste_case(bool emulator) {
+   uint64_t id = add(PASTE_ECHO);
+   if (emulator) sup_term_want(sup, id, true);
+   sup_start(sup, id);
+   cr_assert(wait_line(id, "ready"));
+   sup_input(sup, id, "abc", 3, true);
+   cr_assert(wait_line(id, "033 [ 2 0 0 ~ a b c 033 [ 2 0 1 ~"));
+}
+
+Test(term, bracketed_paste_without_an_emulator) {
+   paste_case(false);
+}
+
+Test(term, bracketed_paste_with_an_emulator) {
+   paste_case(true);
+}
+
+Test(term, a_full_screen_child_redraws_at_a_new_size) {
+   uint64_t id = add("seq -f 'row %g' 1 500 > /tmp/brum-term-size.txt; "
+                     "exec less /tmp/brum-term-size.txt");
+   sup_start(sup, id);
+   cr_assert(wait_screen(id, 29, "brum-term-size", NULL), "its prompt on the last row");
+   sup_resize_proc(sup, id, 60, 15);
+   TermScreen meta;
+   /* the 15th row was "row 15"; after less's redraw it is its prompt */
+   cr_assert(wait_screen(id, 14, ":", &meta), "less redrew for 15 rows");
+   cr_assert(wait_screen(id, 13, "row 14", NULL));
+   cr_assert_eq(meta.rows, 15);
+   cr_assert_eq(meta.cols, 60);
+   TermKey q = {.code = TK_CHAR, .ch = 'q'};
+   sup_key(sup, id, &q);
+   cr_assert(wait_ended(id));
+   unlink("/tmp/brum-term-size.txt");
 }
