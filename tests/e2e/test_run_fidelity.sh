@@ -46,6 +46,10 @@ ALLOWED = {
     # brum adds FORCE_COLOR=1 (unless NO_COLOR or FORCE_COLOR is set): some tools colour only
     # when told to, even on a terminal. npm does not set it.
     "FORCE_COLOR",
+    # brum's terminals are emulated as xterm (libvterm: input mode, full-screen children), so a
+    # script under brum gets TERM=xterm-256color unless the project sets TERM; under npm it
+    # inherits whatever terminal npm runs in.
+    "TERM",
 }
 
 def user_agent_ok(a, b):
