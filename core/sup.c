@@ -14,7 +14,18 @@
 
 #define QUIT_EXTRA_MS 2000 /* after grace + this, quitting gives up waiting */
 
-enum { CMD_START, CMD_STOP, CMD_KILL, CMD_RESTART, CMD_RESIZE, CMD_RESUME, CMD_QUIT, CMD_NOTICE };
+enum {
+   CMD_START,
+   CMD_STOP,
+   CMD_KILL,
+   CMD_RESTART,
+   CMD_RESIZE,
+   CMD_RESUME,
+   CMD_QUIT,
+   CMD_NOTICE,
+   CMD_SAMPLE,
+   CMD_FREE_PORT
+};
 
 typedef struct Cmd {
    struct cds_wfcq_node node;
@@ -113,6 +124,8 @@ static void sup_finish(Sup* s) {
    uv_close((uv_handle_t*)&s->quit_timer, on_quit_closed);
    uv_close((uv_handle_t*)&s->orch_timer, on_quit_closed);
    uv_close((uv_handle_t*)&s->trim_timer, on_quit_closed);
+   uv_close((uv_handle_t*)&s->sample_timer, on_quit_closed);
+   uv_close((uv_handle_t*)&s->port_timer, on_quit_closed);
    atomic_store(&s->finished, true);
 }
 
@@ -158,9 +171,10 @@ static void on_cmd(uv_async_t* a) {
    while ((node = __cds_wfcq_dequeue_blocking(&s->cmd_head, &s->cmd_tail))) {
       Cmd* c = caa_container_of(node, Cmd, node);
       BRUM_TSAN_ACQUIRE(c);
-      Proc* p = (c->op == CMD_RESIZE || c->op == CMD_QUIT || c->op == CMD_NOTICE)
-                    ? NULL
-                    : sup_proc(s, c->id);
+      Proc* p =
+          (c->op == CMD_RESIZE || c->op == CMD_QUIT || c->op == CMD_NOTICE || c->op == CMD_SAMPLE)
+              ? NULL
+              : sup_proc(s, c->id);
       if (p) proc_ensure_handles(p);
       if (atomic_load(&s->finished)) p = NULL;
       switch (c->op) {
@@ -210,6 +224,12 @@ static void on_cmd(uv_async_t* a) {
          break;
       case CMD_NOTICE:
          sup_publish_notice(s, c->text);
+         break;
+      case CMD_SAMPLE:
+         sample_set(s, c->id != 0);
+         break;
+      case CMD_FREE_PORT:
+         if (p) portuse_free(p);
          break;
       }
       cmd_free(c);
@@ -262,6 +282,14 @@ void sup_resize(Sup* s, unsigned short cols, unsigned short rows) {
 
 void sup_resume(Sup* s, uint64_t id) {
    sup_send(s, CMD_RESUME, id, 0, 0);
+}
+
+void sup_sample(Sup* s, bool on) {
+   sup_send(s, CMD_SAMPLE, on, 0, 0);
+}
+
+void sup_free_port(Sup* s, uint64_t id) {
+   sup_send(s, CMD_FREE_PORT, id, 0, 0);
 }
 
 void sup_quit(Sup* s) {
@@ -323,9 +351,11 @@ static void* sup_thread(void* arg) {
 /* The loop, its command handle and its timers; on failure nothing is left open and *what says
  * which part. */
 static int sup_open_loop(Sup* s, const char** what) {
-   uv_timer_t* timers[] = {&s->quit_timer, &s->orch_timer, &s->trim_timer};
+   uv_timer_t* timers[] = {&s->quit_timer, &s->orch_timer, &s->trim_timer, &s->sample_timer,
+                           &s->port_timer};
    const char* names[] = {"cannot create its quit timer", "cannot create its orchestration timer",
-                          "cannot create its trim timer"};
+                          "cannot create its trim timer", "cannot create its sampling timer",
+                          "cannot create its port timer"};
    *what = "cannot create its event loop";
    int err = uv_loop_init(&s->loop);
    if (err < 0) return err;
@@ -355,6 +385,8 @@ static void sup_close_loop(Sup* s) {
    uv_close((uv_handle_t*)&s->quit_timer, NULL);
    uv_close((uv_handle_t*)&s->orch_timer, NULL);
    uv_close((uv_handle_t*)&s->trim_timer, NULL);
+   uv_close((uv_handle_t*)&s->sample_timer, NULL);
+   uv_close((uv_handle_t*)&s->port_timer, NULL);
    uv_run(&s->loop, UV_RUN_NOWAIT);
    uv_loop_close(&s->loop);
 }

@@ -70,6 +70,11 @@ typedef struct Proc {
    ProcState seen_state;      /* as orch_published last saw it */
    uint64_t seen_ready;
    bool seen_gave_up;
+   uint64_t sample_ticks, sample_ms; /* core/sample.c: the previous sample of its group */
+   bool port_done;                   /* core/portuse.c: a failed bind was seen this run */
+   int port_pending;                 /* its port, to look up after the read batch */
+   uint64_t port_line;               /* the line that said it */
+   struct PortNote* port_note;       /* RCU: the holder found (NULL: none) */
    ProcSnap cur; /* the state being built; published copies go to slot.snap (last: it ends in a
                     flexible array member, unused here) */
 } Proc;
@@ -102,7 +107,12 @@ struct Sup {
    pthread_mutex_t observer_mu; /* any thread: guards observer and its calls */
    void (*observer)(void* ud);
    void* observer_ud;
-   char* buf; /* owned: READ_BUF */
+   char* buf;               /* owned: READ_BUF */
+   uv_timer_t sample_timer; /* core/sample.c: runs only while sampling is on and a child runs */
+   unsigned sample_on;      /* sup_sample's count */
+   uv_timer_t port_timer;   /* core/portuse.c: waits for a freed port, then starts the script */
+   uint64_t port_wait_id, port_wait_until;
+   int port_wait_port;
 };
 
 /* ---- core/proc.c: one process ---- */
@@ -157,6 +167,21 @@ AnsiParser* proc_parser_new(Proc* p); /* its output goes to p's log store and th
 /* A dim marker line (start, restart, exit...), after ending the child's unfinished line. */
 void proc_marker(Proc* p, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 void proc_publish_partial(Proc* p); /* the unfinished last line, as the parser has it */
+
+/* ---- core/sample.c: resource sampling ---- */
+void sample_set(Sup* s, bool on); /* sup_sample's command */
+void sample_kick(Sup* s);         /* a process started: sample it, when sampling is on */
+void sample_begin_run(Proc* p);   /* a new run's figures start empty */
+
+/* ---- core/portuse.c: port in use ---- */
+typedef struct PortNote {
+   SupPortHolder h;
+   struct rcu_head rcu;
+} PortNote;
+void portuse_line(Proc* p, const char* text, uint32_t len, uint64_t lineno); /* each line */
+void portuse_flush(Proc* p);     /* before a publication: the lookup a line asked for */
+void portuse_begin_run(Proc* p); /* a new run forgets the last holder */
+void portuse_free(Proc* p);      /* sup_free_port's command */
 
 /* ---- core/sup.c: the loop ---- */
 void sup_wake(Sup* s);

@@ -35,6 +35,3 @@ unsigned ansi_modes(const AnsiParser* p) {
    (void)p;
    return 0;
 }
-void sup_sample(Sup* s, bool on) {
-   (void)s, (void)on;
-} /* core/sample.c replaces this */

@@ -50,7 +50,7 @@ static bool act_quit(View* v, int key, int arg) {
 }
 
 static bool act_confirm(View* v, int key, int yes) {
-   (void)key;
+   if (v->confirm_port) return res_confirm(v, key);
    v->confirm_quit = false;
    v->quit = yes;
    return true;
@@ -173,6 +173,11 @@ static bool act_restart_all(View* v, int key, int arg) {
 }
 
 enum { T_ZOOM, T_ERRORS_ONLY, T_WRAP, T_TIMESTAMPS };
+
+static bool act_res(View* v, int key, int kill) {
+   (void)key;
+   return kill ? res_kill_holder(v) : res_toggle(v);
+}
 
 static bool act_toggle(View* v, int key, int which) {
    (void)key;
@@ -348,6 +353,12 @@ static const KeyBinding keys_table[] = {
     {{'E'}, N, V_PANES, KF_PROC, act_jump, -1, JUMPS, NULL},
     {{']'}, N, V_PANES, KF_PROC, act_jump, +2, JUMPS, NULL},
     {{'['}, N, V_PANES, KF_PROC, act_jump, -2, JUMPS, NULL},
+    {{'%'}, N, V_PROCS, KF_PROC, act_res, 0, "`%`",
+     "CPU, memory (RSS) and listening TCP ports of each running process group in the sidebar "
+     "and the pane title (sampled every 2 s while shown)"},
+    {{'K'}, N, V_PROCS, KF_PROC, act_res, 1, "`K`",
+     "after a server failed with \"address already in use\": kill the process holding the port "
+     "(asks first; one of brum's is stopped) and restart the script"},
     {{'p'}, N, V_PROCS, KF_PROC, act_toggle, T_ERRORS_ONLY, "`p`",
      "only errors and warnings, with their stack traces"},
     {{'c'}, N, IN(TAB_ERRORS), 0, act_item, ERROR_COPY, "`c`",
@@ -411,7 +422,9 @@ static const KeyBinding* key_binding(const View* v, KeyMode mode, int key) {
 bool view_key(View* v, int key) {
    v->msg[0] = key == VK_CLICK || key == VK_WHEEL_UP || key == VK_WHEEL_DOWN ? v->msg[0] : '\0';
    if (v->quit) return false; /* stopping: keys wait */
-   KeyMode mode = v->confirm_quit ? KM_CONFIRM : v->prompting != PK_NONE ? KM_PROMPT : KM_NORMAL;
+   KeyMode mode = v->confirm_quit || v->confirm_port ? KM_CONFIRM
+                  : v->prompting != PK_NONE          ? KM_PROMPT
+                                                     : KM_NORMAL;
    const KeyBinding* b = key_binding(v, mode, key);
    if (!b) return mode == KM_PROMPT; /* a prompt takes every key: other controls do nothing there */
    frame_begin(v);

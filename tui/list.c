@@ -160,12 +160,12 @@ int sidebar_width(const View* v) {
    int w = 12;
    for (size_t i = 0; i < r->n; i++) {
       if (!proc_listed(v, i)) continue;
-      int n = canvas_str_width(r->slots[i]->name, strlen(r->slots[i]->name)) + 14;
+      int n = canvas_str_width(r->slots[i]->name, strlen(r->slots[i]->name)) + 14 + res_width(v);
       const char* g = group_of(v, i);
       if (g && canvas_str_width(g, strlen(g)) + 2 > n) n = canvas_str_width(g, strlen(g)) + 2;
       if (n > w) w = n;
    }
-   if (w > v->w / 3) w = v->w / 3;
+   if (w > v->w / (v->show_res ? 2 : 3)) w = v->w / (v->show_res ? 2 : 3);
    return w;
 }
 
@@ -176,8 +176,7 @@ int sidebar_top(const View* v, int rows) {
 /* The right side of a sidebar row: test results, error and warning counts. */
 static size_t sidebar_counts(const View* v, const ProcSnap* ps, const DetectSnap* d, char* right,
                              size_t size) {
-   size_t rl = 0;
-   right[0] = '\0';
+   size_t rl = res_columns(v, ps, right, size);
    if (d && d->tests.seen)
       rl += (size_t)snprintf(right + rl, size - rl, "%s%u/%u ",
                              d->tests.failed ? (v->ascii ? "x" : "✗") : (v->ascii ? "+" : "✓"),
@@ -223,7 +222,7 @@ static void sidebar_draw_row(View* v, Canvas* c, const void* ctx, size_t row, in
    const char* g = state_glyph(v, shown);
    x += canvas_text(c, x, y, w - x, g, strlen(g), gs);
    x += 1;
-   char right[96]; /* the four counts need at most 86 bytes */
+   char right[128]; /* the four counts need at most 86 bytes, the figures 22 */
    const DetectSnap* d = intel_of(v, i);
    sidebar_counts(v, ps, d, right, sizeof right);
    int rw = canvas_str_width(right, strlen(right));
