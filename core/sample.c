@@ -2,7 +2,9 @@
  * some process runs, one pass over /proc/[0-9]*\/stat sums CPU time and RSS by process group (each
  * child leads its own: pgid == pid), and the groups' /proc/PID/fd links map the listening sockets
  * of /proc/net/tcp{,6} to them. The timer stops when sampling is off or nothing runs: no wakeups
- * at idle. A snapshot is published only when a figure changed. */
+ * at idle. A snapshot is published only when a figure changed. Cheap by reuse: between full
+ * scans (every SAMPLE_FULL_EVERY ticks) only the known members are read, and descriptors only when
+ * a group's members or the listening sockets changed. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -148,9 +150,9 @@ bool sample_parse_stat(const char* s, size_t n, int* pgrp, uint64_t* ticks, uint
 
 typedef struct Group {
    Proc* p;
-   uint64_t ticks, rss_pages;
-   int* pids; /* its members (for the fd links) */
-   size_t npids, cap;
+   uint64_t rss_pages;
+   SampleMember* m; /* its members (for the fd links and the CPU time of each) */
+   size_t nm, cap;
    uint16_t ports[PROC_MAX_PORTS];
    uint8_t nports;
 } Group;
@@ -173,32 +175,51 @@ static Group* group_find(Group* g, size_t n, int pgrp) {
    return NULL;
 }
 
-/* One pass over /proc: each process whose group is one of ours adds its time and memory. */
+/* One process's stat into its group (NULL: find the group by its pgrp among g). False when it is
+ * gone or in another group now. */
+static bool add_stat(int dfd, const char* pid, Group* grp, Group* g, size_t n) {
+   char path[300], buf[1024];
+   snprintf(path, sizeof path, "%s%s/stat", dfd == AT_FDCWD ? "/proc/" : "", pid);
+   int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+   if (fd < 0) return false; /* it ended meanwhile */
+   ssize_t r = read(fd, buf, sizeof buf - 1);
+   close(fd);
+   int pgrp;
+   uint64_t ticks, rss;
+   if (r <= 0 || !sample_parse_stat(buf, (size_t)r, &pgrp, &ticks, &rss)) return false;
+   if (!grp) grp = group_find(g, n, pgrp);
+   if (!grp || grp->p->pid != pgrp) return false;
+   grp->rss_pages += rss;
+   if (grp->nm == grp->cap)
+      grp->m = xrealloc(grp->m, (grp->cap = grp->cap ? grp->cap * 2 : 8) * sizeof *grp->m);
+   grp->m[grp->nm++] = (SampleMember){.pid = atoi(pid), .ticks = ticks};
+   return true;
+}
+
+/* Every process of the system: each one whose group is one of ours adds its time and memory. */
 static void scan_stats(Group* g, size_t n) {
    DIR* d = opendir("/proc");
    if (!d) return;
-   int dfd = dirfd(d);
-   char path[300], buf[1024];
    struct dirent* de;
-   while ((de = readdir(d))) {
-      if (de->d_name[0] < '1' || de->d_name[0] > '9') continue;
-      snprintf(path, sizeof path, "%s/stat", de->d_name);
-      int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue; /* it ended meanwhile */
-      ssize_t r = read(fd, buf, sizeof buf - 1);
-      close(fd);
-      int pgrp;
-      uint64_t ticks, rss;
-      if (r <= 0 || !sample_parse_stat(buf, (size_t)r, &pgrp, &ticks, &rss)) continue;
-      Group* grp = group_find(g, n, pgrp);
-      if (!grp) continue;
-      grp->ticks += ticks;
-      grp->rss_pages += rss;
-      if (grp->npids == grp->cap)
-         grp->pids = xrealloc(grp->pids, (grp->cap = grp->cap ? grp->cap * 2 : 8) * sizeof(int));
-      grp->pids[grp->npids++] = atoi(de->d_name);
-   }
+   while ((de = readdir(d)))
+      if (de->d_name[0] >= '1' && de->d_name[0] <= '9') add_stat(dirfd(d), de->d_name, NULL, g, n);
    closedir(d);
+}
+
+/* Between full scans: only the members found last time (and the leader) are read. A process
+ * that joins a group counts from the next full scan (at most SAMPLE_FULL_EVERY ticks later). */
+static void scan_members(Group* g, size_t n) {
+   char pid[16];
+   for (size_t i = 0; i < n; i++) {
+      Proc* p = g[i].p;
+      bool leader = false;
+      for (size_t j = 0; j < p->sample_nmembers; j++) {
+         snprintf(pid, sizeof pid, "%d", p->sample_members[j].pid);
+         if (add_stat(AT_FDCWD, pid, &g[i], g, n)) leader |= p->sample_members[j].pid == p->pid;
+      }
+      snprintf(pid, sizeof pid, "%d", p->pid);
+      if (!leader) add_stat(AT_FDCWD, pid, &g[i], g, n);
+   }
 }
 
 static int listen_cmp(const void* a, const void* b) {
@@ -235,15 +256,32 @@ static int port_cmp(const void* a, const void* b) {
    return (int)*(const uint16_t*)a - (int)*(const uint16_t*)b;
 }
 
+static int member_cmp(const void* a, const void* b) {
+   int x = ((const SampleMember*)a)->pid, y = ((const SampleMember*)b)->pid;
+   return (x > y) - (x < y);
+}
+
+/* CPU time the group used since the last sample, member by member: one that ended since takes
+ * nothing away, one that is new brings all it used (it started after the last full scan). */
+static uint64_t group_dticks(Group* grp) {
+   Proc* p = grp->p;
+   qsort(grp->m, grp->nm, sizeof *grp->m, member_cmp);
+   uint64_t dt = 0;
+   for (size_t j = 0; j < grp->nm; j++) {
+      const SampleMember* was =
+          bsearch(&grp->m[j], p->sample_members, p->sample_nmembers, sizeof *grp->m, member_cmp);
+      uint64_t before = was ? was->ticks : 0;
+      dt += grp->m[j].ticks > before ? grp->m[j].ticks - before : 0;
+   }
+   return dt;
+}
+
 /* The figures of one group into its process's snapshot; published when one changed. */
 static void group_publish(Group* grp, uint64_t now, long hz, long page) {
    Proc* p = grp->p;
    ProcSnap* c = &p->cur;
    uint64_t since = p->sample_ms ? p->sample_ms : c->started_ms;
-   /* a member that ended takes its time away from the sum: never a negative figure */
-   uint64_t dt = grp->ticks > p->sample_ticks ? grp->ticks - p->sample_ticks : 0;
-   uint32_t cpu = sample_cpu_permille(dt, now > since ? now - since : 0, hz);
-   p->sample_ticks = grp->ticks;
+   uint32_t cpu = sample_cpu_permille(group_dticks(grp), now > since ? now - since : 0, hz);
    p->sample_ms = now;
    qsort(grp->ports, grp->nports, sizeof grp->ports[0], port_cmp);
    uint64_t rss = grp->rss_pages * (uint64_t)page;
@@ -274,6 +312,28 @@ static Group* running_groups(Sup* s, size_t* n) {
    return g;
 }
 
+/* FNV-1a over 64-bit words: a signature of a set, to tell that it did not change */
+static uint64_t sig_add(uint64_t h, uint64_t v) {
+   for (int i = 0; i < 8; i++) h = (h ^ ((v >> (i * 8)) & 0xff)) * 1099511628211ull;
+   return h;
+}
+
+/* The ports of a group: its members' descriptors are read only when its members or the system's
+ * listening sockets changed since they were last read; otherwise the last answer stands. */
+static void group_ports(Group* grp, const NetListen* l, size_t nl, uint64_t listen_sig) {
+   Proc* p = grp->p;
+   uint64_t sig = listen_sig;
+   for (size_t j = 0; j < grp->nm; j++) /* a sum: in any order */
+      sig += sig_add(14695981039346656037ull, (uint64_t)grp->m[j].pid);
+   if (p->cur.sampled_ms && sig == p->sample_sig) {
+      grp->nports = p->cur.nports;
+      memcpy(grp->ports, p->cur.ports, sizeof grp->ports);
+      return;
+   }
+   for (size_t j = 0; nl && j < grp->nm; j++) scan_fds(grp, grp->m[j].pid, l, nl);
+   p->sample_sig = sig;
+}
+
 static void on_sample_timer(uv_timer_t* t) {
    Sup* s = t->data;
    size_t n;
@@ -283,16 +343,26 @@ static void on_sample_timer(uv_timer_t* t) {
       free(g);
       return;
    }
-   scan_stats(g, n);
+   bool full = s->sample_tick++ % SAMPLE_FULL_EVERY == 0;
+   for (size_t i = 0; i < n && !full; i++) full = !g[i].p->sample_members; /* a new run */
+   if (full)
+      scan_stats(g, n);
+   else
+      scan_members(g, n);
    NetListen* l;
    size_t nl = sample_read_listens(&l);
    qsort(l, nl, sizeof *l, listen_cmp);
+   uint64_t listen_sig = 14695981039346656037ull;
+   for (size_t i = 0; i < nl; i++) listen_sig = sig_add(listen_sig, l[i].inode ^ l[i].port);
    uint64_t now = util_now_ms();
    long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
    for (size_t i = 0; i < n; i++) {
-      for (size_t j = 0; nl && j < g[i].npids; j++) scan_fds(&g[i], g[i].pids[j], l, nl);
+      group_ports(&g[i], l, nl, listen_sig);
       group_publish(&g[i], now, hz, page);
-      free(g[i].pids);
+      Proc* p = g[i].p; /* its members, for the ticks between full scans */
+      free(p->sample_members);
+      p->sample_members = g[i].m;
+      p->sample_nmembers = g[i].nm;
    }
    free(l);
    free(g);
@@ -324,6 +394,8 @@ void sample_begin_run(Proc* p) {
    c->rss_bytes = 0;
    c->nports = 0;
    memset(c->ports, 0, sizeof c->ports);
-   p->sample_ticks = 0;
    p->sample_ms = 0;
+   free(p->sample_members);
+   p->sample_members = NULL;
+   p->sample_nmembers = 0;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define SAMPLE_EVERY_MS 2000
+#define SAMPLE_FULL_EVERY 5 /* ticks: the others read only the members found last time */
 
 /* A listening TCP socket of /proc/net/tcp or tcp6. */
 typedef struct NetListen {

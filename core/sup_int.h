@@ -19,6 +19,11 @@
 
 #define READ_BUF (64 * 1024)
 
+typedef struct SampleMember {
+   int pid;
+   uint64_t ticks; /* utime + stime */
+} SampleMember;
+
 typedef struct Proc {
    ProcSlot slot; /* first: the registry points here */
    Sup* sup;      /* borrowed */
@@ -70,11 +75,14 @@ typedef struct Proc {
    ProcState seen_state;      /* as orch_published last saw it */
    uint64_t seen_ready;
    bool seen_gave_up;
-   uint64_t sample_ticks, sample_ms; /* core/sample.c: the previous sample of its group */
-   bool port_done;                   /* core/portuse.c: a failed bind was seen this run */
-   int port_pending;                 /* its port, to look up after the read batch */
-   uint64_t port_line;               /* the line that said it */
-   struct PortNote* port_note;       /* RCU: the holder found (NULL: none) */
+   uint64_t sample_ms;                  /* core/sample.c: its group's previous sample */
+   struct SampleMember* sample_members; /* owned: the members then, by pid, with their CPU time */
+   size_t sample_nmembers;
+   uint64_t sample_sig; /* its members and the system's listeners when its ports were found */
+   bool port_done;      /* core/portuse.c: a failed bind was seen this run */
+   int port_pending;    /* its port, to look up after the read batch */
+   uint64_t port_line;  /* the line that said it */
+   struct PortNote* port_note; /* RCU: the holder found (NULL: none) */
    ProcSnap cur; /* the state being built; published copies go to slot.snap (last: it ends in a
                     flexible array member, unused here) */
 } Proc;
@@ -110,6 +118,7 @@ struct Sup {
    char* buf;               /* owned: READ_BUF */
    uv_timer_t sample_timer; /* core/sample.c: runs only while sampling is on and a child runs */
    unsigned sample_on;      /* sup_sample's count */
+   unsigned sample_tick;    /* every SAMPLE_FULL_EVERY-th tick reads all of /proc */
    uv_timer_t port_timer;   /* core/portuse.c: waits for a freed port, then starts the script */
    uint64_t port_wait_id, port_wait_until;
    int port_wait_port;
