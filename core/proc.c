@@ -611,7 +611,7 @@ void proc_free(Proc* p) {
    free(p->env);
    free(p->message);
    free(p->port_note);
-   free(p->sample_members);
+   sample_free(p);
    ansi_free(p->parser);
    detect_free(p->det);
    orch_free(p);

@@ -1,10 +1,10 @@
 /* The resource sampler on the supervisor thread: every SAMPLE_EVERY_MS while sup_sample is on and
  * some process runs, one pass over /proc/[0-9]*\/stat sums CPU time and RSS by process group (each
  * child leads its own: pgid == pid), and the groups' /proc/PID/fd links map the listening sockets
- * of /proc/net/tcp{,6} to them. The timer stops when sampling is off or nothing runs: no wakeups
- * at idle. A snapshot is published only when a figure changed. Cheap by reuse: between full
- * scans (every SAMPLE_FULL_EVERY ticks) only the known members are read, and descriptors only when
- * a group's members or the listening sockets changed. */
+ * (sock_diag netlink, else /proc/net/tcp{,6}) to them. The timer stops when sampling is off or
+ * nothing runs: no wakeups at idle. A snapshot is published only when a figure changed. Cheap by
+ * reuse: between full scans (every SAMPLE_FULL_EVERY ticks) only the known members are read, and
+ * descriptors only when a group's members or the listening sockets changed. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -271,9 +271,10 @@ static void scan_members(Group* g, size_t n) {
    for (size_t i = 0; i < n; i++) {
       Proc* p = g[i].p;
       bool leader = false;
-      for (size_t j = 0; j < p->sample_nmembers; j++) {
-         snprintf(pid, sizeof pid, "%d", p->sample_members[j].pid);
-         if (add_stat(AT_FDCWD, pid, &g[i], g, n)) leader |= p->sample_members[j].pid == p->pid;
+      for (size_t j = 0; p->sample && j < p->sample->nmembers; j++) {
+         int m = p->sample->members[j].pid;
+         snprintf(pid, sizeof pid, "%d", m);
+         if (add_stat(AT_FDCWD, pid, &g[i], g, n)) leader |= m == p->pid;
       }
       snprintf(pid, sizeof pid, "%d", p->pid);
       if (!leader) add_stat(AT_FDCWD, pid, &g[i], g, n);
@@ -327,7 +328,7 @@ static uint64_t group_dticks(Group* grp) {
    uint64_t dt = 0;
    for (size_t j = 0; j < grp->nm; j++) {
       const SampleMember* was =
-          bsearch(&grp->m[j], p->sample_members, p->sample_nmembers, sizeof *grp->m, member_cmp);
+          bsearch(&grp->m[j], p->sample->members, p->sample->nmembers, sizeof *grp->m, member_cmp);
       uint64_t before = was ? was->ticks : 0;
       dt += grp->m[j].ticks > before ? grp->m[j].ticks - before : 0;
    }
@@ -338,9 +339,9 @@ static uint64_t group_dticks(Group* grp) {
 static void group_publish(Group* grp, uint64_t now, long hz, long page) {
    Proc* p = grp->p;
    ProcSnap* c = &p->cur;
-   uint64_t since = p->sample_ms ? p->sample_ms : c->started_ms;
+   uint64_t since = p->sample->ms ? p->sample->ms : c->started_ms;
    uint32_t cpu = sample_cpu_permille(group_dticks(grp), now > since ? now - since : 0, hz);
-   p->sample_ms = now;
+   p->sample->ms = now;
    qsort(grp->ports, grp->nports, sizeof grp->ports[0], port_cmp);
    uint64_t rss = grp->rss_pages * (uint64_t)page;
    bool changed = !c->sampled_ms || c->cpu_permille != cpu || c->rss_bytes != rss ||
@@ -383,13 +384,13 @@ static void group_ports(Group* grp, const NetListen* l, size_t nl, uint64_t list
    uint64_t sig = listen_sig;
    for (size_t j = 0; j < grp->nm; j++) /* a sum: in any order */
       sig += sig_add(14695981039346656037ull, (uint64_t)grp->m[j].pid);
-   if (p->cur.sampled_ms && sig == p->sample_sig) {
+   if (p->cur.sampled_ms && sig == p->sample->sig) {
       grp->nports = p->cur.nports;
       memcpy(grp->ports, p->cur.ports, sizeof grp->ports);
       return;
    }
    for (size_t j = 0; nl && j < grp->nm; j++) scan_fds(grp, grp->m[j].pid, l, nl);
-   p->sample_sig = sig;
+   p->sample->sig = sig;
 }
 
 static void on_sample_timer(uv_timer_t* t) {
@@ -402,7 +403,7 @@ static void on_sample_timer(uv_timer_t* t) {
       return;
    }
    bool full = s->sample_tick++ % SAMPLE_FULL_EVERY == 0;
-   for (size_t i = 0; i < n && !full; i++) full = !g[i].p->sample_members; /* a new run */
+   for (size_t i = 0; i < n && !full; i++) full = !g[i].p->sample || !g[i].p->sample->members;
    if (full)
       scan_stats(g, n);
    else
@@ -415,12 +416,13 @@ static void on_sample_timer(uv_timer_t* t) {
    uint64_t now = util_now_ms();
    long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
    for (size_t i = 0; i < n; i++) {
+      if (!g[i].p->sample) g[i].p->sample = xcalloc(1, sizeof *g[i].p->sample);
       group_ports(&g[i], l, nl, listen_sig);
       group_publish(&g[i], now, hz, page);
       Proc* p = g[i].p; /* its members, for the ticks between full scans */
-      free(p->sample_members);
-      p->sample_members = g[i].m;
-      p->sample_nmembers = g[i].nm;
+      free(p->sample->members);
+      p->sample->members = g[i].m;
+      p->sample->nmembers = g[i].nm;
    }
    free(l);
    free(g);
@@ -452,8 +454,10 @@ void sample_begin_run(Proc* p) {
    c->rss_bytes = 0;
    c->nports = 0;
    memset(c->ports, 0, sizeof c->ports);
-   p->sample_ms = 0;
-   free(p->sample_members);
-   p->sample_members = NULL;
-   p->sample_nmembers = 0;
+   if (p->sample) free(p->sample->members), memset(p->sample, 0, sizeof *p->sample);
+}
+
+void sample_free(Proc* p) {
+   if (p->sample) free(p->sample->members);
+   free(p->sample);
 }

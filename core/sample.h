@@ -20,7 +20,8 @@ typedef struct NetListen {
 /* The LISTEN (state 0A) sockets of a /proc/net/tcp(6) text (its header line is skipped; bad lines
  * are ignored), appended to *out (grown, *n and *cap updated). Returns how many it added. */
 size_t sample_parse_tcp(const char* text, NetListen** out, size_t* n, size_t* cap);
-/* Both files of this system (a missing tcp6 is no error). Returns the count; *out owned. */
+/* This system's listening TCP sockets, v4 and v6: through sock_diag netlink, else from both
+ * /proc files (a missing tcp6 is no error). Returns the count; *out owned. */
 size_t sample_read_listens(NetListen** out);
 /* CPU time used over an interval, per mille of one core: dticks clock ticks (hz a second) in
  * dms milliseconds of wall time. 0 when dms is 0. */

@@ -24,6 +24,14 @@ typedef struct SampleMember {
    uint64_t ticks; /* utime + stime */
 } SampleMember;
 
+/* A process's previous sample (allocated at its first: idle processes stay small). */
+typedef struct ProcSample {
+   uint64_t ms;
+   SampleMember* members; /* owned: its group's members then, by pid, with their CPU time */
+   size_t nmembers;
+   uint64_t sig; /* its members and the system's listeners when its ports were found */
+} ProcSample;
+
 typedef struct Proc {
    ProcSlot slot; /* first: the registry points here */
    Sup* sup;      /* borrowed */
@@ -48,6 +56,8 @@ typedef struct Proc {
    AnsiParser* parser;      /* owned; NULL until the first start */
    Detector* det;           /* owned; NULL until the first start */
    bool stop_requested, kill_sent, restart_pending, paused, exit_marker_pending;
+   bool port_done;        /* core/portuse.c: a failed bind was seen this run */
+   uint16_t port_pending; /* its port, to look up after the read batch (0: none) */
    uint64_t published_lines;
    /* orchestration (core/orch.c, core/probe.c); the launch part is immutable after sup_add */
    SupDep* deps; /* owned */
@@ -75,13 +85,8 @@ typedef struct Proc {
    ProcState seen_state;      /* as orch_published last saw it */
    uint64_t seen_ready;
    bool seen_gave_up;
-   uint64_t sample_ms;                  /* core/sample.c: its group's previous sample */
-   struct SampleMember* sample_members; /* owned: the members then, by pid, with their CPU time */
-   size_t sample_nmembers;
-   uint64_t sample_sig; /* its members and the system's listeners when its ports were found */
-   bool port_done;      /* core/portuse.c: a failed bind was seen this run */
-   int port_pending;    /* its port, to look up after the read batch */
-   uint64_t port_line;  /* the line that said it */
+   struct ProcSample* sample;  /* owned, core/sample.c: its last sample (NULL: never sampled) */
+   uint64_t port_line;         /* core/portuse.c: the line that said its port was in use */
    struct PortNote* port_note; /* RCU: the holder found (NULL: none) */
    ProcSnap cur; /* the state being built; published copies go to slot.snap (last: it ends in a
                     flexible array member, unused here) */
@@ -181,6 +186,7 @@ void proc_publish_partial(Proc* p); /* the unfinished last line, as the parser h
 void sample_set(Sup* s, bool on); /* sup_sample's command */
 void sample_kick(Sup* s);         /* a process started: sample it, when sampling is on */
 void sample_begin_run(Proc* p);   /* a new run's figures start empty */
+void sample_free(Proc* p);
 
 /* ---- core/portuse.c: port in use ---- */
 typedef struct PortNote {
