@@ -79,7 +79,8 @@ awk -v a="$off_ns" -v b="$on_ns" -v ca="$off_cs" -v cb="$on_cs" -v wa="$off_w" -
   pa = a / 1e9 / wa * 100; pb = b / 1e9 / wb * 100;
   printf "| brum on-CPU time, all threads | %.1f ms = %.4f%% of a core | %.1f ms = %.4f%% of a core | %.4f%% of a core |\n", a / 1e6, pa, b / 1e6, pb, pb - pa;
   printf "| context switches (wakeups) | %d (%.2f/s) | %d (%.2f/s) | %.2f/s |\n", ca, ca / wa, cb, cb / wb, cb / wb - ca / wa;
-  printf "| ratio on / off (CPU) | | %.1fx | |\n\n", (a > 0 ? b / a : 0);
+  if (a > 0) printf "| ratio on / off (CPU) | | %.1fx | |\n\n", b / a;
+  else print "| ratio on / off (CPU) | | off is 0: no ratio | |\n";
   printf "Nothing running, `%%` on, 20 s: %.2f ms on-CPU, %d context switches.\n\n", ins / 1e6, ics;
   print "Target: the sampler under 0.5% of a core with 50 processes; no wakeups when nothing runs.";
 }'

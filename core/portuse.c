@@ -118,16 +118,16 @@ static bool read_cmdline(int pid, char* out, size_t size) {
    return true;
 }
 
-static int read_pgrp(int pid) {
+static int read_sid(int pid) {
    char path[64], buf[1024];
    snprintf(path, sizeof path, "/proc/%d/stat", pid);
    int fd = open(path, O_RDONLY | O_CLOEXEC);
    if (fd < 0) return 0;
    ssize_t n = read(fd, buf, sizeof buf - 1);
    close(fd);
-   int pgrp;
+   int sid;
    uint64_t t, r;
-   return n > 0 && sample_parse_stat(buf, (size_t)n, &pgrp, &t, &r) ? pgrp : 0;
+   return n > 0 && sample_parse_stat(buf, (size_t)n, &sid, &t, &r) ? sid : 0;
 }
 
 /* Does a descriptor of pid link to one of the inodes? Unreadable directories are skipped. */
@@ -167,7 +167,7 @@ bool portuse_find_holder(int port, PortHolder* out) {
       if (de->d_name[0] < '1' || de->d_name[0] > '9') continue;
       if (!holds_inode(dirfd(d), de->d_name, inodes, n)) continue;
       out->pid = atoi(de->d_name);
-      out->pgrp = read_pgrp(out->pid);
+      out->sid = read_sid(out->pid);
       if (!read_cmdline(out->pid, out->cmd, sizeof out->cmd)) snprintf(out->cmd, 2, "?");
       found = true;
    }
@@ -191,7 +191,7 @@ static Proc* brum_owner(Sup* s, const PortHolder* h) {
    size_t n = sup_count(s);
    for (size_t i = 0; i < n; i++) {
       Proc* q = sup_proc(s, i);
-      if (q->pid > 0 && (q->pid == h->pgrp || q->pid == h->pid)) return q;
+      if (q->pid > 0 && (q->pid == h->sid || q->pid == h->pid)) return q;
    }
    return NULL;
 }

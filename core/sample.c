@@ -1,10 +1,12 @@
 /* The resource sampler on the supervisor thread: every SAMPLE_EVERY_MS while sup_sample is on and
- * some process runs, one pass over /proc/[0-9]*\/stat sums CPU time and RSS by process group (each
- * child leads its own: pgid == pid), and the groups' /proc/PID/fd links map the listening sockets
- * (sock_diag netlink, else /proc/net/tcp{,6}) to them. The timer stops when sampling is off or
- * nothing runs: no wakeups at idle. A snapshot is published only when a figure changed. Cheap by
- * reuse: between full scans (every SAMPLE_FULL_EVERY ticks) only the known members are read, and
- * descriptors only when a group's members or the listening sockets changed. */
+ * some process runs, one pass over /proc/[0-9]*\/stat sums CPU time and RSS by session (each child
+ * leads its own: sid == pid; by session rather than process group, as `timeout` or a shell with
+ * job control moves its children to a group of their own), and the groups' /proc/PID/fd links map
+ * the listening sockets (sock_diag netlink, else /proc/net/tcp{,6}) to them. The timer stops when
+ * sampling is off or nothing runs: no wakeups at idle. A snapshot is published only when a figure
+ * changed. Cheap by reuse: between full scans (every SAMPLE_FULL_EVERY ticks) only the known
+ * members are read, and descriptors only when a group's members or the listening sockets changed.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -172,7 +174,7 @@ uint32_t sample_cpu_permille(uint64_t dticks, uint64_t dms, long hz) {
    return (uint32_t)(dticks * 1000000u / ((uint64_t)hz * dms));
 }
 
-bool sample_parse_stat(const char* s, size_t n, int* pgrp, uint64_t* ticks, uint64_t* rss) {
+bool sample_parse_stat(const char* s, size_t n, int* sid, uint64_t* ticks, uint64_t* rss) {
    const char* r = NULL; /* after the last ')': the command may hold spaces and parentheses */
    for (size_t i = n; i-- > 0;)
       if (s[i] == ')') {
@@ -180,7 +182,7 @@ bool sample_parse_stat(const char* s, size_t n, int* pgrp, uint64_t* ticks, uint
          break;
       }
    if (!r) return false;
-   /* fields from 3 (state): pgrp is 5, utime 14, stime 15, rss 24 */
+   /* fields from 3 (state): session is 6, utime 14, stime 15, rss 24 */
    unsigned long long f[22];
    int got = 0;
    const char* p = r;
@@ -198,7 +200,7 @@ bool sample_parse_stat(const char* s, size_t n, int* pgrp, uint64_t* ticks, uint
       got = k;
    }
    if (got < 24) return false;
-   *pgrp = (int)f[5 - 3];
+   *sid = (int)f[6 - 3];
    *ticks = f[14 - 3] + f[15 - 3];
    *rss = f[24 - 3];
    return true;
@@ -220,12 +222,12 @@ static int group_cmp(const void* a, const void* b) {
    return (x > y) - (x < y);
 }
 
-static Group* group_find(Group* g, size_t n, int pgrp) {
+static Group* group_find(Group* g, size_t n, int sid) {
    size_t lo = 0, hi = n;
    while (lo < hi) {
       size_t mid = (lo + hi) / 2;
-      if (g[mid].p->pid == pgrp) return &g[mid];
-      if (g[mid].p->pid < pgrp)
+      if (g[mid].p->pid == sid) return &g[mid];
+      if (g[mid].p->pid < sid)
          lo = mid + 1;
       else
          hi = mid;
@@ -233,7 +235,7 @@ static Group* group_find(Group* g, size_t n, int pgrp) {
    return NULL;
 }
 
-/* One process's stat into its group (NULL: find the group by its pgrp among g). False when it is
+/* One process's stat into its group (NULL: find the group by its sid among g). False when it is
  * gone or in another group now. */
 static bool add_stat(int dfd, const char* pid, Group* grp, Group* g, size_t n) {
    char path[300], buf[1024];
@@ -242,11 +244,11 @@ static bool add_stat(int dfd, const char* pid, Group* grp, Group* g, size_t n) {
    if (fd < 0) return false; /* it ended meanwhile */
    ssize_t r = read(fd, buf, sizeof buf - 1);
    close(fd);
-   int pgrp;
+   int sid;
    uint64_t ticks, rss;
-   if (r <= 0 || !sample_parse_stat(buf, (size_t)r, &pgrp, &ticks, &rss)) return false;
-   if (!grp) grp = group_find(g, n, pgrp);
-   if (!grp || grp->p->pid != pgrp) return false;
+   if (r <= 0 || !sample_parse_stat(buf, (size_t)r, &sid, &ticks, &rss)) return false;
+   if (!grp) grp = group_find(g, n, sid);
+   if (!grp || grp->p->pid != sid) return false;
    grp->rss_pages += rss;
    if (grp->nm == grp->cap)
       grp->m = xrealloc(grp->m, (grp->cap = grp->cap ? grp->cap * 2 : 8) * sizeof *grp->m);

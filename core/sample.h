@@ -26,9 +26,9 @@ size_t sample_read_listens(NetListen** out);
 /* CPU time used over an interval, per mille of one core: dticks clock ticks (hz a second) in
  * dms milliseconds of wall time. 0 when dms is 0. */
 uint32_t sample_cpu_permille(uint64_t dticks, uint64_t dms, long hz);
-/* From one line of /proc/PID/stat: the process group, utime + stime (ticks), rss (pages).
+/* From one line of /proc/PID/stat: the session, utime + stime (ticks), rss (pages).
  * False when the line is malformed. */
-bool sample_parse_stat(const char* s, size_t n, int* pgrp, uint64_t* ticks, uint64_t* rss);
+bool sample_parse_stat(const char* s, size_t n, int* sid, uint64_t* ticks, uint64_t* rss);
 
 /* ---- port in use (core/portuse.c) ---- */
 /* A failed bind in a line of output (Node's and Next's EADDRINUSE, Vite's "Port N is already in
@@ -40,7 +40,7 @@ int portuse_parse_line(const char* s, size_t n);
 int portuse_port_from_argv(char* const* argv);
 typedef struct PortHolder {
    int pid;
-   int pgrp;
+   int sid;
    char cmd[160]; /* its command line, spaces between the arguments */
 } PortHolder;
 /* The process that listens on TCP `port` (any address, v4 or v6), found through /proc/net/tcp

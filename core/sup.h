@@ -162,7 +162,7 @@ void sup_sample(Sup* s, bool on);
  * keeps it until the process's next run. */
 typedef struct SupPortHolder {
    int port, pid;
-   bool ours;        /* the holder is in the process group of one of brum's processes */
+   bool ours;        /* the holder is in the session of one of brum's processes */
    uint64_t ours_id; /* which one */
    char cmd[160];
 } SupPortHolder;

@@ -354,7 +354,7 @@ static const KeyBinding keys_table[] = {
     {{']'}, N, V_PANES, KF_PROC, act_jump, +2, JUMPS, NULL},
     {{'['}, N, V_PANES, KF_PROC, act_jump, -2, JUMPS, NULL},
     {{'%'}, N, V_PROCS, KF_PROC, act_res, 0, "`%`",
-     "CPU, memory (RSS) and listening TCP ports of each running process group in the sidebar "
+     "CPU, memory (RSS) and listening TCP ports of each running process (with its children) in the sidebar "
      "and the pane title (sampled every 2 s while shown)"},
     {{'K'}, N, V_PROCS, KF_PROC, act_res, 1, "`K`",
      "after a server failed with \"address already in use\": kill the process holding the port "

@@ -53,17 +53,17 @@ Test(sample, parse_tcp_listeners_only) {
 }
 
 Test(sample, parse_stat) {
-   /* a command with spaces and a parenthesis; pgrp 4000, utime 150, stime 50, rss 2560 pages */
-   const char st[] = "4001 (node (x) y) S 4000 4000 4000 34816 4000 4194304 100 0 0 0 150 50 0 "
+   /* a command with spaces and a parenthesis; session 3999, utime 150, stime 50, rss 2560 pages */
+   const char st[] = "4001 (node (x) y) S 4000 4000 3999 34816 4000 4194304 100 0 0 0 150 50 0 "
                      "0 20 0 7 0 12345 1234567 2560 18446744073709551615 1 1 0 0 0 0 0\n";
-   int pgrp;
+   int sid;
    uint64_t ticks, rss;
-   cr_assert(sample_parse_stat(st, strlen(st), &pgrp, &ticks, &rss));
-   cr_expect_eq(pgrp, 4000);
+   cr_assert(sample_parse_stat(st, strlen(st), &sid, &ticks, &rss));
+   cr_expect_eq(sid, 3999);
    cr_expect_eq(ticks, 200);
    cr_expect_eq(rss, 2560);
-   cr_expect_not(sample_parse_stat("12 (x) S 1 2", 12, &pgrp, &ticks, &rss));
-   cr_expect_not(sample_parse_stat("no paren", 8, &pgrp, &ticks, &rss));
+   cr_expect_not(sample_parse_stat("12 (x) S 1 2", 12, &sid, &ticks, &rss));
+   cr_expect_not(sample_parse_stat("no paren", 8, &sid, &ticks, &rss));
 }
 
 Test(sample, cpu_permille) {
@@ -124,7 +124,7 @@ Test(sample, holder_is_found) {
    PortHolder h;
    cr_assert(portuse_find_holder(ntohs(a.sin_port), &h));
    cr_expect_eq(h.pid, getpid());
-   cr_expect_eq(h.pgrp, getpgrp());
+   cr_expect_eq(h.sid, getsid(0));
    cr_expect_neq(h.cmd[0], '\0'); /* Criterion's worker renames itself: no name to compare */
    close(fd);
    cr_expect_not(portuse_find_holder(ntohs(a.sin_port), &h));
