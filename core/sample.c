@@ -326,11 +326,13 @@ static int member_cmp(const void* a, const void* b) {
  * nothing away, one that is new brings all it used (it started after the last full scan). */
 static uint64_t group_dticks(Group* grp) {
    Proc* p = grp->p;
-   qsort(grp->m, grp->nm, sizeof *grp->m, member_cmp);
+   if (grp->nm) qsort(grp->m, grp->nm, sizeof *grp->m, member_cmp);
    uint64_t dt = 0;
    for (size_t j = 0; j < grp->nm; j++) {
-      const SampleMember* was =
-          bsearch(&grp->m[j], p->sample->members, p->sample->nmembers, sizeof *grp->m, member_cmp);
+      const SampleMember* was = p->sample->nmembers
+                                    ? bsearch(&grp->m[j], p->sample->members, p->sample->nmembers,
+                                              sizeof *grp->m, member_cmp)
+                                    : NULL;
       uint64_t before = was ? was->ticks : 0;
       dt += grp->m[j].ticks > before ? grp->m[j].ticks - before : 0;
    }
@@ -368,7 +370,7 @@ static Group* running_groups(Sup* s, size_t* n) {
       if (!(k & (k + 1))) g = xrealloc(g, (k + 1) * 2 * sizeof *g);
       g[k++] = (Group){.p = p};
    }
-   qsort(g, k, sizeof *g, group_cmp);
+   if (k) qsort(g, k, sizeof *g, group_cmp);
    *n = k;
    return g;
 }
@@ -412,7 +414,7 @@ static void on_sample_timer(uv_timer_t* t) {
       scan_members(g, n);
    NetListen* l;
    size_t nl = sample_read_listens(&l);
-   qsort(l, nl, sizeof *l, listen_cmp);
+   if (nl) qsort(l, nl, sizeof *l, listen_cmp);
    uint64_t listen_sig = 14695981039346656037ull;
    for (size_t i = 0; i < nl; i++) listen_sig = sig_add(listen_sig, l[i].inode ^ l[i].port);
    uint64_t now = util_now_ms();
