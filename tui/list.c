@@ -236,6 +236,7 @@ static void sidebar_draw_row(View* v, Canvas* c, const void* ctx, size_t row, in
       rs.bg = base.bg;
       if (d && d->tests.seen && !ps->errors && !ps->warnings)
          rs = role(v, d->tests.failed ? THEME_STATE_FAILED : THEME_STATE_EXITED), rs.bg = base.bg;
+      if (v->show_res && !ps->errors && !ps->warnings && !(d && d->tests.seen)) rs = base; /* % */
       canvas_text(c, w - rw, y, rw, right, strlen(right), rs);
    }
 }
