@@ -67,7 +67,7 @@ static void usage(FILE* f) {
          "Controls the brum running for a project from another shell (through its socket).\n"
          "\n"
          "commands:\n"
-         "  ps                          the processes: state, pid, uptime, lines, errors, URL\n"
+         "  ps                          the processes: state, pid, uptime, CPU, RSS, ports, URL\n"
          "  start NAME... [-w]          start processes (-w, --wait: until ready, --timeout S)\n"
          "  stop NAME...                stop processes (SIGTERM, then SIGKILL after the grace)\n"
          "  restart NAME... [-w]        stop and start again\n"
@@ -371,6 +371,31 @@ static char* int_text(const json_t* v) {
    return json_is_integer(v) ? xasprintf("%lld", (long long)json_integer_value(v)) : xstrdup("-");
 }
 
+static char* cpu_text(const json_t* p) {
+   json_t* c = json_object_get(p, "cpu");
+   return json_is_number(c) ? xasprintf("%.1f%%", json_number_value(c)) : xstrdup("-");
+}
+
+static char* rss_text(const json_t* p) {
+   json_t* r = json_object_get(p, "rss");
+   if (!json_is_integer(r)) return xstrdup("-");
+   return xasprintf("%lldM", (long long)(json_integer_value(r) >> 20));
+}
+
+static char* ports_text(const json_t* p) {
+   json_t* ports = json_object_get(p, "ports");
+   if (!json_array_size(ports)) return xstrdup("-");
+   char buf[96] = "";
+   size_t n = 0, i;
+   json_t* v;
+   json_array_foreach(ports, i, v) {
+      if (n < sizeof buf)
+         n += (size_t)snprintf(buf + n, sizeof buf - n, "%s:%lld", i ? "," : "",
+                               (long long)json_integer_value(v));
+   }
+   return xstrdup(buf);
+}
+
 static char* url_text(const json_t* p) {
    json_t* urls = json_object_get(p, "urls");
    size_t n = json_array_size(urls);
@@ -436,10 +461,10 @@ static int cmd_ps(Ctx* x) {
    json_t* r;
    int rc = call(x, json_pack("{s:s}", "op", "ps"), MARGIN_MS, &r);
    if (rc || x->a->json) return json_decref(r), status(rc);
-   Table t = {.ncols = 9};
-   char* head[] = {xstrdup("NAME"),   xstrdup("STATE"),    xstrdup("PID"),
-                   xstrdup("UPTIME"), xstrdup("RESTARTS"), xstrdup("LINES"),
-                   xstrdup("ERR"),    xstrdup("WARN"),     xstrdup("URL")};
+   Table t = {.ncols = 12};
+   char* head[] = {xstrdup("NAME"),  xstrdup("STATE"), xstrdup("PID"),   xstrdup("UPTIME"),
+                   xstrdup("CPU"),   xstrdup("RSS"),   xstrdup("PORTS"), xstrdup("RESTARTS"),
+                   xstrdup("LINES"), xstrdup("ERR"),   xstrdup("WARN"),  xstrdup("URL")};
    table_add(&t, head, NULL);
    size_t i;
    json_t* p;
@@ -448,12 +473,15 @@ static int cmd_ps(Ctx* x) {
                      state_text(p),
                      int_text(json_object_get(p, "pid")),
                      uptime_text(p),
+                     cpu_text(p),
+                     rss_text(p),
+                     ports_text(p),
                      int_text(json_object_get(p, "restarts")),
                      int_text(json_object_get(p, "lines")),
                      int_text(json_object_get(p, "errors")),
                      int_text(json_object_get(p, "warnings")),
                      url_text(p)};
-      int colors[9] = {0, state_color(str_of(p, "state") ? str_of(p, "state") : "")};
+      int colors[12] = {0, state_color(str_of(p, "state") ? str_of(p, "state") : "")};
       table_add(&t, row, colors);
    }
    table_print(x, &t);

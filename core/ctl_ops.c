@@ -122,6 +122,17 @@ static void add_intel(json_t* p, const DetectSnap* d) {
    json_object_set_new(p, "build", build ? json_string(build) : json_null());
 }
 
+/* The last sample of a running process (null while sampling is off or before the first one). */
+static void add_resources(json_t* p, const ProcSnap* s) {
+   bool has = s->sampled_ms && snap_is_active(s->state);
+   json_t* ports = has ? json_array() : json_null();
+   for (uint8_t i = 0; has && i < s->nports; i++)
+      json_array_append_new(ports, json_integer(s->ports[i]));
+   json_object_set_new(p, "cpu", has ? json_real((double)s->cpu_permille / 10.0) : json_null());
+   json_object_set_new(p, "rss", has ? json_integer((json_int_t)s->rss_bytes) : json_null());
+   json_object_set_new(p, "ports", ports);
+}
+
 json_t* ctl_proc_json(const ProcSlot* slot) {
    const ProcSnap* s = sup_snap(slot);
    bool ended = s->state == PROC_EXITED || s->state == PROC_FAILED || s->state == PROC_KILLED ||
@@ -148,6 +159,7 @@ json_t* ctl_proc_json(const ProcSlot* slot) {
    json_object_set_new(p, "lines", json_integer((json_int_t)s->lines));
    json_object_set_new(p, "errors", json_integer((json_int_t)s->errors));
    json_object_set_new(p, "warnings", json_integer((json_int_t)s->warnings));
+   add_resources(p, s);
    add_intel(p, sup_intel(slot));
    if (s->message && *s->message)
       json_object_set_new(p, "message", ctl_text(s->message, strlen(s->message)));

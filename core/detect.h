@@ -70,6 +70,10 @@ bool detect_changed(const Detector* d);   /* something new since the last snapsh
 DetectSnap* detect_snapshot(Detector* d); /* a fresh immutable copy; clears `changed` */
 void detect_snap_free_rcu(struct rcu_head* head);
 
+/* A note brum adds about line `lineno` (who holds the port a server failed to bind): appended to
+ * the title of the entry that holds the line, else an error entry of its own (rule "port"). */
+void detect_note(Detector* d, uint64_t lineno, uint64_t time_ms, const char* note);
+
 /* Introspection for tests and diagnostics: the built-in rules by unique id (e.g. "ts-paren"),
  * and the first rule the last detect_line call matched (NULL: none). */
 size_t detect_rule_count(void);

@@ -93,6 +93,7 @@ static void proc_publish_intel(Proc* p) {
 }
 
 void proc_publish(Proc* p) {
+   portuse_flush(p); /* its marker and Errors note go out with this snapshot */
    proc_publish_intel(p);
    p->cur.lines = logstore_end(p->slot.log);
    ProcSnap* next = snap_new(&p->cur, p->message ? p->message : "");
@@ -370,6 +371,8 @@ static void proc_begin_run(Proc* p) {
    c->started_ms = util_now_ms();
    c->ready_ms = 0;
    c->run_line = logstore_end(p->slot.log);
+   sample_begin_run(p);
+   portuse_begin_run(p);
    proc_set_message(p, NULL);
    p->probe_fails = 0; /* the probe's verdict is per run */
    p->probe_gave_up = false;
@@ -522,6 +525,7 @@ void proc_start(Proc* p) {
    probe_begin(p);
    term_launched(p);
    proc_publish(p);
+   sample_kick(s);
    return;
 fail:
    free(exe);
@@ -636,6 +640,8 @@ void proc_free(Proc* p) {
    free(p->env);
    free(p->message);
    term_free(p);
+   free(p->port_note);
+   sample_free(p);
    ansi_free(p->parser);
    detect_free(p->det);
    orch_free(p);

@@ -37,6 +37,7 @@ static void on_line(void* ud, const char* text, uint32_t len, const StyleRun* ru
    uint64_t first = logstore_append(p->slot.log, text, len, runs, nruns, flags, s->batch_ms);
    proc_index_lines(p, first, begin0);
    probe_line(p, text, len, flags);
+   if (!s->cfg.no_detect) portuse_line(p, text, len, lineno);
 }
 
 static void on_reply(void* ud, const char* bytes, size_t n) {

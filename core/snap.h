@@ -34,6 +34,8 @@ typedef struct ProcSnap {
    uint64_t started_ms, ended_ms; /* wall clock; 0 when not yet */
    uint64_t exit_seq; /* order in which processes ended (1, 2, ...); 0 while not ended */
    uint32_t restarts; /* starts after the first */
+   /* sampled (below): CPU time over the last interval, per mille of one core (1000: 100%) */
+   uint32_t cpu_permille;
    uint64_t run_line; /* the first log line of this run (its log's end when it started): what
                          came before belongs to earlier runs */
    /* When this run became ready (0: not yet, or not running): at its first detected URL, or
@@ -46,7 +48,6 @@ typedef struct ProcSnap {
    /* Resources of its process group, sampled from /proc while sup_sample is on and it runs
     * (sampled_ms 0: never sampled this run) */
    uint64_t sampled_ms;
-   uint32_t cpu_permille; /* CPU time over the last interval, per mille of one core (1000: 100%) */
    uint64_t rss_bytes;
    uint8_t nports; /* TCP ports it listens on (the first PROC_MAX_PORTS) */
    uint16_t ports[PROC_MAX_PORTS];

@@ -27,7 +27,9 @@ enum {
    CMD_LINE,
    CMD_EOF,
    CMD_WANT, /* flag: want */
-   CMD_RESIZE_PROC
+   CMD_RESIZE_PROC,
+   CMD_SAMPLE,
+   CMD_FREE_PORT
 };
 
 typedef struct Cmd {
@@ -130,6 +132,8 @@ static void sup_finish(Sup* s) {
    uv_close((uv_handle_t*)&s->quit_timer, on_quit_closed);
    uv_close((uv_handle_t*)&s->orch_timer, on_quit_closed);
    uv_close((uv_handle_t*)&s->trim_timer, on_quit_closed);
+   uv_close((uv_handle_t*)&s->sample_timer, on_quit_closed);
+   uv_close((uv_handle_t*)&s->port_timer, on_quit_closed);
    atomic_store(&s->finished, true);
 }
 
@@ -209,9 +213,10 @@ static void on_cmd(uv_async_t* a) {
    while ((node = __cds_wfcq_dequeue_blocking(&s->cmd_head, &s->cmd_tail))) {
       Cmd* c = caa_container_of(node, Cmd, node);
       BRUM_TSAN_ACQUIRE(c);
-      Proc* p = (c->op == CMD_RESIZE || c->op == CMD_QUIT || c->op == CMD_NOTICE)
-                    ? NULL
-                    : sup_proc(s, c->id);
+      Proc* p =
+          (c->op == CMD_RESIZE || c->op == CMD_QUIT || c->op == CMD_NOTICE || c->op == CMD_SAMPLE)
+              ? NULL
+              : sup_proc(s, c->id);
       if (p) proc_ensure_handles(p);
       if (atomic_load(&s->finished)) p = NULL;
       switch (c->op) {
@@ -250,6 +255,12 @@ static void on_cmd(uv_async_t* a) {
          break;
       case CMD_NOTICE:
          sup_publish_notice(s, c->text);
+         break;
+      case CMD_SAMPLE:
+         sample_set(s, c->id != 0);
+         break;
+      case CMD_FREE_PORT:
+         if (p) portuse_free(p);
          break;
       default:
          if (p) on_term_cmd(p, c);
@@ -356,6 +367,14 @@ void sup_resume(Sup* s, uint64_t id) {
    sup_send(s, CMD_RESUME, id, 0, 0);
 }
 
+void sup_sample(Sup* s, bool on) {
+   sup_send(s, CMD_SAMPLE, on, 0, 0);
+}
+
+void sup_free_port(Sup* s, uint64_t id) {
+   sup_send(s, CMD_FREE_PORT, id, 0, 0);
+}
+
 void sup_quit(Sup* s) {
    sup_send(s, CMD_QUIT, 0, 0, 0);
 }
@@ -437,9 +456,11 @@ static void* sup_thread(void* arg) {
 /* The loop, its command handle and its timers; on failure nothing is left open and *what says
  * which part. */
 static int sup_open_loop(Sup* s, const char** what) {
-   uv_timer_t* timers[] = {&s->quit_timer, &s->orch_timer, &s->trim_timer};
+   uv_timer_t* timers[] = {&s->quit_timer, &s->orch_timer, &s->trim_timer, &s->sample_timer,
+                           &s->port_timer};
    const char* names[] = {"cannot create its quit timer", "cannot create its orchestration timer",
-                          "cannot create its trim timer"};
+                          "cannot create its trim timer", "cannot create its sampling timer",
+                          "cannot create its port timer"};
    *what = "cannot create its event loop";
    int err = uv_loop_init(&s->loop);
    if (err < 0) return err;
@@ -469,6 +490,8 @@ static void sup_close_loop(Sup* s) {
    uv_close((uv_handle_t*)&s->quit_timer, NULL);
    uv_close((uv_handle_t*)&s->orch_timer, NULL);
    uv_close((uv_handle_t*)&s->trim_timer, NULL);
+   uv_close((uv_handle_t*)&s->sample_timer, NULL);
+   uv_close((uv_handle_t*)&s->port_timer, NULL);
    uv_run(&s->loop, UV_RUN_NOWAIT);
    uv_loop_close(&s->loop);
 }

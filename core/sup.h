@@ -165,6 +165,21 @@ void sup_resize_proc(Sup* s, uint64_t id, unsigned short cols, unsigned short ro
  * needs off twice. */
 void sup_sample(Sup* s, bool on);
 
+/* Port in use (core/portuse.c): when a process's output says it could not bind a port
+ * (EADDRINUSE), the supervisor finds the holder, says it in the pane and the Errors entry, and
+ * keeps it until the process's next run. */
+typedef struct SupPortHolder {
+   int port, pid;
+   bool ours;        /* the holder is in the session of one of brum's processes */
+   uint64_t ours_id; /* which one */
+   char cmd[160];
+} SupPortHolder;
+/* The holder found for this process's current run; false: none. Any registered RCU thread. */
+bool sup_port_holder(const Sup* s, uint64_t id, SupPortHolder* out);
+/* The holder gets SIGTERM (one of brum's is stopped instead), then the process starts again once
+ * the port is free (after 5 s at most). Nothing when no holder is known. */
+void sup_free_port(Sup* s, uint64_t id);
+
 /* A short text for the UI's status line, e.g. "mcp: restarted dev" (actions that arrive through
  * the control socket). Thread-safe, copies the text; the newest replaces the previous one. */
 void sup_notice(Sup* s, const char* text);

@@ -19,6 +19,19 @@
 
 #define READ_BUF (64 * 1024)
 
+typedef struct SampleMember {
+   int pid;
+   uint64_t ticks; /* utime + stime */
+} SampleMember;
+
+/* A process's previous sample (allocated at its first: idle processes stay small). */
+typedef struct ProcSample {
+   uint64_t ms;
+   SampleMember* members; /* owned: its group's members then, by pid, with their CPU time */
+   size_t nmembers;
+   uint64_t sig; /* its members and the system's listeners when its ports were found */
+} ProcSample;
+
 typedef struct Proc {
    ProcSlot slot; /* first: the registry points here */
    Sup* sup;      /* borrowed */
@@ -33,6 +46,8 @@ typedef struct Proc {
    char* message; /* owned */
    pid_t pid;
    int pidfd, out_fd;
+   unsigned stop_level;     /* orchestration (below), here to pack: quitting: stopped after the
+                               processes of lower levels ended */
    uv_poll_t* out_poll;     /* owned, freed in its close callback */
    uv_poll_t* exit_poll;    /* owned, freed in its close callback */
    uv_timer_t* reap_timer;  /* owned: polls waitpid where pidfd_open is missing (old kernels,
@@ -47,7 +62,15 @@ typedef struct Proc {
    LogSink* logsink;        /* the Sup's LogFiles' (NULL: no log file, or not started yet) */
    Detector* det;           /* owned; NULL until the first start */
    bool stop_requested, kill_sent, restart_pending, paused, exit_marker_pending;
-   bool interactive; /* SupLaunch.interactive: keeps an emulator while it runs */
+   bool interactive;      /* SupLaunch.interactive: keeps an emulator while it runs */
+   bool port_done;        /* core/portuse.c: a failed bind was seen this run */
+   uint16_t port_pending; /* its port, to look up after the read batch (0: none) */
+   /* (the orchestration's flags, here to pack with the others) */
+   bool on_path;       /* inside the dependency walk of a start request (cycle check) */
+   bool probe_gave_up; /* retries reached: this run is "not ready" */
+   bool pooled;        /* SupLaunch.pooled */
+   bool in_pool;       /* pooled and active: holds one of the pool's places */
+   bool seen_gave_up;
    uint64_t published_lines;
    /* orchestration (core/orch.c, core/probe.c); the launch part is immutable after sup_add */
    SupDep* deps; /* owned */
@@ -57,26 +80,23 @@ typedef struct Proc {
    char* ready_re_err;     /* owned: why it did not compile */
    RegexScratch* ready_sc; /* owned */
    SupRestart restart;
-   double backoff_s;
    int max_restarts;
+   double backoff_s;
    int stop_signal;           /* resolved: SIGTERM by default */
+   ProcState seen_state;      /* as orch_published last saw it */
    uint64_t kill_ms;          /* resolved: the supervisor's grace by default */
    bool* dep_met;             /* owned, ndeps: conditions met since this wait began */
-   bool on_path;              /* inside the dependency walk of a start request (cycle check) */
-   unsigned stop_level;       /* quitting: stopped after the processes of lower levels ended */
    unsigned auto_restarts;    /* restarts by the policy since the user's last start */
    unsigned backoff_streak;   /* for orch_backoff */
+   unsigned probe_fails;      /* failed attempts in a row in this run */
    uv_timer_t* backoff_timer; /* owned: PROC_BACKOFF's delay */
    uv_timer_t* probe_timer;   /* owned: the next probe attempt, or the current one's timeout */
    struct ProbeRun* probe;    /* the attempt in flight (NULL: none) */
-   unsigned probe_fails;      /* failed attempts in a row in this run */
-   bool probe_gave_up;        /* retries reached: this run is "not ready" */
    char* probe_err;           /* owned: "probe TARGET: WHY (N tries)"; NULL: none this run */
-   bool pooled;               /* SupLaunch.pooled */
-   bool in_pool;              /* pooled and active: holds one of the pool's places */
-   ProcState seen_state;      /* as orch_published last saw it */
    uint64_t seen_ready;
-   bool seen_gave_up;
+   struct ProcSample* sample;  /* owned, core/sample.c: its last sample (NULL: never sampled) */
+   uint64_t port_line;         /* core/portuse.c: the line that said its port was in use */
+   struct PortNote* port_note; /* RCU: the holder found (NULL: none) */
    ProcSnap cur; /* the state being built; published copies go to slot.snap (last: it ends in a
                     flexible array member, unused here) */
 } Proc;
@@ -110,9 +130,15 @@ struct Sup {
    pthread_mutex_t observer_mu; /* any thread: guards observer and its calls */
    void (*observer)(void* ud);
    void* observer_ud;
-   char* buf;          /* owned: READ_BUF */
-   LogFiles* logfiles; /* owned: --log-dir's files (NULL: none) */
-   SupAlerts* alerts;  /* RCU: the newest alerts (NULL: none yet) */
+   char* buf;               /* owned: READ_BUF */
+   LogFiles* logfiles;      /* owned: --log-dir's files (NULL: none) */
+   SupAlerts* alerts;       /* RCU: the newest alerts (NULL: none yet) */
+   uv_timer_t sample_timer; /* core/sample.c: runs only while sampling is on and a child runs */
+   unsigned sample_on;      /* sup_sample's count */
+   unsigned sample_tick;    /* every SAMPLE_FULL_EVERY-th tick reads all of /proc */
+   uv_timer_t port_timer;   /* core/portuse.c: waits for a freed port, then starts the script */
+   uint64_t port_wait_id, port_wait_until;
+   int port_wait_port;
 };
 
 /* ---- core/proc.c: one process ---- */
@@ -198,6 +224,22 @@ void term_resize_default(
     Proc* p); /* the supervisor's size changed: follow it unless it has its own */
 bool term_has_own_size(const Proc* p);
 void proc_repoll(Proc* p); /* proc.c: the output poll's events (readable, writable) as needed */
+
+/* ---- core/sample.c: resource sampling ---- */
+void sample_set(Sup* s, bool on); /* sup_sample's command */
+void sample_kick(Sup* s);         /* a process started: sample it, when sampling is on */
+void sample_begin_run(Proc* p);   /* a new run's figures start empty */
+void sample_free(Proc* p);
+
+/* ---- core/portuse.c: port in use ---- */
+typedef struct PortNote {
+   SupPortHolder h;
+   struct rcu_head rcu;
+} PortNote;
+void portuse_line(Proc* p, const char* text, uint32_t len, uint64_t lineno); /* each line */
+void portuse_flush(Proc* p);     /* before a publication: the lookup a line asked for */
+void portuse_begin_run(Proc* p); /* a new run forgets the last holder */
+void portuse_free(Proc* p);      /* sup_free_port's command */
 
 /* ---- core/sup.c: the loop ---- */
 void sup_wake(Sup* s);

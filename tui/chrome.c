@@ -337,7 +337,10 @@ static void draw_frame(View* v, Canvas* c) {
    }
    draw_status(v, c);
    if (v->finder_open) draw_finder(v, c);
-   if (v->confirm_quit) {
+   char d1[256], d2[96];
+   if (res_dialog(v, d1, sizeof d1, d2, sizeof d2)) {
+      draw_dialog(v, c, d1, d2);
+   } else if (v->confirm_quit) {
       char l1[96];
       unsigned n = running_count(v);
       snprintf(l1, sizeof l1, "%u process%s still running. Quit and stop %s?", n,

@@ -51,7 +51,7 @@ static bool act_quit(View* v, int key, int arg) {
 }
 
 static bool act_confirm(View* v, int key, int yes) {
-   (void)key;
+   if (v->confirm_port) return res_confirm(v, key);
    v->confirm_quit = false;
    v->quit = yes;
    return true;
@@ -218,6 +218,11 @@ static bool act_restart_all(View* v, int key, int arg) {
 }
 
 enum { T_ZOOM, T_ERRORS_ONLY, T_WRAP, T_TIMESTAMPS };
+
+static bool act_res(View* v, int key, int kill) {
+   (void)key;
+   return kill ? res_kill_holder(v) : res_toggle(v);
+}
 
 static bool act_toggle(View* v, int key, int which) {
    (void)key;
@@ -467,6 +472,12 @@ static const KeyBinding keys_table[] = {
      "send a line (the text and Enter) to the selected process, e.g. `rs` to nodemon"},
     {{'S'}, N, V_PANES, KF_PROC, act_save, 0, "`S`",
      "save the pane's lines (with a filter: the matching ones) to ./brum-NAME-DATE-TIME.log"},
+    {{'%'}, N, V_PROCS, KF_PROC, act_res, 0, "`%`",
+     "CPU, memory (RSS) and listening TCP ports of each running process (with its children) in the sidebar "
+     "and the pane title (sampled every 2 s while shown)"},
+    {{'K'}, N, V_PROCS, KF_PROC, act_res, 1, "`K`",
+     "after a server failed with \"address already in use\": kill the process holding the port "
+     "(asks first; one of brum's is stopped) and restart the script"},
     {{'p'}, N, V_PROCS, KF_PROC, act_toggle, T_ERRORS_ONLY, "`p`",
      "only errors and warnings, with their stack traces"},
     {{VK_CTRL('p')}, N, V_ANY, 0, act_finder_open, 0, "Ctrl-P",
@@ -572,12 +583,12 @@ bool view_key(View* v, int key) {
    if (v->quit) return false;                        /* stopping: keys wait */
    frame_begin(v);
    term_frame(v); /* input mode ends with its process, before this key could go to it */
-   KeyMode mode = v->confirm_quit           ? KM_CONFIRM
-                  : v->prompting != PK_NONE ? KM_PROMPT
-                  : v->finder_open          ? KM_FINDER
-                  : v->input                ? KM_INPUT
-                  : v->cm.on                ? KM_COPY
-                                            : KM_NORMAL;
+   KeyMode mode = v->confirm_quit || v->confirm_port ? KM_CONFIRM
+                  : v->prompting != PK_NONE          ? KM_PROMPT
+                  : v->finder_open                   ? KM_FINDER
+                  : v->input                         ? KM_INPUT
+                  : v->cm.on                         ? KM_COPY
+                                                     : KM_NORMAL;
    const KeyBinding* b = key_binding(v, mode, key);
    if (!b && key == VK_ALT_ENTER) { /* where Alt-Enter means nothing: the Esc and the Enter */
       frame_end(v);

@@ -393,6 +393,7 @@ static void proc_title(const View* v, const ProcSlot* slot, char* buf, size_t si
    if (used < (int)size)
       used += snprintf(buf + used, size - (size_t)used, " %s %llu line%s", dot,
                        (unsigned long long)ps->lines, ps->lines == 1 ? "" : "s");
+   if (used < (int)size) used += (int)res_title(v, ps, buf + used, size - (size_t)used);
    if (ps->restarts && used < (int)size)
       used += snprintf(buf + used, size - (size_t)used, " %s %u restart%s", dot, ps->restarts,
                        ps->restarts == 1 ? "" : "s");

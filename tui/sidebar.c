@@ -411,8 +411,9 @@ void sidebar_reveal(View* v, uint64_t id) {
 
 int sidebar_width(const View* v) {
    if (v->zoom) return 0;
-   int w = layout(v)->width;
-   if (w > v->w / 3) w = v->w / 3;
+   int w = layout(v)->width + res_width(v); /* % adds the figures' columns */
+   int most = v->w / (v->show_res ? 2 : 3);
+   if (w > most) w = most;
    return w;
 }
 
@@ -426,8 +427,7 @@ int sidebar_top(const View* v, int rows) {
 /* The right side of a sidebar row: test results, error and warning counts. */
 static size_t sidebar_counts(const View* v, const ProcSnap* ps, const DetectSnap* d, char* right,
                              size_t size) {
-   size_t rl = 0;
-   right[0] = '\0';
+   size_t rl = res_columns(v, ps, right, size);
    if (d && d->tests.seen)
       rl += (size_t)snprintf(right + rl, size - rl, "%s%u/%u ",
                              d->tests.failed ? (v->ascii ? "x" : "✗") : (v->ascii ? "+" : "✓"),
@@ -494,7 +494,7 @@ static void draw_proc_row(View* v, Canvas* c, uint64_t i, int y, int w, Style ba
    const char* g = state_glyph(v, shown);
    x += canvas_text(c, x, y, w - x, g, strlen(g), gs);
    x += 1;
-   char right[96]; /* the four counts need at most 86 bytes */
+   char right[128]; /* the four counts need at most 86 bytes, the figures 22 */
    const DetectSnap* d = intel_of(v, i);
    sidebar_counts(v, ps, d, right, sizeof right);
    int rw = canvas_str_width(right, strlen(right));
@@ -508,6 +508,7 @@ static void draw_proc_row(View* v, Canvas* c, uint64_t i, int y, int w, Style ba
       rs.bg = base.bg;
       if (d && d->tests.seen && !ps->errors && !ps->warnings)
          rs = role(v, d->tests.failed ? THEME_STATE_FAILED : THEME_STATE_EXITED), rs.bg = base.bg;
+      if (v->show_res && !ps->errors && !ps->warnings && !(d && d->tests.seen)) rs = base; /* % */
       canvas_text(c, w - rw, y, rw, right, strlen(right), rs);
    }
 }

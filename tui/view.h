@@ -115,7 +115,11 @@ typedef struct View {
    char msg[256]; /* bottom-line message until the next key */
    bool msg_error;
    bool confirm_quit; /* the "quit?" dialog is open */
-   bool quit;         /* the user confirmed: stop everything and exit */
+   bool show_res;     /* `%`: the sidebar's CPU / RSS / port columns (tui/res.c) */
+   bool confirm_port; /* `K`: the "kill the port's holder?" dialog is open */
+   uint64_t port_id;  /* ... for this process */
+   SupPortHolder port;
+   bool quit; /* the user confirmed: stop everything and exit */
 
    size_t err_sel, url_sel; /* selections in the Errors and URLs tabs (newest first) */
    int help_top;            /* the Help view's first line on screen */

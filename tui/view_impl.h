@@ -14,6 +14,14 @@
 Style role(const View* v, ThemeRole r);
 const ProcSlot* slot_of(const View* v, uint64_t id);
 size_t nprocs(const View* v);
+/* tui/res.c: resource figures and the port-in-use dialog */
+int res_width(const View* v); /* the sidebar's extra width for the columns */
+size_t res_columns(const View* v, const ProcSnap* ps, char* out, size_t size);
+size_t res_title(const View* v, const ProcSnap* ps, char* out, size_t size);
+bool res_toggle(View* v);
+bool res_kill_holder(View* v);
+bool res_confirm(View* v, int key);
+bool res_dialog(const View* v, char* l1, size_t n1, char* l2, size_t n2);
 void set_msg(View* v, bool error, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 void select_proc(View* v, uint64_t id);
 void switch_tab(View* v, int t);

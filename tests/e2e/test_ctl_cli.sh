@@ -57,7 +57,7 @@ check "start again: nothing doubled" out_has '^ticker +running +already running'
 
 # --- ps: aligned columns, ticker running with a pid
 check "ps shows ticker running" wait_for 10 ctl_ps_shows '^ticker +running +[0-9]+ '
-check "ps: header" out_has '^NAME +STATE +PID +UPTIME +RESTARTS +LINES +ERR +WARN +URL$'
+check "ps: header" out_has '^NAME +STATE +PID +UPTIME +CPU +RSS +PORTS +RESTARTS +LINES +ERR +WARN +URL$'
 check "ps: sleeper idle" out_has '^sleeper +idle +- +- '
 
 # --- wait: a line already printed (from the start of the run) and a future one
@@ -121,7 +121,7 @@ check "urls: web's URL" wait_for 10 urls_listed
 ctl restart -w web --timeout 10
 check "restart -w: exit 0" rc_is 0
 check "restart -w: web running" out_has '^web +running'
-check "ps: web restarted once" wait_for 10 ctl_ps_shows '^web +running +[0-9]+ +[0-9a-z]+ +1 '
+check "ps: web restarted once" wait_for 10 ctl_ps_shows '^web +running +[0-9]+ +[0-9a-z]+ +- +- +- +1 '
 ctl kill sleeper
 check "kill: exit 0" rc_is 0
 check "ps: sleeper killed" wait_for 10 ctl_ps_shows '^sleeper +killed'
