@@ -194,7 +194,8 @@ void ctx_for(View* v, LineCtx* lc) {
    lc->hl[1] = f ? f->re : NULL;
 }
 
-/* Resolves a following scroll into an anchor: the top line and row that show the end. */
+/* Resolves a following scroll into an anchor: the top line and row that show the end (or, in a
+ * process's pane, its last screen clear at the top when what follows it fits). */
 void anchor_bottom(View* v, const Seq* s, const LineCtx* lc, int w, int rows, Scroll* sc) {
    uint64_t pos;
    sc->top_row = 0;
@@ -207,7 +208,15 @@ void anchor_bottom(View* v, const Seq* s, const LineCtx* lc, int w, int rows, Sc
    for (;;) {
       LogLine l;
       uint64_t proc;
-      int n = seq_get(s, pos, &l, &proc) ? line_rows(&l, cols, lc->wrap) : 1;
+      bool got = seq_get(s, pos, &l, &proc);
+      int n = got ? line_rows(&l, cols, lc->wrap) : 1;
+      /* A process's pane shows what follows its last screen clear from the top, as a terminal
+       * would (the separator on the first row, blank rows below what came since); what came
+       * before stays above it for scrolling, filters and search. */
+      if (got && (l.flags & LINE_CLEAR) && s->kind == SEQ_STORE) {
+         sc->top = pos;
+         return;
+      }
       if (n >= left) {
          sc->top = pos;
          sc->top_row = n - left;

@@ -56,8 +56,13 @@ check "text around the clear kept" bash -c 'grep -qx "\[jest\] run 1" <<<"$1" &&
 # the same in the TUI: the screen a person sees
 start_tui 120 40 -d "$F" padding fullscreen
 check "TUI: the padding script ran" wait_screen 'ready' 20
-check "TUI: the separator right under the line before the clear, no blank line between" \
-  bash -c 'screen_() { tmux -L "$1" capture-pane -p -t t; }; screen_ "$1" | grep -A1 " old" | tail -1 | grep -qE "$2"' _ "$SOCK" "$sep"
+check "TUI: the pane shows what follows the clear from its top, as a terminal would" \
+  bash -c 'tmux -L "$1" capture-pane -p -t t | sed -n 4,5p | tr "\n" "#" | grep -qE "│ $2#.*│ ready"' _ "$SOCK" "$sep"
+check "TUI: what came before the clear is not on screen while following" bash -c '! tmux -L "$1" capture-pane -p -t t | grep -q "│ old"' _ "$SOCK"
+keys C-y
+check "TUI: scrolling up shows it, right above the separator, no blank line between" \
+  bash -c 'screen_() { tmux -L "$1" capture-pane -p -t t; }; screen_ "$1" | grep -A1 "│ old" | tail -1 | grep -qE "$2"' _ "$SOCK" "$sep"
+keys G
 keys k k
 check "TUI: the full-screen script's pane shown" wait_screen '│ fullscreen · exited' 20
 check "TUI: its markers shown" bash -c 'tmux -L "$1" capture-pane -p -t t | grep -A1 "│ start" | tr "\n" "|" | grep -q "── full-screen (alternate screen) ──"' _ "$SOCK"
