@@ -199,6 +199,26 @@ static void draw_help(View* v, Canvas* c, int y, int rows) {
    }
 }
 
+/* The status line's hints: "key words" segments two spaces apart. */
+typedef struct HintSeg {
+   const char* p;
+   size_t len;
+   int w;
+   bool skip;
+} HintSeg;
+
+static size_t hint_split(const char* h, HintSeg* seg, size_t max) {
+   size_t n = 0;
+   for (const char* p = h; *p && n < max;) {
+      const char* sp = strstr(p, "  ");
+      size_t len = sp ? (size_t)(sp - p) : strlen(p);
+      seg[n++] = (HintSeg){.p = p, .len = len, .w = canvas_str_width(p, len)};
+      p += len;
+      while (*p == ' ') p++;
+   }
+   return n;
+}
+
 static void draw_status(View* v, Canvas* c) {
    int y = c->h - 1;
    Style ss = role(v, THEME_STATUS);
@@ -246,22 +266,29 @@ static void draw_status(View* v, Canvas* c) {
    const char* h = v->finder_open ? "↵ show  ^O start  ^P/^N move  Esc close"
                    : v->cm.on     ? copy_hint
                                   : hints[v->tab];
+   /* whole hints only: when they do not fit, those before the last two (help, quit) go */
+   HintSeg seg[24];
+   size_t n = hint_split(h, seg, 24);
+   int total = 0;
+   for (size_t i = 0; i < n; i++) total += seg[i].w + 2;
+   for (size_t i = n >= 2 ? n - 2 : 0; i-- > 0 && total > c->w - 1;) {
+      total -= seg[i].w + 2;
+      seg[i].skip = true;
+   }
    /* keys in the accent colour, their words in the plain one */
    int x = 1;
    Style ks = role(v, THEME_STATUS_KEY);
-   for (const char* p = h; *p && x < c->w;) {
-      const char* sp = strstr(p, "  ");
-      size_t seg = sp ? (size_t)(sp - p) : strlen(p);
-      const char* space = memchr(p, ' ', seg);
-      size_t kl = space ? (size_t)(space - p) : seg;
+   for (size_t i = 0; i < n && x < c->w; i++) {
+      const char* p = seg[i].p;
+      if (seg[i].skip) continue;
+      const char* space = memchr(p, ' ', seg[i].len);
+      size_t kl = space ? (size_t)(space - p) : seg[i].len;
       if (v->ascii && strncmp(p, "↵", 3) == 0) {
          x += canvas_text(c, x, y, c->w - x, "Enter", 5, ks);
       } else {
          x += canvas_text(c, x, y, c->w - x, p, kl, ks);
       }
-      x += canvas_text(c, x, y, c->w - x, p + kl, seg - kl, ss);
-      p += seg;
-      while (*p == ' ') p++;
+      x += canvas_text(c, x, y, c->w - x, p + kl, seg[i].len - kl, ss);
       x += 2;
    }
 }
