@@ -237,6 +237,7 @@ bool ctl_cursor_parse(const CtlServer* srv, const char* s, uint64_t* proc, uint6
 
 static json_t* op_ps(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
    (void)c, (void)req;
+   sup_sample_awhile(ctl_sup(srv));
    json_t* list = json_array();
    rcu_read_lock();
    const Registry* reg = sup_registry(ctl_sup(srv));

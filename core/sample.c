@@ -397,8 +397,17 @@ static void group_ports(Group* grp, const NetListen* l, size_t nl, uint64_t list
    p->sample->sig = sig;
 }
 
+/* On: counted by sup_sample, or for a while after sup_sample_awhile. */
+static bool sampling(const Sup* s) {
+   return s->sample_on || util_now_ms() < s->sample_until_ms;
+}
+
 static void on_sample_timer(uv_timer_t* t) {
    Sup* s = t->data;
+   if (!sampling(s)) { /* the control server's while is over, and nobody else asks */
+      uv_timer_stop(t);
+      return;
+   }
    size_t n;
    Group* g = running_groups(s, &n);
    if (!n) { /* nothing runs: no more wakeups until a start */
@@ -434,7 +443,7 @@ static void on_sample_timer(uv_timer_t* t) {
 
 /* Sampling is on and something may run: arm the timer (a first sample soon, then every 2 s). */
 void sample_kick(Sup* s) {
-   if (!s->sample_on || atomic_load(&s->finished)) return;
+   if (!sampling(s) || atomic_load(&s->finished)) return;
    if (uv_is_active((uv_handle_t*)&s->sample_timer)) return;
    uv_timer_start(&s->sample_timer, on_sample_timer, 200, SAMPLE_EVERY_MS);
 }
@@ -444,10 +453,15 @@ void sample_set(Sup* s, bool on) {
       s->sample_on++;
    else if (s->sample_on)
       s->sample_on--;
-   if (s->sample_on)
+   if (sampling(s))
       sample_kick(s);
    else if (!atomic_load(&s->finished))
       uv_timer_stop(&s->sample_timer);
+}
+
+void sample_awhile(Sup* s) {
+   s->sample_until_ms = util_now_ms() + SAMPLE_AWHILE_MS;
+   sample_kick(s);
 }
 
 /* A new run: its figures are those of the new run only. */

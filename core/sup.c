@@ -256,8 +256,11 @@ static void on_cmd(uv_async_t* a) {
       case CMD_NOTICE:
          sup_publish_notice(s, c->text);
          break;
-      case CMD_SAMPLE:
-         sample_set(s, c->id != 0);
+      case CMD_SAMPLE: /* id: 0 off, 1 on, 2 a while */
+         if (c->id == 2)
+            sample_awhile(s);
+         else
+            sample_set(s, c->id != 0);
          break;
       case CMD_FREE_PORT:
          if (p) portuse_free(p);
@@ -369,6 +372,10 @@ void sup_resume(Sup* s, uint64_t id) {
 
 void sup_sample(Sup* s, bool on) {
    sup_send(s, CMD_SAMPLE, on, 0, 0);
+}
+
+void sup_sample_awhile(Sup* s) {
+   sup_send(s, CMD_SAMPLE, 2, 0, 0);
 }
 
 void sup_free_port(Sup* s, uint64_t id) {

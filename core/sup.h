@@ -164,6 +164,10 @@ void sup_resize_proc(Sup* s, uint64_t id, unsigned short cols, unsigned short ro
  * sidebar's columns or a list show the figures; the control server for `ps`. Counted: on twice
  * needs off twice. */
 void sup_sample(Sup* s, bool on);
+/* On for the next minute, each call extending it: the control server's `ps` (so a headless brum,
+ * or a UI without the columns, reports figures too: the first `ps` starts it, figures follow
+ * within a fraction of a second). */
+void sup_sample_awhile(Sup* s);
 
 /* Port in use (core/portuse.c): when a process's output says it could not bind a port
  * (EADDRINUSE), the supervisor finds the holder, says it in the pane and the Errors entry, and

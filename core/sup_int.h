@@ -130,13 +130,14 @@ struct Sup {
    pthread_mutex_t observer_mu; /* any thread: guards observer and its calls */
    void (*observer)(void* ud);
    void* observer_ud;
-   char* buf;               /* owned: READ_BUF */
-   LogFiles* logfiles;      /* owned: --log-dir's files (NULL: none) */
-   SupAlerts* alerts;       /* RCU: the newest alerts (NULL: none yet) */
-   uv_timer_t sample_timer; /* core/sample.c: runs only while sampling is on and a child runs */
-   unsigned sample_on;      /* sup_sample's count */
-   unsigned sample_tick;    /* every SAMPLE_FULL_EVERY-th tick reads all of /proc */
-   uv_timer_t port_timer;   /* core/portuse.c: waits for a freed port, then starts the script */
+   char* buf;                /* owned: READ_BUF */
+   LogFiles* logfiles;       /* owned: --log-dir's files (NULL: none) */
+   SupAlerts* alerts;        /* RCU: the newest alerts (NULL: none yet) */
+   uv_timer_t sample_timer;  /* core/sample.c: runs only while sampling is on and a child runs */
+   unsigned sample_on;       /* sup_sample's count */
+   uint64_t sample_until_ms; /* sup_sample_awhile: on until then */
+   unsigned sample_tick;     /* every SAMPLE_FULL_EVERY-th tick reads all of /proc */
+   uv_timer_t port_timer;    /* core/portuse.c: waits for a freed port, then starts the script */
    uint64_t port_wait_id, port_wait_until;
    int port_wait_port;
 };
@@ -228,7 +229,9 @@ void proc_repoll(Proc* p); /* proc.c: the output poll's events (readable, writab
 /* ---- core/sample.c: resource sampling ---- */
 void sample_set(Sup* s, bool on); /* sup_sample's command */
 void sample_kick(Sup* s);         /* a process started: sample it, when sampling is on */
-void sample_begin_run(Proc* p);   /* a new run's figures start empty */
+#define SAMPLE_AWHILE_MS 60000
+void sample_awhile(Sup* s);     /* sup_sample_awhile's command: on for SAMPLE_AWHILE_MS from now */
+void sample_begin_run(Proc* p); /* a new run's figures start empty */
 void sample_free(Proc* p);
 
 /* ---- core/portuse.c: port in use ---- */

@@ -72,4 +72,14 @@ check "clash2 listens on $P2" wait_for 10 listening "$P2"
 keys q y
 check "brum exits" wait_screen 'BRUM-EXITED 0' 15
 kill "$HOLDER" 2>/dev/null
+
+# --- headless (no UI to show the columns): brum ctl ps turns sampling on for a while
+start_tui 120 30 --headless -d "$PROJ" srv
+check "headless srv listens on $P2" wait_for 10 listening "$P2"
+ps_headless() { XDG_RUNTIME_DIR=$TUI_RUN "$BRUM" ctl -d "$PROJ" ps | grep -qE "^srv +running .* [0-9.]+% +[0-9]+M +:$P2 "; }
+check "headless: brum ctl ps has the figures within seconds of the first ps" wait_for 10 ps_headless
+keys C-c
+check "headless brum ended" wait_screen 'BRUM-EXITED'
+cleanup_tmux
+
 finish
