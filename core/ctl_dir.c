@@ -209,9 +209,7 @@ int ctl_dir_write_info(const char* dir, int pid, const char* root, const char* k
 
 /* FNV-1a, 64 bits: a fixed-length file name for any root path. */
 static uint64_t fnv1a(const char* s) {
-   uint64_t h = 14695981039346656037ull;
-   for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-   return h;
+   return util_hash(s, strlen(s), UTIL_HASH_START);
 }
 
 typedef struct Holder {

@@ -398,3 +398,15 @@ int util_parse_seconds(const char* s, double max, double* out) {
    *out = v;
    return 0;
 }
+
+uint64_t util_hash(const void* data, size_t n, uint64_t h) {
+   const unsigned char* b = data;
+   for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * UINT64_C(1099511628211);
+   return h;
+}
+
+size_t util_table_size(size_t n) {
+   size_t cap = 16;
+   while (cap < 2 * n) cap *= 2;
+   return cap;
+}

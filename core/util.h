@@ -68,4 +68,10 @@ int util_log_open_cause(const char* path, char** cause);
 void util_log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void util_log_close(void);
 
+/* FNV-1a over n bytes, continuing from h (UTIL_HASH_START to begin). */
+#define UTIL_HASH_START UINT64_C(14695981039346656037)
+uint64_t util_hash(const void* data, size_t n, uint64_t h);
+/* An open-addressing table's size for n keys: a power of two, at least 16 and 2n. */
+size_t util_table_size(size_t n);
+
 #endif

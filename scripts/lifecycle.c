@@ -26,21 +26,10 @@ static const char* bare_name(const Script* s) {
    return s->name;
 }
 
-static uint64_t hash_str(const char* s, size_t n, uint64_t h) {
-   for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * UINT64_C(1099511628211);
-   return h;
-}
-
-static size_t table_size(size_t n) {
-   size_t cap = 16;
-   while (cap < 2 * n) cap *= 2;
-   return cap;
-}
-
 /* Is there a package script `name` (n bytes) in package `pkg`? (table: script index + 1) */
 static bool has_script(const Project* p, const uint32_t* table, size_t cap, size_t pkg,
                        const char* name, size_t n) {
-   size_t h = (size_t)hash_str(name, n, UINT64_C(14695981039346656037) ^ pkg) & (cap - 1);
+   size_t h = (size_t)util_hash(name, n, UTIL_HASH_START ^ pkg) & (cap - 1);
    for (; table[h]; h = (h + 1) & (cap - 1)) {
       const Script* s = &p->scripts[table[h] - 1];
       const char* b = bare_name(s);
@@ -51,13 +40,13 @@ static bool has_script(const Project* p, const uint32_t* table, size_t cap, size
 
 bool* pkg_lifecycle_flags(const Project* p) {
    if (!p || !p->nscripts) return NULL;
-   size_t cap = table_size(p->nscripts);
+   size_t cap = util_table_size(p->nscripts);
    uint32_t* table = xcalloc(cap, sizeof *table);
    for (size_t i = 0; i < p->nscripts; i++) {
       const Script* s = &p->scripts[i];
       if (s->source != SRC_PACKAGE) continue;
       const char* b = bare_name(s);
-      size_t h = (size_t)hash_str(b, strlen(b), UINT64_C(14695981039346656037) ^ s->pkg);
+      size_t h = (size_t)util_hash(b, strlen(b), UTIL_HASH_START ^ s->pkg);
       for (h &= cap - 1; table[h]; h = (h + 1) & (cap - 1)) {
       }
       table[h] = (uint32_t)i + 1;

@@ -49,17 +49,6 @@ struct Sidebar {
 
 /* ---------------------------------------------------------------- the layout */
 
-static uint64_t hash_str(const char* s, size_t n, uint64_t h) {
-   for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * UINT64_C(1099511628211);
-   return h;
-}
-
-static size_t table_size(size_t n) {
-   size_t cap = 16;
-   while (cap < 2 * n) cap *= 2;
-   return cap;
-}
-
 bool proc_listed(const View* v, uint64_t id) {
    return !v->prj || id >= v->prj->nscripts || !v->prj->scripts[id].hidden;
 }
@@ -90,14 +79,14 @@ static const char* group_name(const SbGroup* g) {
 /* Groups in order of their first process (the root package's scripts come first in a Project):
  * fills L->gid and L->groups (names, sizes), through a name table. */
 static void build_groups(const View* v, struct Sidebar* L, const bool* listed, bool workspaces) {
-   size_t n = L->nreg, cap = table_size(n), gcap = 16;
+   size_t n = L->nreg, cap = util_table_size(n), gcap = 16;
    uint32_t* table = xcalloc(cap, sizeof *table); /* group + 1 */
    L->groups = xcalloc(gcap, sizeof *L->groups);
    for (size_t i = 0; i < n; i++) {
       L->gid[i] = NONE;
       if (!listed[i]) continue;
       const char* k = group_key(v, i, workspaces);
-      size_t h = k ? (size_t)hash_str(k, strlen(k), UINT64_C(14695981039346656037)) : 0;
+      size_t h = k ? (size_t)util_hash(k, strlen(k), UTIL_HASH_START) : 0;
       for (h &= cap - 1; table[h]; h = (h + 1) & (cap - 1)) {
          const char* gk = L->groups[table[h] - 1].name;
          if (gk == k || (gk && k && strcmp(gk, k) == 0)) break;
