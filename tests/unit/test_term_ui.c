@@ -3,6 +3,7 @@
  * wrapped: tests/CMakeLists.txt). */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <curses.h>
 #include <locale.h>
 #include <stdlib.h>
