@@ -217,7 +217,7 @@ static void layout_build(const View* v, struct Sidebar* L) {
       listed[i] = proc_listed(v, i) &&
                   (v->show_lifecycle || !L->lifecycle || i >= L->nscripts || !L->lifecycle[i]);
       if (i < L->nscripts) workspaces |= p->scripts[i].in_workspace;
-      if (listed[i] && i < L->nscripts) groups |= p->scripts[i].group != NULL;
+      if (i < L->nscripts && listed[i]) groups |= p->scripts[i].group != NULL;
    }
    L->grouped = workspaces || groups;
    L->gid = xcalloc(L->nreg + 1, sizeof *L->gid);
