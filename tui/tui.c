@@ -20,6 +20,7 @@
 #include "core/rcu.h"
 #include "core/util.h"
 #include "tui/termkey.h"
+#include "tui/input.h"
 #include "tui/notify.h"
 #include "tui/save.h"
 #include "tui/trace.h"
@@ -293,189 +294,12 @@ static void check_quit(Tui* t) {
 
 /* ---------------------------------------------------------------- input */
 
-static int map_key(wint_t ch, int kind) {
-   if (kind == KEY_CODE_YES) {
-      switch (ch) {
-      case KEY_UP:
-         return VK_UP;
-      case KEY_DOWN:
-         return VK_DOWN;
-      case KEY_LEFT:
-         return VK_LEFT;
-      case KEY_RIGHT:
-         return VK_RIGHT;
-      case KEY_HOME:
-         return VK_HOME;
-      case KEY_END:
-         return VK_END;
-      case KEY_PPAGE:
-         return VK_PGUP;
-      case KEY_NPAGE:
-         return VK_PGDN;
-      case KEY_BACKSPACE:
-         return VK_BACKSPACE;
-      case KEY_DC:
-         return VK_DELETE;
-      case KEY_ENTER:
-         return VK_ENTER;
-      case KEY_BTAB:
-         return VK_BTAB;
-      case KEY_F(1):
-         return VK_F1;
-      default:
-         return -1;
-      }
-   }
-   switch (ch) {
-   case 27:
-      return VK_ESC;
-   case '\t':
-      return VK_TAB;
-   case '\r':
-   case '\n':
-      return VK_ENTER;
-   case 127:
-   case 8:
-      return VK_BACKSPACE;
-   default:
-      return (int)ch;
-   }
-}
-
-/* A mouse event as a brum key (position in the view), -1: none of brum's. */
-static int mouse_key(Tui* t) {
-   MEVENT me;
-   if (getmouse(&me) != OK) return -1;
-   t->view.mouse_x = me.x;
-   t->view.mouse_y = me.y;
-   if (me.bstate & BUTTON4_PRESSED) return VK_WHEEL_UP;
-   if (me.bstate & BUTTON5_PRESSED) return VK_WHEEL_DOWN;
-   if (me.bstate & BUTTON1_RELEASED) return VK_RELEASE;
-   if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return VK_CLICK;
-   if (me.bstate & REPORT_MOUSE_POSITION) return VK_DRAG;
-   return -1;
-}
-
-/* In input mode an Esc that curses returned with another key right behind it (within ESCDELAY:
- * the same burst) is Alt with that key, as terminals send it. */
-static void alt_key(Tui* t, int* key) {
-   wint_t ch;
-   int kind = get_wch(&ch);
-   if (kind == ERR) return;
-   TermKey k;
-   if (ch == 27 || !termkey_from_curses(ch, kind == KEY_CODE_YES, &k)) {
-      if (kind == KEY_CODE_YES)
-         ungetch((int)ch);
-      else
-         unget_wch((wchar_t)ch);
-      return;
-   }
-   k.mods |= TERM_MOD_ALT;
-   t->view.tkey = k;
-   *key = VK_ALT;
-}
-
-/* Outside input mode, an Esc with an Enter right behind it (curses read it while it waited for
- * the rest of a sequence) is Alt-Enter, as many terminals send it (the finder: select and start).
- */
-static void alt_enter(int* key) {
-   wint_t ch;
-   int kind = get_wch(&ch);
-   if (kind == ERR) return;
-   if (map_key(ch, kind) == VK_ENTER) {
-      *key = VK_ALT_ENTER;
-   } else if (kind == KEY_CODE_YES) {
-      ungetch((int)ch);
-   } else {
-      unget_wch((wchar_t)ch);
-   }
-}
-
-/* Text keys of one read of the terminal in input mode, held back to tell a paste from typing: at
- * least PASTE_MIN of them in a row (no person types that fast between two reads) go to the child
- * as one pasted text (bracketed when the child asked for it). */
-#define PASTE_MIN 16
-#define PASTE_MAX 1024
-typedef struct Burst {
-   int key[PASTE_MAX];
-   TermKey tk[PASTE_MAX];
-   size_t n;
-} Burst;
-
-static bool is_text(const View* v, const TermKey* k) {
-   return v->input && !v->prefix_pending && v->prompting == PK_NONE && !v->confirm_quit &&
-          ((k->code == TK_CHAR && !k->mods) || k->code == TK_ENTER || k->code == TK_TAB);
-}
-
-static bool dispatch(Tui* t, int key, const TermKey* k, uint64_t read_ns) {
-   t->view.tkey = *k;
-   rcu_read_lock();
-   bool c = view_key(&t->view, key);
-   rcu_read_unlock();
-   if (c) trace_key(read_ns);
-   return c;
-}
-
-static bool flush_burst(Tui* t, Burst* b, uint64_t read_ns) {
-   bool changed = false;
-   if (b->n >= PASTE_MIN) {
-      static char text[PASTE_MAX * 4];
-      size_t len = 0;
-      for (size_t i = 0; i < b->n; i++) {
-         const TermKey* k = &b->tk[i];
-         if (k->code == TK_CHAR)
-            len += termkey_utf8(k->ch, text + len);
-         else
-            text[len++] = k->code == TK_ENTER ? '\r' : '\t';
-      }
-      rcu_read_lock();
-      changed = view_paste(&t->view, text, len);
-      rcu_read_unlock();
-   } else {
-      for (size_t i = 0; i < b->n; i++) changed |= dispatch(t, b->key[i], &b->tk[i], read_ns);
-   }
-   b->n = 0;
-   return changed;
-}
-
-/* One event as a brum key and the child's TermKey (t->view.tkey); -1: none. */
-static int read_key(Tui* t, wint_t ch, int kind) {
-   t->view.tkey = (TermKey){.code = TK_NONE};
-   if (kind == KEY_CODE_YES && ch == KEY_MOUSE) return mouse_key(t);
-   if (kind == KEY_CODE_YES && ch == KEY_RESIZE) return -1; /* SIGWINCH is handled by the loop */
-   int key = map_key(ch, kind);
-   termkey_from_curses(ch, kind == KEY_CODE_YES, &t->view.tkey);
-   if (key < 0 && t->view.input && t->view.tkey.code != TK_NONE) key = VK_OTHER;
-   if (ch == 27 && kind != KEY_CODE_YES && t->view.input && !t->view.prefix_pending)
-      alt_key(t, &key);
-   else if (ch == 27 && kind != KEY_CODE_YES && !t->view.input)
-      alt_enter(&key);
-   return key;
-}
-
 static void on_input(uv_poll_t* h, int status, int events) {
    (void)status;
    (void)events;
    Tui* t = h->data;
    uint64_t read_ns = trace_on ? util_mono_ns() : 0;
-   bool changed = false;
-   static Burst burst;
-   wint_t ch;
-   int kind;
-   while ((kind = get_wch(&ch)) != ERR) {
-      int key = read_key(t, ch, kind);
-      if (key < 0) continue;
-      if (is_text(&t->view, &t->view.tkey)) {
-         if (burst.n == PASTE_MAX) changed |= flush_burst(t, &burst, read_ns);
-         burst.key[burst.n] = key;
-         burst.tk[burst.n++] = t->view.tkey;
-         continue;
-      }
-      TermKey k = t->view.tkey;
-      changed |= flush_burst(t, &burst, read_ns);
-      changed |= dispatch(t, key, &k, read_ns);
-   }
-   changed |= flush_burst(t, &burst, read_ns);
+   bool changed = input_read(&t->view, read_ns);
    if (t->view.mouse_off != t->mouse_off) { /* M */
       t->mouse_off = t->view.mouse_off;
       mouse_capture(!t->mouse_off);
