@@ -34,7 +34,8 @@ export BRUM_MCP_SDK_DIR=${BRUM_MCP_SDK_DIR:-$PWD/build-npm/mcp-sdk}
 # spend their time waiting (tmux polling every 50 ms, slow readers, children's sleeps), not on the
 # CPU. On a loaded 2-core VM the e2e label took 138 s with -j1 and 43-51 s with -j4 (4 runs, all
 # passed); under ASan 64-79 s with -j4 (3 runs, all passed; 243 s of tests). Unit tests (Criterion
-# --jobs 2 each) and the stress programs are CPU-bound and keep one job per core; so does TSan.
+# --jobs 2 each) and the stress programs are CPU-bound and keep one job per core. Under TSan the
+# e2e label took 215 s with -j2 and 97-107 s with -j4 (3 runs, all passed, no reports).
 ctest_config() {
   local c=$1 dir=$2 label=$3 e2e_ex=$4; shift 4
   echo "=== $c build ($dir)"
@@ -63,9 +64,6 @@ run_config() {
       # Reports go to files as well as halting: brum's stderr is invisible inside tmux.
       rm -rf build-tsan/tsan-reports && mkdir -p build-tsan/tsan-reports
       local rc=0
-      # e2e one job per core: TSan makes brum several times slower (CPU-bound, not waiting), and
-      # twice the jobs is not yet measured stable under it
-      BRUM_E2E_JOBS=${BRUM_E2E_JOBS:-$jobs} \
       TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp log_path=$PWD/build-tsan/tsan-reports/report" \
         ctest_config tsan build-tsan concurrency no-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DBRUM_WERROR=ON -DBRUM_SANITIZE=thread || rc=1
