@@ -487,7 +487,8 @@ static void osc_dispatch(AnsiParser* p, bool st) {
    if (!which) return; /* titles, hyperlinks, clipboard...: dropped */
    char out[40];
    int n = snprintf(out, sizeof out, "\x1b]%s%s", which, st ? "\x1b\\" : "\a");
-   reply(p, out, (size_t)n);
+   /* always ours: libvterm 0.1.4 does not answer colour queries, so an emulator does not either */
+   if (p->sink.reply) p->sink.reply(p->ud, out, (size_t)n);
 }
 
 static void seq_start(AnsiParser* p, uint8_t state) {

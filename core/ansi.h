@@ -64,7 +64,8 @@ Style ansi_style(const AnsiParser* p);
  * line at LOGSTORE_MAX_LINE bytes or LOGSTORE_MAX_RUNS runs to stay bounded); the sink should
  * store it with LINE_CONTINUED. */
 bool ansi_line_continued(const AnsiParser* p);
-/* false: queries are not answered (an emulator that exists answers them instead, exactly once).
+/* false: queries are not answered (an emulator that exists answers them instead, exactly once);
+ * the colour queries OSC 10/11, which libvterm does not answer, still are.
  * Default true. With true they are answered on the alternate screen too (ESC[6n there reports
  * column 1: the parser does not know the cursor of a full-screen program). */
 void ansi_set_answer(AnsiParser* p, bool on);

@@ -222,8 +222,7 @@ void term_input_eof(Proc* p);
 void term_want(Proc* p, bool want);
 void term_resize(Proc* p, uint16_t cols, uint16_t rows); /* its own size */
 void term_resize_default(
-    Proc* p); /* the supervisor's size changed: follow it unless it has its own */
-bool term_has_own_size(const Proc* p);
+    Proc* p);              /* the supervisor's size changed: follow it unless it has its own */
 void proc_repoll(Proc* p); /* proc.c: the output poll's events (readable, writable) as needed */
 
 /* ---- core/sample.c: resource sampling ---- */

@@ -47,7 +47,7 @@ uint16_t term_rows(const Proc* p) {
    return r ? r : 24;
 }
 
-bool term_has_own_size(const Proc* p) {
+static bool term_has_own_size(const Proc* p) {
    return p->term && p->term->own_cols != 0;
 }
 
@@ -104,7 +104,6 @@ static TermScreen* screen_build(Proc* p) {
    const TermScreen* prev = rcu_read(&p->slot.screen);
    bool reuse = prev && prev->rows == t->rows && prev->cols == t->cols;
    if (reuse) memcpy(ts->cells, prev->cells, ncells * sizeof(TermCell));
-   vterm_screen_flush_damage(t->vs);
    for (int r = 0; r < t->rows; r++)
       if (!reuse || t->dirty[r]) term_read_row(t->vs, ts->cells + (size_t)r * t->cols, r, t->cols);
    memset(t->dirty, 0, t->rows);
@@ -126,7 +125,9 @@ static void on_tick(uv_timer_t* h);
 /* Publishes at most every TERM_FRAME_MS: damage in between waits for the tick. */
 void term_publish(Proc* p, bool now) {
    TermState* t = p->term;
-   if (!t->vt || (!t->any_dirty && rcu_read(&p->slot.screen))) return;
+   if (!t->vt) return;
+   vterm_screen_flush_damage(t->vs); /* libvterm holds the cursor row's damage until a flush */
+   if (!t->any_dirty && rcu_read(&p->slot.screen)) return;
    uint64_t ms = util_now_ms();
    if (!now && ms - t->pub_ms < TERM_FRAME_MS) {
       if (t->tick && !uv_is_active((uv_handle_t*)t->tick))
@@ -162,9 +163,6 @@ static int on_termprop(VTermProp prop, VTermValue* val, void* ud) {
       break;
    case VTERM_PROP_ALTSCREEN:
       t->vt_alt = val->boolean; /* evaluated after the feed (never inside libvterm's call) */
-      break;
-   case VTERM_PROP_MOUSE:
-      t->vt_mouse = val->number;
       break;
    default:
       return 1;
@@ -214,7 +212,6 @@ static void vt_open(Proc* p) {
    t->dirty = xcalloc(t->rows, 1);
    t->cursor_visible = true;
    t->vt_alt = false;
-   t->vt_mouse = 0;
    t->replaying = true; /* the reset's callbacks are no news */
    vterm_screen_reset(t->vs, 1);
    t->replaying = false;
@@ -230,7 +227,8 @@ static void vt_close(Proc* p) {
    free(t->dirty);
    t->dirty = NULL;
    t->vt_alt = false;
-   t->vt_mouse = 0;
+   /* the modes moved on while the emulator had them: the next full-screen session must be seen */
+   t->parser_modes = p->parser ? ansi_modes(p->parser) : 0;
    if (p->parser) ansi_set_answer(p->parser, true);
 }
 
@@ -316,7 +314,9 @@ static void vt_feed(Proc* p) {
       feed_range(p, to);
       if (now_ns() - start > TERM_FEED_NS) break;
    }
-   if (t->fed < t->total && t->tick) proc_timer_start(p, t->tick, on_tick, 0, 0);
+   /* (an armed tick, e.g. force_redraw's size restore, continues the feed when it fires) */
+   if (t->fed < t->total && t->tick && !uv_is_active((uv_handle_t*)t->tick))
+      proc_timer_start(p, t->tick, on_tick, 0, 0);
    term_publish(p, false);
    term_evaluate(p); /* the emulator left the alternate screen: maybe no longer needed */
 }
@@ -406,7 +406,9 @@ void term_output(Proc* p, const char* buf, size_t n) {
    memcpy(t->ring, buf + first, n - first);
    t->total += n;
    if (t->vt) { /* fed on the next loop turn, within that turn's budget */
-      if (t->total - t->fed > TERM_RING / 2) { /* draining an ended child: no turn to wait for */
+      /* the next read could overwrite what the emulator has not seen (proc_read stops reading
+       * at TERM_RING / 2 unfed, so this is the drain of an ended child): feed it now */
+      if (t->total - t->fed > TERM_RING - READ_BUF) {
          feed_range(p, t->total);
          term_publish(p, false);
       } else if (t->tick && !uv_is_active((uv_handle_t*)t->tick))

@@ -29,7 +29,6 @@ typedef struct TermState {
    uint64_t fed;   /* ring offset fed to vt so far; total - fed is its backlog */
    bool replaying; /* what vt writes back is dropped (queries already answered) */
    bool vt_alt;    /* vt's ALTSCREEN property */
-   int vt_mouse;   /* vt's MOUSE property */
    bool cursor_visible;
    uint16_t rows, cols; /* vt's size */
    uint8_t* dirty;      /* owned, rows: rows damaged since the last snapshot */
@@ -55,7 +54,6 @@ typedef struct TermState {
 void term_write(Proc* p, const char* b, size_t n); /* to the child's input, through the queue */
 void term_flush(Proc* p);                          /* its terminal is writable */
 bool term_wants_write(const Proc* p);              /* bytes wait for a PTY that is writable */
-void term_input_closed(Proc* p);                   /* the run ended: drop the queue, the pipe */
 void term_io_free(TermState* t);
 
 /* core/term.c */

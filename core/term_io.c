@@ -24,6 +24,8 @@ bool term_wants_write(const Proc* p) {
    return p->term && p->sup->cfg.use_pty && p->term->wq_len > 0 && p->out_fd >= 0;
 }
 
+static void drop_queue(TermState* t);
+
 static void close_pipe_cb(uv_handle_t* h) {
    free(h);
 }
@@ -61,6 +63,7 @@ static void watch(Proc* p) {
       if (uv_poll_init(&p->sup->loop, t->in_poll, t->in_fd) < 0) {
          free(t->in_poll);
          t->in_poll = NULL;
+         drop_queue(t); /* nothing will write it: later input must not queue behind it */
          return;
       }
       t->in_poll->data = p;
@@ -187,7 +190,8 @@ void term_key(Proc* p, const TermKey* k) {
       vterm_mouse_button(t->vt, k->button, k->press, m);
       return;
    }
-   if (t->vt && k->code == TK_CHAR) {
+   /* (libvterm 0.1.4 writes an Alt-prefixed character as one byte: beyond ASCII ours is right) */
+   if (t->vt && k->code == TK_CHAR && !(k->ch >= 0x80 && (k->mods & TERM_MOD_ALT))) {
       vterm_keyboard_unichar(t->vt, k->ch, vt_mods(k->mods));
       return;
    }

@@ -348,7 +348,7 @@ Test(ansi_screen, held_blank_lines_are_bounded) {
 /* ---------------------------------------------------------------- answers */
 
 Test(ansi_screen, answers_can_be_turned_off) {
-   static const char queries[] = "\x1b[6n\x1b[5n\x1b[c\x1b[>c\x1b]10;?\a\x1b]11;?\x1b\\";
+   static const char queries[] = "\x1b[6n\x1b[5n\x1b[c\x1b[>c";
    Rec r;
    rec_init(&r);
    ansi_set_answer(r.p, false);
@@ -356,6 +356,11 @@ Test(ansi_screen, answers_can_be_turned_off) {
    feed(&r, "\x1b[?1049h");
    feed(&r, queries);
    cr_assert_eq(r.nreply, 0, "an emulator answers them: not the parser");
+   /* libvterm 0.1.4 does not answer the colour queries: the parser still does */
+   feed(&r, "\x1b[?1049l\x1b]11;?\x1b\\");
+   cr_assert_str_eq(r.reply, "\x1b]11;rgb:0000/0000/0000\x1b\\");
+   memset(r.reply, 0, sizeof r.reply);
+   r.nreply = 0;
    ansi_set_answer(r.p, true);
    feed(&r, "\x1b[6n");
    cr_assert_str_eq(r.reply, "\x1b[1;1R");
