@@ -274,7 +274,11 @@ bool orch_cancel(Proc* p) {
 
 static void on_backoff(uv_timer_t* t) {
    Proc* p = t->data;
-   if (p->cur.state == PROC_BACKOFF) proc_start(p);
+   if (p->cur.state != PROC_BACKOFF) return;
+   if (pool_full(p))
+      orch_request(p); /* its place went to another meanwhile: it waits for one, as at a start */
+   else
+      proc_start(p);
 }
 
 /* Whether the policy wants this end followed by a new run. */

@@ -616,3 +616,30 @@ Test(orch_pool, limits_what_runs) {
    touch("go3");
    cr_expect(wait_state(id[2], PROC_EXITED) && wait_state(id[3], PROC_EXITED));
 }
+
+/* A pooled process whose restart waits out a backoff gives its place up meanwhile; when the
+ * delay ends with the pool full it waits for a place, as at a start. */
+Test(orch_pool, backoff_waits_for_a_place) {
+   uint64_t a = add_l("a",
+                      "if [ ! -e failed ]; then touch failed; exit 1; fi; "
+                      "while [ ! -e goa ]; do sleep 0.02; done",
+                      (SupLaunch){.max_restarts = -1,
+                                  .pooled = true,
+                                  .restart = SUP_RESTART_ON_FAILURE,
+                                  .backoff_s = 0.3});
+   uint64_t b = add_l("b", "while [ ! -e gob ]; do sleep 0.02; done",
+                      (SupLaunch){.max_restarts = -1, .pooled = true});
+   uint64_t c = add_l("c", "while [ ! -e goc ]; do sleep 0.02; done",
+                      (SupLaunch){.max_restarts = -1, .pooled = true});
+   sup_start(sup, a);
+   sup_start(sup, b);
+   sup_start(sup, c);
+   cr_assert(wait_state(c, PROC_RUNNING), "a's backoff freed its place: c runs");
+   cr_assert(wait_msg(a, "waiting for a slot (2 running)"), "%s", msg(a));
+   cr_expect_eq(snap(a).state, PROC_WAITING);
+   touch("gob");
+   cr_assert(wait_state(a, PROC_RUNNING), "a place freed: a's second run");
+   touch("goa");
+   touch("goc");
+   cr_expect(wait_state(a, PROC_EXITED) && wait_state(c, PROC_EXITED));
+}
