@@ -61,7 +61,7 @@ check "TUI: the pane shows what follows the clear from its top, as a terminal wo
 check "TUI: what came before the clear is not on screen while following" bash -c '! tmux -L "$1" capture-pane -p -t t | grep -q "│ old"' _ "$SOCK"
 keys C-y
 check "TUI: scrolling up shows it, right above the separator, no blank line between" \
-  bash -c 'screen_() { tmux -L "$1" capture-pane -p -t t; }; screen_ "$1" | grep -A1 "│ old" | tail -1 | grep -qE "$2"' _ "$SOCK" "$sep"
+  wait_for 10 bash -c 'screen_() { tmux -L "$1" capture-pane -p -t t; }; screen_ "$1" | grep -A1 "│ old" | tail -1 | grep -qE "$2"' _ "$SOCK" "$sep"
 keys G
 keys k k
 check "TUI: the full-screen script's pane shown" wait_screen '│ fullscreen · exited' 20
