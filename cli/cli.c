@@ -249,6 +249,10 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
          o->prefix_key = optarg;
          break;
       case OPT_LOG_DIR:
+         if (!*optarg) {
+            *cause = xstrdup("--log-dir needs a directory, not an empty name");
+            return -EINVAL;
+         }
          o->log_dir = optarg;
          break;
       case OPT_LOG_RAW:
@@ -275,8 +279,9 @@ int cli_parse(int argc, char** argv, Options* o, char** cause) {
    }
    for (int i = optind; i < argc; i++) o->runs[o->nruns++] = argv[i];
    if (o->stdin_to && !o->headless) {
-      *cause =
-          xasprintf("--stdin %s needs --headless (the UI sends keys with i and :)", o->stdin_to);
+      char* name = util_sanitize(o->stdin_to);
+      *cause = xasprintf("--stdin %s needs --headless (the UI sends keys with i and :)", name);
+      free(name);
       return -EINVAL;
    }
    return 0;

@@ -72,22 +72,25 @@ struct LogFiles {
 /* ---------------------------------------------------------------- names */
 
 char* logfile_safe_name(const char* name) {
-   size_t n = strlen(name);
-   char* out = xmalloc(n * 3 + 1);
+   size_t n = strlen(name), i = 0;
+   char* out = xmalloc(n * 3 + 16);
    size_t o = 0;
-   for (size_t i = 0; i < n && o < 200; i++) {
+   for (; i < n && o < 200; i++) {
       unsigned char c = (unsigned char)name[i];
       if (c == '/' || c == '%' || c < 0x20 || c == 0x7f)
          o += (size_t)sprintf(out + o, "%%%02X", c);
       else
          out[o++] = (char)c;
    }
+   /* cut: names sharing their first 200 bytes must not share a file */
+   if (i < n) o += (size_t)sprintf(out + o, "~%08x", (unsigned)util_hash(name, n, UTIL_HASH_START));
    out[o] = '\0';
    return out;
 }
 
 /* mkdir -p */
 static int make_dirs(const char* dir) {
+   if (!*dir) return -ENOENT;
    char* p = xstrdup(dir);
    int err = 0;
    for (char* s = p + 1;; s++) {
@@ -99,7 +102,7 @@ static int make_dirs(const char* dir) {
       if (err < 0 || !c) break;
    }
    struct stat st;
-   if (!err && (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))) err = errno ? -errno : -ENOTDIR;
+   if (!err) err = stat(p, &st) < 0 ? -errno : !S_ISDIR(st.st_mode) ? -ENOTDIR : 0;
    if (!err && access(p, W_OK) < 0) err = -errno;
    free(p);
    return err;
@@ -177,8 +180,13 @@ static bool sink_rotate(LogFiles* lf, LogSink* s) {
    return sink_open(lf, s);
 }
 
+/* Rotates first when a record of `need` bytes would take the file past its size (once per
+ * record: a line and its newline stay in one file). */
+static bool sink_room(LogFiles* lf, LogSink* s, size_t need) {
+   return !(s->size > 0 && s->size + need > lf->cfg.max_size) || sink_rotate(lf, s);
+}
+
 static void sink_put(LogFiles* lf, LogSink* s, const char* bytes, size_t n) {
-   if (s->size > 0 && s->size + n > lf->cfg.max_size && !sink_rotate(lf, s)) return;
    if (lf->stage_sink != s) stage_flush(lf);
    s->size += n;
    while (n && !s->wfailed) {
@@ -209,21 +217,23 @@ static void write_rec(LogFiles* lf, const Rec* r, const char* text) {
       char when[32];
       strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
       char* line = xasprintf("=== %s run %u: %.*s ===\n", when, r->run, (int)r->len, text);
-      sink_put(lf, s, line, strlen(line));
+      if (sink_room(lf, s, strlen(line))) sink_put(lf, s, line, strlen(line));
       free(line);
       return;
    }
    case REC_DROPPED: {
       int n = snprintf(head, sizeof head, "=== %llu line%s dropped: the disk was too slow ===\n",
                        (unsigned long long)r->a, r->a == 1 ? "" : "s");
-      sink_put(lf, s, head, (size_t)n);
+      if (sink_room(lf, s, (size_t)n)) sink_put(lf, s, head, (size_t)n);
       return;
    }
    case REC_RAW:
+      if (!sink_room(lf, s, r->len)) return;
       sink_put(lf, s, text, r->len);
       s->open = r->len && text[r->len - 1] != '\n';
       return;
    default:
+      if (!sink_room(lf, s, r->len + (r->len != LOGSTORE_MAX_LINE))) return;
       sink_put(lf, s, text, r->len);
       if (r->len == LOGSTORE_MAX_LINE)
          s->open = true;

@@ -226,6 +226,7 @@ static uint64_t bottom_line(View* v, const Geo* g) {
 /* ---------------------------------------------------------------- entering, leaving */
 
 static bool copy_enter(View* v, uint64_t line, uint32_t col) {
+   if (v->input) input_leave(v); /* a drag over the log of a child in input mode: copy mode now */
    Geo g;
    uint64_t first;
    if (!geo(v, &g) || !seq_first(&g.s, &first)) {

@@ -582,7 +582,16 @@ bool view_key(View* v, int key) {
    v->msg[0] = mouse || v->input ? v->msg[0] : '\0'; /* input mode: keys are the child's */
    if (v->quit) return false;                        /* stopping: keys wait */
    frame_begin(v);
+   bool was_input = v->input;
    term_frame(v); /* input mode ends with its process, before this key could go to it */
+   if (v->w < MIN_W || v->h < MIN_H) { /* the too-small screen shows neither: leave them */
+      if (v->finder_open) finder_close(v);
+      v->cm.on = v->cm.sel = v->cm.press = false;
+   }
+   if (was_input && !v->input && !mouse) { /* typed for the child, not meant for brum (`s`, `q`) */
+      frame_end(v);
+      return true;
+   }
    KeyMode mode = v->confirm_quit || v->confirm_port ? KM_CONFIRM
                   : v->prompting != PK_NONE          ? KM_PROMPT
                   : v->finder_open                   ? KM_FINDER

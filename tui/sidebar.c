@@ -266,10 +266,6 @@ bool proc_is_lifecycle(const View* v, uint64_t id) {
    return L->lifecycle && id < L->nscripts && L->lifecycle[id];
 }
 
-bool sidebar_grouped(const View* v) {
-   return layout(v)->grouped;
-}
-
 size_t sidebar_count(const View* v) {
    return layout(v)->nrows;
 }

@@ -163,7 +163,6 @@ void draw_items(View* v, Canvas* c, int y, int rows);
  * lifecycle toggle changes, so a frame or a key costs what it shows, not the number of processes.
  * Process id = script index. */
 bool proc_listed(const View* v, uint64_t id);
-bool sidebar_grouped(const View* v);
 size_t sidebar_count(const View* v);   /* rows, headers included */
 size_t sidebar_sel_row(const View* v); /* the selected row; the count when it is not shown */
 bool sidebar_id(const View* v, size_t row, uint64_t* id); /* false: no row, or a header */

@@ -54,8 +54,14 @@ Test(logfile, safe_names) {
    memset(long_name, '/', sizeof long_name - 1);
    long_name[sizeof long_name - 1] = '\0';
    s = logfile_safe_name(long_name);
-   cr_assert_leq(strlen(s), 203, "bounded for NAME_MAX with .log.N");
-   cr_assert_eq(strlen(s) % 3, 0, "never half an escape");
+   cr_assert_leq(strlen(s), 212, "bounded for NAME_MAX (255) with .log.N");
+   char* cut = strchr(s, '~');
+   cr_assert_not_null(cut, "a cut name ends with a hash of the whole name");
+   cr_assert_eq((size_t)(cut - s) % 3, 0, "never half an escape");
+   long_name[sizeof long_name - 2] = 'x'; /* differs after the first 200 bytes */
+   char* s2 = logfile_safe_name(long_name);
+   cr_assert_str_neq(s, s2, "names that differ only past the cut get files of their own");
+   free(s2);
    free(s);
 }
 
