@@ -53,7 +53,10 @@ int portuse_parse_line(const char* s, size_t n) {
    if (!use) return 0; /* nearly every line ends here */
    const char* q;
    if ((q = find(s, use, "Port ")) || (q = find(s, use, "port "))) { /* Vite, Next */
-      int port = port_at(q + 5, use);
+      /* "Port 5173 is in use, trying another one...": the server moves on, nothing failed; and
+       * "Transport 5 in use" is no port */
+      if (find(use, e, "trying")) return 0;
+      int port = q > s && isalnum((unsigned char)q[-1]) ? 0 : port_at(q + 5, use);
       if (port) return port;
    }
    if ((q = find(s, use, ": bind: address already"))) { /* Go: listen tcp HOST:PORT: bind: */
@@ -270,11 +273,21 @@ static void port_restart(Proc* p) {
    }
 }
 
+/* Is anything listening on the port? Only the sockets (netlink, else /proc/net/tcp), not the walk
+ * over every process's descriptors that finding the holder takes (that runs every 100 ms here). */
+static bool port_listened(int port) {
+   NetListen* l = NULL;
+   size_t n = sample_read_listens(&l);
+   bool held = false;
+   for (size_t i = 0; i < n && !held; i++) held = l[i].port == port;
+   free(l);
+   return held;
+}
+
 static void on_port_timer(uv_timer_t* t) {
    Sup* s = t->data;
    Proc* p = sup_proc(s, s->port_wait_id);
-   PortHolder h;
-   bool held = portuse_find_holder(s->port_wait_port, &h);
+   bool held = port_listened(s->port_wait_port);
    if (held && util_now_ms() < s->port_wait_until) return;
    uv_timer_stop(t);
    if (held) proc_marker(p, "── port %d is still held: starting anyway ──", s->port_wait_port);
@@ -301,6 +314,8 @@ void portuse_free(Proc* p) {
          proc_marker(p, "── cannot signal pid %d: %s ──", h.pid, strerror(errno));
       }
    }
+   if (uv_is_active((uv_handle_t*)&s->port_timer) && s->port_wait_id != p->slot.id)
+      port_restart(sup_proc(s, s->port_wait_id)); /* a second K: the first one's script now */
    s->port_wait_id = p->slot.id;
    s->port_wait_port = port;
    s->port_wait_until = util_now_ms() + FREE_WAIT_MS;
