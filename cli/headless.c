@@ -543,6 +543,8 @@ static void unregister(void* arg) {
    rcu_unregister_thread();
 }
 
+#define STDIN_AHEAD (32 * 1024) /* --stdin bytes in brum at most (its input queue holds 64 KiB) */
+
 static void* stdin_main(void* arg) {
    Headless* h = arg;
    rcu_register_thread();
@@ -557,6 +559,8 @@ static void* stdin_main(void* arg) {
    }
    char buf[4096];
    for (;;) {
+      /* a child slower than stdin: wait for it (brum's input queue is bounded and would drop) */
+      while (sup_input_pending(h->sup) > STDIN_AHEAD) usleep(2000);
       ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       int old;

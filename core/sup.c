@@ -269,6 +269,7 @@ static void on_cmd(uv_async_t* a) {
          if (p) on_term_cmd(p, c);
          break;
       }
+      if (c->op == CMD_INPUT) atomic_fetch_sub(&s->input_pending, c->len);
       cmd_free(c);
    }
 }
@@ -321,7 +322,12 @@ static void send_text(Sup* s, int op, uint64_t id, const char* b, size_t n, bool
 }
 
 void sup_input(Sup* s, uint64_t id, const char* bytes, size_t n, bool paste) {
+   atomic_fetch_add(&s->input_pending, n); /* taken off once the command has run */
    send_text(s, CMD_INPUT, id, bytes, n, paste);
+}
+
+size_t sup_input_pending(const Sup* s) {
+   return atomic_load(&s->input_pending);
 }
 
 void sup_input_line(Sup* s, uint64_t id, const char* text, size_t n) {

@@ -145,6 +145,10 @@ void sup_key(Sup* s, uint64_t id, const TermKey* k);
 /* Bytes as they are (copied). `paste`: text the user pasted, wrapped in ESC[200~ ... ESC[201~
  * when the child enabled bracketed paste. */
 void sup_input(Sup* s, uint64_t id, const char* bytes, size_t n, bool paste);
+/* Bytes of sup_input calls that no child has taken yet (queued in brum), all processes together:
+ * a sender of a stream (--stdin) waits while it is high, so the bounded queues never drop. Any
+ * thread. */
+size_t sup_input_pending(const Sup* s);
 /* A line (copied, without its end) followed by the end a terminal sends: "\r" on a PTY, "\n" on a
  * pipe (--no-pty children get a pipe as stdin for this). */
 void sup_input_line(Sup* s, uint64_t id, const char* text, size_t n);

@@ -130,14 +130,16 @@ struct Sup {
    pthread_mutex_t observer_mu; /* any thread: guards observer and its calls */
    void (*observer)(void* ud);
    void* observer_ud;
-   char* buf;                /* owned: READ_BUF */
-   LogFiles* logfiles;       /* owned: --log-dir's files (NULL: none) */
-   SupAlerts* alerts;        /* RCU: the newest alerts (NULL: none yet) */
-   uv_timer_t sample_timer;  /* core/sample.c: runs only while sampling is on and a child runs */
-   unsigned sample_on;       /* sup_sample's count */
-   uint64_t sample_until_ms; /* sup_sample_awhile: on until then */
-   unsigned sample_tick;     /* every SAMPLE_FULL_EVERY-th tick reads all of /proc */
-   uv_timer_t port_timer;    /* core/portuse.c: waits for a freed port, then starts the script */
+   char* buf;                   /* owned: READ_BUF */
+   LogFiles* logfiles;          /* owned: --log-dir's files (NULL: none) */
+   SupAlerts* alerts;           /* RCU: the newest alerts (NULL: none yet) */
+   uv_timer_t sample_timer;     /* core/sample.c: runs only while sampling is on and a child runs */
+   unsigned sample_on;          /* sup_sample's count */
+   uint64_t sample_until_ms;    /* sup_sample_awhile: on until then */
+   atomic_size_t input_pending; /* any thread: sup_input's bytes not yet run, and the input
+                                   queues' bytes (sup_input_pending) */
+   unsigned sample_tick;        /* every SAMPLE_FULL_EVERY-th tick reads all of /proc */
+   uv_timer_t port_timer;       /* core/portuse.c: waits for a freed port, then starts the script */
    uint64_t port_wait_id, port_wait_until;
    int port_wait_port;
 };

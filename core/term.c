@@ -425,6 +425,7 @@ void term_run_begin(Proc* p) {
    TermState* t = term_state(p);
    t->run_from = t->total;
    t->wq_warned = false;
+   t->last_sent = 0;
    t->parser_modes = 0;
    if (t->vt) { /* a fresh terminal for the new run */
       vt_close(p);

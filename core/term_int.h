@@ -46,6 +46,7 @@ typedef struct TermState {
    size_t wq_head, wq_len;
    bool wq_warned;     /* a drop was reported (once per run) */
    bool eof_after;     /* pipe: close it once the queue is written */
+   char last_sent;     /* the last byte written or queued for the child (0: none this run) */
    int in_fd;          /* --no-pty: the write end of the child's stdin pipe; -1: none */
    uv_poll_t* in_poll; /* owned: in_fd writable */
 } TermState;

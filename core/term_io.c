@@ -24,7 +24,7 @@ bool term_wants_write(const Proc* p) {
    return p->term && p->sup->cfg.use_pty && p->term->wq_len > 0 && p->out_fd >= 0;
 }
 
-static void drop_queue(TermState* t);
+static void drop_queue(Proc* p);
 
 static void close_pipe_cb(uv_handle_t* h) {
    free(h);
@@ -63,7 +63,7 @@ static void watch(Proc* p) {
       if (uv_poll_init(&p->sup->loop, t->in_poll, t->in_fd) < 0) {
          free(t->in_poll);
          t->in_poll = NULL;
-         drop_queue(t); /* nothing will write it: later input must not queue behind it */
+         drop_queue(p); /* nothing will write it: later input must not queue behind it */
          return;
       }
       t->in_poll->data = p;
@@ -71,7 +71,15 @@ static void watch(Proc* p) {
    uv_poll_start(t->in_poll, UV_WRITABLE, on_pipe_writable);
 }
 
-static void drop_queue(TermState* t) {
+/* The queue's length changes: Sup.input_pending counts it (sup_input_pending). */
+static void wq_count(Proc* p, size_t added, size_t removed) {
+   atomic_fetch_add(&p->sup->input_pending, added);
+   atomic_fetch_sub(&p->sup->input_pending, removed);
+}
+
+static void drop_queue(Proc* p) {
+   TermState* t = p->term;
+   wq_count(p, 0, t->wq_len);
    t->wq_head = t->wq_len = 0;
 }
 
@@ -86,13 +94,14 @@ void term_flush(Proc* p) {
       if (w < 0 && errno == EINTR) continue;
       if (w < 0 && errno == EAGAIN) break;
       if (w <= 0) { /* the reader is gone (EPIPE, EIO): nothing will read this */
-         drop_queue(t);
+         drop_queue(p);
          break;
       }
       t->wq_head = (t->wq_head + (size_t)w) % TERM_WQ;
       t->wq_len -= (size_t)w;
+      wq_count(p, 0, (size_t)w);
    }
-   if (fd < 0) drop_queue(t);
+   if (fd < 0) drop_queue(p);
    if (!t->wq_len) t->wq_head = 0;
    if (!t->wq_len && t->eof_after) close_pipe(p);
    watch(p);
@@ -113,7 +122,8 @@ void term_write(Proc* p, const char* b, size_t n) {
    TermState* t = p->term;
    int fd = input_fd(p);
    if (fd < 0 || !n) return; /* no child: nothing to type into */
-   if (!t->wq_len) {         /* the usual case: the child reads, the bytes go now */
+   t->last_sent = b[n - 1];
+   if (!t->wq_len) { /* the usual case: the child reads, the bytes go now */
       ssize_t w;
       do w = write(fd, b, n);
       while (w < 0 && errno == EINTR);
@@ -131,13 +141,14 @@ void term_write(Proc* p, const char* b, size_t n) {
    memcpy(t->wq + tail, b, first);
    memcpy(t->wq, b + first, n - first);
    t->wq_len += n;
+   wq_count(p, n, 0);
    watch(p);
 }
 
 void term_run_end(Proc* p) {
    TermState* t = p->term;
    if (!t) return;
-   drop_queue(t);
+   drop_queue(p);
    close_pipe(p);
    if (atomic_load(&p->sup->finished)) return;
    term_catch_up(p);   /* the last screen is published whole, now */
@@ -237,7 +248,11 @@ void term_input_eof(Proc* p) {
       struct termios tio;
       char c = 4;
       if (tcgetattr(fd, &tio) == 0 && tio.c_cc[VEOF] != _POSIX_VDISABLE) c = (char)tio.c_cc[VEOF];
+      /* after a line without its newline the first EOF only hands that line over: a second ends
+       * the input */
+      bool midline = t && t->last_sent && t->last_sent != '\n' && t->last_sent != '\r';
       term_write(p, &c, 1);
+      if (midline) term_write(p, &c, 1);
       return;
    }
    if (!t || t->in_fd < 0) return;

@@ -16,6 +16,16 @@ check "--no-pty: every line arrived" grep -q '^\[count\] lines=3$' <<<"$out"
 out=$(printf 'x\ny\n' | timeout 30 "$BRUM" --headless -d "$F" --stdin drain drain 2>&1); rc=$?
 check "PTY: the end of stdin is the terminal's EOF" grep -q '^\[drain\] eof-reached$' <<<"$out"
 
+out=$(printf 'no newline at the end' | timeout 30 "$BRUM" --headless -d "$F" --stdin drain drain 2>&1); rc=$?
+check "PTY: a last line without its newline, then the end (the echo shares its line)" \
+  bash -c '[ "$1" -eq 0 ] && grep -q "^\[drain\] no newline at the endeof-reached$" <<<"$2"' _ "$rc" "$out"
+
+# a child slower than stdin (it reads nothing for a second): brum waits for it, nothing is dropped
+out=$(head -c 300000 /dev/zero | tr '\0' x | timeout 60 "$BRUM" --headless --no-pty -d "$F" \
+  --stdin slowcount slowcount 2>&1); rc=$?
+check "300,000 bytes to a slow reader: all of them arrive" grep -q '^\[slowcount\] bytes=300000$' <<<"$out"
+check "and nothing was dropped" bash -c '! grep -q "input dropped" <<<"$1"' _ "$out"
+
 out=$(timeout 30 "$BRUM" --headless -d "$F" --stdin drain drain 2>&1 </dev/null); rc=$?
 check "an empty stdin ends the input at once" grep -q '^\[drain\] eof-reached$' <<<"$out"
 
