@@ -102,10 +102,15 @@ tui() {
   local pid
   pid=$(tm display-message -p -t b '#{pane_pid}')
   wait_pane "$1 · exited ok" 300
-  sample "$pid"
+  local out
+  out=$(sample "$pid")
   tm kill-server 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  echo "$out"
 }
 # headless SCRIPT LINES: one headless run; prints its sample once LINES lines are printed
+# (after brum has ended: the caller reads the sample through a process substitution, and the next
+# run must not find this brum still holding the project)
 headless() {
   "$BRUM" --log "$tmp/brum.log" --headless "${MAXARG[@]}" -d "$proj" "$2" >"$tmp/out" 2>"$tmp/err" &
   HPID=$!
@@ -114,10 +119,12 @@ headless() {
     [ "$(date +%s)" -ge "$deadline" ] && { echo "timed out waiting for $1 lines" >&2; return 1; }
     sleep 0.2
   done
-  sample "$HPID"
+  local out
+  out=$(sample "$HPID")
   kill -- "$HPID"
   wait "$HPID" 2>/dev/null || true
   HPID=
+  echo "$out"
 }
 
 median() { sort -n | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }'; }

@@ -653,6 +653,7 @@ int headless_run(const Project* prj, const Options* o, const CtlConfig* ctl) {
    }
    SupConfig cfg = app_sup_config(o);
    cfg.backpressure = true;
+   cfg.no_screens = true;
    cfg.wake = wake_cb;
    cfg.wake_ud = &h.wake;
    char* cause = NULL;

@@ -338,6 +338,7 @@ static int own_start(Run* r, Own** out) {
    cli_parse(1, argv, &opts, NULL); /* the defaults, as `brum` without options */
    opts.via_pm = r->via_pm;
    SupConfig cfg = app_sup_config(&opts);
+   cfg.no_screens = true; /* an agent reads lines, never an emulated screen */
    cfg.wake = own_wake;
    cfg.wake_ud = o;
    if (err == 0) err = sup_new(&cfg, &o->sup, &cause);

@@ -28,6 +28,7 @@
 
 #define CHUNK_MIN (16u * 1024u)  /* first chunk of a store: quiet processes stay small */
 #define CHUNK_MAX (128u * 1024u) /* chunks double up to this */
+#define MALLOC_HEADER (2u * (uint32_t)sizeof(size_t))
 #define DEFAULT_MAX_LINES 100000u
 #define DEFAULT_MAX_BYTES (256ull * 1024u * 1024u)
 
@@ -173,7 +174,9 @@ static Dir* dir_replace(LogStore* ls, uint32_t skip, Chunk* add) {
 }
 
 static void chunk_open(LogStore* ls, uint32_t need, uint64_t time_ms) {
-   uint32_t size = ls->next_size;
+   /* a power of two less malloc's chunk header: a block served by mmap (128 KiB is glibc's
+    * first threshold) then fills whole pages instead of spilling 16 bytes into one more */
+   uint32_t size = ls->next_size - MALLOC_HEADER;
    uint32_t min = (uint32_t)sizeof(Chunk) + need;
    if (size < min) size = (min + 63u) & ~63u; /* an oversized line gets a chunk of its own size */
    if (ls->next_size < ls->chunk_max) {

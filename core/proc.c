@@ -319,7 +319,7 @@ static void proc_read(Proc* p, size_t budget) {
       if (n > 0) {
          if (p->logsink) logsink_raw(p->logsink, s->buf, (size_t)n);
          ansi_feed(p->parser, s->buf, (size_t)n);
-         term_output(p, s->buf, (size_t)n);
+         if (!s->cfg.no_screens) term_output(p, s->buf, (size_t)n);
          total += (size_t)n;
          if (budget <= (size_t)READ_BUF * READS_PER_WAKEUP && term_backlogged(p)) break;
          if (s->cfg.backpressure) {

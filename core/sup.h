@@ -92,6 +92,9 @@ typedef struct SupConfig {
    bool backpressure;         /* headless: the log stores keep every line until the printer
                                  consumes it (logstore_consume), and reading a child pauses while
                                  its store is backlogged, until sup_resume finds it caught up */
+   bool no_screens;           /* headless: nothing shows an emulated screen, so no process keeps
+                                 a raw-output tail or gets an emulator (the parser answers
+                                 terminal queries) */
    double kill_timeout_s;     /* grace period between SIGTERM and SIGKILL (default 5) */
    LogStoreConfig log;        /* retention per process */
    LogFileConfig logfile;     /* --log-dir (dir NULL: none); on_error is the supervisor's */

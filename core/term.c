@@ -339,6 +339,7 @@ static void on_idle(uv_timer_t* h) {
 
 static bool needed(const Proc* p) {
    const TermState* t = p->term;
+   if (p->sup->cfg.no_screens) return false;
    return t->want || (current_modes(p) & TERM_MODE_ALTSCREEN) || (p->interactive && proc_active(p));
 }
 
