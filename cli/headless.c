@@ -49,6 +49,7 @@ typedef struct Headless {
 
 #define BATCH_BYTES (256u << 10) /* output taken per read section (and held before writing) */
 #define BATCH_LINES 4096u        /* lines per read section, when a filter prints few of them */
+#define OUT_MIN (64u << 10)      /* the output buffer's size between floods */
 #define DRAIN_ROUNDS 8           /* batches per process before the loop gets a turn */
 
 /* Prefix colours, cycled by process index (bright ANSI colours read well on dark and light). */
@@ -56,7 +57,7 @@ static const int prefix_colors[] = {36, 33, 32, 35, 34, 91, 96, 93, 92, 95};
 
 static void out_reserve(Headless* h, size_t n) {
    if (h->outlen + n <= h->outcap) return;
-   while (h->outlen + n > h->outcap) h->outcap = h->outcap ? h->outcap * 2 : 1 << 16;
+   while (h->outlen + n > h->outcap) h->outcap = h->outcap ? h->outcap * 2 : OUT_MIN;
    h->out = xrealloc(h->out, h->outcap);
 }
 
@@ -212,6 +213,12 @@ static void drain(Headless* h, bool all) {
          uv_async_send(&h->wake);
          return;
       }
+   }
+   /* caught up: a flood grew the buffer to a batch and more (512 KiB, half of it resident for
+    * good), and what comes next may be a line a minute */
+   if (h->outcap > OUT_MIN) {
+      h->out = xrealloc(h->out, OUT_MIN);
+      h->outcap = OUT_MIN;
    }
 }
 
