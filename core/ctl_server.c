@@ -1,6 +1,6 @@
 /* The control server's transport: a thread with its own libuv loop, the listening Unix socket,
- * per-connection framing (newline-delimited JSON, 1 MiB lines), the hello, bounded output,
- * pending calls and their deadlines, and dispatch to the operations (core/ctl_ops.c). */
+ * connections with bounded output and a per-turn request budget, pending calls and their
+ * deadlines. Framing, the hello and dispatch are core/ctl_request.c's. */
 #include "core/ctl.h"
 
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "core/ctl_conn.h"
 #include "core/ctl_int.h"
 #include "core/ctl_transport.h"
 #include "core/rcu.h"
@@ -33,68 +34,6 @@ static void tsan_fd_closing(uv_handle_t* h) {
 #else
 #define tsan_fd_closing(h) ((void)(h))
 #endif
-
-#define CTL_PROTOCOL 1
-#define MAX_LINE (1u << 20)  /* a request line, without its newline */
-#define OUT_MAX (4u << 20)   /* a client's unwritten replies */
-#define READ_BUF (64u << 10) /* one read; shared by the connections (reads run one at a time) */
-#define KEEP_LINE_BUF (64u << 10) /* a line buffer larger than this is freed after its line */
-#define MAX_CONNS 512             /* each may hold a line and its output: bounded memory */
-#define KIND_MAX 32               /* a client kind, as shown on the status line */
-/* Requests of one client per loop iteration: one that floods requests cannot starve the others. */
-#define TURN_REQUESTS 64
-
-struct CtlConn {
-   CtlServer* srv; /* borrowed */
-   CtlConn* next;  /* the server's list */
-   uv_pipe_t pipe; /* unused without a socket (ctl_feed) */
-   uv_shutdown_t shut;
-   unsigned num; /* for the log */
-   char* line;   /* owned: the partial request line */
-   size_t len, cap;
-   size_t ncalls; /* its pending calls */
-   size_t budget; /* requests it may still make in this loop iteration */
-   uint64_t turn; /* the iteration its budget is for */
-   char* pend;    /* owned: input read but not yet handled (out of budget); reading waits */
-   size_t pendoff, pendlen;
-   bool draining;  /* skipping the rest of a line that was too long */
-   bool hello;     /* said hello */
-   bool finishing; /* reads no more (EOF, or a version mismatch): closes once its calls end */
-   bool shutting;  /* a shutdown is pending: closes after the last write */
-   bool closing;   /* dropped: what is sent is discarded, its calls are cancelled */
-   bool closed;    /* uv_close called */
-   char kind[KIND_MAX + 1];
-   char* out; /* owned: without a socket, what would have been written */
-   size_t outlen, outcap;
-};
-
-struct CtlServer {
-   Sup* sup;   /* borrowed */
-   char* root; /* owned */
-   char* kind; /* owned */
-   char* dir;  /* owned */
-   char* sock; /* owned: <dir>/<pid>.sock */
-   char* info; /* owned: <dir>/<pid>.json */
-   int pid;
-   uint64_t started_ms;
-   bool live;     /* a loop and a socket (false: ctl_feed) */
-   bool stopping; /* its handles are closing */
-   uv_loop_t loop;
-   uv_pipe_t listener;
-   uv_async_t wake;  /* the supervisor published a change: poll the pending calls */
-   uv_async_t stop;  /* ctl_server_stop */
-   uv_timer_t timer; /* the earliest deadline of a pending call */
-   uv_check_t check; /* counts loop iterations (turns) */
-   uv_idle_t idle;   /* while a client is out of budget: its rest next turn */
-   uint64_t turn;
-   uv_thread_t thread;
-   CtlConn* conns; /* owned */
-   size_t nconns;
-   unsigned conn_seq;
-   CtlCall* calls; /* owned: pending */
-   bool sweep;     /* a connection was dropped: cancel its calls, close it */
-   char* rbuf;     /* owned: READ_BUF bytes */
-};
 
 typedef struct WriteReq {
    uv_write_t req;
@@ -156,7 +95,7 @@ static void conn_maybe_end(CtlConn* c) {
    if (uv_shutdown(&c->shut, (uv_stream_t*)&c->pipe, on_shutdown) < 0) conn_drop(c, NULL);
 }
 
-static void conn_finish(CtlConn* c) {
+void ctl_conn_finish(CtlConn* c) {
    if (c->finishing) return;
    c->finishing = true;
    if (c->srv->live && !c->closing) uv_read_stop((uv_stream_t*)&c->pipe);
@@ -219,7 +158,7 @@ static void on_timer(uv_timer_t* t);
 
 /* One timer for the earliest deadline. uv's clock may lag the wall clock a little: a timer that
  * fires early finds no call due and is armed again for the rest. */
-static void arm_timer(CtlServer* srv) {
+void ctl_arm_timer(CtlServer* srv) {
    if (!srv->live || srv->stopping) return;
    uint64_t first = 0;
    for (CtlCall* call = srv->calls; call; call = call->next)
@@ -263,7 +202,7 @@ static void poll_calls(CtlServer* srv) {
    }
    *tail = srv->calls;
    srv->calls = keep;
-   arm_timer(srv);
+   ctl_arm_timer(srv);
 }
 
 void ctl_call_add(CtlServer* srv, CtlConn* c, CtlCall* call) {
@@ -276,7 +215,7 @@ void ctl_call_add(CtlServer* srv, CtlConn* c, CtlCall* call) {
    }
    call->next = srv->calls;
    srv->calls = call;
-   arm_timer(srv);
+   ctl_arm_timer(srv);
 }
 
 static void on_conn_closed(uv_handle_t* h) {
@@ -316,7 +255,7 @@ static void sweep(CtlServer* srv) {
          uv_close((uv_handle_t*)&c->pipe, on_conn_closed);
       }
    }
-   arm_timer(srv);
+   ctl_arm_timer(srv);
 }
 
 static void on_timer(uv_timer_t* t) {
@@ -337,200 +276,6 @@ static void observer(void* ud) {
    uv_async_send(&srv->wake);
 }
 
-/* ---------------------------------------------------------------- requests */
-
-/* Text from the request, safe and short for an error message. */
-static char* quote(const char* s) {
-   char* q = util_sanitize(s);
-   size_t n = strlen(q);
-   if (n > 64) {
-      n = 64;
-      while (n && ((unsigned char)q[n] & 0xc0) == 0x80) n--; /* not inside a character */
-      strcpy(q + n, "…");
-   }
-   return q;
-}
-
-static json_t* op_hello(CtlConn* c, json_t* id, json_t* req) {
-   CtlServer* srv = c->srv;
-   if (c->hello) return ctl_err(id, "bad_request", "hello was already said on this connection");
-   json_t* proto = json_object_get(req, "protocol");
-   json_t* client = json_object_get(req, "client");
-   if (!json_is_integer(proto))
-      return ctl_err(id, "bad_request",
-                     "hello needs \"protocol\": %d (the protocol version the client speaks)",
-                     CTL_PROTOCOL);
-   if (json_integer_value(proto) != CTL_PROTOCOL) {
-      ctl_send_msg(c, ctl_err(id, "version",
-                              "this brum (%s) speaks protocol %d, the client protocol %lld: use "
-                              "a brum ctl or brum mcp of the same version as the running brum",
-                              BRUM_VERSION, CTL_PROTOCOL, (long long)json_integer_value(proto)));
-      conn_finish(c);
-      return NULL;
-   }
-   if (client && !json_is_string(client))
-      return ctl_err(id, "bad_request", "hello's \"client\" must be a string (\"ctl\", \"mcp\")");
-   /* the kind prefixes the status line's notices: keep it short and plain */
-   const char* k = client ? json_string_value(client) : "";
-   size_t n = 0;
-   for (; *k && n < KIND_MAX; k++)
-      if ((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9') ||
-          *k == '-' || *k == '_' || *k == '.')
-         c->kind[n++] = *k;
-   c->kind[n] = '\0';
-   if (!n) strcpy(c->kind, "client");
-   c->hello = true;
-   json_t* r = ctl_ok(id);
-   json_object_set_new(r, "protocol", json_integer(CTL_PROTOCOL));
-   json_object_set_new(r, "version", json_string(BRUM_VERSION));
-   json_object_set_new(r, "pid", json_integer(srv->pid));
-   json_object_set_new(r, "root", json_string(srv->root));
-   json_object_set_new(r, "kind", json_string(srv->kind));
-   json_object_set_new(r, "started_ms", json_integer((json_int_t)srv->started_ms));
-   return r;
-}
-
-static json_t* op_cancel(CtlConn* c, json_t* id, json_t* req) {
-   CtlServer* srv = c->srv;
-   json_t* target = json_object_get(req, "target");
-   if (!json_is_integer(target) && !json_is_string(target) && !json_is_real(target))
-      return ctl_err(id, "bad_request",
-                     "cancel needs \"target\": the id (number or string) of a pending request");
-   for (CtlCall** pp = &srv->calls; *pp; pp = &(*pp)->next) {
-      CtlCall* call = *pp;
-      if (call->conn != c || !call->id || !json_equal(call->id, target)) continue;
-      *pp = call->next;
-      c->ncalls--;
-      if (call->cancel) call->cancel(call, false);
-      call->free(call);
-      arm_timer(srv);
-      return ctl_ok(id);
-   }
-   char* t = json_dumps(target, JSON_ENCODE_ANY | JSON_COMPACT);
-   char* q = quote(t ? t : "?");
-   json_t* r = ctl_err(id, "not_found", "no pending request with id %s on this connection", q);
-   free(q);
-   free(t);
-   return r;
-}
-
-static json_t* unknown_op(json_t* id, const char* op) {
-   size_t len = strlen("hello, cancel") + 1;
-   for (const CtlOp* o = ctl_ops; o->name; o++) len += strlen(o->name) + 2;
-   char* names = xmalloc(len);
-   strcpy(names, "hello, cancel");
-   for (const CtlOp* o = ctl_ops; o->name; o++) {
-      strcat(names, ", ");
-      strcat(names, o->name);
-   }
-   char* q = quote(op);
-   json_t* r = ctl_err(id, "unknown_op", "unknown op '%s': the operations are %s", q, names);
-   free(q);
-   free(names);
-   return r;
-}
-
-static void dispatch(CtlConn* c, json_t* id, const char* op, json_t* req) {
-   json_t* reply = NULL;
-   if (strcmp(op, "hello") == 0) {
-      reply = op_hello(c, id, req);
-   } else if (!c->hello) {
-      reply = ctl_err(id, "bad_request",
-                      "send hello first: {\"id\":0,\"op\":\"hello\",\"protocol\":%d,\"client\":"
-                      "\"ctl\"}",
-                      CTL_PROTOCOL);
-   } else if (strcmp(op, "cancel") == 0) {
-      reply = op_cancel(c, id, req);
-   } else {
-      const CtlOp* o = ctl_ops;
-      while (o->name && strcmp(o->name, op) != 0) o++;
-      reply = o->name ? o->fn(c->srv, c, id, req) : unknown_op(id, op);
-   }
-   if (reply) ctl_send_msg(c, reply);
-}
-
-static bool blank(const char* s, size_t n) {
-   for (size_t i = 0; i < n; i++)
-      if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') return false;
-   return true;
-}
-
-static void handle_line(CtlConn* c, const char* s, size_t n) {
-   if (blank(s, n)) return; /* an empty line is no request: nothing to answer */
-   if (c->budget) c->budget--;
-   json_error_t je;
-   json_t* req = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
-   if (!req) {
-      char* why = quote(je.text);
-      ctl_send_msg(c, ctl_err(NULL, "bad_request",
-                              "malformed JSON at column %d: %s (one request per line, as a JSON "
-                              "object)",
-                              je.column, why));
-      free(why);
-      return;
-   }
-   json_t* id = json_is_object(req) ? json_object_get(req, "id") : NULL;
-   json_t* op = json_is_object(req) ? json_object_get(req, "op") : NULL;
-   if (!json_is_object(req))
-      ctl_send_msg(
-          c, ctl_err(NULL, "bad_request", "a request is a JSON object: {\"id\":1,\"op\":\"ps\"}"));
-   else if (id && !json_is_integer(id) && !json_is_real(id) && !json_is_string(id))
-      ctl_send_msg(c, ctl_err(NULL, "bad_request", "\"id\" must be a number or a string"));
-   else if (!json_is_string(op))
-      ctl_send_msg(c,
-                   ctl_err(id, "bad_request", "the request has no \"op\" (a string, e.g. \"ps\")"));
-   else
-      dispatch(c, id, json_string_value(op), req);
-   json_decref(req);
-}
-
-static void too_long(CtlConn* c) {
-   ctl_send_msg(c, ctl_err(NULL, "too_long",
-                           "request line longer than 1 MiB: skipped up to its newline (send "
-                           "smaller requests, one per line)"));
-}
-
-/* Splits what arrived into lines, until the client's budget for this turn is spent; returns the
- * bytes taken. A line that passes MAX_LINE is refused once and the rest of it is skipped up to
- * its newline; the connection stays usable. */
-static size_t feed(CtlConn* c, const char* p, size_t n) {
-   size_t done = 0;
-   while (n && c->budget && !c->closing && !c->finishing) {
-      const char* nl = memchr(p, '\n', n);
-      size_t take = nl ? (size_t)(nl - p) : n;
-      if (c->draining) {
-         c->draining = !nl;
-      } else if (c->len + take > MAX_LINE) {
-         too_long(c);
-         c->draining = !nl;
-         c->len = 0;
-      } else if (nl && c->len == 0) {
-         handle_line(c, p, take); /* a whole line in the read buffer: no copy */
-      } else {
-         if (c->len + take > c->cap) {
-            c->cap = c->len + take > 2 * c->cap ? c->len + take : 2 * c->cap;
-            c->line = xrealloc(c->line, c->cap);
-         }
-         memcpy(c->line + c->len, p, take);
-         c->len += take;
-         if (nl) {
-            handle_line(c, c->line, c->len);
-            c->len = 0;
-         }
-      }
-      if (!c->len && c->cap > KEEP_LINE_BUF) { /* one large request: not kept for the rest */
-         free(c->line);
-         c->line = NULL;
-         c->cap = 0;
-      }
-      size_t used = nl ? take + 1 : n;
-      p += used;
-      n -= used;
-      done += used;
-   }
-   return done;
-}
-
 /* Whether the peer closed its socket, not only its sending half: then nothing it asked for can
  * reach it (a Unix socket whose peer is released is shut down both ways: POLLHUP). */
 static bool peer_gone(CtlConn* c) {
@@ -548,10 +293,10 @@ static void conn_eof(CtlConn* c) {
       return;
    }
    if (c->len && !c->draining && !c->closing && !c->finishing) {
-      handle_line(c, c->line, c->len);
+      ctl_conn_line(c, c->line, c->len);
       c->len = 0;
    }
-   conn_finish(c);
+   ctl_conn_finish(c);
 }
 
 /* ---------------------------------------------------------------- the socket */
@@ -588,7 +333,7 @@ static void on_idle(uv_idle_t* h) {
    for (CtlConn* c = srv->conns; c; c = c->next) {
       if (!c->pend) continue;
       conn_turn(c);
-      c->pendoff += feed(c, c->pend + c->pendoff, c->pendlen - c->pendoff);
+      c->pendoff += ctl_conn_feed(c, c->pend + c->pendoff, c->pendlen - c->pendoff);
       if (c->pendoff < c->pendlen && !c->closing && !c->finishing) {
          more = true;
          continue;
@@ -612,7 +357,7 @@ static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
    CtlConn* c = s->data;
    if (n > 0) {
       conn_turn(c);
-      size_t used = feed(c, buf->base, (size_t)n);
+      size_t used = ctl_conn_feed(c, buf->base, (size_t)n);
       if (used < (size_t)n && !c->closing && !c->finishing)
          conn_pause(c, buf->base + used, (size_t)n - used);
    } else if (n == UV_EOF) {
@@ -852,7 +597,7 @@ char* ctl_feed(Sup* sup, const char* root, const char* data, size_t len, size_t 
    if (!chunk) chunk = len ? len : 1;
    for (size_t off = 0; off < len; off += chunk) {
       c->budget = SIZE_MAX; /* no other client to be fair to */
-      feed(c, data + off, len - off < chunk ? len - off : chunk);
+      ctl_conn_feed(c, data + off, len - off < chunk ? len - off : chunk);
    }
    c->budget = SIZE_MAX;
    conn_eof(c);

@@ -1,4 +1,4 @@
-/* libFuzzer target: the control server's request parser (core/ctl_server.c through ctl_feed):
+/* libFuzzer target: the control server's request parser (core/ctl_request.c, through ctl_feed):
  * framing into lines, the 1 MiB line limit, JSON parsing, the hello, and dispatch to the
  * operations, on a supervisor with no processes (an operation that would start one finds none).
  * The first input byte chooses the read size the input is split into (a socket may split
