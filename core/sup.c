@@ -217,8 +217,10 @@ static void on_cmd(uv_async_t* a) {
           (c->op == CMD_RESIZE || c->op == CMD_QUIT || c->op == CMD_NOTICE || c->op == CMD_SAMPLE)
               ? NULL
               : sup_proc(s, c->id);
-      if (p) proc_ensure_handles(p);
+      /* (a command queued behind the quit finds every handle closed: it must not make new
+       * ones, which would keep the loop from closing) */
       if (atomic_load(&s->finished)) p = NULL;
+      if (p) proc_ensure_handles(p);
       switch (c->op) {
       case CMD_START:
          if (p) orch_start(p);
@@ -587,8 +589,8 @@ void sup_add_end(Sup* s) {
    call_rcu(&caa_container_of(old, RegistryBox, reg)->rcu, registry_free_rcu);
 }
 
-void sup_free(Sup* s) {
-   if (!s) return;
+int sup_free(Sup* s) {
+   if (!s) return 0;
    sup_add_end(s);
    if (!atomic_load(&s->finished)) sup_quit(s);
    pthread_join(s->thread, NULL);
@@ -602,7 +604,8 @@ void sup_free(Sup* s) {
    for (size_t i = 0; i < r->n; i++) {
       proc_free((Proc*)r->slots[i]);
    }
-   uv_loop_close(&s->loop);
+   int rc = uv_loop_close(&s->loop);
+   if (rc) util_log("supervisor: a handle was left open at exit (%s)", uv_strerror(rc));
    free(caa_container_of(r, RegistryBox, reg));
    free(s->notice);
    free(s->alerts);
@@ -611,4 +614,5 @@ void sup_free(Sup* s) {
    strpool_free(s->pool);
    free(s->buf);
    free(s);
+   return rc;
 }

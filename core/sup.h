@@ -118,7 +118,7 @@ void sup_add_begin(Sup* s);
 void sup_add_end(Sup* s);
 /* Quits if needed, joins the thread, waits for pending call_rcu callbacks, frees everything.
  * Other readers of the registry and log stores must be done. */
-void sup_free(Sup* s);
+int sup_free(Sup* s); /* 0; UV_EBUSY when a handle was left open (a bug: it leaks) */
 
 /* Commands: thread-safe, never block, processed in order. */
 /* Start (its dependencies first, then it waits for them); restart when it has ended; start now

@@ -39,7 +39,15 @@ export XDG_RUNTIME_DIR=$TMP/run
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 
 ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-bad() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
+bad() {
+  FAILED=$((FAILED + 1))
+  echo "FAIL - $*"
+  # what a person would have seen then, when a TUI runs (a flake in CI can be read afterwards)
+  if [ -n "${SOCK:-}" ] && tmux -L "$SOCK" has-session -t t 2>/dev/null; then
+    echo "  screen at the failure:"
+    tmux -L "$SOCK" capture-pane -p -t t 2>/dev/null | sed 's/^/  | /'
+  fi
+}
 check() { # check NAME COMMAND...
   local name=$1; shift
   if "$@"; then ok "$name"; else bad "$name"; fi
