@@ -21,7 +21,8 @@
 #include "core/sup_int.h"
 #include "core/util.h"
 
-#define SLICE_LINES 4096 /* per hold of a process's mutex: the supervisor never waits long */
+/* Lines per hold of a process's mutex (the supervisor never waits long), as many as a kick. */
+#define SLICE_LINES DETECT_KICK_LINES
 
 typedef struct DetState {
    pthread_mutex_t mu; /* guards det; the worker holds it for one slice */
@@ -167,7 +168,7 @@ void det_free(Proc* p) {
    p->det = NULL;
 }
 
-void det_kick(Proc* p) {
+void det_kick(Proc* p, uint64_t min_lines) {
    LogStore* ls = p->slot.log;
    if (!p->sup->detw) return;
    uint64_t end = logstore_end(ls);
@@ -176,7 +177,7 @@ void det_kick(Proc* p) {
       if (logstore_detected(ls) < end) logstore_set_detected(ls, end);
       return;
    }
-   if (end == d->kicked) return;
+   if (end - d->kicked < min_lines || end == d->kicked) return;
    d->kicked = end;
    DetWorker* w = p->sup->detw;
    pthread_mutex_lock(&w->mu);
@@ -210,7 +211,7 @@ bool det_stall(Proc* p) {
    if (!d) return logstore_backlogged(p->slot.log);
    atomic_store(&d->stalled, true);
    atomic_thread_fence(memory_order_seq_cst);
-   det_kick(p);
+   det_kick(p, 1);
    /* after the stall is visible: a worker that caught up before it saw none still shows here */
    return logstore_backlogged(p->slot.log);
 }

@@ -99,7 +99,7 @@ bool proc_publish_intel(Proc* p) {
 }
 
 void proc_publish(Proc* p) {
-   det_kick(p);      /* the lines (and markers) since the last batch */
+   det_kick(p, 1);   /* the lines (and markers) since the last batch */
    portuse_flush(p); /* its marker and Errors note go out with this snapshot */
    proc_publish_intel(p);
    p->cur.lines = logstore_end(p->slot.log);
@@ -343,7 +343,7 @@ static void proc_read(Proc* p, size_t budget) {
       if (n > 0) {
          if (p->logsink) logsink_raw(p->logsink, s->buf, (size_t)n);
          ansi_feed(p->parser, s->buf, (size_t)n);
-         det_kick(p); /* detection runs beside the reading */
+         det_kick(p, DETECT_KICK_LINES); /* detection runs beside the reading */
          if (!s->cfg.no_screens) term_output(p, s->buf, (size_t)n);
          total += (size_t)n;
          if (budget <= (size_t)READ_BUF * READS_PER_WAKEUP && term_backlogged(p)) break;

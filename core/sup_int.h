@@ -257,8 +257,11 @@ int detwork_start(Sup* s, DetWorker** out); /* sup_new; -errno */
 void detwork_stop(DetWorker* w);            /* sup_free, after the loop ended; NULL: none */
 void det_new(Proc* p);                      /* at the first start (not with --no-detect) */
 void det_free(Proc* p);
-/* New lines are in its store: queue it for the worker (cheap when nothing changed). */
-void det_kick(Proc* p);
+/* At least min_lines new lines are in its store (1: any): queue it for the worker. Cheap, yet a
+ * wakeup of the thread: while reading, the supervisor kicks every DETECT_KICK_LINES lines (a
+ * slice's worth: one wakeup and at most one CMD_DETECTED per slice), and at each publication. */
+#define DETECT_KICK_LINES 4096
+void det_kick(Proc* p, uint64_t min_lines);
 /* Detects the lines the worker has not reached, here and now (ordering: a run's end, ...). */
 void det_catch_up(Proc* p);
 /* Its store holds too many lines not yet printed or detected: tells the worker to say when it has
