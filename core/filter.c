@@ -311,14 +311,36 @@ static uint64_t find_end(const FindSrc* s) {
    return s->idx ? lineidx_end(s->idx) : logstore_end(s->ls);
 }
 
-/* The line at a position; false when it was evicted (or a ref names no process). */
-static bool find_line(const FindSrc* s, uint64_t pos, LogLine* l) {
+/* The line at a position and its store; false when it was evicted (or a ref names no process). */
+static bool find_line(const FindSrc* s, uint64_t pos, LogLine* l, const LogStore** ls) {
+   *ls = s->ls;
    if (!s->idx) return logstore_get(s->ls, pos, l);
    uint64_t v;
    if (!lineidx_get(s->idx, pos, &v)) return false;
    if (!s->reg) return logstore_get(s->ls, v, l);
    uint64_t proc = LINEREF_PROC(v);
-   return proc < s->reg->n && logstore_get(s->reg->slots[proc]->log, LINEREF_LINE(v), l);
+   if (proc >= s->reg->n) return false;
+   *ls = s->reg->slots[proc]->log;
+   return logstore_get(*ls, LINEREF_LINE(v), l);
+}
+
+/* A job for flagged lines waits at a line its detector has not reached (core/detwork.c): its
+ * flags are not final, and skipping it would miss the error the pane already shows. */
+static bool find_undetected(const FindJob* job, const LogStore* ls, const LogLine* l) {
+   return job->flags && l->lineno >= logstore_detected(ls);
+}
+
+/* The line at pos (it: down a store, no lookup per line): 1, 0 when it was evicted, -1 when its
+ * flags are not final yet. */
+static int find_get(const FindSrc* s, const FindJob* job, LogIter* it, uint64_t pos, LogLine* l) {
+   const LogStore* ls = s->ls;
+   bool got;
+   if (it && it->next == pos)
+      got = logiter_next(it, l) && l->lineno == pos;
+   else
+      got = find_line(s, pos, l, &ls);
+   if (got && find_undetected(job, ls, l)) return -1;
+   return got;
 }
 
 bool filter_find_hit(const FindJob* job, RegexScratch* sc, const LogLine* l) {
@@ -423,11 +445,12 @@ static bool find_slice(Filter* f) {
       if (!find_step(f, st, &s, begin, end, &pos, &exhausted)) break;
       looked++;
       LogLine l;
-      bool got;
-      if (iter && it.next == pos) /* down a store: no lookup per line */
-         got = logiter_next(&it, &l) && l.lineno == pos;
-      else
-         got = find_line(&s, pos, &l);
+      int got = find_get(&s, &st->job, iter ? &it : NULL, pos, &l);
+      if (got < 0) { /* not detected yet: look at it again next slice */
+         f->fnext = st->job.dir >= 0 ? pos : pos + 1;
+         looked--;
+         break;
+      }
       if (got)
          found = filter_find_hit(&st->job, f->sc, &l);
       else if (pos < (begin = find_begin(&s))) /* evicted under the job: the next step skips */

@@ -88,6 +88,7 @@ struct LogStore {
    _Atomic uint64_t begin, end;
    _Atomic uint64_t bytes, evicted;
    _Atomic uint64_t consumed; /* keep_unconsumed: lines below it are taken (the consumer's) */
+   _Atomic uint64_t detected; /* detect_later: lines below it are detected (the detector's) */
    /* writer-only state below */
    Dir* wdir;      /* borrowed: same as dir, read without atomics */
    Chunk* cur;     /* borrowed: the chunk being filled (last in wdir) */
@@ -95,10 +96,10 @@ struct LogStore {
    uint32_t back;  /* lowest offset used by text/runs in cur */
    uint32_t next_size;
    uint32_t chunk_max;
-   uint64_t wend, wbegin, wbytes, wevicted;
-   uint64_t wopened; /* bytes of every chunk ever opened */
+   uint64_t wend, wbegin, wbytes; /* (evicted is only written here: no copy, 8 bytes less) */
+   uint64_t wopened;              /* bytes of every chunk ever opened */
    bool has_partial;
-   bool keep_unconsumed;
+   bool keep_unconsumed, detect_later;
    uint64_t max_lines, max_bytes;
 };
 
@@ -126,6 +127,7 @@ LogStore* logstore_new(const LogStoreConfig* cfg) {
    ls->max_lines = cfg && cfg->max_lines ? cfg->max_lines : DEFAULT_MAX_LINES;
    ls->max_bytes = cfg && cfg->max_bytes ? cfg->max_bytes : DEFAULT_MAX_BYTES;
    ls->keep_unconsumed = cfg && cfg->keep_unconsumed;
+   ls->detect_later = cfg && cfg->detect_later;
    /* small byte budgets get small chunks so the one-chunk overshoot stays proportionate */
    uint64_t cmax = ls->max_bytes / 8;
    if (cmax > CHUNK_MAX) cmax = CHUNK_MAX;
@@ -137,6 +139,7 @@ LogStore* logstore_new(const LogStoreConfig* cfg) {
    atomic_init(&ls->bytes, 0);
    atomic_init(&ls->evicted, 0);
    atomic_init(&ls->consumed, 0);
+   atomic_init(&ls->detected, 0);
    return ls;
 }
 
@@ -203,12 +206,24 @@ static void chunk_open(LogStore* ls, uint32_t need, uint64_t time_ms) {
    if (old) call_rcu(&old->rcu, free_rcu);
 }
 
+/* The first line a consumer (the printer, the detector) has not taken yet: retention keeps it. */
+static uint64_t kept_from(const LogStore* ls) {
+   uint64_t c = UINT64_MAX;
+   if (ls->keep_unconsumed)
+      c = atomic_load_explicit(&((LogStore*)ls)->consumed, memory_order_acquire);
+   if (ls->detect_later) {
+      /* seq_cst: core/detwork.c's pause handshake (the supervisor's side) */
+      uint64_t d = atomic_load_explicit(&((LogStore*)ls)->detected, memory_order_seq_cst);
+      if (d < c) c = d;
+   }
+   return c;
+}
+
 static void evict(LogStore* ls) {
    const Dir* d = ls->wdir;
    uint32_t k = 0;
    uint64_t retained = ls->wend - ls->wbegin, bytes = ls->wbytes, dropped = 0;
-   uint64_t consumed =
-       ls->keep_unconsumed ? atomic_load_explicit(&ls->consumed, memory_order_acquire) : UINT64_MAX;
+   uint64_t consumed = kept_from(ls);
    while (k + 1 < d->n) {
       uint64_t lines = d->ents[k + 1].first - d->ents[k].first;
       if (retained - lines < ls->max_lines && bytes <= ls->max_bytes) break;
@@ -222,11 +237,11 @@ static void evict(LogStore* ls) {
    /* begin moves first, so no reader sees a line above begin that the directory has lost */
    ls->wbegin += dropped;
    ls->wbytes = bytes;
-   ls->wevicted += dropped;
    atomic_store_explicit(&ls->begin, ls->wbegin, memory_order_release);
    Dir* old = dir_replace(ls, k, NULL);
    atomic_store_explicit(&ls->bytes, ls->wbytes, memory_order_relaxed);
-   atomic_store_explicit(&ls->evicted, ls->wevicted, memory_order_relaxed);
+   uint64_t ev = atomic_load_explicit(&ls->evicted, memory_order_relaxed) + dropped;
+   atomic_store_explicit(&ls->evicted, ev, memory_order_relaxed);
    /* only now unreachable for new readers: the grace period covers the ones that saw them */
    for (uint32_t i = 0; i < k; i++) call_rcu(&old->ents[i].chunk->rcu, free_rcu);
    call_rcu(&old->rcu, free_rcu);
@@ -319,8 +334,8 @@ uint64_t logstore_append(LogStore* ls, const char* text, uint32_t len, const Sty
 static uint32_t dir_find(const Dir* d, uint64_t lineno);
 
 bool logstore_backlogged(const LogStore* ls) {
-   if (!ls->keep_unconsumed) return false;
-   uint64_t c = atomic_load_explicit(&((LogStore*)ls)->consumed, memory_order_acquire);
+   if (!ls->keep_unconsumed && !ls->detect_later) return false;
+   uint64_t c = kept_from(ls);
    if (c >= ls->wend) return false;
    if (c < ls->wbegin) c = ls->wbegin; /* not reached: such lines are kept */
    /* thresholds of at least 1, so that nothing unconsumed is never a backlog */
@@ -335,11 +350,28 @@ void logstore_consume(LogStore* ls, uint64_t upto) {
 }
 
 void logstore_add_flags(LogStore* ls, uint64_t lineno, uint16_t flags) {
-   const Dir* d = ls->wdir;
-   if (!d || lineno < ls->wbegin || lineno >= ls->wend) return;
+   /* the reader's view (the detector is not the writer): the end first, then a directory that
+    * lists every chunk below it */
+   if (lineno >= logstore_end(ls)) return;
+   const Dir* d = rcu_read(&ls->dir);
+   if (!d || !d->n || lineno < d->ents[0].first) return;
    Chunk* c = d->ents[dir_find(d, lineno)].chunk;
+   if (lineno - c->first >= atomic_load_explicit(&c->count, memory_order_acquire)) return;
    atomic_fetch_or_explicit(&c->recs[lineno - c->first].tf, (uint32_t)flags << TF_FLAGS_SHIFT,
                             memory_order_relaxed);
+}
+
+void logstore_set_detected(LogStore* ls, uint64_t upto) {
+   /* seq_cst, not only release: core/detwork.c's pause handshake orders it before the
+    * detector's load of the stall flag */
+   atomic_store_explicit(&ls->detected, upto, memory_order_seq_cst);
+}
+
+uint64_t logstore_detected(const LogStore* ls) {
+   if (!ls->detect_later) return logstore_end(ls);
+   uint64_t d = atomic_load_explicit(&((LogStore*)ls)->detected, memory_order_acquire);
+   uint64_t e = logstore_end(ls);
+   return d < e ? d : e;
 }
 
 void logstore_set_partial(LogStore* ls, const char* text, uint32_t len, const StyleRun* runs,

@@ -35,6 +35,9 @@ typedef struct LogStoreConfig {
    uint64_t max_bytes;   /* retention bound on chunk memory (default 256 MiB) */
    bool keep_unconsumed; /* one consumer (headless): never evict a line it has not taken; the
                             writer must pause while logstore_backlogged() says so */
+   bool detect_later;    /* lines are appended unflagged and detected by another thread, which
+                            advances logstore_detected(): never evict a line before it is
+                            detected; logstore_backlogged() also counts the undetected lines */
 } LogStoreConfig;
 
 /* A read-only view of one line; valid until the reader's RCU read section ends. */
@@ -61,18 +64,24 @@ void logstore_free(LogStore* ls);
  * LINE_CONTINUED in flags is kept (a piece the output parser cut, see ansi_line_continued). */
 uint64_t logstore_append(LogStore* ls, const char* text, uint32_t len, const StyleRun* runs,
                          uint16_t nruns, uint16_t flags, uint64_t time_ms);
-/* Sets flags on an already published line (detection that marks a line after the fact, e.g. a
- * stack frame grouped under an error). Readers see the new flags with a relaxed load. */
+/* Sets flags on an already published line (detection that marks a line after the fact). Any
+ * thread, inside rcu_read_lock (the detector's, with detect_later; a line evicted meanwhile is
+ * skipped). Readers see the new flags with a relaxed load, and all of them once they have
+ * loaded a logstore_detected() above the line. */
 void logstore_add_flags(LogStore* ls, uint64_t lineno, uint16_t flags);
+/* detect_later: the detector's mark, lines below `upto` are detected (release: their flags are
+ * set before). One thread at a time (the caller serialises detection). */
+void logstore_set_detected(LogStore* ls, uint64_t upto);
 /* The unfinished last line (a prompt or a `\r` progress bar): readers see it after the committed
  * lines until a complete line replaces it. len 0 clears it. Copies the data. */
 void logstore_set_partial(LogStore* ls, const char* text, uint32_t len, const StyleRun* runs,
                           uint16_t nruns, uint64_t time_ms);
 
-/* With keep_unconsumed: true while the lines not yet consumed reach half of max_lines, or their
- * chunks half of max_bytes; the writer should stop adding lines until it turns false again. It is
- * false once every line is consumed, so pausing on it and resuming when it clears cannot deadlock,
- * and memory stays within the limits plus what the writer adds after it turned true. */
+/* With keep_unconsumed (or detect_later): true while the lines not yet consumed (or not yet
+ * detected) reach half of max_lines, or their chunks half of max_bytes; the writer should stop
+ * adding lines until it turns false again. It is false once every line is consumed, so pausing on
+ * it and resuming when it clears cannot deadlock, and memory stays within the limits plus what the
+ * writer adds after it turned true. */
 bool logstore_backlogged(const LogStore* ls);
 
 /* ---- the consumer of a keep_unconsumed store: one thread, no read section needed ---- */
@@ -84,6 +93,9 @@ uint64_t logstore_begin(const LogStore* ls); /* first retained line */
 uint64_t logstore_end(const LogStore* ls);   /* one past the last committed line */
 /* Fills *out for line `lineno`; false when it was evicted or is not committed yet. */
 bool logstore_get(const LogStore* ls, uint64_t lineno, LogLine* out);
+/* Lines below it carry their final detection flags (acquire): without detect_later, the end.
+ * A reader of flags (a find for the next error) waits at it rather than skip a line. */
+uint64_t logstore_detected(const LogStore* ls);
 /* The unfinished last line, if any (lineno is logstore_end()). */
 bool logstore_partial(const LogStore* ls, LogLine* out);
 /* Counters for the UI and the benchmarks (relaxed loads). */

@@ -242,7 +242,7 @@ void portuse_flush(Proc* p) {
                   port, h.pid, h.cmd);
    }
    proc_marker(p, "── %s ──", text);
-   if (p->det) detect_note(p->det, p->port_line, util_now_ms(), text);
+   det_note(p, p->port_line, util_now_ms(), text);
    note_set(p, n);
 }
 

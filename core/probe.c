@@ -508,11 +508,10 @@ void probe_begin(Proc* p) {
    }
 }
 
-void probe_line(Proc* p, const char* text, uint32_t len, uint16_t flags) {
+void probe_line(Proc* p, const char* text, uint32_t len) {
    if (p->cur.ready_ms || p->cur.state != PROC_RUNNING) return;
-   if (p->ready.kind == SUP_PROBE_DEFAULT ? (flags & LINE_URL) != 0
-                                          : p->ready.kind == SUP_PROBE_LOG && p->ready_re &&
-                                                regex_match(p->ready_re, p->ready_sc, text, len))
+   if (p->ready.kind == SUP_PROBE_LOG && p->ready_re &&
+       regex_match(p->ready_re, p->ready_sc, text, len))
       proc_set_ready(p); /* published with the lines */
 }
 

@@ -73,26 +73,33 @@ static void on_intel_timer(uv_timer_t* t) {
 }
 
 /* Findings (a copy of up to 500 entries) are republished at most every INTEL_EVERY_MS while
- * output floods in; a timer publishes what the limit held back. */
-static void proc_publish_intel(Proc* p) {
-   if (!p->det || !detect_changed(p->det)) return;
+ * output floods in; a timer publishes what the limit held back. A run that is not running
+ * (ended, stopping, waiting to restart) has all its lines detected first and its findings
+ * published at once: whoever sees it ended sees all its errors and test results. */
+bool proc_publish_intel(Proc* p) {
+   if (!p->det) return false;
+   bool settled = p->cur.state != PROC_RUNNING;
+   if (settled) det_catch_up(p);
+   if (!det_changed(p)) return false;
    uint64_t now = util_now_ms();
-   if (p->intel_ms && now - p->intel_ms < INTEL_EVERY_MS && p->out_fd >= 0) {
+   if (!settled && p->intel_ms && now - p->intel_ms < INTEL_EVERY_MS && p->out_fd >= 0) {
       if (p->intel_timer && !uv_is_active((uv_handle_t*)p->intel_timer))
          proc_timer_start(p, p->intel_timer, on_intel_timer, INTEL_EVERY_MS - (now - p->intel_ms),
                           0);
-      return;
+      return false;
    }
    p->intel_ms = now;
-   DetectSnap* d = detect_snapshot(p->det);
+   DetectSnap* d = det_snapshot(p);
    p->cur.errors = d->errors;
    p->cur.warnings = d->warnings;
    proc_alert_tests(p, p->slot.intel, d);
    DetectSnap* old_d = rcu_swap(&p->slot.intel, d);
    if (old_d) call_rcu(&old_d->rcu, detect_snap_free_rcu);
+   return true;
 }
 
 void proc_publish(Proc* p) {
+   det_kick(p, 1);   /* the lines (and markers) since the last batch */
    portuse_flush(p); /* its marker and Errors note go out with this snapshot */
    proc_publish_intel(p);
    p->cur.lines = logstore_end(p->slot.log);
@@ -175,9 +182,12 @@ static void proc_write_exit_marker(Proc* p) {
    }
 }
 
+static void proc_unstall(Proc* p);
+
 static void on_linger(uv_timer_t* t) {
    Proc* p = t->data;
-   if (p->paused) { /* the reader is behind: keep the output until it has caught up */
+   proc_unstall(p);
+   if (p->paused) { /* the printer is behind: keep the output until it has caught up */
       proc_timer_start(p, p->timer, on_linger, LINGER_MS, 0);
       return;
    }
@@ -204,6 +214,7 @@ static void proc_reaped(Proc* p, int status) {
    uv_timer_stop(p->timer);
    probe_end(p);
    /* whatever it wrote before it died is in the terminal buffer: read it first */
+   proc_unstall(p);
    if (!p->paused && p->out_fd >= 0) proc_read(p, DRAIN_AT_EXIT);
 
    ProcSnap* c = &p->cur;
@@ -290,16 +301,29 @@ void proc_repoll(Proc* p) {
    if (err < 0) proc_lost_output(p, err);
 }
 
-static void proc_maybe_pause(Proc* p) {
-   if (!p->sup->cfg.backpressure || !p->out_poll || p->paused) return;
-   if (logstore_backlogged(p->slot.log)) {
+/* The printer (headless) or the detector is half a store behind: stop reading until it catches
+ * up (sup_resume, CMD_DETECTED), so that no line is evicted before it was printed and detected. */
+static void proc_maybe_pause(Proc* p, bool draining) {
+   if (!p->out_poll || p->paused || !logstore_backlogged(p->slot.log)) return;
+   /* the child has ended: detect here rather than wait, its end is published after this read */
+   if (draining) det_catch_up(p);
+   if (det_stall(p)) {
       p->paused = true;
       proc_repoll(p);
    }
 }
 
+/* A child that has ended is not left waiting for the detector: what is left of its output is read
+ * now, and detected on this thread (the printer, if it is behind, still pauses it). */
+static void proc_unstall(Proc* p) {
+   if (!p->paused) return;
+   det_catch_up(p);
+   proc_resume(p);
+}
+
 void proc_resume(Proc* p) {
-   /* the same test as the pause: after the printer took every line it is false */
+   /* the same test as the pause: after the printer took every line and the detector reached
+    * the end it is false */
    if (p && p->paused && p->out_poll && !logstore_backlogged(p->slot.log)) {
       p->paused = false;
       proc_repoll(p);
@@ -319,13 +343,12 @@ static void proc_read(Proc* p, size_t budget) {
       if (n > 0) {
          if (p->logsink) logsink_raw(p->logsink, s->buf, (size_t)n);
          ansi_feed(p->parser, s->buf, (size_t)n);
+         det_kick(p, DETECT_KICK_LINES); /* detection runs beside the reading */
          if (!s->cfg.no_screens) term_output(p, s->buf, (size_t)n);
          total += (size_t)n;
          if (budget <= (size_t)READ_BUF * READS_PER_WAKEUP && term_backlogged(p)) break;
-         if (s->cfg.backpressure) {
-            proc_maybe_pause(p);
-            if (p->paused) break;
-         }
+         proc_maybe_pause(p, budget > (size_t)READ_BUF * READS_PER_WAKEUP);
+         if (p->paused) break;
          continue;
       }
       if (n < 0 && errno == EINTR) continue;
@@ -484,7 +507,7 @@ void proc_set_ready(Proc* p) {
 void proc_ensure_parser(Proc* p) {
    if (p->parser) return; /* made at the first need: idle processes stay small */
    p->parser = proc_parser_new(p);
-   p->det = detect_new();
+   det_new(p);
 }
 
 void proc_start(Proc* p) {
@@ -510,7 +533,7 @@ void proc_start(Proc* p) {
       goto fail;
    }
    if (c->restarts) {
-      detect_restart(p->det);
+      det_restart(p);
       proc_marker(p, "── restarting (run %u) ──", c->restarts + 1);
    }
    /* A note of several lines (npm's banner: "> pkg@1.2.3 dev", "> vite") is a marker each. */
@@ -577,7 +600,8 @@ void proc_finish(Proc* p) {
       if (g > 0) killpg(g, SIGKILL);
    }
    proc_close_output(p);
-   if (p->det && detect_changed(p->det)) proc_publish(p); /* findings held back */
+   det_catch_up(p);
+   if (det_changed(p)) proc_publish(p); /* findings held back */
    if (p->exit_poll) {
       uv_close((uv_handle_t*)p->exit_poll, on_exit_closed);
       p->exit_poll = NULL;
@@ -643,7 +667,7 @@ void proc_free(Proc* p) {
    free(p->port_note);
    sample_free(p);
    ansi_free(p->parser);
-   detect_free(p->det);
+   det_free(p);
    orch_free(p);
    probe_free(p);
    free(p);

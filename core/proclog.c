@@ -1,4 +1,4 @@
-/* One process's log lines: the parser's sink (detection, the log store, the All index), the
+/* One process's log lines: the parser's sink (the log store, the All index), the
  * marker lines brum writes between the child's own, and the unfinished last line. Supervisor
  * thread only. */
 #include <stdarg.h>
@@ -31,12 +31,12 @@ static void on_line(void* ud, const char* text, uint32_t len, const StyleRun* ru
    Proc* p = ud;
    Sup* s = p->sup;
    uint64_t lineno = logstore_end(p->slot.log), begin0 = logstore_begin(p->slot.log);
-   uint16_t flags = s->cfg.no_detect ? 0 : detect_line(p->det, text, len, lineno, s->batch_ms);
-   if (ansi_line_continued(p->parser)) flags |= LINE_CONTINUED;
+   /* detection flags come later, from the detection thread (core/detwork.c) */
+   uint16_t flags = ansi_line_continued(p->parser) ? LINE_CONTINUED : 0;
    if (p->logsink) logsink_line(p->logsink, text, len, flags & LINE_CONTINUED, false);
    uint64_t first = logstore_append(p->slot.log, text, len, runs, nruns, flags, s->batch_ms);
    proc_index_lines(p, first, begin0);
-   probe_line(p, text, len, flags);
+   probe_line(p, text, len);
    if (!s->cfg.no_detect) portuse_line(p, text, len, lineno);
 }
 

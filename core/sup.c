@@ -29,7 +29,8 @@ enum {
    CMD_WANT, /* flag: want */
    CMD_RESIZE_PROC,
    CMD_SAMPLE,
-   CMD_FREE_PORT
+   CMD_FREE_PORT,
+   CMD_DETECTED /* core/detwork.c: findings to publish, or the detector caught up */
 };
 
 typedef struct Cmd {
@@ -267,6 +268,9 @@ static void on_cmd(uv_async_t* a) {
       case CMD_FREE_PORT:
          if (p) portuse_free(p);
          break;
+      case CMD_DETECTED:
+         if (p) det_found(p);
+         break;
       default:
          if (p) on_term_cmd(p, c);
          break;
@@ -388,6 +392,10 @@ void sup_sample_awhile(Sup* s) {
 
 void sup_free_port(Sup* s, uint64_t id) {
    sup_send(s, CMD_FREE_PORT, id, 0, 0);
+}
+
+void sup_detected(Sup* s, uint64_t id) {
+   sup_send(s, CMD_DETECTED, id, 0, 0);
 }
 
 void sup_quit(Sup* s) {
@@ -512,19 +520,28 @@ static void sup_close_loop(Sup* s) {
 }
 
 int sup_new(const SupConfig* cfg, Sup** out, char** cause) {
+   int err;
    Sup* s = xcalloc(1, sizeof *s);
    s->cfg = *cfg;
    if (s->cfg.kill_timeout_s <= 0) s->cfg.kill_timeout_s = 5.0;
    if (!s->cfg.log.max_lines) s->cfg.log.max_lines = 100000;
    if (!s->cfg.log.max_bytes) s->cfg.log.max_bytes = 256u << 20;
    s->cfg.log.keep_unconsumed = s->cfg.backpressure; /* the printer's lines wait for it */
+   /* detection runs on its own thread; without it (it cannot start) lines stay unflagged */
+   if (!s->cfg.no_detect && (err = detwork_start(s, &s->detw)) < 0) {
+      char* msg = util_strerror(err);
+      util_log("cannot start the detection thread: %s; errors and URLs are not detected", msg);
+      free(msg);
+      s->cfg.no_detect = true;
+   }
+   s->cfg.log.detect_later = s->detw != NULL;
    s->buf = xmalloc(READ_BUF);
    s->all = lineidx_new(1); /* it grows with the lines the stores keep (proclog.c) */
    s->pool = strpool_new();
    cds_wfcq_init(&s->cmd_head, &s->cmd_tail);
    pthread_mutex_init(&s->observer_mu, NULL);
    const char* what;
-   int err = sup_open_loop(s, &what);
+   err = sup_open_loop(s, &what);
    if (err < 0) goto fail;
    rcu_publish(&s->registry, registry_alloc(0));
    sup_open_logfiles(s);
@@ -539,6 +556,7 @@ int sup_new(const SupConfig* cfg, Sup** out, char** cause) {
    *out = s;
    return 0;
 fail:
+   detwork_stop(s->detw); /* it has nothing queued: no process was added */
    pthread_mutex_destroy(&s->observer_mu);
    if (cause) {
       char* msg = util_strerror(err);
@@ -594,6 +612,8 @@ int sup_free(Sup* s) {
    sup_add_end(s);
    if (!atomic_load(&s->finished)) sup_quit(s);
    pthread_join(s->thread, NULL);
+   detwork_stop(s->detw); /* before the commands are drained: its last one goes too */
+   s->detw = NULL;
    logfiles_free(s->logfiles); /* writes what is buffered; its notices come before the sweep */
    /* commands sent after the loop ended (a printer's last sup_resume) */
    struct cds_wfcq_node* node;

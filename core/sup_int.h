@@ -60,7 +60,8 @@ typedef struct Proc {
    struct TermState* term;  /* owned: raw-output tail, emulator, input queue (core/term.c);
                                NULL until its first run, want or size */
    LogSink* logsink;        /* the Sup's LogFiles' (NULL: no log file, or not started yet) */
-   Detector* det;           /* owned; NULL until the first start */
+   struct DetState* det;    /* owned, core/detwork.c: its detector; NULL until the first start,
+                               and with --no-detect */
    bool stop_requested, kill_sent, restart_pending, paused, exit_marker_pending;
    bool interactive;      /* SupLaunch.interactive: keeps an emulator while it runs */
    bool port_done;        /* core/portuse.c: a failed bind was seen this run */
@@ -132,6 +133,7 @@ struct Sup {
    void* observer_ud;
    char* buf;                   /* owned: READ_BUF */
    LogFiles* logfiles;          /* owned: --log-dir's files (NULL: none) */
+   struct DetWorker* detw;      /* owned, core/detwork.c: the detection thread (NULL: none) */
    SupAlerts* alerts;           /* RCU: the newest alerts (NULL: none yet) */
    uv_timer_t sample_timer;     /* core/sample.c: runs only while sampling is on and a child runs */
    unsigned sample_on;          /* sup_sample's count */
@@ -156,6 +158,9 @@ void proc_resume(Proc* p);         /* backpressure: the printer caught up, read 
 void proc_set_ready(Proc* p);      /* this run is ready (its first URL, or the quiet timer) */
 void proc_finish(Proc* p);         /* quitting: sweep its group, close its handles */
 void proc_publish(Proc* p);        /* a new snapshot of p->cur */
+/* Publishes the findings now unless the rate limit holds them back (its timer publishes them
+ * then); true when it did: the caller publishes a snapshot for their counts. */
+bool proc_publish_intel(Proc* p);
 void proc_set_message(Proc* p, char* msg); /* takes msg (NULL: none) */
 void proc_ensure_parser(Proc* p);          /* its parser and detector, made at the first need */
 uv_timer_t* proc_new_timer(Proc* p);
@@ -188,8 +193,9 @@ void probe_free(Proc* p);
 void probe_begin(Proc* p); /* the run is RUNNING: arm its probe (or the default rule's timer) */
 void probe_end(Proc* p);   /* the run ended: abandon the attempt in flight, stop the timers */
 void probe_close(Proc* p); /* quitting: close its handles */
-/* A new line of the current run: the default rule's URL, or the log probe's pattern. */
-void probe_line(Proc* p, const char* text, uint32_t len, uint16_t flags);
+/* A new line of the current run: the log probe's pattern. (The default rule's URL is found by
+ * the detection thread: core/detwork.c.) */
+void probe_line(Proc* p, const char* text, uint32_t len);
 
 /* ---- core/proclog.c: one process's log lines ---- */
 AnsiParser* proc_parser_new(Proc* p); /* its output goes to p's log store and the All index */
@@ -245,7 +251,30 @@ void portuse_flush(Proc* p);     /* before a publication: the lookup a line aske
 void portuse_begin_run(Proc* p); /* a new run forgets the last holder */
 void portuse_free(Proc* p);      /* sup_free_port's command */
 
+/* ---- core/detwork.c: detection on its own thread ---- */
+typedef struct DetWorker DetWorker;
+int detwork_start(Sup* s, DetWorker** out); /* sup_new; -errno */
+void detwork_stop(DetWorker* w);            /* sup_free, after the loop ended; NULL: none */
+void det_new(Proc* p);                      /* at the first start (not with --no-detect) */
+void det_free(Proc* p);
+/* At least min_lines new lines are in its store (1: any): queue it for the worker. Cheap, yet a
+ * wakeup of the thread: while reading, the supervisor kicks every DETECT_KICK_LINES lines (a
+ * slice's worth: one wakeup and at most one CMD_DETECTED per slice), and at each publication. */
+#define DETECT_KICK_LINES 4096
+void det_kick(Proc* p, uint64_t min_lines);
+/* Detects the lines the worker has not reached, here and now (ordering: a run's end, ...). */
+void det_catch_up(Proc* p);
+/* Its store holds too many lines not yet printed or detected: tells the worker to say when it has
+ * caught up (CMD_DETECTED). Returns whether it is still backlogged: then pause. */
+bool det_stall(Proc* p);
+void det_found(Proc* p);   /* CMD_DETECTED: publish the findings, readiness, resume reading */
+void det_restart(Proc* p); /* a new run: detect_restart after the last run's lines */
+void det_note(Proc* p, uint64_t lineno, uint64_t time_ms, const char* note); /* detect_note */
+bool det_changed(Proc* p);         /* detect_changed may be true (no lock: a flag) */
+DetectSnap* det_snapshot(Proc* p); /* detect_snapshot, under its lock (p->det set) */
+
 /* ---- core/sup.c: the loop ---- */
+void sup_detected(Sup* s, uint64_t id); /* any thread: CMD_DETECTED */
 void sup_wake(Sup* s);
 void sup_check_quit(Sup* s);         /* ends the loop once quitting and every process has ended */
 Proc* sup_proc(Sup* s, uint64_t id); /* NULL: no such process */
