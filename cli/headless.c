@@ -30,6 +30,8 @@ typedef struct Headless {
    int width;              /* widest name in columns, for the padded prefix */
    size_t n;               /* processes registered: the targets and what they depend on */
    uint64_t* next;         /* owned: per process, next line to print */
+   bool* touched;          /* owned: per process, printed lines in this batch */
+   uint64_t all_pos;       /* the next entry of the supervisor's All index to print */
    char** prefix;          /* owned: per process, its "[name] " */
    char** names;           /* owned: per process, its name fit to print (util_sanitize) */
    const Script** scripts; /* owned array: per process, its script (borrowed) */
@@ -161,20 +163,16 @@ static void print_line(Headless* h, size_t idx, const LogLine* l) {
    out_put(h, "\n", 1);
 }
 
-/* Copies the next lines of process i into the output buffer, at most a batch, inside one read
- * section (nothing in it may block: a blocked reader holds back every reclamation). Returns the
- * slot (it lives as long as the supervisor) if it took any line, else NULL. */
-static ProcSlot* take_batch(Headless* h, size_t i) {
-   ProcSlot* took = NULL;
-   size_t start = h->outlen;
-   unsigned lines = 0;
-   rcu_read_lock();
-   const Registry* r = sup_registry(h->sup);
+/* Copies the lines of process i from its next one up to (not including) `until` into the
+ * output buffer. Inside the caller's read section. Returns how many it took. */
+static unsigned copy_lines(Headless* h, const Registry* r, size_t i, uint64_t until) {
    ProcSlot* slot = i < r->n ? r->slots[i] : NULL;
+   if (!slot) return 0;
+   unsigned lines = 0;
    LogIter it;
    LogLine l;
-   if (slot) logiter_init(&it, slot->log, h->next[i]);
-   while (slot && h->outlen - start < BATCH_BYTES && lines < BATCH_LINES && logiter_next(&it, &l)) {
+   logiter_init(&it, slot->log, h->next[i]);
+   while (h->next[i] < until && logiter_next(&it, &l) && l.lineno < until) {
       if (l.lineno != h->next[i]) /* the store keeps unprinted lines: say so if it ever did not */
          out_printf(h, "%s… %llu lines lost before they were printed\n", h->prefix[i],
                     (unsigned long long)(l.lineno - h->next[i]));
@@ -183,32 +181,69 @@ static ProcSlot* take_batch(Headless* h, size_t i) {
       if (show) print_line(h, i, &l);
       h->next[i] = l.lineno + 1;
       lines++;
-      took = slot;
    }
-   rcu_read_unlock();
-   return took;
+   if (lines) h->touched[i] = true;
+   return lines;
 }
 
-/* One batch per process: tells its store and the supervisor, then writes it out (outside the
- * read section, where blocking on a slow reader is harmless). True if any line was taken. */
-static bool drain_round(Headless* h) {
-   bool any = false;
+/* Copies the next lines of every process into the output buffer in the order they arrived (the
+ * supervisor's All index: `[c] exited` before `[b] started` when b started after c ended), at
+ * most a batch, inside one read section (nothing in it may block: a blocked reader holds back
+ * every reclamation). A run of one process's consecutive lines is copied at once. A line whose
+ * index entry is gone is printed before that process's next indexed line; `sweep` (the last
+ * drain) also prints what no entry names yet. Returns whether it took any line. */
+static bool take_batch(Headless* h, bool sweep) {
+   size_t start = h->outlen;
+   unsigned lines = 0;
+   rcu_read_lock();
+   const Registry* r = sup_registry(h->sup);
+   const LineIdx* all = sup_all_index(h->sup);
+   uint64_t end = lineidx_end(all), v;
+   if (h->all_pos < lineidx_begin(all)) h->all_pos = lineidx_begin(all);
+   while (h->all_pos < end && h->outlen - start < BATCH_BYTES && lines < BATCH_LINES) {
+      if (!lineidx_get(all, h->all_pos, &v)) { /* evicted meanwhile */
+         h->all_pos = lineidx_begin(all);
+         continue;
+      }
+      h->all_pos++;
+      size_t i = (size_t)LINEREF_PROC(v);
+      uint64_t until = LINEREF_LINE(v) + 1;
+      if (i >= h->n || until <= h->next[i]) continue;
+      for (uint64_t w; h->all_pos < end && lineidx_get(all, h->all_pos, &w) &&
+                       LINEREF_PROC(w) == i && LINEREF_LINE(w) == until;
+           h->all_pos++)
+         until++;
+      lines += copy_lines(h, r, i, until);
+   }
+   if (sweep && h->all_pos >= end)
+      for (size_t i = 0; i < h->n; i++) lines += copy_lines(h, r, i, UINT64_MAX);
+   rcu_read_unlock();
+   return lines > 0;
+}
+
+/* One batch: tells the stores and the supervisor, then writes it out (outside the read section,
+ * where blocking on a slow reader is harmless). True if any line was taken. */
+static bool drain_round(Headless* h, bool sweep) {
+   if (!take_batch(h, sweep)) return false;
+   rcu_read_lock();
+   const Registry* r = sup_registry(h->sup);
    for (size_t i = 0; i < h->n; i++) {
-      ProcSlot* slot = take_batch(h, i);
-      if (!slot) continue;
-      any = true;
+      if (!h->touched[i]) continue;
+      h->touched[i] = false;
+      ProcSlot* slot = r->slots[i]; /* (a slot lives as long as the supervisor) */
       logstore_consume(slot->log, h->next[i]);
       /* the supervisor reads on only if no longer backlogged */
       if (!sup_finished(h->sup)) sup_resume(h->sup, slot->id);
-      out_flush(h);
    }
-   return any;
+   rcu_read_unlock();
+   out_flush(h);
+   return true;
 }
 
 /* Prints what every process has added. Unless `all`, a few rounds at a time, then the loop gets
  * a turn (signals) and the wakeup is re-armed. */
 static void drain(Headless* h, bool all) {
-   for (int round = 0; drain_round(h); round++) {
+   for (int round = 0; drain_round(h, all); round++) {
       if (!all && round + 1 >= DRAIN_ROUNDS) {
          uv_async_send(&h->wake);
          return;
@@ -518,6 +553,7 @@ static void register_targets(Headless* h, const Project* prj, const Options* o,
    for (size_t i = 0; i < prj->nscripts; i++)
       if (ids[i] != APP_NONE) h->n++;
    h->next = xcalloc(h->n, sizeof *h->next);
+   h->touched = xcalloc(h->n, sizeof *h->touched);
    h->prefix = xcalloc(h->n, sizeof *h->prefix);
    h->names = xcalloc(h->n, sizeof *h->names);
    h->scripts = xcalloc(h->n, sizeof *h->scripts);
@@ -694,6 +730,7 @@ out:
    regex_free(h.filter);
    regex_scratch_free(h.scratch);
    free(h.next);
+   free(h.touched);
    free(h.scripts);
    free(h.target);
    for (size_t i = 0; h.prefix && i < h.n; i++) free(h.prefix[i]);

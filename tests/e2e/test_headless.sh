@@ -112,4 +112,24 @@ check "trapped SIGTERM: killed after the 1 s grace period (took ${ms} ms)" [ "$m
 check "trapped SIGTERM: SIGKILL marker" grep -q 'sent SIGKILL' "$TMP/trap"
 check "trapped SIGTERM: it got the TERM" grep -q 'got TERM' "$TMP/trap"
 
+# Lines from several processes print in the order they arrived, even when the printer takes them
+# in one batch: it is held up by a reader that waits (the pipe is full of f's lines) while x, y
+# and x print in turn.
+O=$TMP/order
+mkdir -p "$O"
+cat >"$O/Procfile" <<EOF
+f: yes filler-line-of-forty-bytes-for-the-pipe-buffer | head -n 20000
+x: sleep 0.3; echo x-first; touch $O/a; while [ ! -e $O/b ]; do sleep 0.02; done; echo x-third
+y: while [ ! -e $O/a ]; do sleep 0.02; done; echo y-second; touch $O/b
+EOF
+"$BRUM" --headless -d "$O" f x y 2>&1 | { sleep 2; cat; } >"$O/out"
+order_ok() {
+  local a b c
+  a=$(grep -n 'x-first' "$O/out" | cut -d: -f1); b=$(grep -n 'y-second' "$O/out" | cut -d: -f1)
+  c=$(grep -n 'x-third' "$O/out" | cut -d: -f1)
+  [ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] && [ "$a" -lt "$b" ] && [ "$b" -lt "$c" ]
+}
+check "lines of several processes in arrival order" order_ok
+check "every filler line printed" [ "$(grep -c '^\[f\] filler' "$O/out")" -eq 20000 ]
+
 finish
