@@ -165,14 +165,15 @@ static void print_line(Headless* h, size_t idx, const LogLine* l) {
 
 /* Copies the lines of process i from its next one up to (not including) `until` into the
  * output buffer. Inside the caller's read section. Returns how many it took. */
-static unsigned copy_lines(Headless* h, const Registry* r, size_t i, uint64_t until) {
+static unsigned copy_lines(Headless* h, const Registry* r, size_t i, uint64_t until, size_t start) {
    ProcSlot* slot = i < r->n ? r->slots[i] : NULL;
    if (!slot) return 0;
    unsigned lines = 0;
    LogIter it;
    LogLine l;
    logiter_init(&it, slot->log, h->next[i]);
-   while (h->next[i] < until && logiter_next(&it, &l) && l.lineno < until) {
+   while (h->next[i] < until && h->outlen - start < BATCH_BYTES && logiter_next(&it, &l) &&
+          l.lineno < until) {
       if (l.lineno != h->next[i]) /* the store keeps unprinted lines: say so if it ever did not */
          out_printf(h, "%s… %llu lines lost before they were printed\n", h->prefix[i],
                     (unsigned long long)(l.lineno - h->next[i]));
@@ -190,9 +191,9 @@ static unsigned copy_lines(Headless* h, const Registry* r, size_t i, uint64_t un
  * supervisor's All index: `[c] exited` before `[b] started` when b started after c ended), at
  * most a batch, inside one read section (nothing in it may block: a blocked reader holds back
  * every reclamation). A run of one process's consecutive lines is copied at once. A line whose
- * index entry is gone is printed before that process's next indexed line; `sweep` (the last
- * drain) also prints what no entry names yet. Returns whether it took any line. */
-static bool take_batch(Headless* h, bool sweep) {
+ * index entry is gone is printed before that process's next indexed line, or once the index is
+ * caught up. Returns whether it took any line. */
+static bool take_batch(Headless* h) {
    size_t start = h->outlen;
    unsigned lines = 0;
    rcu_read_lock();
@@ -209,22 +210,29 @@ static bool take_batch(Headless* h, bool sweep) {
       size_t i = (size_t)LINEREF_PROC(v);
       uint64_t until = LINEREF_LINE(v) + 1;
       if (i >= h->n || until <= h->next[i]) continue;
-      for (uint64_t w; h->all_pos < end && lineidx_get(all, h->all_pos, &w) &&
-                       LINEREF_PROC(w) == i && LINEREF_LINE(w) == until;
+      for (uint64_t w;
+           h->all_pos < end && until - h->next[i] < BATCH_LINES - lines &&
+           lineidx_get(all, h->all_pos, &w) && LINEREF_PROC(w) == i && LINEREF_LINE(w) == until;
            h->all_pos++)
          until++;
-      lines += copy_lines(h, r, i, until);
+      lines += copy_lines(h, r, i, until, start);
+      /* the batch filled up inside the run: its entries from the first line not taken, again */
+      uint64_t redo = h->next[i] > LINEREF_LINE(v) ? h->next[i] : LINEREF_LINE(v);
+      if (h->outlen - start >= BATCH_BYTES && redo < until) h->all_pos -= until - redo;
    }
-   if (sweep && h->all_pos >= end)
-      for (size_t i = 0; i < h->n; i++) lines += copy_lines(h, r, i, UINT64_MAX);
+   /* caught up with the index: what no entry names (yet, or any more) is printed too, so no
+    * line can wait for an entry that never comes */
+   if (h->all_pos >= end)
+      for (size_t i = 0; i < h->n && h->outlen - start < BATCH_BYTES; i++)
+         lines += copy_lines(h, r, i, UINT64_MAX, start);
    rcu_read_unlock();
    return lines > 0;
 }
 
 /* One batch: tells the stores and the supervisor, then writes it out (outside the read section,
  * where blocking on a slow reader is harmless). True if any line was taken. */
-static bool drain_round(Headless* h, bool sweep) {
-   if (!take_batch(h, sweep)) return false;
+static bool drain_round(Headless* h) {
+   if (!take_batch(h)) return false;
    rcu_read_lock();
    const Registry* r = sup_registry(h->sup);
    for (size_t i = 0; i < h->n; i++) {
@@ -243,7 +251,7 @@ static bool drain_round(Headless* h, bool sweep) {
 /* Prints what every process has added. Unless `all`, a few rounds at a time, then the loop gets
  * a turn (signals) and the wakeup is re-armed. */
 static void drain(Headless* h, bool all) {
-   for (int round = 0; drain_round(h, all); round++) {
+   for (int round = 0; drain_round(h); round++) {
       if (!all && round + 1 >= DRAIN_ROUNDS) {
          uv_async_send(&h->wake);
          return;

@@ -119,10 +119,12 @@ O=$TMP/order
 mkdir -p "$O"
 cat >"$O/Procfile" <<EOF
 f: yes filler-line-of-forty-bytes-for-the-pipe-buffer | head -n 20000
-x: sleep 0.3; echo x-first; touch $O/a; while [ ! -e $O/b ]; do sleep 0.02; done; echo x-third
-y: while [ ! -e $O/a ]; do sleep 0.02; done; echo y-second; touch $O/b
+x: sleep 0.3; echo x-first; touch $O/a; while [ ! -e $O/b ]; do sleep 0.02; done; sleep 0.5; echo x-third
+y: while [ ! -e $O/a ]; do sleep 0.02; done; sleep 0.5; echo y-second; touch $O/b
 EOF
-"$BRUM" --headless -d "$O" f x y 2>&1 | { sleep 2; cat; } >"$O/out"
+# (the pauses let brum read each line before the next is written, under sanitizers too: the
+# order brum reads them in is the order it prints)
+"$BRUM" --headless -d "$O" f x y 2>&1 | { sleep 3; cat; } >"$O/out"
 order_ok() {
   local a b c
   a=$(grep -n 'x-first' "$O/out" | cut -d: -f1); b=$(grep -n 'y-second' "$O/out" | cut -d: -f1)
