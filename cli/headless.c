@@ -52,7 +52,7 @@ typedef struct Headless {
 #define BATCH_BYTES (256u << 10) /* output taken per read section (and held before writing) */
 #define BATCH_LINES 4096u        /* lines per read section, when a filter prints few of them */
 #define OUT_MIN (64u << 10)      /* the output buffer's size between floods */
-#define DRAIN_ROUNDS 8           /* batches per process before the loop gets a turn */
+#define DRAIN_ROUNDS 8           /* batches before the loop gets a turn */
 
 /* Prefix colours, cycled by process index (bright ANSI colours read well on dark and light). */
 static const int prefix_colors[] = {36, 33, 32, 35, 34, 91, 96, 93, 92, 95};
