@@ -139,6 +139,23 @@ static uint64_t next_error(Filter* f, uint64_t source, uint64_t from) {
    return filter_find(f, &job);
 }
 
+/* The detector flags `line` an error and has detected every line below `upto`. */
+static void error_detected(LogStore* ls, uint64_t line, uint64_t upto) {
+   rcu_read_lock();
+   logstore_add_flags(ls, line, LINE_ERROR);
+   rcu_read_unlock();
+   logstore_set_detected(ls, upto);
+}
+
+/* The find job `gen` ends, with a hit at `want`. */
+static void find_finds(Filter* f, uint64_t gen, uint64_t want) {
+   bool found;
+   uint64_t pos;
+   cr_assert(find_done(f, gen, 5000, &found, &pos));
+   cr_assert(found);
+   cr_assert_eq(pos, want);
+}
+
 Test(detwork_store, a_flag_find_waits_at_the_detected_mark) {
    rcu_register_thread();
    LogStoreConfig cfg = {.detect_later = true};
@@ -152,23 +169,13 @@ Test(detwork_store, a_flag_find_waits_at_the_detected_mark) {
    uint64_t gen = next_error(f, 0, 0);
    cr_assert_not(find_done(f, gen, 100, &found, &pos), "a find ran past undetected lines");
    /* an error at 30, detected up to 50: found although the rest is undetected */
-   rcu_read_lock();
-   logstore_add_flags(ls, 30, LINE_ERROR);
-   rcu_read_unlock();
-   logstore_set_detected(ls, 50);
-   cr_assert(find_done(f, gen, 5000, &found, &pos));
-   cr_assert(found);
-   cr_assert_eq(pos, 30);
+   error_detected(ls, 30, 50);
+   find_finds(f, gen, 30);
    /* from 31: waits at 50, then finds 70 once it is flagged and detected */
    gen = next_error(f, 0, 31);
    cr_assert_not(find_done(f, gen, 100, &found, &pos));
-   rcu_read_lock();
-   logstore_add_flags(ls, 70, LINE_ERROR);
-   rcu_read_unlock();
-   logstore_set_detected(ls, 100);
-   cr_assert(find_done(f, gen, 5000, &found, &pos));
-   cr_assert(found);
-   cr_assert_eq(pos, 70);
+   error_detected(ls, 70, 100);
+   find_finds(f, gen, 70);
    filter_free(f);
    logstore_free(ls);
    rcu_unregister_thread();
