@@ -60,18 +60,31 @@ static int map_key(wint_t ch, int kind) {
    }
 }
 
-/* A mouse event as a brum key (position in the view), -1: none of brum's. */
-static int mouse_key(View* v) {
-   MEVENT me;
-   if (getmouse(&me) != OK) return -1;
-   v->mouse_x = me.x;
-   v->mouse_y = me.y;
-   if (me.bstate & BUTTON4_PRESSED) return VK_WHEEL_UP;
-   if (me.bstate & BUTTON5_PRESSED) return VK_WHEEL_DOWN;
-   if (me.bstate & BUTTON1_RELEASED) return VK_RELEASE;
-   if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return VK_CLICK;
-   if (me.bstate & REPORT_MOUSE_POSITION) return VK_DRAG;
+/* A mouse event as a brum key (its position in the view), -1: none of brum's. */
+static int mouse_key(View* v, const MEVENT* me) {
+   v->mouse_x = me->x;
+   v->mouse_y = me->y;
+   if (me->bstate & BUTTON4_PRESSED) return VK_WHEEL_UP;
+   if (me->bstate & BUTTON5_PRESSED) return VK_WHEEL_DOWN;
+   if (me->bstate & BUTTON1_RELEASED) return VK_RELEASE;
+   if (me->bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return VK_CLICK;
+   if (me->bstate & REPORT_MOUSE_POSITION) return VK_DRAG;
    return -1;
+}
+
+/* The mouse events behind one KEY_MOUSE, oldest first. When brum reads late (a busy frame), curses
+ * reads a press together with the report behind it (motion, the release) and returns KEY_MOUSE
+ * once for both; getmouse hands them out newest first. Taking only one lost the press: a drag
+ * that did not select, a click that did not select. */
+static int mouse_events(MEVENT* ev, int max) {
+   int n = 0;
+   while (n < max && getmouse(&ev[n]) == OK) n++;
+   for (int i = 0, j = n - 1; i < j; i++, j--) {
+      MEVENT t = ev[i];
+      ev[i] = ev[j];
+      ev[j] = t;
+   }
+   return n;
 }
 
 /* In input mode an Esc that curses returned with another key right behind it (within ESCDELAY:
@@ -156,10 +169,9 @@ static bool flush_burst(View* v, Burst* b, uint64_t read_ns) {
    return changed;
 }
 
-/* One event as a brum key and the child's TermKey (v->tkey); -1: none. */
+/* One key (not the mouse) as a brum key and the child's TermKey (v->tkey); -1: none. */
 static int read_key(View* v, wint_t ch, int kind) {
    v->tkey = (TermKey){.code = TK_NONE};
-   if (kind == KEY_CODE_YES && ch == KEY_MOUSE) return mouse_key(v);
    if (kind == KEY_CODE_YES && ch == KEY_RESIZE) return -1; /* SIGWINCH is handled by the loop */
    int key = map_key(ch, kind);
    termkey_from_curses(ch, kind == KEY_CODE_YES, &v->tkey);
@@ -177,6 +189,16 @@ bool input_read(View* v, uint64_t read_ns) {
    wint_t ch;
    int kind;
    while ((kind = get_wch(&ch)) != ERR) {
+      if (kind == KEY_CODE_YES && ch == KEY_MOUSE) {
+         MEVENT ev[8]; /* curses queues at most 8 */
+         int n = mouse_events(ev, 8);
+         changed |= flush_burst(v, &burst, read_ns);
+         for (int i = 0; i < n; i++) {
+            int key = mouse_key(v, &ev[i]);
+            if (key >= 0) changed |= dispatch(v, key, &(TermKey){.code = TK_NONE}, read_ns);
+         }
+         continue;
+      }
       int key = read_key(v, ch, kind);
       if (key < 0) continue;
       if (is_text(v, &v->tkey)) {

@@ -30,7 +30,12 @@ for y, row in enumerate(sys.stdin.read().split("\n")):
         print(x + 1, y + 1); break' "$1"
 }
 # mouse B X Y M|m: an SGR mouse report (button B; M press or motion, m release), typed as bytes
-mouse() { keys -l $'\e[<'"$1;$2;$3$4"; }
+# mouse B X Y M|m ...: SGR reports, several in one write (as a terminal's reach a busy reader)
+mouse() {
+  local s=""
+  while [ $# -ge 4 ]; do s+=$'\e[<'"$1;$2;$3$4"; shift 4; done
+  keys -l "$s"
+}
 
 start_tui 120 40 -d "$P" lines other
 tm set-option -g set-clipboard on >/dev/null
@@ -48,20 +53,18 @@ check "copy mode hint" wait_screen 'COPY +h/j/k/l move'
 keys Escape
 check "Esc leaves copy mode" wait_no_screen 'COPY +h/j/k/l move' 5
 
-# --- a drag selects (press on "second", motion, release on "third"), then y copies
+# --- a drag selects (press on "second", motion, release on "third"), then y copies; the three
+# reports arrive together, so curses reads them in one go
 read -r x0 y0 <<<"$(cell 'second copy')"
 read -r x1 y1 <<<"$(cell 'third copy')"
-mouse 0 "$x0" "$y0" M
-mouse 32 "$((x1 + 2))" "$y1" M
-mouse 0 "$((x1 + 4))" "$y1" m
+mouse 0 "$x0" "$y0" M 32 "$((x1 + 2))" "$y1" M 0 "$((x1 + 4))" "$y1" m
 check "a drag selects in copy mode" wait_screen 'selected: y copies'
 keys y
 check "the drag's text is copied" wait_for 5 buffer_is $'second copy line\nthird'
 
 # --- a click in the sidebar selects a process while brum has the mouse
 read -r ox oy <<<"$(cell 'other')"
-mouse 0 "$ox" "$oy" M
-mouse 0 "$ox" "$oy" m
+mouse 0 "$ox" "$oy" M 0 "$ox" "$oy" m
 check "a click selects a process" wait_screen 'other · running'
 keys 1
 check "back to lines" wait_screen 'lines · running'
@@ -70,8 +73,7 @@ check "back to lines" wait_screen 'lines · running'
 keys M
 check "M says capture is off" wait_screen 'mouse capture off'
 check "the terminal has the mouse again" wait_for 5 flags_are 000
-mouse 0 "$ox" "$oy" M
-mouse 0 "$ox" "$oy" m
+mouse 0 "$ox" "$oy" M 0 "$ox" "$oy" m
 keys M # keys are read in order: once M's message shows, the click has been read too
 check "M says capture is on" wait_screen 'mouse capture on'
 check "with capture off the click did not select a process" bash -c '! grep -q "other · running" <<<"$1" && grep -q "lines · running" <<<"$1"' _ "$(screen)"
