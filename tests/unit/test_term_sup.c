@@ -3,7 +3,9 @@
  * full-screen child, per-process sizes. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -376,11 +378,28 @@ Test(term, bracketed_paste_with_an_emulator) {
    paste_case(true);
 }
 
+/* Waits until process `pid` is blocked reading its terminal. less writes its prompt, then marks
+ * itself as reading, then reads; a SIGWINCH between the two only sets a flag it looks at after
+ * the next key (less's own race, seen under load in CI): a resize must come once it reads. */
+static bool wait_reading(int pid) {
+   char path[64], buf[32];
+   snprintf(path, sizeof path, "/proc/%d/syscall", pid);
+   for (int i = 0; i < 1000; i++) {
+      FILE* f = fopen(path, "r");
+      bool reading = f && fgets(buf, sizeof buf, f) && atol(buf) == SYS_read;
+      if (f) fclose(f);
+      if (reading) return true;
+      nap();
+   }
+   return false;
+}
+
 Test(term, a_full_screen_child_redraws_at_a_new_size) {
    uint64_t id = add("seq -f 'row %g' 1 500 > /tmp/brum-term-size.txt; "
                      "exec less /tmp/brum-term-size.txt");
    sup_start(sup, id);
    cr_assert(wait_screen(id, 29, "brum-term-size", NULL), "its prompt on the last row");
+   cr_assert(wait_reading(snap(id).pid), "less waits for a key");
    sup_resize_proc(sup, id, 60, 15);
    TermScreen meta;
    /* the 15th row was "row 15"; after less's redraw it is its prompt */
