@@ -394,8 +394,9 @@ static inline bool is_pcre_space(char c) { /* \s without UCP */
 }
 
 /* TW_LEVEL only serves json-error and json-warn: both need `"level"\s*:\s*` then a string
- * (error, fatal, warn...) or 40/50/60. Checked here so that info records (pino's `"level":30`)
- * run no pattern. A superset of what the two patterns accept. */
+ * (error, fatal, warn...) or 40/50/60. Checked here so that info records (pino's `"level":30`,
+ * winston's `"level":"info"`) run no pattern. A superset of what the two patterns accept: the
+ * string's first letter (e, f, w in either case), the number's first digit. */
 bool detect_json_level_value(const char* s, uint32_t n) {
    const char* end = s + n;
    /* `"level"` by its rare 'v' */
@@ -406,7 +407,8 @@ bool detect_json_level_value(const char* s, uint32_t n) {
       if (p >= end || *p != ':') continue;
       p++;
       while (p < end && is_pcre_space(*p)) p++;
-      if (p < end && (*p == '"' || *p == '4' || *p == '5' || *p == '6')) return true;
+      if (p < end && (*p == '4' || *p == '5' || *p == '6')) return true;
+      if (p + 1 < end && *p == '"' && p[1] && strchr("efwEFW", p[1])) return true;
    }
    return false;
 }

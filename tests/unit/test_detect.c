@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/detect.h"
+#include "core/detect_impl.h"
 #include "core/logstore.h"
 #include "core/rcu.h"
 
@@ -888,4 +889,22 @@ Test(detect, json_levels) {
    cr_expect_eq(feed(d, "{\"levels\":50,\"level\":\"fatal\"}", 8), LINE_ERROR);
    cr_expect_eq(feed(d, "x {\"level\":50}", 9), 0, "json rules need a leading {");
    detect_free(d);
+}
+
+/* The level check that spares info records the two patterns: every value they accept passes it,
+ * the levels they do not (info, debug, trace, 30) stop there. */
+Test(detect, json_level_check_before_the_patterns) {
+   static const char* const pass[] = {"\"error\"", "\"fatal\"",   "\"ERROR\"", "\"FATAL\"",
+                                      "\"warn\"",  "\"warning\"", "\"WARN\"",  "40",
+                                      "50",        "60"};
+   static const char* const stop[] = {"\"info\"", "\"debug\"", "\"trace\"", "30", "20", "\"\""};
+   char line[64];
+   for (size_t i = 0; i < sizeof pass / sizeof *pass; i++) {
+      int n = snprintf(line, sizeof line, "{\"level\": %s,\"msg\":\"x\"}", pass[i]);
+      cr_expect(detect_json_level_value(line, (uint32_t)n), "%s", line);
+   }
+   for (size_t i = 0; i < sizeof stop / sizeof *stop; i++) {
+      int n = snprintf(line, sizeof line, "{\"level\":%s,\"msg\":\"error\"}", stop[i]);
+      cr_expect(!detect_json_level_value(line, (uint32_t)n), "%s", line);
+   }
 }
