@@ -2,9 +2,11 @@
  * PTY delivers them. The input is a realistic coloured dev-server log of ~1 MiB: ~100-byte lines,
  * 10% coloured (16-colour, 256-colour and truecolor), and every 50th line a `\r` progress bar
  * (ten rewrites, some with erase-line). One op = the whole buffer. Cases: mixed (that log), plain
- * (no escape codes at all), and ingest: what the supervisor does per line (parser, line
- * classifier core/detect.h, log store append), and ingest+logfile: the same plus --log-dir's
- * append to the log writer's buffer (core/logfile.h; its thread writes a file in /tmp meanwhile).
+ * (no escape codes at all); ingest: what the supervisor thread does per line (parser, log store
+ * append, unflagged: detection runs on its own thread), and ingest+logfile: the same plus
+ * --log-dir's append to the log writer's buffer (core/logfile.h; its thread writes a file in /tmp
+ * meanwhile); detect: what the detection thread does per line (core/detwork.c: the stored lines
+ * read back, classified, their flags ORed in), over the store the ingest case fills.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +57,6 @@ static const Input* input(int plain) {
 
 typedef struct Ctx {
    uint64_t lines, bytes;
-   Detector* det;
    LogStore* ls;
    LogSink* sink; /* NULL: no log file */
 } Ctx;
@@ -73,24 +74,42 @@ static void store_line(void* ud, const char* text, uint32_t len, const StyleRun*
                        uint16_t nruns) {
    Ctx* c = ud;
    uint64_t t = 1700000000000ull + c->lines / 1000;
-   uint16_t flags = detect_line(c->det, text, len, c->lines, t);
-   logstore_append(c->ls, text, len, runs, nruns, flags, t);
+   logstore_append(c->ls, text, len, runs, nruns, 0, t);
    if (c->sink) logsink_line(c->sink, text, len, false, false);
    c->lines++;
 }
 
-enum { CASE_MIXED, CASE_PLAIN, CASE_INGEST, CASE_INGEST_LOG };
+enum { CASE_MIXED, CASE_PLAIN, CASE_INGEST, CASE_INGEST_LOG, CASE_DETECT };
+
+/* The detection thread's loop (core/detwork.c detect_range) over every line of `ls`. */
+static void detect_store(Detector* det, LogStore* ls) {
+   rcu_read_lock();
+   LogIter it;
+   LogLine l;
+   logiter_init(&it, ls, 0);
+   while (logiter_next(&it, &l)) {
+      uint16_t f = detect_line(det, l.text, l.len, l.lineno, l.time_ms);
+      if (f) logstore_add_flags(ls, l.lineno, f);
+   }
+   logstore_set_detected(ls, logstore_end(ls));
+   rcu_read_unlock();
+}
+
+static void feed_all(AnsiParser* p, const Input* in) {
+   for (size_t off = 0; off < in->len; off += 4096) {
+      size_t n = in->len - off < 4096 ? in->len - off : 4096;
+      ansi_feed(p, in->buf + off, n);
+   }
+}
 
 static void run_parse(B* b, const void* param) {
    int which = *(const int*)param;
    const Input* in = input(which == CASE_PLAIN);
    Ctx c = {0};
-   bool ingest = which == CASE_INGEST || which == CASE_INGEST_LOG;
+   bool detect = which == CASE_DETECT;
+   bool ingest = which == CASE_INGEST || which == CASE_INGEST_LOG || detect;
    AnsiSink sink = {.line = ingest ? store_line : count_line};
-   if (ingest) {
-      c.det = detect_new();
-      c.ls = logstore_new(NULL);
-   }
+   if (ingest) c.ls = logstore_new(&(LogStoreConfig){.detect_later = true});
    LogFiles* lf = NULL;
    char dir[] = "/tmp/brum-bench-logs-XXXXXX";
    if (which == CASE_INGEST_LOG) {
@@ -99,16 +118,21 @@ static void run_parse(B* b, const void* param) {
       c.sink = logfiles_sink(lf, "bench");
    }
    AnsiParser* p = ansi_new(&sink, &c);
-   struct timespec cpu0, cpu1; /* this thread's own CPU: the log writer's thread may take turns */
+   if (detect) feed_all(p, in); /* the store the detection thread reads; not timed */
+   struct timespec cpu0, cpu1;  /* this thread's own CPU: the log writer's thread may take turns */
    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
    b_reset_timer(b);
    for (uint64_t i = 0; i < b->n; i++) {
-      for (size_t off = 0; off < in->len; off += 4096) {
-         size_t n = in->len - off < 4096 ? in->len - off : 4096;
-         ansi_feed(p, in->buf + off, n);
+      if (!detect) {
+         feed_all(p, in);
+         continue;
       }
+      Detector* det = detect_new(); /* a fresh run each time: the same findings per op */
+      detect_store(det, c.ls);
+      detect_free(det);
    }
    b_stop_timer(b);
+   if (detect) c.lines = b->n * (logstore_end(c.ls) - logstore_begin(c.ls));
    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
    if (ingest && c.lines)
       b_metric(b,
@@ -129,20 +153,20 @@ static void run_parse(B* b, const void* param) {
    bench_sink(c.bytes);
    ansi_free(p);
    if (ingest) {
-      detect_free(c.det);
       rcu_barrier();
       logstore_free(c.ls);
    }
 }
 
 static const int case_mixed = CASE_MIXED, case_plain = CASE_PLAIN, case_ingest = CASE_INGEST,
-                 case_ingest_log = CASE_INGEST_LOG;
+                 case_ingest_log = CASE_INGEST_LOG, case_detect = CASE_DETECT;
 
 void bench_parse_register(void) {
    bench_add("AnsiFeed/mixed", 1, run_parse, &case_mixed);
    bench_add("AnsiFeed/plain", 1, run_parse, &case_plain);
-   bench_add("Ingest/ansi+detect+store", 1, run_parse, &case_ingest);
-   bench_add("Ingest/ansi+detect+store+logfile", 1, run_parse, &case_ingest_log);
+   bench_add("Ingest/ansi+store", 1, run_parse, &case_ingest);
+   bench_add("Ingest/ansi+store+logfile", 1, run_parse, &case_ingest_log);
+   bench_add("Ingest/detect", 1, run_parse, &case_detect);
 }
 
 void bench_parse_cleanup(void) {
