@@ -88,7 +88,18 @@ static bool det_slice(DetWorker* w, DetState* d) {
    if (tell) atomic_store(&d->dirty, true);
    pthread_mutex_unlock(&d->mu);
    /* the mark was stored seq_cst: the supervisor sees it, or this sees its stall */
-   if (!left && atomic_exchange(&d->stalled, false)) tell = true;
+   if (!left && atomic_exchange(&d->stalled, false)) {
+      /* The slice reached the end it loaded when it began; the supervisor may have read on past
+       * it before it paused (the stall, seen here, came after those lines: they are visible now).
+       * Told before they are detected, it would stay paused, and no later slice would see a
+       * stall to answer: the stall is kept for the slice that reaches them. */
+      if (logstore_detected(ls) < logstore_end(ls)) {
+         atomic_store(&d->stalled, true);
+         left = true;
+      } else {
+         tell = true;
+      }
+   }
    if (tell && !atomic_exchange(&d->notify, true) && !sup_finished(w->sup))
       sup_detected(w->sup, d->p->slot.id);
    return left;
