@@ -87,18 +87,16 @@ static bool det_slice(DetWorker* w, DetState* d) {
        detect_changed(d->det) || atomic_load_explicit(&d->url_end, memory_order_relaxed) != url0;
    if (tell) atomic_store(&d->dirty, true);
    pthread_mutex_unlock(&d->mu);
-   /* the mark was stored seq_cst: the supervisor sees it, or this sees its stall */
-   if (!left && atomic_exchange(&d->stalled, false)) {
-      /* The slice reached the end it loaded when it began; the supervisor may have read on past
-       * it before it paused (the stall, seen here, came after those lines: they are visible now).
-       * Told before they are detected, it would stay paused, and no later slice would see a
-       * stall to answer: the stall is kept for the slice that reaches them. */
-      if (logstore_detected(ls) < logstore_end(ls)) {
-         atomic_store(&d->stalled, true);
+   /* the mark was stored seq_cst: the supervisor sees it, or this sees its stall. The stall is
+    * answered once the store's end is reached, not the end this slice loaded when it began: the
+    * supervisor read on meanwhile, and an answer before those lines are detected would leave it
+    * paused with no stall left to answer (seen as a headless run that never ended). While it is
+    * paused no line comes in, so the end read here stays the end. */
+   if (!left && atomic_load(&d->stalled)) {
+      if (logstore_detected(ls) < logstore_end(ls))
          left = true;
-      } else {
+      else if (atomic_exchange(&d->stalled, false))
          tell = true;
-      }
    }
    if (tell && !atomic_exchange(&d->notify, true) && !sup_finished(w->sup))
       sup_detected(w->sup, d->p->slot.id);
@@ -224,7 +222,14 @@ bool det_stall(Proc* p) {
    atomic_thread_fence(memory_order_seq_cst);
    det_kick(p, 1);
    /* after the stall is visible: a worker that caught up before it saw none still shows here */
-   return logstore_backlogged(p->slot.log);
+   if (logstore_backlogged(p->slot.log)) return true;
+   det_unstall(p);
+   return false;
+}
+
+void det_unstall(Proc* p) {
+   /* reading again: a stall left set would keep the worker slicing every few new lines */
+   if (p->det) atomic_store(&p->det->stalled, false);
 }
 
 void det_found(Proc* p) {

@@ -326,6 +326,7 @@ void proc_resume(Proc* p) {
     * the end it is false */
    if (p && p->paused && p->out_poll && !logstore_backlogged(p->slot.log)) {
       p->paused = false;
+      det_unstall(p);
       proc_repoll(p);
    }
 }

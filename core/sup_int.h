@@ -267,6 +267,7 @@ void det_catch_up(Proc* p);
 /* Its store holds too many lines not yet printed or detected: tells the worker to say when it has
  * caught up (CMD_DETECTED). Returns whether it is still backlogged: then pause. */
 bool det_stall(Proc* p);
+void det_unstall(Proc* p); /* reading again (or not paused after all): no answer wanted */
 void det_found(Proc* p);   /* CMD_DETECTED: publish the findings, readiness, resume reading */
 void det_restart(Proc* p); /* a new run: detect_restart after the last run's lines */
 void det_note(Proc* p, uint64_t lineno, uint64_t time_ms, const char* note); /* detect_note */
