@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/rcu.h"
+#include "core/util.h"
 #include "tui/input.h"
 #include "tui/termkey.h"
 #include "tui/trace.h"
@@ -70,21 +71,6 @@ static int mouse_key(View* v, const MEVENT* me) {
    if (me->bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return VK_CLICK;
    if (me->bstate & REPORT_MOUSE_POSITION) return VK_DRAG;
    return -1;
-}
-
-/* The mouse events behind one KEY_MOUSE, oldest first. When brum reads late (a busy frame), curses
- * reads a press together with the report behind it (motion, the release) and returns KEY_MOUSE
- * once for both; getmouse hands them out newest first. Taking only one lost the press: a drag
- * that did not select, a click that did not select. */
-static int mouse_events(MEVENT* ev, int max) {
-   int n = 0;
-   while (n < max && getmouse(&ev[n]) == OK) n++;
-   for (int i = 0, j = n - 1; i < j; i++, j--) {
-      MEVENT t = ev[i];
-      ev[i] = ev[j];
-      ev[j] = t;
-   }
-   return n;
 }
 
 /* In input mode an Esc that curses returned with another key right behind it (within ESCDELAY:
@@ -190,11 +176,16 @@ bool input_read(View* v, uint64_t read_ns) {
    int kind;
    while ((kind = get_wch(&ch)) != ERR) {
       if (kind == KEY_CODE_YES && ch == KEY_MOUSE) {
+         /* Every event behind this KEY_MOUSE: when brum reads late (a busy frame), curses reads a
+          * press with the reports behind it (motion, the release) and returns KEY_MOUSE once;
+          * getmouse hands them out newest first, so they run in reverse. Taking only one lost
+          * the press: a drag that did not select, a click that did not select. */
          MEVENT ev[8]; /* curses queues at most 8 */
-         int n = mouse_events(ev, 8);
+         int n = 0;
+         while (n < (int)ARRAY_LEN(ev) && getmouse(&ev[n]) == OK) n++;
          changed |= flush_burst(v, &burst, read_ns);
-         for (int i = 0; i < n; i++) {
-            int key = mouse_key(v, &ev[i]);
+         while (n-- > 0) {
+            int key = mouse_key(v, &ev[n]);
             if (key >= 0) changed |= dispatch(v, key, &(TermKey){.code = TK_NONE}, read_ns);
          }
          continue;
