@@ -23,6 +23,9 @@
 
 /* Lines per hold of a process's mutex (the supervisor never waits long), as many as a kick. */
 #define SLICE_LINES DETECT_KICK_LINES
+/* ... and at most this much text: a slice is one read section, and chunks the supervisor evicts
+ * meanwhile are freed only after it (4,096 lines of 200 KiB would hold back the whole store) */
+#define SLICE_BYTES (256u << 10)
 
 typedef struct DetState {
    pthread_mutex_t mu; /* guards det; the worker holds it for one slice */
@@ -47,16 +50,17 @@ struct DetWorker {
    Sup* sup;
 };
 
-/* Detects from the store's mark up to at most `max` lines further, then moves the mark. Holds
- * d->mu, inside rcu_read_lock. Returns whether lines are left. */
-static bool detect_range(DetState* d, LogStore* ls, uint64_t max) {
+/* Detects from the store's mark up to at most `max` lines and about `max_bytes` of text further,
+ * then moves the mark. Holds d->mu, inside rcu_read_lock. Returns whether lines are left. */
+static bool detect_range(DetState* d, LogStore* ls, uint64_t max, uint64_t max_bytes) {
    uint64_t from = logstore_detected(ls), end = logstore_end(ls);
-   uint64_t to = end - from > max ? from + max : end;
+   uint64_t to = end - from > max ? from + max : end, bytes = 0;
    LogIter it;
    LogLine l;
    logiter_init(&it, ls, from);
    while (it.next < to && logiter_next(&it, &l) && l.lineno < to) {
-      if (l.flags & LINE_MARKER) continue; /* brum's own lines are no findings */
+      if ((bytes += l.len) > max_bytes) to = l.lineno + 1; /* this line is the slice's last */
+      if (l.flags & LINE_MARKER) continue;                 /* brum's own lines are no findings */
       uint16_t f = detect_line(d->det, l.text, l.len, l.lineno, l.time_ms);
       if (f) logstore_add_flags(ls, l.lineno, f);
       if (f & LINE_URL) atomic_store_explicit(&d->url_end, l.lineno + 1, memory_order_relaxed);
@@ -81,7 +85,7 @@ static bool det_slice(DetWorker* w, DetState* d) {
    pthread_mutex_lock(&d->mu);
    uint64_t url0 = atomic_load_explicit(&d->url_end, memory_order_relaxed);
    rcu_read_lock();
-   bool left = detect_range(d, ls, SLICE_LINES);
+   bool left = detect_range(d, ls, SLICE_LINES, SLICE_BYTES);
    rcu_read_unlock();
    bool tell =
        detect_changed(d->det) || atomic_load_explicit(&d->url_end, memory_order_relaxed) != url0;
@@ -208,7 +212,7 @@ void det_catch_up(Proc* p) {
    if (!d) return;
    pthread_mutex_lock(&d->mu);
    rcu_read_lock();
-   detect_range(d, p->slot.log, UINT64_MAX);
+   detect_range(d, p->slot.log, UINT64_MAX, UINT64_MAX);
    rcu_read_unlock();
    if (detect_changed(d->det)) atomic_store(&d->dirty, true);
    pthread_mutex_unlock(&d->mu);
