@@ -250,8 +250,6 @@ static json_t* op_ps(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
 
 /* ---------------------------------------------------------------- start, stop, restart, kill */
 
-typedef enum Verb { VERB_START, VERB_STOP, VERB_RESTART, VERB_KILL } Verb;
-
 #define MAX_NAMES 1000
 #define WAIT_LINES 50
 
@@ -262,28 +260,26 @@ typedef struct Target {
    uint64_t started_ms; /* the run before the command (a new run changes it, or restarts) */
    uint32_t restarts;
    ProcState state;  /* before the command */
-   const char* note; /* why nothing was done; NULL: the command was sent */
+   SupAck* ack;      /* the command sent */
+   SupAnswer answer; /* what the supervisor did with it (SUP_PENDING until it says) */
    bool run_seen;    /* the run to wait for has begun (from_line is then its first line) */
    bool done;        /* it is ready, or it ended */
 } Target;
 
-/* Every action replies once the supervisor has taken its commands (the reply's processes show
- * what they did, and a request that follows sees it); with wait (start and restart), once every
- * target is ready or has ended. */
+/* Every action replies once the supervisor has taken its commands and published what they did
+ * (the reply's processes show it, and a request that follows sees it); with wait (start and
+ * restart), once every target is ready or has ended. */
 typedef struct ActCall {
    CtlCall base;
    CtlServer* srv;
+   SupVerb verb;
    bool wait;
+   bool noticed; /* the status line has said what was done */
    size_t n;
    Target t[];
 } ActCall;
 
-#define ACK_TIMEOUT_MS 5000 /* a supervisor that is quitting takes no command: reply anyway */
-
-static bool proc_going(ProcState st) {
-   return st != PROC_IDLE && st != PROC_EXITED && st != PROC_FAILED && st != PROC_KILLED &&
-          st != PROC_STOPPED;
-}
+#define ACK_TIMEOUT_MS 5000 /* against a supervisor that takes no command: reply anyway */
 
 /* The names argument as distinct strings; NULL after setting *err. */
 static json_t* act_names(json_t* req, json_t* id, json_t** err) {
@@ -309,49 +305,36 @@ static json_t* act_names(json_t* req, json_t* id, json_t** err) {
    return out;
 }
 
-/* Decides what the action does to one process (inside rcu_read_lock). */
-static void act_plan(CtlServer* srv, Target* t, const ProcSlot* slot, Verb verb) {
+/* What one process is before the action (inside rcu_read_lock). */
+static void act_plan(CtlServer* srv, Target* t, const ProcSlot* slot, SupVerb verb) {
    const ProcSnap* s = sup_snap(slot);
    t->id = slot->id;
    t->from_line = logstore_end(slot->log);
    t->started_ms = s->started_ms;
    t->restarts = s->restarts;
    t->state = s->state;
-   bool going = proc_going(s->state);
-   if (verb == VERB_START && s->state == PROC_STOPPING)
-      t->note = "stopping: not started again (use restart)";
-   else if (verb == VERB_START && going)
-      t->note = "already running";
-   else if ((verb == VERB_STOP || verb == VERB_KILL) && !going)
-      t->note = "not running";
-   if ((verb == VERB_START || verb == VERB_RESTART) && !t->note) ctl_note_start(srv, s);
-   if (verb == VERB_START && going) {
-      /* Nothing new starts: the run to wait for is the current one. */
-      t->run_seen = true;
-      t->from_line = s->run_line;
-   }
+   bool going = snap_is_active(s->state) || snap_is_pending(s->state);
+   if (verb == SUP_RESTART || (verb == SUP_START && !going)) ctl_note_start(srv, s);
 }
 
-static void act_send(Sup* sup, const Target* t, Verb verb) {
-   if (t->note) return;
-   switch (verb) {
-   case VERB_START:
-      sup_start(sup, t->id);
-      break;
-   case VERB_STOP:
-      sup_stop(sup, t->id);
-      break;
-   case VERB_RESTART:
-      sup_restart(sup, t->id);
-      break;
-   case VERB_KILL:
-      sup_kill(sup, t->id);
-      break;
+/* Why the supervisor changed nothing; NULL when it acted. */
+static const char* answer_note(SupAnswer a) {
+   switch (a) {
+   case SUP_NOT_RUNNING:
+      return "not running";
+   case SUP_ALREADY_RUNNING:
+      return "already running";
+   case SUP_STILL_STOPPING:
+      return "stopping: not started again (use restart)";
+   case SUP_QUITTING:
+      return "brum is quitting";
+   default:
+      return NULL;
    }
 }
 
 /* "mcp: restarted dev, api" on the instance's status line, for what was done. */
-static void act_notice(CtlServer* srv, CtlConn* c, const Target* t, size_t n, Verb verb) {
+static void act_notice(CtlServer* srv, CtlConn* c, const Target* t, size_t n, SupVerb verb) {
    static const char* const done[] = {"started", "stopped", "restarted", "killed"};
    char buf[512];
    size_t o = (size_t)snprintf(buf, sizeof buf, "%s: %s", ctl_conn_kind(c), done[verb]);
@@ -359,7 +342,7 @@ static void act_notice(CtlServer* srv, CtlConn* c, const Target* t, size_t n, Ve
    rcu_read_lock();
    const Registry* reg = sup_registry(ctl_sup(srv));
    for (size_t i = 0; i < n && o < sizeof buf; i++) {
-      if (t[i].note) continue;
+      if (t[i].answer != SUP_DONE) continue;
       int k = snprintf(buf + o, sizeof buf - o, "%s%s", acted++ ? ", " : " ",
                        reg->slots[t[i].id]->name);
       o = k < 0 ? sizeof buf : o + (size_t)k;
@@ -393,7 +376,8 @@ static json_t* act_results(CtlServer* srv, const Target* t, size_t n, bool with_
       json_t* r = json_object();
       json_object_set_new(r, "name", ctl_text(slot->name, strlen(slot->name)));
       json_object_set_new(r, "process", ctl_proc_json(slot));
-      if (t[i].note) json_object_set_new(r, "note", json_string(t[i].note));
+      const char* note = answer_note(t[i].answer);
+      if (note) json_object_set_new(r, "note", json_string(note));
       if (with_lines) {
          uint64_t from = t[i].run_seen ? t[i].from_line : logstore_end(slot->log);
          json_object_set_new(r, "lines", run_lines(slot, from, &bytes));
@@ -406,22 +390,37 @@ static json_t* act_results(CtlServer* srv, const Target* t, size_t n, bool with_
 
 static bool act_poll(CtlCall* call, bool timed_out) {
    ActCall* a = (ActCall*)call;
-   bool all = true;
+   bool all = true, answered = true;
    rcu_read_lock();
    const Registry* reg = sup_registry(ctl_sup(a->srv));
    for (size_t i = 0; i < a->n; i++) {
       Target* t = &a->t[i];
-      const ProcSnap* s = sup_snap(reg->slots[t->id]);
+      if (t->answer == SUP_PENDING) t->answer = sup_ack_answer(t->ack);
+      const ProcSnap* s = sup_snap(reg->slots[t->id]); /* read after the answer: as new */
+      if (t->answer == SUP_ALREADY_RUNNING && !t->run_seen) {
+         /* Nothing new starts: the run to wait for is the current one. */
+         t->run_seen = true;
+         t->from_line = s->run_line;
+      }
       if (!t->run_seen && (s->restarts != t->restarts || s->started_ms != t->started_ms)) {
          /* The old run's last lines (and its end marker) come before this. */
          t->run_seen = true;
          if (s->run_line > t->from_line) t->from_line = s->run_line;
       }
-      if (a->wait)
+      if (t->answer == SUP_PENDING)
+         t->done = false;
+      else if (t->answer != SUP_DONE && !t->run_seen)
+         t->done = true; /* nothing was done, and nothing to wait for */
+      else if (a->wait)
          t->done = t->run_seen && ((s->state == PROC_RUNNING && s->ready_ms) || ctl_proc_over(s));
       else
-         t->done = t->note || t->run_seen || s->state != t->state;
+         t->done = t->run_seen || s->state != t->state;
+      answered = answered && t->answer != SUP_PENDING;
       all = all && t->done;
+   }
+   if (answered && !a->noticed) {
+      a->noticed = true;
+      act_notice(a->srv, call->conn, a->t, a->n, a->verb);
    }
    json_t* results = NULL;
    if (all || timed_out) results = act_results(a->srv, a->t, a->n, a->wait);
@@ -434,19 +433,21 @@ static bool act_poll(CtlCall* call, bool timed_out) {
 }
 
 static void act_free(CtlCall* call) {
+   ActCall* a = (ActCall*)call;
+   for (size_t i = 0; i < a->n; i++) sup_ack_drop(a->t[i].ack);
    json_decref(call->id);
    free(call);
 }
 
 /* Reads the arguments and resolves every name before anything is done (a wrong name changes
  * nothing). NULL after setting *err. */
-static ActCall* act_prepare(CtlServer* srv, json_t* id, json_t* req, Verb verb, bool* wait,
+static ActCall* act_prepare(CtlServer* srv, json_t* id, json_t* req, SupVerb verb, bool* wait,
                             json_t** err) {
    double timeout;
    if (!ctl_arg_bool(req, id, "wait", false, wait, err) ||
        !ctl_arg_secs(req, id, "timeout_s", 30, 600, &timeout, err))
       return NULL;
-   if (*wait && verb != VERB_START && verb != VERB_RESTART) {
+   if (*wait && verb != SUP_START && verb != SUP_RESTART) {
       *err = ctl_err(id, "bad_request", "\"wait\" applies to start and restart only");
       return NULL;
    }
@@ -455,6 +456,7 @@ static ActCall* act_prepare(CtlServer* srv, json_t* id, json_t* req, Verb verb, 
    size_t n = json_array_size(names);
    ActCall* a = xcalloc(1, sizeof *a + n * sizeof(Target));
    a->srv = srv;
+   a->verb = verb;
    a->wait = *wait;
    a->n = n;
    a->base.deadline_ms = util_now_ms() + (*wait ? (uint64_t)(timeout * 1000) : ACK_TIMEOUT_MS);
@@ -473,13 +475,12 @@ static ActCall* act_prepare(CtlServer* srv, json_t* id, json_t* req, Verb verb, 
    return a;
 }
 
-static json_t* act(CtlServer* srv, CtlConn* c, json_t* id, json_t* req, Verb verb) {
+static json_t* act(CtlServer* srv, CtlConn* c, json_t* id, json_t* req, SupVerb verb) {
    json_t* err = NULL;
    bool wait = false;
    ActCall* a = act_prepare(srv, id, req, verb, &wait, &err);
    if (!a) return err;
-   for (size_t i = 0; i < a->n; i++) act_send(ctl_sup(srv), &a->t[i], verb);
-   act_notice(srv, c, a->t, a->n, verb);
+   for (size_t i = 0; i < a->n; i++) a->t[i].ack = sup_act(ctl_sup(srv), verb, a->t[i].id);
    a->base.id = json_incref(id ? id : json_null());
    a->base.poll = act_poll;
    a->base.cancel = ctl_call_cancelled;
@@ -489,19 +490,19 @@ static json_t* act(CtlServer* srv, CtlConn* c, json_t* id, json_t* req, Verb ver
 }
 
 static json_t* op_start(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
-   return act(srv, c, id, req, VERB_START);
+   return act(srv, c, id, req, SUP_START);
 }
 
 static json_t* op_stop(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
-   return act(srv, c, id, req, VERB_STOP);
+   return act(srv, c, id, req, SUP_STOP);
 }
 
 static json_t* op_restart(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
-   return act(srv, c, id, req, VERB_RESTART);
+   return act(srv, c, id, req, SUP_RESTART);
 }
 
 static json_t* op_kill(CtlServer* srv, CtlConn* c, json_t* id, json_t* req) {
-   return act(srv, c, id, req, VERB_KILL);
+   return act(srv, c, id, req, SUP_KILL);
 }
 
 /* ---------------------------------------------------------------- quit */

@@ -42,9 +42,28 @@ typedef struct Cmd {
    size_t len; /* of text, for CMD_INPUT and CMD_LINE */
    bool flag;
    TermKey key; /* CMD_KEY */
+   SupAck* ack; /* sup_act's: the supervisor's reference */
 } Cmd;
 
+struct SupAck {
+   atomic_int refs;
+   _Atomic SupAnswer answer;
+};
+
+void sup_ack_drop(SupAck* a) {
+   if (a && atomic_fetch_sub(&a->refs, 1) == 1) free(a);
+}
+
+SupAnswer sup_ack_answer(const SupAck* a) {
+   return atomic_load(&a->answer);
+}
+
 static void cmd_free(Cmd* c) {
+   if (c->ack) { /* a command never taken (brum quit first) is answered too */
+      SupAnswer pending = SUP_PENDING;
+      atomic_compare_exchange_strong(&c->ack->answer, &pending, SUP_QUITTING);
+      sup_ack_drop(c->ack);
+   }
    free(c->text);
    free(c);
 }
@@ -208,6 +227,71 @@ static void on_term_cmd(Proc* p, const Cmd* c) {
    }
 }
 
+/* What a start, stop, restart or kill sent with sup_act does to p now (NULL: brum quits). */
+static SupAnswer act_answer(int op, const Proc* p) {
+   if (!p) return SUP_QUITTING;
+   ProcState st = p->cur.state;
+   bool going = snap_is_active(st) || snap_is_pending(st);
+   if (op == CMD_START && st == PROC_STOPPING) return SUP_STILL_STOPPING;
+   if (op == CMD_START && going) return SUP_ALREADY_RUNNING;
+   if ((op == CMD_STOP || op == CMD_KILL) && !going) return SUP_NOT_RUNNING;
+   return SUP_DONE;
+}
+
+/* One command; p is its process (NULL: none, or brum quits). */
+static void cmd_run(Sup* s, Proc* p, Cmd* c) {
+   if (p) proc_ensure_handles(p);
+   switch (c->op) {
+   case CMD_START:
+      if (p) orch_start(p);
+      break;
+   case CMD_STOP:
+   case CMD_KILL:
+      if (p) {
+         p->restart_pending = false;
+         proc_stop(p, c->op == CMD_KILL);
+      }
+      break;
+   case CMD_RESTART:
+      if (!p) break;
+      if (proc_active(p)) {
+         p->restart_pending = true;
+         proc_stop(p, false);
+      } else {
+         orch_start(p);
+      }
+      break;
+   case CMD_RESIZE:
+      if (!atomic_load(&s->finished)) on_resize(s, c);
+      break;
+   case CMD_RESUME:
+      proc_resume(p);
+      break;
+   case CMD_QUIT:
+      if (!atomic_load(&s->finished)) sup_begin_quit(s);
+      break;
+   case CMD_NOTICE:
+      sup_publish_notice(s, c->text);
+      break;
+   case CMD_SAMPLE: /* id: 0 off, 1 on, 2 a while */
+      if (c->id == 2)
+         sample_awhile(s);
+      else
+         sample_set(s, c->id != 0);
+      break;
+   case CMD_FREE_PORT:
+      if (p) portuse_free(p);
+      break;
+   case CMD_DETECTED:
+      if (p) det_found(p);
+      break;
+   default:
+      if (p) on_term_cmd(p, c);
+      break;
+   }
+   if (c->op == CMD_INPUT) atomic_fetch_sub(&s->input_pending, c->len);
+}
+
 static void on_cmd(uv_async_t* a) {
    Sup* s = a->data;
    struct cds_wfcq_node* node;
@@ -221,61 +305,14 @@ static void on_cmd(uv_async_t* a) {
       /* (a command queued behind the quit finds every handle closed: it must not make new
        * ones, which would keep the loop from closing) */
       if (atomic_load(&s->finished)) p = NULL;
-      if (p) proc_ensure_handles(p);
-      switch (c->op) {
-      case CMD_START:
-         if (p) orch_start(p);
-         break;
-      case CMD_STOP:
-         if (p) {
-            p->restart_pending = false;
-            proc_stop(p, false);
-         }
-         break;
-      case CMD_KILL:
-         if (p) {
-            p->restart_pending = false;
-            proc_stop(p, true);
-         }
-         break;
-      case CMD_RESTART:
-         if (!p) break;
-         if (proc_active(p)) {
-            p->restart_pending = true;
-            proc_stop(p, false);
-         } else {
-            orch_start(p);
-         }
-         break;
-      case CMD_RESIZE:
-         if (!atomic_load(&s->finished)) on_resize(s, c);
-         break;
-      case CMD_RESUME:
-         proc_resume(p);
-         break;
-      case CMD_QUIT:
-         if (!atomic_load(&s->finished)) sup_begin_quit(s);
-         break;
-      case CMD_NOTICE:
-         sup_publish_notice(s, c->text);
-         break;
-      case CMD_SAMPLE: /* id: 0 off, 1 on, 2 a while */
-         if (c->id == 2)
-            sample_awhile(s);
-         else
-            sample_set(s, c->id != 0);
-         break;
-      case CMD_FREE_PORT:
-         if (p) portuse_free(p);
-         break;
-      case CMD_DETECTED:
-         if (p) det_found(p);
-         break;
-      default:
-         if (p) on_term_cmd(p, c);
-         break;
+      if (!c->ack) {
+         cmd_run(s, p, c);
+      } else {
+         SupAnswer answer = act_answer(c->op, p);
+         if (answer == SUP_DONE) cmd_run(s, p, c);
+         atomic_store(&c->ack->answer, answer);
+         sup_wake(s); /* after the snapshot the command published, if any */
       }
-      if (c->op == CMD_INPUT) atomic_fetch_sub(&s->input_pending, c->len);
       cmd_free(c);
    }
 }
@@ -372,6 +409,20 @@ void sup_kill(Sup* s, uint64_t id) {
 
 void sup_restart(Sup* s, uint64_t id) {
    sup_send(s, CMD_RESTART, id, 0, 0);
+}
+
+SupAck* sup_act(Sup* s, SupVerb verb, uint64_t id) {
+   static const int ops[] = {[SUP_START] = CMD_START,
+                             [SUP_STOP] = CMD_STOP,
+                             [SUP_RESTART] = CMD_RESTART,
+                             [SUP_KILL] = CMD_KILL};
+   SupAck* a = xmalloc(sizeof *a);
+   atomic_init(&a->refs, 2);
+   atomic_init(&a->answer, SUP_PENDING);
+   Cmd* c = cmd_new(ops[verb], id);
+   c->ack = a;
+   sup_enqueue(s, c);
+   return a;
 }
 
 void sup_resize(Sup* s, unsigned short cols, unsigned short rows) {

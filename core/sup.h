@@ -130,6 +130,25 @@ void sup_start(Sup* s, uint64_t id);
 void sup_stop(Sup* s, uint64_t id);
 void sup_kill(Sup* s, uint64_t id);    /* SIGKILL now (or cancels, as sup_stop) */
 void sup_restart(Sup* s, uint64_t id); /* stop if running, then start */
+/* The same four with an answer, for a caller that reports what was done (the control socket).
+ * The supervisor decides when it takes the command, after every command queued before it (a
+ * start the UI queued a moment ago counts): a start of a process that runs, waits or is in
+ * backoff, or is stopping, and a stop or kill of one that does not run or wait, change nothing.
+ * The caller reads the answer (SUP_PENDING until it is taken; the supervisor then wakes its
+ * observers) and drops its reference once. */
+typedef enum SupVerb { SUP_START, SUP_STOP, SUP_RESTART, SUP_KILL } SupVerb;
+typedef enum SupAnswer {
+   SUP_PENDING,
+   SUP_DONE,
+   SUP_NOT_RUNNING,     /* stop, kill: nothing ran or waited */
+   SUP_ALREADY_RUNNING, /* start: it runs, waits or is in backoff */
+   SUP_STILL_STOPPING,  /* start: its stop is under way (a restart starts it again) */
+   SUP_QUITTING         /* brum is quitting: nothing was done */
+} SupAnswer;
+typedef struct SupAck SupAck;
+SupAck* sup_act(Sup* s, SupVerb verb, uint64_t id);
+SupAnswer sup_ack_answer(const SupAck* a);
+void sup_ack_drop(SupAck* a);
 void sup_resize(Sup* s, unsigned short cols, unsigned short rows);
 void sup_resume(Sup* s, uint64_t id); /* headless: the printer consumed lines: read again if the
                                          store is no longer backlogged */

@@ -845,6 +845,34 @@ Test(ctl, wait_matches_times_out_or_sees_the_exit) {
 
 /* A client that starts a process and at once waits for a line must not hear "exited" from the
  * previous run while the start is still in the supervisor's queue. */
+/* A stop sent right behind a start that the UI queued (brum launched with the process, or `Enter`
+ * a moment ago) stops that start: the supervisor decides in order, not the caller from a snapshot
+ * that does not show the start yet. Each round's request is planned before the supervisor thread
+ * has taken the start in almost every run; the supervisor's answer makes it right in all. */
+Test(ctl, stop_right_behind_a_queued_start) {
+   add("calm", "exec sleep 60");
+   for (int i = 0; i < 10; i++) {
+      sup_start(srv.sup, 0);
+      json_t* r = req("{\"op\":\"stop\",\"names\":[\"calm\"]}");
+      json_t* res = json_array_get(json_object_get(r, "results"), 0);
+      cr_assert_null(json_object_get(res, "note"), "round %d: the queued start was stopped", i);
+      cr_assert_str_neq(str(json_object_get(res, "process"), "state"), "running");
+      json_decref(r);
+      WAIT_FOR(snap(0).state == PROC_STOPPED);
+   }
+   /* and the other way: a start right behind a queued stop starts nothing (it is stopping: the
+    * process ignores SIGTERM, so it stops only at the SIGKILL after the grace period) */
+   add("stubborn", "trap '' TERM; echo up; exec sleep 60");
+   sup_start(srv.sup, 1);
+   WAIT_FOR(snap(1).state == PROC_RUNNING && log_end(1) > 0); /* the trap is set */
+   sup_stop(srv.sup, 1);
+   json_t* r = req("{\"op\":\"start\",\"names\":[\"stubborn\"]}");
+   cr_assert_str_eq(str(json_array_get(json_object_get(r, "results"), 0), "note"),
+                    "stopping: not started again (use restart)");
+   json_decref(r);
+   WAIT_FOR(snap(1).state == PROC_STOPPED || snap(1).state == PROC_KILLED);
+}
+
 Test(ctl, wait_right_after_start) {
    add("once", "echo run");
    sup_start(srv.sup, 0);
