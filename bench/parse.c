@@ -6,7 +6,11 @@
  * append, unflagged: detection runs on its own thread), and ingest+logfile: the same plus
  * --log-dir's append to the log writer's buffer (core/logfile.h; its thread writes a file in /tmp
  * meanwhile); detect: what the detection thread does per line (core/detwork.c: the stored lines
- * read back, classified, their flags ORed in), over the store the ingest case fills.
+ * read back, classified, their flags ORed in), over the store the ingest case fills. Beside it,
+ * on the same lines: detect/readback (that loop without the classifier: what detection costs
+ * outside core/detect*.c) and detect/classify (the classifier alone over the lines copied out
+ * of the store into one buffer, as bench/bench_detect.c times it). detect prints the sum of the
+ * flags it set (flagsum): two builds that classify alike print the same.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,20 +83,78 @@ static void store_line(void* ud, const char* text, uint32_t len, const StyleRun*
    c->lines++;
 }
 
-enum { CASE_MIXED, CASE_PLAIN, CASE_INGEST, CASE_INGEST_LOG, CASE_DETECT };
+enum {
+   CASE_MIXED,
+   CASE_PLAIN,
+   CASE_INGEST,
+   CASE_INGEST_LOG,
+   CASE_DETECT,
+   CASE_READBACK,
+   CASE_CLASSIFY
+};
 
-/* The detection thread's loop (core/detwork.c detect_range) over every line of `ls`. */
-static void detect_store(Detector* det, LogStore* ls) {
+/* The detection thread's loop (core/detwork.c detect_range) over every line of `ls`; without a
+ * detector only the reading back (the text's first and last bytes touched, as a classifier
+ * would). Returns the sum of the flags it set, or of what it read. */
+static uint64_t detect_store(Detector* det, LogStore* ls) {
+   uint64_t sum = 0;
    rcu_read_lock();
    LogIter it;
    LogLine l;
    logiter_init(&it, ls, 0);
    while (logiter_next(&it, &l)) {
+      if (l.flags & LINE_MARKER) continue;
+      if (!det) {
+         sum +=
+             l.len + l.lineno + l.time_ms + (l.len ? (uint8_t)(l.text[0] ^ l.text[l.len - 1]) : 0);
+         continue;
+      }
       uint16_t f = detect_line(det, l.text, l.len, l.lineno, l.time_ms);
-      if (f) logstore_add_flags(ls, l.lineno, f);
+      if (f) logiter_add_flags(&it, f);
+      sum += f;
    }
    logstore_set_detected(ls, logstore_end(ls));
    rcu_read_unlock();
+   return sum;
+}
+
+/* The store's lines copied out into one buffer (untimed), for the classifier alone. */
+typedef struct Flat {
+   char* text;
+   uint32_t* off; /* line i is text[off[i]..off[i + 1]) */
+   uint64_t* time_ms;
+   uint64_t first, n;
+} Flat;
+
+static Flat flatten(LogStore* ls) {
+   Flat f = {0};
+   rcu_read_lock();
+   f.first = logstore_begin(ls);
+   f.n = logstore_end(ls) - f.first;
+   f.off = malloc((f.n + 1) * sizeof *f.off);
+   f.time_ms = malloc(f.n * sizeof *f.time_ms);
+   f.text = malloc(logstore_bytes(ls));
+   if (!f.off || !f.time_ms || !f.text) abort();
+   LogIter it;
+   LogLine l;
+   uint64_t i = 0;
+   logiter_init(&it, ls, f.first);
+   for (f.off[0] = 0; i < f.n && logiter_next(&it, &l); i++) {
+      memcpy(f.text + f.off[i], l.text, l.len);
+      f.off[i + 1] = f.off[i] + l.len;
+      f.time_ms[i] = l.time_ms;
+   }
+   rcu_read_unlock();
+   f.n = i;
+   return f;
+}
+
+static uint64_t classify_flat(Detector* det, const Flat* f) {
+   uint64_t sum = 0;
+   for (uint64_t i = 0; i < f->n; i++)
+      sum += detect_line(det, f->text + f->off[i], f->off[i + 1] - f->off[i], f->first + i,
+                         f->time_ms[i]);
+   return sum;
 }
 
 static void feed_all(AnsiParser* p, const Input* in) {
@@ -106,7 +168,7 @@ static void run_parse(B* b, const void* param) {
    int which = *(const int*)param;
    const Input* in = input(which == CASE_PLAIN);
    Ctx c = {0};
-   bool detect = which == CASE_DETECT;
+   bool detect = which == CASE_DETECT || which == CASE_READBACK || which == CASE_CLASSIFY;
    bool ingest = which == CASE_INGEST || which == CASE_INGEST_LOG || detect;
    AnsiSink sink = {.line = ingest ? store_line : count_line};
    if (ingest) c.ls = logstore_new(&(LogStoreConfig){.detect_later = true});
@@ -118,8 +180,11 @@ static void run_parse(B* b, const void* param) {
       c.sink = logfiles_sink(lf, "bench");
    }
    AnsiParser* p = ansi_new(&sink, &c);
+   Flat flat = {0};
    if (detect) feed_all(p, in); /* the store the detection thread reads; not timed */
-   struct timespec cpu0, cpu1;  /* this thread's own CPU: the log writer's thread may take turns */
+   if (which == CASE_CLASSIFY) flat = flatten(c.ls);
+   uint64_t sum = 0;
+   struct timespec cpu0, cpu1; /* this thread's own CPU: the log writer's thread may take turns */
    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
    b_reset_timer(b);
    for (uint64_t i = 0; i < b->n; i++) {
@@ -127,12 +192,18 @@ static void run_parse(B* b, const void* param) {
          feed_all(p, in);
          continue;
       }
-      Detector* det = detect_new(); /* a fresh run each time: the same findings per op */
-      detect_store(det, c.ls);
+      /* a fresh run each time: the same findings per op */
+      Detector* det = which == CASE_READBACK ? NULL : detect_new();
+      sum = which == CASE_CLASSIFY ? classify_flat(det, &flat) : detect_store(det, c.ls);
       detect_free(det);
    }
    b_stop_timer(b);
    if (detect) c.lines = b->n * (logstore_end(c.ls) - logstore_begin(c.ls));
+   if (which == CASE_DETECT || which == CASE_CLASSIFY) b_metric(b, (double)sum, "flagsum");
+   bench_sink(sum);
+   free(flat.text);
+   free(flat.off);
+   free(flat.time_ms);
    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
    if (ingest && c.lines)
       b_metric(b,
@@ -159,7 +230,8 @@ static void run_parse(B* b, const void* param) {
 }
 
 static const int case_mixed = CASE_MIXED, case_plain = CASE_PLAIN, case_ingest = CASE_INGEST,
-                 case_ingest_log = CASE_INGEST_LOG, case_detect = CASE_DETECT;
+                 case_ingest_log = CASE_INGEST_LOG, case_detect = CASE_DETECT,
+                 case_readback = CASE_READBACK, case_classify = CASE_CLASSIFY;
 
 void bench_parse_register(void) {
    bench_add("AnsiFeed/mixed", 1, run_parse, &case_mixed);
@@ -167,6 +239,8 @@ void bench_parse_register(void) {
    bench_add("Ingest/ansi+store", 1, run_parse, &case_ingest);
    bench_add("Ingest/ansi+store+logfile", 1, run_parse, &case_ingest_log);
    bench_add("Ingest/detect", 1, run_parse, &case_detect);
+   bench_add("Ingest/detect/readback", 1, run_parse, &case_readback);
+   bench_add("Ingest/detect/classify", 1, run_parse, &case_classify);
 }
 
 void bench_parse_cleanup(void) {

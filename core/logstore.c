@@ -507,3 +507,11 @@ bool logiter_next(LogIter* it, LogLine* out) {
    it->next++;
    return true;
 }
+
+void logiter_add_flags(LogIter* it, uint16_t flags) {
+   /* the chunk that line came from stays valid for the read section; its records' flags are the
+    * one thing in a published chunk that is written after the fact */
+   Chunk* c = (Chunk*)it->chunk;
+   atomic_fetch_or_explicit(&c->recs[it->next - 1 - c->first].tf, (uint32_t)flags << TF_FLAGS_SHIFT,
+                            memory_order_relaxed);
+}

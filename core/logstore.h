@@ -114,5 +114,8 @@ void logiter_init(LogIter* it, const LogStore* ls,
 /* False at end (the end loaded at each call). Lines evicted meanwhile are skipped: a caller that
  * must not miss one compares out->lineno with the number it expected. */
 bool logiter_next(LogIter* it, LogLine* out);
+/* logstore_add_flags for the line the last logiter_next returned, without looking it up again
+ * (the detection thread's per-line path). Same rules: detection only, one thread at a time. */
+void logiter_add_flags(LogIter* it, uint16_t flags);
 
 #endif

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/sample.h"
 #include "core/sup_int.h"
@@ -39,12 +42,36 @@ static const char* find(const char* s, const char* e, const char* lit) {
    return memmem(s, (size_t)(e - s), lit, strlen(lit));
 }
 
-/* "in use" in [s, e), or NULL. Every line of output passes here: a memchr for the rarer 'u'
- * costs a third of memmem's two-way search (33 against 95 ns on a 111-byte log line). */
-static const char* find_in_use(const char* s, const char* e) {
+/* "in use" in [s, e), or NULL: a memchr for the rarer 'u' costs a third of memmem's two-way
+ * search (33 against 95 ns on a 111-byte log line), but one call per 'u' of the line. */
+static const char* find_in_use_scalar(const char* s, const char* e) {
    for (const char* p = s + 3; p + 3 <= e && (p = memchr(p, 'u', (size_t)(e - p))); p++)
       if (p + 3 <= e && p[1] == 's' && p[2] == 'e' && memcmp(p - 3, "in ", 3) == 0) return p - 3;
    return NULL;
+}
+
+/* The first "in use" in [s, e), or NULL. Every line of output passes here, on the supervisor's
+ * thread: with SSE2 (every x86-64) 16 starts at a time keep only those with ' ', 'u' and 'e'
+ * where "in use" has them (a log line of ~70 bytes: 4 blocks and no call, against a memchr per
+ * 'u'); the last block overlaps the one before rather than leave a tail. */
+static const char* find_in_use(const char* s, const char* e) {
+#ifdef __SSE2__
+   enum { SPAN = 16 + 5 }; /* the bytes a block of 16 starts reads: starts + 5 */
+   if (e - s < SPAN) return find_in_use_scalar(s, e);
+   const __m128i sp = _mm_set1_epi8(' '), u = _mm_set1_epi8('u'), ee = _mm_set1_epi8('e');
+   for (const char* p = s;; p += 16) {
+      if (e - p < SPAN) p = e - SPAN; /* the last block: starts up to e - 6 */
+      __m128i a = _mm_cmpeq_epi8(_mm_loadu_si128((const void*)(p + 2)), sp);
+      __m128i b = _mm_cmpeq_epi8(_mm_loadu_si128((const void*)(p + 3)), u);
+      __m128i c = _mm_cmpeq_epi8(_mm_loadu_si128((const void*)(p + 5)), ee);
+      unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_and_si128(a, b), c));
+      for (; m; m &= m - 1) /* in order: the first match is the line's first */
+         if (memcmp(p + __builtin_ctz(m), "in use", 6) == 0) return p + __builtin_ctz(m);
+      if (p == e - SPAN) return NULL;
+   }
+#else
+   return find_in_use_scalar(s, e);
+#endif
 }
 
 int portuse_parse_line(const char* s, size_t n) {

@@ -359,6 +359,32 @@ Test(logstore, iterator) {
    logstore_free(ls);
 }
 
+/* The detection thread's path: flags ORed through the iterator land on the line it returned, in
+ * every chunk (the first line of each comes through the iterator's lookup, the others through
+ * its cached chunk), next to the flags the line already had, and nowhere else. */
+Test(logstore, iterator_add_flags) {
+   LogStore* ls = logstore_new(&(LogStoreConfig){.detect_later = true});
+   add_numbered(ls, 20000); /* several chunks */
+   logstore_add_flags(ls, 3, LINE_WARNING);
+   rcu_read_lock();
+   LogIter it;
+   LogLine l;
+   logiter_init(&it, ls, 0);
+   while (logiter_next(&it, &l))
+      if (l.lineno % 3 == 0) logiter_add_flags(&it, l.lineno % 2 ? LINE_URL : LINE_ERROR);
+   logiter_add_flags(&it, LINE_GROUPED); /* the last line again */
+   for (uint64_t i = 0; i < 20000; i++) {
+      cr_assert(logstore_get(ls, i, &l));
+      uint16_t want = i % 3 ? 0 : i % 2 ? LINE_URL : LINE_ERROR;
+      if (i == 3) want |= LINE_WARNING;
+      if (i == 19999) want |= LINE_GROUPED;
+      cr_assert_eq(l.flags, want, "line %" PRIu64 ": flags %u, not %u", i, l.flags, want);
+      cr_assert(line_is(&l, i), "line %" PRIu64 " kept its text", i);
+   }
+   rcu_read_unlock();
+   logstore_free(ls);
+}
+
 Test(logstore, iterator_after_eviction) {
    LogStore* ls = logstore_new(&(LogStoreConfig){.max_lines = 1000});
    add_numbered(ls, 50000);

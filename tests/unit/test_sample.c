@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -148,4 +149,37 @@ Test(sample, note_joins_the_error_entry) {
    cr_expect_eq(s->errors, 2);
    free(s);
    detect_free(d);
+}
+
+/* The "in use" screen (16 starts at a time, the last block overlapping) at every offset and line
+ * length: the first one found, none where there is none, and nothing past the line's end. */
+Test(sample, bind_message_at_every_offset) {
+   const char* near = "in usx im use in  use iin us uuse e in u"; /* no "in use" in it */
+   char line[256];
+   for (int k = 0; k <= 60; k++) {
+      for (int j = 0; j <= 40; j += 7) {
+         int n = snprintf(line, sizeof line, "EADDRINUSE %.*s", k, near + k % 5);
+         n += snprintf(line + n, sizeof line - (size_t)n, "in use :::3000 %.*s in use :::4000", j,
+                       near);
+         cr_expect_eq(portuse_parse_line(line, (size_t)n), 3000, "%s", line);
+         /* the same line cut right after the first "in use", and one byte before it */
+         const char* use = strstr(line, "in use");
+         size_t at = (size_t)(use - line) + 6;
+         cr_expect_eq(portuse_parse_line(line, at), -1, "%.*s", (int)at, line);
+         cr_expect_eq(portuse_parse_line(line, at - 1), 0, "%.*s", (int)(at - 1), line);
+      }
+   }
+   /* random lines of the letters of "in use": found exactly where memmem finds it */
+   uint32_t seed = 12345;
+   for (int i = 0; i < 20000; i++) {
+      int n = snprintf(line, sizeof line, "EADDRINUSE ");
+      int len = i % 90;
+      for (int c = 0; c < len; c++) {
+         seed = seed * 1103515245u + 12345u;
+         line[n++] = "inuse x"[(seed >> 16) % 7];
+      }
+      line[n] = '\0';
+      int want = memmem(line, (size_t)n, "in use", 6) ? -1 : 0;
+      cr_assert_eq(portuse_parse_line(line, (size_t)n), want, "%s", line);
+   }
 }
