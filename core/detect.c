@@ -166,8 +166,7 @@ DetectSnap* detect_snapshot(Detector* d) {
    size_t strings = 0;
    for (uint32_t i = 0; i < d->ent_n; i++) {
       const Entry* e = &d->ent[(d->ent_head + i) % d->ent_cap];
-      const char* loc = entry_loc(e);
-      strings += e->tlen + 1u + (loc[0] ? strlen(loc) + 1 : 0);
+      strings += e->tlen + 1u + (e->llen ? e->llen + 1u : 0);
    }
    for (uint32_t i = 0; i < d->nurls; i++) strings += strlen(d->urls[i].url) + 1;
 
@@ -190,10 +189,9 @@ DetectSnap* detect_snapshot(Detector* d) {
       o->title = sp;
       sp += k;
       o->location = NULL;
-      const char* loc = entry_loc(e);
-      if (loc[0]) {
-         k = strlen(loc) + 1;
-         memcpy(sp, loc, k);
+      if (e->llen) {
+         k = e->llen + 1u;
+         memcpy(sp, entry_loc(e), k);
          o->location = sp;
          sp += k;
       }

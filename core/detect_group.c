@@ -43,35 +43,45 @@ static size_t bounded_len(const char* s, size_t max) {
    return n;
 }
 
-/* Stores title and loc (lengths tl, ll; either may point into e->text) in e's block. The block
- * is resized when the strings outgrow it or leave more than BLOCK_SLACK bytes unused, so that
- * a reused slot mostly rewrites in place and still holds about what its entry needs. */
+/* Makes e's block hold need bytes: a new block when the strings outgrow it or leave more than
+ * BLOCK_SLACK bytes unused (so that a reused slot mostly rewrites in place and still holds about
+ * what its entry needs). Returns the old block if it was replaced (the caller copies what it
+ * keeps from it, then frees it), else NULL. */
 enum { BLOCK_SLACK = 48 };
-static void entry_store(Entry* e, const char* title, size_t tl, const char* loc, size_t ll) {
-   char tmp[TITLE_MAX + 1 + LOC_MAX + 1];
-   memcpy(tmp, title, tl);
-   tmp[tl] = '\0';
-   memcpy(tmp + tl + 1, loc, ll);
-   tmp[tl + 1 + ll] = '\0';
-   size_t need = tl + ll + 2;
-   size_t want = (need + 15) & ~(size_t)15; /* malloc's granule: no resize for a byte more */
-   if (need > e->cap || e->cap - want > BLOCK_SLACK) {
-      free(e->text);
-      e->text = xmalloc(want);
-      e->cap = (uint16_t)want;
-   }
-   memcpy(e->text, tmp, need);
-   e->tlen = (uint8_t)tl;
+static char* entry_reserve(Entry* e, size_t need) {
+   size_t want = (need + 15) & ~(size_t)15; /* malloc's granule: no new block for a byte more */
+   if (need <= e->cap && e->cap - want <= BLOCK_SLACK) return NULL;
+   char* old = e->text;
+   e->text = xmalloc(want);
+   e->cap = (uint16_t)want;
+   return old;
 }
 
 void detect_entry_set_title(Entry* e, const char* title) {
+   size_t tl = bounded_len(title, TITLE_MAX), ll = e->llen;
    const char* loc = entry_loc(e);
-   entry_store(e, title, bounded_len(title, TITLE_MAX), loc, strlen(loc));
+   char* old = entry_reserve(e, tl + ll + 2);
+   if (!ll)
+      e->text[tl + 1] = '\0';
+   else if (old || tl != e->tlen)
+      memmove(e->text + tl + 1, loc, ll + 1); /* the location follows the new title */
+   memcpy(e->text, title, tl);
+   e->text[tl] = '\0';
+   e->tlen = (uint8_t)tl;
+   if (old) free(old);
 }
 
 void detect_entry_set_loc(Entry* e, const char* loc) {
-   const char* title = entry_title(e);
-   entry_store(e, title, e->tlen, loc, bounded_len(loc, LOC_MAX));
+   size_t ll = bounded_len(loc, LOC_MAX), tl = e->tlen;
+   char* old = entry_reserve(e, tl + ll + 2);
+   if (old) {
+      memcpy(e->text, old, tl);
+      free(old);
+   }
+   e->text[tl] = '\0'; /* (a first block: the empty title) */
+   memcpy(e->text + tl + 1, loc, ll);
+   e->text[tl + 1 + ll] = '\0';
+   e->llen = (uint8_t)ll;
 }
 
 /* A Python exception line ends a traceback: `ValueError: x`, `KeyboardInterrupt`. */

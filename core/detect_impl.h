@@ -86,11 +86,12 @@ typedef struct Entry {
    DetectKind kind;
    uint16_t cap; /* bytes allocated at text */
    uint8_t tlen; /* strlen(title): the location starts at text + tlen + 1 */
+   uint8_t llen; /* strlen(location) */
    uint64_t first, last, time_ms;
    const char* rule; /* borrowed: a string literal of the rule table */
    char* text;       /* owned: title and location, both NUL-terminated; NULL: both empty */
 } Entry;
-_Static_assert(TITLE_MAX <= UINT8_MAX, "Entry.tlen holds a title's length");
+_Static_assert(TITLE_MAX <= UINT8_MAX && LOC_MAX <= UINT8_MAX, "Entry.tlen, .llen hold lengths");
 _Static_assert(TITLE_MAX + LOC_MAX + 2 <= UINT16_MAX, "Entry.cap holds both strings");
 
 typedef struct Url {
@@ -232,7 +233,8 @@ void detect_line_offer_loc(Detector* d, Entry* e, const char* s, uint32_t n);
 enum { C_CLOSE, C_GROUP, C_GROUP_LAST, C_BLANK }; /* what detect_group_continues says */
 Entry* detect_entry_push(Detector* d);
 /* Replace the title (at most TITLE_MAX bytes of it, not cutting a UTF-8 sequence) or the location
- * (LOC_MAX); the argument may point into the entry's own text. */
+ * (LOC_MAX). The argument must not point into the entry's own text (callers build it in a
+ * buffer of their own). */
 void detect_entry_set_title(Entry* e, const char* title);
 void detect_entry_set_loc(Entry* e, const char* loc);
 void detect_entries_free(Detector* d);
