@@ -48,7 +48,7 @@ void detect_free(Detector* d) {
    if (!d) return;
    pcre2_match_data_free(d->md);
    for (uint32_t i = 0; i < d->nurls; i++) free(d->urls[i].url);
-   free(d->ent);
+   detect_entries_free(d);
    free(d);
 }
 
@@ -166,7 +166,7 @@ DetectSnap* detect_snapshot(Detector* d) {
    size_t strings = 0;
    for (uint32_t i = 0; i < d->ent_n; i++) {
       const Entry* e = &d->ent[(d->ent_head + i) % d->ent_cap];
-      strings += strlen(e->title) + 1 + (e->loc[0] ? strlen(e->loc) + 1 : 0);
+      strings += e->tlen + 1u + (e->llen ? e->llen + 1u : 0);
    }
    for (uint32_t i = 0; i < d->nurls; i++) strings += strlen(d->urls[i].url) + 1;
 
@@ -184,14 +184,14 @@ DetectSnap* detect_snapshot(Detector* d) {
       o->last_line = e->last;
       o->time_ms = e->time_ms;
       o->rule = e->rule;
-      size_t k = strlen(e->title) + 1;
-      memcpy(sp, e->title, k);
+      size_t k = e->tlen + 1u;
+      memcpy(sp, entry_title(e), k);
       o->title = sp;
       sp += k;
       o->location = NULL;
-      if (e->loc[0]) {
-         k = strlen(e->loc) + 1;
-         memcpy(sp, e->loc, k);
+      if (e->llen) {
+         k = e->llen + 1u;
+         memcpy(sp, entry_loc(e), k);
          o->location = sp;
          sp += k;
       }

@@ -13,14 +13,75 @@ Entry* detect_entry_push(Detector* d) {
       uint32_t cap = d->ent_cap ? d->ent_cap * 2 : 16;
       if (cap > DETECT_MAX_ENTRIES) cap = DETECT_MAX_ENTRIES;
       d->ent = xrealloc(d->ent, cap * sizeof *d->ent);
+      memset(d->ent + d->ent_cap, 0, (cap - d->ent_cap) * sizeof *d->ent); /* no text yet */
       d->ent_cap = cap;
       d->ent_n++;
    } else {
       d->ent_head = (d->ent_head + 1) % d->ent_cap; /* drop the oldest */
    }
    Entry* e = newest(d);
-   memset(e, 0, sizeof *e);
+   /* the slot keeps its text block for the new entry's strings (a flood reuses it each time) */
+   *e = (Entry){.cap = e->cap, .text = e->text};
+   if (e->text) e->text[0] = e->text[1] = '\0';
    return e;
+}
+
+void detect_entries_free(Detector* d) {
+   for (uint32_t i = 0; i < d->ent_cap; i++) free(d->ent[i].text);
+   free(d->ent);
+   d->ent = NULL;
+   d->ent_cap = d->ent_n = d->ent_head = 0;
+}
+
+/* At most max bytes of s, not cutting a UTF-8 sequence. */
+static size_t bounded_len(const char* s, size_t max) {
+   size_t n = strnlen(s, max + 1);
+   if (n > max) {
+      n = max;
+      while (n && ((uint8_t)s[n] & 0xC0) == 0x80) n--;
+   }
+   return n;
+}
+
+/* Makes e's block hold need bytes: a new block when the strings outgrow it or leave more than
+ * BLOCK_SLACK bytes unused (so that a reused slot mostly rewrites in place and still holds about
+ * what its entry needs). Returns the old block if it was replaced (the caller copies what it
+ * keeps from it, then frees it), else NULL. */
+enum { BLOCK_SLACK = 48 };
+static char* entry_reserve(Entry* e, size_t need) {
+   size_t want = (need + 15) & ~(size_t)15; /* malloc's granule: no new block for a byte more */
+   if (need <= e->cap && e->cap - want <= BLOCK_SLACK) return NULL;
+   char* old = e->text;
+   e->text = xmalloc(want);
+   e->cap = (uint16_t)want;
+   return old;
+}
+
+void detect_entry_set_title(Entry* e, const char* title) {
+   size_t tl = bounded_len(title, TITLE_MAX), ll = e->llen;
+   const char* loc = entry_loc(e);
+   char* old = entry_reserve(e, tl + ll + 2);
+   if (!ll)
+      e->text[tl + 1] = '\0';
+   else if (old || tl != e->tlen)
+      memmove(e->text + tl + 1, loc, ll + 1); /* the location follows the new title */
+   memcpy(e->text, title, tl);
+   e->text[tl] = '\0';
+   e->tlen = (uint8_t)tl;
+   if (old) free(old);
+}
+
+void detect_entry_set_loc(Entry* e, const char* loc) {
+   size_t ll = bounded_len(loc, LOC_MAX), tl = e->tlen;
+   char* old = entry_reserve(e, tl + ll + 2);
+   if (old) {
+      memcpy(e->text, old, tl);
+      free(old);
+   }
+   e->text[tl] = '\0'; /* (a first block: the empty title) */
+   memcpy(e->text + tl + 1, loc, ll);
+   e->text[tl + 1 + ll] = '\0';
+   e->llen = (uint8_t)ll;
 }
 
 /* A Python exception line ends a traceback: `ValueError: x`, `KeyboardInterrupt`. */
@@ -193,20 +254,27 @@ void detect_group_add(Detector* d, const char* s, uint32_t n, uint64_t lineno, b
    d->blanks = 0;
    d->ngrouped++;
    d->changed = true;
+   char title[TITLE_MAX + 1];
    if (d->title_pending && !detect_is_bare_path(s, n)) {
-      copy_trimmed(e->title, TITLE_MAX, s, n);
+      copy_trimmed(title, TITLE_MAX, s, n);
+      detect_entry_set_title(e, title);
       d->title_pending = false;
    }
-   if (last && d->mode == G_PYTHON) copy_trimmed(e->title, TITLE_MAX, s, n);
+   if (last && d->mode == G_PYTHON) {
+      copy_trimmed(title, TITLE_MAX, s, n);
+      detect_entry_set_title(e, title);
+   }
    if ((d->rflags & R_TITLE_APPEND) && d->ngrouped == 1) {
-      size_t k = strlen(e->title);
+      size_t k = e->tlen;
       if (k + 2 < TITLE_MAX) {
-         e->title[k] = ' ';
-         copy_trimmed(e->title + k + 1, TITLE_MAX - k - 1, s, n);
+         memcpy(title, entry_title(e), k);
+         title[k] = ' ';
+         copy_trimmed(title + k + 1, TITLE_MAX - k - 1, s, n);
+         detect_entry_set_title(e, title);
       }
    }
    detect_line_offer_loc(d, e, s, n);
-   if (!e->loc[0] && detect_is_bare_path(s, n)) {
+   if (!entry_loc(e)[0] && detect_is_bare_path(s, n)) {
       uint32_t b;
       indent_of(s, n, &b);
       char loc[LOC_MAX + 1];

@@ -77,13 +77,22 @@ typedef enum TestsParse {
    TP_CARGO,
 } TestsParse;
 
+/* An entry keeps its title and location in one exactly-sized heap block (`title\0loc\0`) that
+ * its ring slot reuses: a flooding process holds up to DETECT_MAX_ENTRIES of them, and fixed
+ * TITLE_MAX + LOC_MAX buffers would keep ~440 B each resident whatever the titles' length. Read
+ * them with entry_title/entry_loc; change them with detect_entry_set_title/_loc, which keep
+ * them within TITLE_MAX/LOC_MAX bytes. */
 typedef struct Entry {
    DetectKind kind;
+   uint16_t cap; /* bytes allocated at text */
+   uint8_t tlen; /* strlen(title): the location starts at text + tlen + 1 */
+   uint8_t llen; /* strlen(location) */
    uint64_t first, last, time_ms;
    const char* rule; /* borrowed: a string literal of the rule table */
-   char title[TITLE_MAX + 1];
-   char loc[LOC_MAX + 1];
+   char* text;       /* owned: title and location, both NUL-terminated; NULL: both empty */
 } Entry;
+_Static_assert(TITLE_MAX <= UINT8_MAX && LOC_MAX <= UINT8_MAX, "Entry.tlen, .llen hold lengths");
+_Static_assert(TITLE_MAX + LOC_MAX + 2 <= UINT16_MAX, "Entry.cap holds both strings");
 
 typedef struct Url {
    char* url;         /* owned */
@@ -175,6 +184,14 @@ static inline Entry* newest(Detector* d) {
    return &d->ent[(d->ent_head + d->ent_n - 1) % d->ent_cap];
 }
 
+static inline const char* entry_title(const Entry* e) {
+   return e->text ? e->text : "";
+}
+
+static inline const char* entry_loc(const Entry* e) {
+   return e->text ? e->text + e->tlen + 1 : "";
+}
+
 static inline bool ends_with_brace(const char* s, uint32_t n) {
    while (n && is_space(s[n - 1])) n--;
    return n && s[n - 1] == '{';
@@ -215,6 +232,12 @@ void detect_line_offer_loc(Detector* d, Entry* e, const char* s, uint32_t n);
 /* ---- detect_group.c: entries and the lines that belong to them ---- */
 enum { C_CLOSE, C_GROUP, C_GROUP_LAST, C_BLANK }; /* what detect_group_continues says */
 Entry* detect_entry_push(Detector* d);
+/* Replace the title (at most TITLE_MAX bytes of it, not cutting a UTF-8 sequence) or the location
+ * (LOC_MAX). The argument must not point into the entry's own text (callers build it in a
+ * buffer of their own). */
+void detect_entry_set_title(Entry* e, const char* title);
+void detect_entry_set_loc(Entry* e, const char* loc);
+void detect_entries_free(Detector* d);
 int detect_group_continues(Detector* d, const char* s, uint32_t n);
 void detect_group_add(Detector* d, const char* s, uint32_t n, uint64_t lineno, bool last);
 

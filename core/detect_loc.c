@@ -185,14 +185,13 @@ static bool loc_has_line(const char* loc) {
 /* Applies a location found in an entry's line: first in-project wins (Python: last). */
 void detect_entry_offer_loc(Detector* d, Entry* e, const char* loc, bool foreign) {
    if (!loc[0]) return;
-   bool take = !e->loc[0] || (d->loc_foreign && !foreign) ||
-               (!foreign && !loc_has_line(e->loc) && loc_has_line(loc)) ||
-               (d->mode == G_PYTHON && !foreign && strcmp(e->loc, loc) != 0);
+   const char* cur = entry_loc(e);
+   bool take = !cur[0] || (d->loc_foreign && !foreign) ||
+               (!foreign && !loc_has_line(cur) && loc_has_line(loc)) ||
+               (d->mode == G_PYTHON && !foreign && strcmp(cur, loc) != 0);
    if (!take) return;
-   if (strcmp(e->loc, loc) != 0) {
-      size_t k = strnlen(loc, LOC_MAX);
-      memcpy(e->loc, loc, k);
-      e->loc[k] = '\0';
+   if (strcmp(cur, loc) != 0) {
+      detect_entry_set_loc(e, loc);
       d->changed = true;
    }
    d->loc_foreign = foreign;

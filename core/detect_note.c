@@ -8,8 +8,9 @@ void detect_note(Detector* d, uint64_t lineno, uint64_t time_ms, const char* not
    for (uint32_t i = 0; i < d->ent_n; i++) {
       Entry* e = &d->ent[(d->ent_head + d->ent_n - 1 - i) % d->ent_cap];
       if (lineno < e->first || lineno > e->last) continue;
-      size_t k = strlen(e->title);
-      snprintf(e->title + k, sizeof e->title - k, " (%s)", note);
+      char title[TITLE_MAX + 1];
+      snprintf(title, sizeof title, "%s (%s)", entry_title(e), note);
+      detect_entry_set_title(e, title);
       d->changed = true;
       return;
    }
@@ -19,7 +20,9 @@ void detect_note(Detector* d, uint64_t lineno, uint64_t time_ms, const char* not
    e->first = e->last = lineno;
    e->time_ms = time_ms;
    e->rule = "port";
-   snprintf(e->title, sizeof e->title, "%s", note);
+   char title[TITLE_MAX + 1];
+   snprintf(title, sizeof title, "%s", note);
+   detect_entry_set_title(e, title);
    d->errors++;
    d->changed = true;
 }

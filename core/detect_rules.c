@@ -351,14 +351,16 @@ static void entry_start(Detector* d, const Rule* r, const Compiled* c, const cha
 
    const char *t = NULL, *a = NULL, *b = NULL, *cc = NULL;
    size_t tl, al, bl, cl;
+   char title[TITLE_MAX + 1];
    if (group_span(c->g_t, ov, &t, &tl, s) && tl)
-      copy_trimmed(e->title, TITLE_MAX, t, tl);
+      copy_trimmed(title, TITLE_MAX, t, tl);
    else
-      copy_trimmed(e->title, TITLE_MAX, s, n);
+      copy_trimmed(title, TITLE_MAX, s, n);
    if (group_span(c->g_sub, ov, &a, &al, s) && al) { /* `message (rule)` */
-      size_t k = strlen(e->title);
-      if (k + al + 3 <= TITLE_MAX) snprintf(e->title + k, TITLE_MAX + 1 - k, " (%.*s)", (int)al, a);
+      size_t k = strlen(title);
+      if (k + al + 3 <= TITLE_MAX) snprintf(title + k, TITLE_MAX + 1 - k, " (%.*s)", (int)al, a);
    }
+   detect_entry_set_title(e, title);
 
    char loc[LOC_MAX + 1] = "";
    if (group_span(c->g_loc, ov, &a, &al, s)) {
@@ -374,8 +376,8 @@ static void entry_start(Detector* d, const Rule* r, const Compiled* c, const cha
    } else {
       detect_find_loc(s, n, loc);
    }
-   if ((r->flags & R_PATHHEAD) && detect_is_bare_path(e->title, (uint32_t)strlen(e->title))) {
-      if (!loc[0]) snprintf(loc, sizeof loc, "%s", e->title);
+   if ((r->flags & R_PATHHEAD) && detect_is_bare_path(title, (uint32_t)strlen(title))) {
+      if (!loc[0]) snprintf(loc, sizeof loc, "%s", title);
       d->title_pending = true;
    }
    if (loc[0]) detect_entry_offer_loc(d, e, loc, detect_path_is_foreign(loc, strlen(loc)));

@@ -765,6 +765,98 @@ Test(detect, titles_and_locations_are_capped_on_utf8_boundaries) {
    detect_free(d);
 }
 
+/* Entries keep their strings in blocks their ring slots reuse: after the ring wraps, titles and
+ * locations of every length (short after long, long after short) read back exactly, and editing
+ * a title (a note) keeps the location. Entry i: a title of 1 + i*37%120 two-byte characters (from
+ * 95 on over TITLE_MAX bytes: cut to 199, before a character), and for i%3 != 0 a frame with a
+ * location of 15 to 173 bytes. */
+static void wrap_entry(uint64_t i, char* head, char* frame, char* title, char* loc) {
+   strcpy(head, "TypeError: ");
+   for (uint64_t k = 0; k <= i * 37 % 120; k++) strcat(head, "é");
+   size_t tl = strlen(head) > TITLE_MAX ? TITLE_MAX - 1 : strlen(head); /* 11 + 2k <= 199 */
+   memcpy(title, head, tl);
+   title[tl] = '\0';
+   strcpy(loc, "/p/src/");
+   for (uint64_t k = 0; k < i * 13 % 80; k++) strcat(loc, "d/");
+   strcat(loc, "x.js:1:2");
+   snprintf(frame, 400, "    at f (%s)", loc);
+   if (i % 3 == 0) loc[0] = '\0';
+}
+
+static void check_wrap_entry(const DetectEntry* e, uint64_t i, bool title_too) {
+   char head[400], frame[400], title[400], loc[400];
+   wrap_entry(i, head, frame, title, loc);
+   if (title_too) cr_expect_str_eq(e->title, title, "entry %" PRIu64, i);
+   if (!loc[0]) {
+      cr_expect_null(e->location, "entry %" PRIu64, i);
+      return;
+   }
+   cr_assert_not_null(e->location, "entry %" PRIu64, i);
+   cr_expect_str_eq(e->location, loc, "entry %" PRIu64, i);
+}
+
+Test(detect, entry_strings_survive_ring_reuse) {
+   enum { N = 3 * DETECT_MAX_ENTRIES + 7, KEPT0 = N - DETECT_MAX_ENTRIES };
+   char head[400], frame[400], title[400], loc[400];
+   uint64_t first[N], line = 0;
+   Detector* d = detect_new();
+   for (uint64_t i = 0; i < N; i++) {
+      wrap_entry(i, head, frame, title, loc);
+      first[i] = line;
+      cr_assert_eq(feed(d, head, line++), LINE_ERROR);
+      if (i % 3) feed(d, frame, line++);
+   }
+   DetectSnap* s = detect_snapshot(d);
+   cr_assert_eq(s->nentries, DETECT_MAX_ENTRIES);
+   for (uint32_t k = 0; k < s->nentries; k++) check_wrap_entry(&s->entries[k], KEPT0 + k, true);
+   free(s);
+
+   /* notes appended to titles: bounded by TITLE_MAX (a 250-byte note), the location stays */
+   uint64_t old = KEPT0 + 1, young = N - 2; /* entries with a location */
+   char note[300];
+   memset(note, 'n', 250);
+   note[250] = '\0';
+   detect_note(d, first[old], 0, note);
+   detect_note(d, first[young], 0, "port 3000");
+   s = detect_snapshot(d);
+   const DetectEntry* eo = &s->entries[old - KEPT0];
+   const DetectEntry* ey = &s->entries[young - KEPT0];
+   wrap_entry(old, head, frame, title, loc);
+   cr_expect_eq(strlen(eo->title), TITLE_MAX);
+   cr_expect_eq(strncmp(eo->title, title, strlen(title)), 0, "%s", eo->title);
+   wrap_entry(young, head, frame, title, loc);
+   char want[TITLE_MAX + 1];
+   snprintf(want, sizeof want, "%s (port 3000)", title);
+   cr_expect_str_eq(ey->title, want);
+   for (uint32_t k = 0; k < s->nentries; k++) {
+      const DetectEntry* e = &s->entries[k];
+      check_wrap_entry(e, KEPT0 + k, e != eo && e != ey);
+   }
+   free(s);
+   detect_free(d);
+}
+
+/* Rust's panic message completes the title (R_TITLE_APPEND): a long one stays within TITLE_MAX,
+ * and the location found on the head line stays. */
+Test(detect, appended_title_is_bounded) {
+   char msg[400];
+   memset(msg, 'y', 300);
+   msg[300] = '\0';
+   const char* lines[] = {"thread 'main' panicked at src/main.rs:4:5:", msg};
+   DetectSnap* s = run_lines(lines, 2, NULL);
+   cr_assert_eq(s->nentries, 1);
+   const char* t = s->entries[0].title;
+   cr_expect_eq(strlen(t), TITLE_MAX);
+   cr_expect_eq(strncmp(t, lines[0], strlen(lines[0])), 0, "%s", t);
+   cr_expect_str_eq(s->entries[0].location, "src/main.rs:4:5");
+   free(s);
+
+   lines[1] = "  boom  ";
+   s = run_lines(lines, 2, NULL);
+   cr_expect_str_eq(s->entries[0].title, "thread 'main' panicked at src/main.rs:4:5: boom");
+   free(s);
+}
+
 Test(detect, lines_need_no_terminator) {
    /* the supervisor passes a slice of its read buffer: nothing past len may be read */
    const char text[] = "TypeError: boomXXXX";
