@@ -825,8 +825,9 @@ Test(detect, entry_strings_survive_ring_reuse) {
    cr_expect_eq(strlen(eo->title), TITLE_MAX);
    cr_expect_eq(strncmp(eo->title, title, strlen(title)), 0, "%s", eo->title);
    wrap_entry(young, head, frame, title, loc);
-   char want[TITLE_MAX + 1];
+   char want[sizeof title + sizeof " (port 3000)"];
    snprintf(want, sizeof want, "%s (port 3000)", title);
+   want[TITLE_MAX] = '\0'; /* the note's cut */
    cr_expect_str_eq(ey->title, want);
    for (uint32_t k = 0; k < s->nentries; k++) {
       const DetectEntry* e = &s->entries[k];
