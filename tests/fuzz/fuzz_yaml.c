@@ -42,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
    free(p.default_run);
    free(p.theme);
    free(p.prefix_key);
+   free(p.log_dir);
    prj_procs_done(&procs);
    prj_sv_done(&base);
    prj_sv_done(&run_where);
