@@ -121,7 +121,8 @@ check "urls: web's URL" wait_for 10 urls_listed
 ctl restart -w web --timeout 10
 check "restart -w: exit 0" rc_is 0
 check "restart -w: web running" out_has '^web +running'
-check "ps: web restarted once" wait_for 10 ctl_ps_shows '^web +running +[0-9]+ +[0-9a-z]+ +- +- +- +1 '
+# (CPU, RSS and PORTS: "-" until the sampler has seen this run, values after; each ps keeps it on)
+check "ps: web restarted once" wait_for 10 ctl_ps_shows '^web +running +[0-9]+ +[0-9a-z]+ +[^ ]+ +[^ ]+ +[^ ]+ +1 '
 ctl kill sleeper
 check "kill: exit 0" rc_is 0
 check "ps: sleeper killed" wait_for 10 ctl_ps_shows '^sleeper +killed'
