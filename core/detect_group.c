@@ -255,12 +255,9 @@ void detect_group_add(Detector* d, const char* s, uint32_t n, uint64_t lineno, b
    d->ngrouped++;
    d->changed = true;
    char title[TITLE_MAX + 1];
-   if (d->title_pending && !detect_is_bare_path(s, n)) {
-      copy_trimmed(title, TITLE_MAX, s, n);
-      detect_entry_set_title(e, title);
-      d->title_pending = false;
-   }
-   if (last && d->mode == G_PYTHON) {
+   bool line_is_title = d->title_pending && !detect_is_bare_path(s, n);
+   if (line_is_title) d->title_pending = false;
+   if (line_is_title || (last && d->mode == G_PYTHON)) {
       copy_trimmed(title, TITLE_MAX, s, n);
       detect_entry_set_title(e, title);
    }
