@@ -114,6 +114,7 @@ static uint32_t skip_stamp(const char* s, uint32_t n) {
 uint16_t detect_line(Detector* d, const char* text, uint32_t len, uint64_t lineno,
                      uint64_t time_ms) {
    d->last_rule = -1;
+   d->in_use = false;
    if (!text) text = "", len = 0;
    uint32_t st = skip_stamp(text, len);
    const char* s = text + st;
@@ -140,6 +141,8 @@ uint16_t detect_line(Detector* d, const char* text, uint32_t len, uint64_t linen
    }
 
    uint32_t mask = detect_trigger_mask(s, n);
+   d->in_use = mask & TW_INUSE;
+   mask &= ~(uint32_t)TW_INUSE;
    if (!grouped) detect_note_file_line(d, s, n);
    if (mask & ~(uint32_t)TW_URL) {
       uint32_t b;

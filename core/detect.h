@@ -79,6 +79,9 @@ void detect_note(Detector* d, uint64_t lineno, uint64_t time_ms, const char* not
 size_t detect_rule_count(void);
 const char* detect_rule_id(size_t i);
 const char* detect_last_rule(const Detector* d);
+/* Whether the last line detect_line classified may say "in use" (case-folded): the one screen
+ * the port-in-use check (portuse_parse_line) needs, so other lines skip it. */
+bool detect_last_in_use(const Detector* d);
 /* For tests and benchmarks: which implementation of the trigger scan runs (all find the same).
  * Process-wide; call while no other thread detects. A level the CPU lacks, or -1, selects the
  * best it has. Returns the level in use. */

@@ -37,6 +37,7 @@ enum {
    TW_SYM = 1u << 18,     /* status symbols and a blank: "✘ " "● " "✓ " " × " ... */
    TW_COMPILE = 1u << 19, /* mpil */
    TW_FINISH = 1u << 20,  /* inis */
+   TW_INUSE = 1u << 21,   /* "n us": no rule's; the port check's (detect_last_in_use) */
 };
 
 /* What follows the head line of an entry (see detect_group_continues). */
@@ -132,6 +133,7 @@ struct Detector {
    BuildResult build;
 
    int last_rule; /* for tests: the first rule the last line matched, or -1 */
+   bool in_use;   /* the last line has the trigger word "n us" */
    bool changed;
 };
 

@@ -463,3 +463,7 @@ const char* detect_rule_id(size_t i) {
 const char* detect_last_rule(const Detector* d) {
    return d->last_rule >= 0 ? rules[d->last_rule].id : NULL;
 }
+
+bool detect_last_in_use(const Detector* d) {
+   return d->in_use;
+}

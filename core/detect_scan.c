@@ -25,7 +25,7 @@ static const struct {
     {"✘ ", TW_SYM},     {"✕ ", TW_SYM},     {"✗ ", TW_SYM},       {"✖ ", TW_SYM},
     {"● ", TW_SYM},     {"▲ ", TW_SYM},     {"⨯ ", TW_SYM},       {"⚠ ", TW_SYM},
     {"✓ ", TW_SYM},     {" × ", TW_SYM},    {"goro", TW_GO},      {".go:", TW_GO},
-    {"dule", TW_MISC},  {"plug", TW_MISC},  {"evel", TW_LEVEL},
+    {"dule", TW_MISC},  {"plug", TW_MISC},  {"evel", TW_LEVEL},   {"n us", TW_INUSE},
 };
 
 /* The trigger hash: slot = the folded 4-byte word itself (0: empty; a folded word never is 0),

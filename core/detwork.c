@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "core/sample.h"
 #include "core/sup_int.h"
 #include "core/util.h"
 
@@ -39,6 +40,11 @@ typedef struct DetState {
    _Atomic bool stalled;     /* the supervisor paused reading until the worker catches up */
    _Atomic bool dirty;       /* detect_changed may be true: the supervisor tests it without
                                 waiting for the worker's slice to end */
+   /* a failed bind (portuse_parse_line), under mu: one diagnosis a run, which the supervisor
+    * takes (det_take_port) to look up the holder */
+   bool port_done;
+   int port; /* its result (-1: no port in the line), 0: none waiting */
+   uint64_t port_line;
 } DetState;
 
 struct DetWorker {
@@ -64,6 +70,9 @@ static bool detect_range(DetState* d, LogStore* ls, uint64_t max, uint64_t max_b
       uint16_t f = detect_line(d->det, l.text, l.len, l.lineno, l.time_ms);
       if (f) logiter_add_flags(&it, f);
       if (f & LINE_URL) atomic_store_explicit(&d->url_end, l.lineno + 1, memory_order_relaxed);
+      if (!d->port_done && detect_last_in_use(d->det) &&
+          (d->port = portuse_parse_line(l.text, l.len)) != 0)
+         d->port_done = true, d->port_line = l.lineno;
    }
    if (to != from) logstore_set_detected(ls, to);
    return to < end;
@@ -84,11 +93,12 @@ static bool det_slice(DetWorker* w, DetState* d) {
    LogStore* ls = d->p->slot.log;
    pthread_mutex_lock(&d->mu);
    uint64_t url0 = atomic_load_explicit(&d->url_end, memory_order_relaxed);
+   bool port0 = d->port_done;
    rcu_read_lock();
    bool left = detect_range(d, ls, SLICE_LINES, SLICE_BYTES);
    rcu_read_unlock();
-   bool tell =
-       detect_changed(d->det) || atomic_load_explicit(&d->url_end, memory_order_relaxed) != url0;
+   bool tell = detect_changed(d->det) || d->port_done != port0 ||
+               atomic_load_explicit(&d->url_end, memory_order_relaxed) != url0;
    if (tell) atomic_store(&d->dirty, true);
    pthread_mutex_unlock(&d->mu);
    /* the mark was stored seq_cst: the supervisor sees it, or this sees its stall. The stall is
@@ -257,7 +267,20 @@ void det_restart(Proc* p) {
    det_catch_up(p); /* the last run's lines belong to its groups */
    pthread_mutex_lock(&d->mu);
    detect_restart(d->det);
+   d->port_done = false;
+   d->port = 0; /* the last run's, which its own end took (proc_publish_intel) */
    pthread_mutex_unlock(&d->mu);
+}
+
+int det_take_port(Proc* p, uint64_t* lineno) {
+   DetState* d = p->det;
+   if (!d) return 0;
+   pthread_mutex_lock(&d->mu);
+   int port = d->port;
+   d->port = 0;
+   *lineno = d->port_line;
+   pthread_mutex_unlock(&d->mu);
+   return port;
 }
 
 void det_note(Proc* p, uint64_t lineno, uint64_t time_ms, const char* note) {

@@ -1,7 +1,8 @@
-/* Port in use: a child that fails to bind says so in its output; the line is recognised
- * (portuse_parse_line, a memmem first so other lines cost almost nothing), and once its read batch
- * is done the holder is looked up in /proc (system-wide, bounded, only then), said in a marker line
- * and in the Errors entry, and kept for the UI's `K` (sup_free_port). */
+/* Port in use: a child that fails to bind says so in its output; the detection thread recognises
+ * the line (portuse_parse_line, an "in use" screen first so other lines cost almost nothing,
+ * core/detwork.c), and at the next publication the supervisor looks the holder up in /proc
+ * (system-wide, bounded, only then), says it in a marker line and in the Errors entry, and keeps
+ * it for the UI's `K` (sup_free_port). */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -50,7 +51,7 @@ static const char* find_in_use_scalar(const char* s, const char* e) {
    return NULL;
 }
 
-/* The first "in use" in [s, e), or NULL. Every line of output passes here, on the supervisor's
+/* The first "in use" in [s, e), or NULL. Every line of output passes here, on the detection
  * thread: with SSE2 (every x86-64) 16 starts at a time keep only those with ' ', 'u' and 'e'
  * where "in use" has them (a log line of ~70 bytes: 4 blocks and no call, against a memchr per
  * 'u'); the last block overlaps the one before rather than leave a tail. */
@@ -226,23 +227,13 @@ static Proc* brum_owner(Sup* s, const PortHolder* h) {
    return NULL;
 }
 
-void portuse_line(Proc* p, const char* text, uint32_t len, uint64_t lineno) {
-   if (p->port_done) return; /* one diagnosis a run */
-   int port = portuse_parse_line(text, len);
-   if (!port) return;
-   if (port < 0) port = portuse_port_from_argv(p->argv);
-   p->port_done = true;
-   if (port <= 0) return; /* Python's message, and no port on its command line */
-   p->port_pending = port;
-   p->port_line = lineno;
-}
-
-/* After the batch that held the failed bind: who holds the port, said in the pane and in the
- * Errors entry, and kept for `K`. */
+/* After the slice (or catch-up) that found the failed bind: who holds the port, said in the pane
+ * and in the Errors entry, and kept for `K`. */
 void portuse_flush(Proc* p) {
-   if (!p->port_pending) return;
-   int port = p->port_pending;
-   p->port_pending = 0;
+   uint64_t lineno;
+   int port = det_take_port(p, &lineno);
+   if (port < 0) port = portuse_port_from_argv(p->argv);
+   if (port <= 0) return; /* none, or Python's message and no port on its command line */
    PortNote* n = xcalloc(1, sizeof *n);
    n->h.port = port;
    PortHolder h;
@@ -269,13 +260,11 @@ void portuse_flush(Proc* p) {
                   port, h.pid, h.cmd);
    }
    proc_marker(p, "── %s ──", text);
-   det_note(p, p->port_line, util_now_ms(), text);
+   det_note(p, lineno, util_now_ms(), text);
    note_set(p, n);
 }
 
 void portuse_begin_run(Proc* p) {
-   p->port_done = false;
-   p->port_pending = 0;
    if (p->port_note) note_set(p, NULL);
 }
 

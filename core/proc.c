@@ -80,6 +80,7 @@ bool proc_publish_intel(Proc* p) {
    if (!p->det) return false;
    bool settled = p->cur.state != PROC_RUNNING;
    if (settled) det_catch_up(p);
+   portuse_flush(p); /* a failed bind found: its marker and Errors note go out with these */
    if (!det_changed(p)) return false;
    uint64_t now = util_now_ms();
    if (!settled && p->intel_ms && now - p->intel_ms < INTEL_EVERY_MS && p->out_fd >= 0) {
@@ -99,8 +100,7 @@ bool proc_publish_intel(Proc* p) {
 }
 
 void proc_publish(Proc* p) {
-   det_kick(p, 1);   /* the lines (and markers) since the last batch */
-   portuse_flush(p); /* its marker and Errors note go out with this snapshot */
+   det_kick(p, 1); /* the lines (and markers) since the last batch */
    proc_publish_intel(p);
    p->cur.lines = logstore_end(p->slot.log);
    ProcSnap* next = snap_new(&p->cur, p->message ? p->message : "");

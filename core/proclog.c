@@ -30,14 +30,13 @@ static void on_line(void* ud, const char* text, uint32_t len, const StyleRun* ru
                     uint16_t nruns) {
    Proc* p = ud;
    Sup* s = p->sup;
-   uint64_t lineno = logstore_end(p->slot.log), begin0 = logstore_begin(p->slot.log);
+   uint64_t begin0 = logstore_begin(p->slot.log);
    /* detection flags come later, from the detection thread (core/detwork.c) */
    uint16_t flags = ansi_line_continued(p->parser) ? LINE_CONTINUED : 0;
    if (p->logsink) logsink_line(p->logsink, text, len, flags & LINE_CONTINUED, false);
    uint64_t first = logstore_append(p->slot.log, text, len, runs, nruns, flags, s->batch_ms);
    proc_index_lines(p, first, begin0);
    probe_line(p, text, len);
-   if (!s->cfg.no_detect) portuse_line(p, text, len, lineno);
 }
 
 static void on_reply(void* ud, const char* bytes, size_t n) {

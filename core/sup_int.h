@@ -63,9 +63,7 @@ typedef struct Proc {
    struct DetState* det;    /* owned, core/detwork.c: its detector; NULL until the first start,
                                and with --no-detect */
    bool stop_requested, kill_sent, restart_pending, paused, exit_marker_pending;
-   bool interactive;      /* SupLaunch.interactive: keeps an emulator while it runs */
-   bool port_done;        /* core/portuse.c: a failed bind was seen this run */
-   uint16_t port_pending; /* its port, to look up after the read batch (0: none) */
+   bool interactive; /* SupLaunch.interactive: keeps an emulator while it runs */
    /* (the orchestration's flags, here to pack with the others) */
    bool on_path;       /* inside the dependency walk of a start request (cycle check) */
    bool probe_gave_up; /* retries reached: this run is "not ready" */
@@ -96,7 +94,6 @@ typedef struct Proc {
    char* probe_err;           /* owned: "probe TARGET: WHY (N tries)"; NULL: none this run */
    uint64_t seen_ready;
    struct ProcSample* sample;  /* owned, core/sample.c: its last sample (NULL: never sampled) */
-   uint64_t port_line;         /* core/portuse.c: the line that said its port was in use */
    struct PortNote* port_note; /* RCU: the holder found (NULL: none) */
    ProcSnap cur; /* the state being built; published copies go to slot.snap (last: it ends in a
                     flexible array member, unused here) */
@@ -246,8 +243,8 @@ typedef struct PortNote {
    SupPortHolder h;
    struct rcu_head rcu;
 } PortNote;
-void portuse_line(Proc* p, const char* text, uint32_t len, uint64_t lineno); /* each line */
-void portuse_flush(Proc* p);     /* before a publication: the lookup a line asked for */
+/* Before a publication: the holder of the port whose failed bind detection found (detwork.c). */
+void portuse_flush(Proc* p);
 void portuse_begin_run(Proc* p); /* a new run forgets the last holder */
 void portuse_free(Proc* p);      /* sup_free_port's command */
 
@@ -271,6 +268,9 @@ void det_unstall(Proc* p); /* reading again (or not paused after all): no answer
 void det_found(Proc* p);   /* CMD_DETECTED: publish the findings, readiness, resume reading */
 void det_restart(Proc* p); /* a new run: detect_restart after the last run's lines */
 void det_note(Proc* p, uint64_t lineno, uint64_t time_ms, const char* note); /* detect_note */
+/* The failed bind detection found in this run (portuse_parse_line's result: a port, -1 for none
+ * in the line), once; 0: none (yet). */
+int det_take_port(Proc* p, uint64_t* lineno);
 bool det_changed(Proc* p);         /* detect_changed may be true (no lock: a flag) */
 DetectSnap* det_snapshot(Proc* p); /* detect_snapshot, under its lock (p->det set) */
 

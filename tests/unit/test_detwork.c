@@ -2,11 +2,15 @@
  * findings come after the lines. A run seen ended has all its errors counted; a find for the
  * next error never skips a line the detector has not reached; a flood past the store's limit
  * loses no detection (reading pauses instead of evicting undetected lines). */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/filter.h"
 #include "core/logstore.h"
@@ -208,4 +212,41 @@ Test(detwork, next_error_over_fresh_lines_finds_every_error) {
    }
    cr_assert_eq(hits, 5000, "%u error lines found of 5000", hits);
    filter_free(f);
+}
+
+/* A failed bind is recognised on the detection thread with the other findings: a server that
+ * goes on running after it (Next moves to another port, a watcher keeps waiting) still gets its
+ * holder named, in a marker line and for `K`, without ending first. */
+Test(detwork, a_failed_bind_of_a_running_process_names_its_holder) {
+   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+   socklen_t alen = sizeof a;
+   cr_assert(fd >= 0 && bind(fd, (struct sockaddr*)&a, sizeof a) == 0 && listen(fd, 1) == 0);
+   cr_assert_eq(getsockname(fd, (struct sockaddr*)&a, &alen), 0);
+   int port = ntohs(a.sin_port);
+   char then[160];
+   snprintf(then, sizeof then,
+            "echo 'Error: listen EADDRINUSE: address already in use 127.0.0.1:%d'; sleep 30", port);
+   uint64_t id = add_printer(20000, 1000, then); /* the worker's slices, not a run's end */
+   sup_start(sup, id);
+   SupPortHolder h = {0};
+   bool held = false;
+   for (int i = 0; i < 30000 && !(held = sup_port_holder(sup, id, &h)); i++) sleep_ms(1);
+   cr_assert(held, "no holder named for port %d", port);
+   cr_expect_eq(h.port, port);
+   cr_expect_eq(h.pid, getpid(), "the holder is this test (pid %d), not pid %d", getpid(), h.pid);
+   cr_expect_not(h.ours);
+   Seen s = look(id);
+   cr_expect_eq(s.snap.state, PROC_RUNNING, "named while it still runs");
+   char want[64];
+   snprintf(want, sizeof want, "port %d is held by pid %d", port, getpid());
+   bool said = false;
+   rcu_read_lock();
+   const LogStore* ls = sup_registry(sup)->slots[id]->log;
+   LogLine l;
+   for (uint64_t n = logstore_begin(ls); !said && logstore_get(ls, n, &l); n++)
+      said = memmem(l.text, l.len, want, strlen(want)) != NULL;
+   rcu_read_unlock();
+   cr_expect(said, "a marker line says \"%s\"", want);
+   close(fd);
 }

@@ -183,3 +183,43 @@ Test(sample, bind_message_at_every_offset) {
       cr_assert_eq(portuse_parse_line(line, (size_t)n), want, "%s", line);
    }
 }
+
+/* The detection thread runs the check only on lines whose trigger scan saw "n us": every line the
+ * check answers must pass that screen, with either scan (portable, SSSE3), at any offset. */
+Test(sample, the_detectors_screen_lets_every_bind_message_through) {
+   static const char* lines[] = {
+       "Error: listen EADDRINUSE: address already in use :::3000",
+       "OSError: [Errno 98] Address already in use",
+       "2024/01/02 10:00:00 listen tcp :8080: bind: address already in use",
+       "Error: Port 5173 is already in use",
+       "Address already in use",
+       "EADDRINUSE in use",
+   };
+   char line[256];
+   for (int level = DETECT_SCAN_PORTABLE; level <= DETECT_SCAN_SSSE3; level++) {
+      if (detect_set_scan(level) != level) continue; /* a CPU without SSSE3 */
+      Detector* d = detect_new();
+      uint64_t lineno = 0;
+      for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+         for (int pad = 0; pad < 40; pad++) {
+            int n = snprintf(line, sizeof line, "%*s%s", pad, "", lines[i]);
+            cr_assert_neq(portuse_parse_line(line, (size_t)n), 0, "%s", line);
+            detect_line(d, line, (uint32_t)n, lineno++, 0);
+            cr_expect(detect_last_in_use(d), "scan %d: \"%s\" screened out", level, line);
+         }
+      uint32_t seed = 777;
+      for (int i = 0; i < 20000; i++) {
+         int n = i % 80;
+         for (int c = 0; c < n; c++) {
+            seed = seed * 1103515245u + 12345u;
+            line[c] = "inuse x:3"[(seed >> 16) % 9];
+         }
+         bool has = memmem(line, (size_t)n, "in use", 6) != NULL;
+         detect_line(d, line, (uint32_t)n, lineno++, 0);
+         if (has)
+            cr_assert(detect_last_in_use(d), "scan %d: \"%.*s\" screened out", level, n, line);
+      }
+      detect_free(d);
+   }
+   detect_set_scan(-1);
+}
