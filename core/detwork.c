@@ -40,11 +40,12 @@ typedef struct DetState {
    _Atomic bool stalled;     /* the supervisor paused reading until the worker catches up */
    _Atomic bool dirty;       /* detect_changed may be true: the supervisor tests it without
                                 waiting for the worker's slice to end */
-   /* a failed bind (portuse_parse_line), under mu: one diagnosis a run, which the supervisor
-    * takes (det_take_port) to look up the holder */
+   /* a failed bind (portuse_parse_line): one diagnosis a run (port_done, under mu), which the
+    * supervisor takes (det_take_port) to look up the holder. port is atomic so that taking
+    * nothing, at every publication, never waits for the mutex a slice holds. */
    bool port_done;
-   int port; /* its result (-1: no port in the line), 0: none waiting */
-   uint64_t port_line;
+   _Atomic int port;   /* its result (-1: no port in the line), 0: none waiting */
+   uint64_t port_line; /* written before port (release) */
 } DetState;
 
 struct DetWorker {
@@ -70,9 +71,13 @@ static bool detect_range(DetState* d, LogStore* ls, uint64_t max, uint64_t max_b
       uint16_t f = detect_line(d->det, l.text, l.len, l.lineno, l.time_ms);
       if (f) logiter_add_flags(&it, f);
       if (f & LINE_URL) atomic_store_explicit(&d->url_end, l.lineno + 1, memory_order_relaxed);
+      int port;
       if (!d->port_done && detect_last_in_use(d->det) &&
-          (d->port = portuse_parse_line(l.text, l.len)) != 0)
-         d->port_done = true, d->port_line = l.lineno;
+          (port = portuse_parse_line(l.text, l.len)) != 0) {
+         d->port_done = true;
+         d->port_line = l.lineno;
+         atomic_store_explicit(&d->port, port, memory_order_release);
+      }
    }
    if (to != from) logstore_set_detected(ls, to);
    return to < end;
@@ -182,6 +187,7 @@ void det_new(Proc* p) {
    atomic_init(&d->notify, false);
    atomic_init(&d->stalled, false);
    atomic_init(&d->dirty, false);
+   atomic_init(&d->port, 0);
    p->det = d;
 }
 
@@ -268,18 +274,15 @@ void det_restart(Proc* p) {
    pthread_mutex_lock(&d->mu);
    detect_restart(d->det);
    d->port_done = false;
-   d->port = 0; /* the last run's, which its own end took (proc_publish_intel) */
+   atomic_store(&d->port, 0); /* the last run's, which its own end took (proc_publish_intel) */
    pthread_mutex_unlock(&d->mu);
 }
 
 int det_take_port(Proc* p, uint64_t* lineno) {
    DetState* d = p->det;
-   if (!d) return 0;
-   pthread_mutex_lock(&d->mu);
-   int port = d->port;
-   d->port = 0;
-   *lineno = d->port_line;
-   pthread_mutex_unlock(&d->mu);
+   if (!d || !atomic_load_explicit(&d->port, memory_order_relaxed)) return 0;
+   int port = atomic_exchange_explicit(&d->port, 0, memory_order_acquire);
+   *lineno = d->port_line; /* written once a run, before port */
    return port;
 }
 
