@@ -6,7 +6,8 @@
  * filter matching consecutive lines), so a chunk keeps a run per break: its start offset in the
  * chunk and its first value; its length is up to the next run's start (or the end). Extending a
  * run writes nothing but the end. A chunk starts with room for RUNS_MIN runs and, when full, is
- * replaced by a copy with RUNS_GROW times the room, published by swapping the directory's last
+ * replaced by a copy with RUNS_GROW times the room (or a power of RUNS_GROW more, when the runs
+ * so far would fill that before the chunk's end), published by swapping the directory's last
  * pointer (the old chunk and directory go to call_rcu; the writer never writes the old chunk
  * again). A chunk that would need more than RUNS_MAX runs (the run form would then outgrow the
  * plain one) is replaced by a dense copy: CHUNK_LEN values, as before runs. So a one-process
@@ -138,12 +139,18 @@ static void swap_last(LineIdx* ix, Chunk* c) {
 }
 
 /* Replaces the full run chunk c (its runs cover offsets [0, off)) with one that has room for
- * another run: a larger run chunk, or a dense one past RUNS_MAX. */
+ * more runs: a larger run chunk, or a dense one past RUNS_MAX. */
 static Chunk* chunk_grow(LineIdx* ix, const Chunk* c, uint32_t off) {
    uint32_t n = atomic_load_explicit(&c->nruns, memory_order_relaxed); /* our own store */
+   /* room for the runs the chunk would hold if they went on coming as fast (n >= 16 runs cover
+    * [0, off)), so that a chunk is copied about once: lines alternating between processes
+    * turn it dense at once */
+   uint64_t want = (uint64_t)n * CHUNK_LEN / off;
+   uint32_t cap = c->cap * RUNS_GROW;
+   while (cap < want && cap <= RUNS_MAX) cap *= RUNS_GROW;
    Chunk* g;
-   if (c->cap < RUNS_MAX) {
-      g = chunk_new(c->cap * RUNS_GROW);
+   if (cap <= RUNS_MAX) {
+      g = chunk_new(cap);
       memcpy(g->vals, c->vals, (size_t)n * sizeof(uint64_t));
       memcpy((uint16_t*)g->offs, c->offs, (size_t)n * sizeof(uint16_t));
       atomic_init(&g->nruns, n);
