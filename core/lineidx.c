@@ -66,6 +66,7 @@ struct LineIdx {
    Dir* wdir; /* borrowed: same as dir */
    uint64_t wbegin, wend;
    uint64_t wlast; /* the last value pushed: the next one extends its run if it is wlast + 1 */
+   bool wruns;     /* the last chunk keeps runs (is not dense) */
    uint64_t max_entries;
 };
 
@@ -181,15 +182,26 @@ static void evict(LineIdx* ix) {
    call_rcu(&old->rcu, free_rcu);
 }
 
-/* Stores value at offset off (> 0) of the last chunk: extends the last run, adds a run (growing
- * the chunk when full), or writes the dense slot. */
+/* Starts a chunk with value at its offset 0. */
+static void chunk_start(LineIdx* ix, uint64_t value) {
+   Chunk* c = chunk_new(RUNS_MIN);
+   c->vals[0] = value;
+   ((uint16_t*)c->offs)[0] = 0;
+   atomic_init(&c->nruns, 1);
+   Dir* old = dir_replace(ix, 0, c); /* releases the chunk's contents */
+   if (old) call_rcu(&old->rcu, free_rcu);
+   ix->wruns = true;
+}
+
+/* Stores value at offset off (> 0) of the last chunk, where it does not extend the last run:
+ * adds a run (growing the chunk when full), or writes the dense slot. */
 static void chunk_put(LineIdx* ix, uint32_t off, uint64_t value) {
    Chunk* c = ix->wdir->chunks[ix->wdir->n - 1];
-   if (c->offs && value == ix->wlast + 1) return; /* the run goes on: only the end moves */
    uint32_t n = atomic_load_explicit(&c->nruns, memory_order_relaxed);
    if (c->offs && n == c->cap) {
       c = chunk_grow(ix, c, off);
       n = atomic_load_explicit(&c->nruns, memory_order_relaxed);
+      ix->wruns = c->offs != NULL;
    }
    if (!c->offs) {
       c->vals[off] = value; /* released by the end */
@@ -203,16 +215,10 @@ static void chunk_put(LineIdx* ix, uint32_t off, uint64_t value) {
 void lineidx_push(LineIdx* ix, uint64_t value) {
    uint64_t pos = ix->wend;
    uint32_t off = (uint32_t)(pos & (CHUNK_LEN - 1));
-   if (off == 0) {
-      Chunk* c = chunk_new(RUNS_MIN);
-      c->vals[0] = value;
-      ((uint16_t*)c->offs)[0] = 0;
-      atomic_init(&c->nruns, 1);
-      Dir* old = dir_replace(ix, 0, c); /* releases the chunk's contents */
-      if (old) call_rcu(&old->rcu, free_rcu);
-   } else {
+   if (off == 0)
+      chunk_start(ix, value);
+   else if (!ix->wruns || value != ix->wlast + 1) /* else the run goes on: only the end moves */
       chunk_put(ix, off, value);
-   }
    ix->wlast = value;
    ix->wend = pos + 1;
    atomic_store_explicit(&ix->end, ix->wend, memory_order_release);
