@@ -66,7 +66,8 @@ struct LineIdx {
    Dir* wdir; /* borrowed: same as dir */
    uint64_t wbegin, wend;
    uint64_t wlast; /* the last value pushed: the next one extends its run if it is wlast + 1 */
-   bool wruns;     /* the last chunk keeps runs (is not dense) */
+   Chunk* wlastc;  /* borrowed: the directory's last chunk */
+   bool wruns;     /* wlastc keeps runs (is not dense) */
    uint64_t max_entries;
 };
 
@@ -135,6 +136,8 @@ static void swap_last(LineIdx* ix, Chunk* c) {
    d->chunks[d->n - 1] = c;
    rcu_publish(&ix->dir, d);
    ix->wdir = d;
+   ix->wlastc = c;
+   ix->wruns = c->offs != NULL;
    call_rcu(&was->rcu, free_rcu);
    call_rcu(&old->rcu, free_rcu);
 }
@@ -190,18 +193,18 @@ static void chunk_start(LineIdx* ix, uint64_t value) {
    atomic_init(&c->nruns, 1);
    Dir* old = dir_replace(ix, 0, c); /* releases the chunk's contents */
    if (old) call_rcu(&old->rcu, free_rcu);
+   ix->wlastc = c;
    ix->wruns = true;
 }
 
 /* Stores value at offset off (> 0) of the last chunk, where it does not extend the last run:
  * adds a run (growing the chunk when full), or writes the dense slot. */
 static void chunk_put(LineIdx* ix, uint32_t off, uint64_t value) {
-   Chunk* c = ix->wdir->chunks[ix->wdir->n - 1];
+   Chunk* c = ix->wlastc;
    uint32_t n = atomic_load_explicit(&c->nruns, memory_order_relaxed);
    if (c->offs && n == c->cap) {
       c = chunk_grow(ix, c, off);
       n = atomic_load_explicit(&c->nruns, memory_order_relaxed);
-      ix->wruns = c->offs != NULL;
    }
    if (!c->offs) {
       c->vals[off] = value; /* released by the end */
@@ -217,7 +220,9 @@ void lineidx_push(LineIdx* ix, uint64_t value) {
    uint32_t off = (uint32_t)(pos & (CHUNK_LEN - 1));
    if (off == 0)
       chunk_start(ix, value);
-   else if (!ix->wruns || value != ix->wlast + 1) /* else the run goes on: only the end moves */
+   else if (!ix->wruns)
+      ix->wlastc->vals[off] = value; /* dense: released by the end */
+   else if (value != ix->wlast + 1)  /* else the run goes on: only the end moves */
       chunk_put(ix, off, value);
    ix->wlast = value;
    ix->wend = pos + 1;
@@ -268,13 +273,13 @@ static const Chunk* chunk_of(const Dir* d, uint64_t pos) {
 static uint32_t run_of(const Chunk* c, uint32_t off, uint32_t* next) {
    /* acquire: pairs with the release in chunk_put (the run entries below the count) */
    uint32_t n = atomic_load_explicit(&((Chunk*)c)->nruns, memory_order_acquire);
-   uint32_t lo = 0, hi = n; /* offs[0] == 0 <= off; the answer is in [lo, hi) */
-   while (hi - lo > 1) {
-      uint32_t mid = lo + (hi - lo) / 2;
-      if (c->offs[mid] <= off)
-         lo = mid;
-      else
-         hi = mid;
+   /* the answer is in [lo, lo + len) (offs[0] == 0 <= off); halving without a branch to
+    * mispredict (a conditional move) */
+   uint32_t lo = 0, len = n;
+   while (len > 1) {
+      uint32_t half = len / 2;
+      lo = c->offs[lo + half] <= off ? lo + half : lo;
+      len -= half;
    }
    *next = lo + 1 < n ? c->offs[lo + 1] : CHUNK_LEN;
    return lo;
