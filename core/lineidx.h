@@ -25,7 +25,8 @@ void lineidx_free(LineIdx* ix);             /* no readers left (or from call_rcu
 void lineidx_push(LineIdx* ix, uint64_t value);
 /* Changes the retention bound (a filter's matches follow their source's retention). */
 void lineidx_set_max(LineIdx* ix, uint64_t max_entries);
-/* Bytes the index holds now (its chunks and directory), for tests and benchmarks. */
+/* Bytes the index holds now (its chunks and directory), for tests and benchmarks; on the
+ * writer's thread. */
 size_t lineidx_mem(const LineIdx* ix);
 
 /* readers (inside rcu_read_lock) */
