@@ -81,6 +81,7 @@ void bench_registry_register(void);
 void bench_store_register(void);
 void bench_parse_register(void);
 void bench_regex_register(void);
+void bench_lineidx_register(void);
 /* Free data shared between cases of a group (called before exit, RCU thread registered). */
 void bench_store_cleanup(void);
 void bench_parse_cleanup(void);

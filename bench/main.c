@@ -304,6 +304,7 @@ int main(int argc, char** argv) {
    bench_store_register();
    bench_parse_register();
    bench_regex_register();
+   bench_lineidx_register();
 
    regex_t re;
    if (filter && regcomp(&re, filter, REG_EXTENDED | REG_NOSUB) != 0) {

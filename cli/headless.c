@@ -190,34 +190,43 @@ static unsigned copy_lines(Headless* h, const Registry* r, size_t i, uint64_t un
 /* Copies the next lines of every process into the output buffer in the order they arrived (the
  * supervisor's All index: `[c] exited` before `[b] started` when b started after c ended), at
  * most a batch, inside one read section (nothing in it may block: a blocked reader holds back
- * every reclamation). A run of one process's consecutive lines is copied at once. A line whose
- * index entry is gone is printed before that process's next indexed line, or once the index is
- * caught up. Returns whether it took any line. */
+ * every reclamation). A run of one process's consecutive lines (a run of the index) is copied at
+ * once. A line whose index entry is gone is printed before that process's next indexed line, or
+ * once the index is caught up. Returns whether it took any line. */
 static bool take_batch(Headless* h) {
    size_t start = h->outlen;
    unsigned lines = 0;
    rcu_read_lock();
    const Registry* r = sup_registry(h->sup);
    const LineIdx* all = sup_all_index(h->sup);
-   uint64_t end = lineidx_end(all), v;
+   uint64_t end = lineidx_end(all), v, n;
    if (h->all_pos < lineidx_begin(all)) h->all_pos = lineidx_begin(all);
    while (h->all_pos < end && h->outlen - start < BATCH_BYTES && lines < BATCH_LINES) {
-      if (!lineidx_get(all, h->all_pos, &v)) { /* evicted meanwhile */
+      if (!lineidx_get_run(all, h->all_pos, &v, &n)) { /* evicted meanwhile */
          h->all_pos = lineidx_begin(all);
          continue;
       }
-      h->all_pos++;
+      /* entries all_pos.. name lines line, line + 1, ... of process i (a run cannot go on into
+       * the next process: that would take 2^48 lines) */
       size_t i = (size_t)LINEREF_PROC(v);
-      uint64_t until = LINEREF_LINE(v) + 1;
-      if (i >= h->n || until <= h->next[i]) continue;
-      for (uint64_t w;
-           h->all_pos < end && until - h->next[i] < BATCH_LINES - lines &&
-           lineidx_get(all, h->all_pos, &w) && LINEREF_PROC(w) == i && LINEREF_LINE(w) == until;
-           h->all_pos++)
-         until++;
+      uint64_t line = LINEREF_LINE(v);
+      n = n + 1 < end - h->all_pos ? n + 1 : end - h->all_pos;
+      if (i >= h->n || line + n <= h->next[i]) { /* printed already */
+         h->all_pos += n;
+         continue;
+      }
+      if (line < h->next[i]) { /* the run's start was printed */
+         h->all_pos += h->next[i] - line;
+         n -= h->next[i] - line;
+         line = h->next[i];
+      }
+      /* at most what the batch has room for, but at least this entry's line */
+      uint64_t until = line + n, room = h->next[i] + (BATCH_LINES - lines);
+      if (until > room) until = room > line ? room : line + 1;
+      h->all_pos += until - line;
       lines += copy_lines(h, r, i, until, start);
       /* the batch filled up inside the run: its entries from the first line not taken, again */
-      uint64_t redo = h->next[i] > LINEREF_LINE(v) ? h->next[i] : LINEREF_LINE(v);
+      uint64_t redo = h->next[i] > line ? h->next[i] : line;
       if (h->outlen - start >= BATCH_BYTES && redo < until) h->all_pos -= until - redo;
    }
    /* caught up with the index: what no entry names (yet, or any more) is printed too, so no

@@ -14,8 +14,9 @@
 /* Adds the pieces of the line just appended (a long line is split) to the All view's index.
  * `begin0` is the store's first line before the append, to count what it evicted. The index
  * keeps as many entries as all the stores keep lines: an entry whose line its store evicted
- * only costs memory (8 bytes per line, a third of a 100-byte line's overhead when the index
- * kept 4x max_lines), and the newest entries are those of the lines still kept. */
+ * only costs memory, and the newest entries are those of the lines still kept. A process's
+ * consecutive lines are one run of the index (core/lineidx.c): a burst costs a few bytes per
+ * 4096 lines; lines that alternate between processes line by line cost 8 bytes each. */
 static void proc_index_lines(Proc* p, uint64_t first, uint64_t begin0) {
    Sup* s = p->sup;
    uint64_t end = logstore_end(p->slot.log);
