@@ -53,7 +53,7 @@ typedef struct Tui {
    Canvas cur, prev;
    bool frame_pending, full_redraw, quit_sent, stopped;
    bool cursor_shown; /* the terminal's cursor is on (input mode: the child's) */
-   uint64_t last_frame_ns, last_key_frame_ns;
+   uint64_t last_frame_ns, prev_frame_ns, last_key_frame_ns;
    int pane_cols, pane_rows; /* the size the children's terminals get (after RESIZE_MS) */
    size_t nsigs;             /* signal handles initialised */
    bool wake_ok, input_ok;   /* handles initialised (closed on a failed start) */
@@ -207,6 +207,7 @@ static void save_done(void* ud) {
 
 static void draw_frame(Tui* t) {
    TraceFrame tf = {.start = util_mono_ns()};
+   t->prev_frame_ns = t->last_frame_ns;
    t->last_frame_ns = tf.start;
    rcu_read_lock();
    view_sync(&t->view);
@@ -244,11 +245,19 @@ static void on_frame(uv_timer_t* timer) {
    draw_frame(t);
 }
 
-/* A frame soon, but not sooner than FRAME_NS after the last one (coalesces floods). */
+/* Output after a quiet spell (the frame before the last one is 2 x FRAME_NS older than it) is
+ * drawn KEY_FRAME_NS after the last frame: a script's first line right after the first frame,
+ * or a process's answer right after a key's frame, does not wait for the pace; a flood gets one
+ * frame more at its start, then the pace. */
+uint64_t tui_frame_due(uint64_t last_ns, uint64_t prev_ns) {
+   return last_ns + (last_ns - prev_ns >= 2 * FRAME_NS ? KEY_FRAME_NS : FRAME_NS);
+}
+
+/* A frame soon, but not sooner than tui_frame_due (coalesces floods). */
 static void schedule_frame(Tui* t) {
    if (t->frame_pending || t->stopped) return;
    uint64_t now = util_mono_ns();
-   uint64_t due = t->last_frame_ns + FRAME_NS;
+   uint64_t due = tui_frame_due(t->last_frame_ns, t->prev_frame_ns);
    uint64_t delay_ms = due > now ? (due - now + 999999) / 1000000 : 0;
    t->frame_pending = true;
    uv_timer_start(&t->frame, on_frame, delay_ms, 0);

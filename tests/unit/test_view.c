@@ -8,6 +8,7 @@
 
 #include "core/rcu.h"
 #include "core/util.h"
+#include "tui/tui.h"
 #include "tui/view.h"
 
 static Sup* sup;
@@ -528,4 +529,28 @@ Test(view, sidebar_hidden_and_groups) {
    cr_expect(screen_has("sleeper · "), "2: the second listed process");
    prj.scripts = NULL;
    prj.nscripts = 0;
+}
+
+/* The output frame pace (tui_frame_due): a flood gets at most one frame per 16 ms (one more at its
+ * start), and the first output after a quiet spell is drawn 2 ms after the frame before it, not
+ * 16: a script's first line right after the first frame, or an answer right after a key's. */
+Test(pace, a_flood_is_paced_and_quiet_output_is_not) {
+   const uint64_t ms = 1000000ull, t0 = 5000 * ms;
+   /* the first frame (nothing drawn before it): output 1 ms later is drawn at t0 + 2 ms */
+   cr_expect_eq(tui_frame_due(t0, 0), t0 + 2 * ms);
+   /* output without end, each frame drawn when due: 1 s holds 62 paced frames and the 2 first */
+   uint64_t prev = 0, last = t0;
+   unsigned frames = 1;
+   for (uint64_t due; (due = tui_frame_due(last, prev)) < t0 + 1000 * ms; frames++) {
+      cr_assert_geq(due, last + 2 * ms);
+      prev = last, last = due;
+   }
+   cr_expect_leq(frames, 64, "%u frames in a second of flood", frames);
+   cr_expect_geq(frames, 62, "%u frames in a second of flood", frames);
+   /* paced: the frame after two 16 ms apart is 16 ms later */
+   cr_expect_eq(tui_frame_due(t0 + 16 * ms, t0), t0 + 32 * ms);
+   /* a key's frame 5 ms after a paced one: the output after it is paced from it */
+   cr_expect_eq(tui_frame_due(t0 + 21 * ms, t0 + 16 * ms), t0 + 37 * ms);
+   /* a key's frame after 40 quiet ms: the process's answer 2 ms after it */
+   cr_expect_eq(tui_frame_due(t0 + 56 * ms, t0 + 16 * ms), t0 + 58 * ms);
 }
