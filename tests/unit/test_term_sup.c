@@ -380,15 +380,28 @@ Test(term, bracketed_paste_with_an_emulator) {
 
 /* Waits until process `pid` is blocked reading its terminal. less writes its prompt, then marks
  * itself as reading, then reads; a SIGWINCH between the two only sets a flag it looks at after
- * the next key (less's own race, seen under load in CI): a resize must come once it reads. */
-static bool wait_reading(int pid) {
-   char path[64], buf[32];
+ * the next key (less's own race, seen under load in CI): a resize must come once it reads.
+ * /proc/PID/syscall says "NR 0xFD ..." while it is in a system call, "running" while it is not
+ * (and read's number is 0 on x86-64, what atol makes of "running": the first version took a
+ * running less for a reading one); the descriptor must be its terminal, not the file. */
+static bool is_reading_tty(int pid) {
+   char path[64], buf[128], link[64];
    snprintf(path, sizeof path, "/proc/%d/syscall", pid);
+   FILE* f = fopen(path, "r");
+   bool got = f && fgets(buf, sizeof buf, f);
+   if (f) fclose(f);
+   long nr, fd;
+   if (!got || sscanf(buf, "%ld %lx", &nr, &fd) != 2 || nr != SYS_read) return false;
+   snprintf(path, sizeof path, "/proc/%d/fd/%ld", pid, fd);
+   ssize_t n = readlink(path, link, sizeof link - 1);
+   if (n <= 0) return false;
+   link[n] = '\0';
+   return strncmp(link, "/dev/pts/", 9) == 0 || strncmp(link, "/dev/tty", 8) == 0;
+}
+
+static bool wait_reading(int pid) {
    for (int i = 0; i < 1000; i++) {
-      FILE* f = fopen(path, "r");
-      bool reading = f && fgets(buf, sizeof buf, f) && atol(buf) == SYS_read;
-      if (f) fclose(f);
-      if (reading) return true;
+      if (is_reading_tty(pid)) return true;
       nap();
    }
    return false;
