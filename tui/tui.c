@@ -31,6 +31,7 @@
 
 #define FRAME_NS 16000000ull    /* at most ~60 frames a second from output */
 #define KEY_FRAME_NS 2000000ull /* at most one key frame per 2 ms (a paste, a mouse drag) */
+#define FRAME_BURST 3           /* frames that may come KEY_FRAME_NS apart after a quiet spell */
 #define NOTICE_MS 5000          /* a control socket notice stays this long (or until a key) */
 #define RESIZE_MS 150 /* children's terminals get a new size once the layout is still this long */
 
@@ -53,7 +54,8 @@ typedef struct Tui {
    Canvas cur, prev;
    bool frame_pending, full_redraw, quit_sent, stopped;
    bool cursor_shown; /* the terminal's cursor is on (input mode: the child's) */
-   uint64_t last_frame_ns, prev_frame_ns, last_key_frame_ns;
+   uint64_t last_frame_ns, last_key_frame_ns;
+   uint64_t frame_tat;       /* the pace's clock (tui_frame_tat) */
    int pane_cols, pane_rows; /* the size the children's terminals get (after RESIZE_MS) */
    size_t nsigs;             /* signal handles initialised */
    bool wake_ok, input_ok;   /* handles initialised (closed on a failed start) */
@@ -207,8 +209,8 @@ static void save_done(void* ud) {
 
 static void draw_frame(Tui* t) {
    TraceFrame tf = {.start = util_mono_ns()};
-   t->prev_frame_ns = t->last_frame_ns;
    t->last_frame_ns = tf.start;
+   t->frame_tat = tui_frame_tat(t->frame_tat, tf.start);
    rcu_read_lock();
    view_sync(&t->view);
    bool more = view_tick(&t->view);
@@ -245,19 +247,27 @@ static void on_frame(uv_timer_t* timer) {
    draw_frame(t);
 }
 
-/* Output after a quiet spell (the frame before the last one is 2 x FRAME_NS older than it) is
- * drawn KEY_FRAME_NS after the last frame: a script's first line right after the first frame,
- * or a process's answer right after a key's frame, does not wait for the pace; a flood gets one
- * frame more at its start, then the pace. */
-uint64_t tui_frame_due(uint64_t last_ns, uint64_t prev_ns) {
-   return last_ns + (last_ns - prev_ns >= 2 * FRAME_NS ? KEY_FRAME_NS : FRAME_NS);
+/* The pace is a token bucket (GCRA): each frame moves the clock FRAME_NS on from the later of
+ * itself and the clock; a frame may come once the clock is less than FRAME_BURST - 1 periods
+ * ahead, and at least KEY_FRAME_NS after the last one. A flood gets one frame per FRAME_NS (and
+ * FRAME_BURST at its start); after a quiet spell the first frames come at once: a script's
+ * first line right after the first frames (the process list, its state going to running), a
+ * process's answer right after the key's frame that asked for it. */
+uint64_t tui_frame_tat(uint64_t tat_ns, uint64_t frame_ns) {
+   return (tat_ns > frame_ns ? tat_ns : frame_ns) + FRAME_NS;
+}
+
+uint64_t tui_frame_due(uint64_t last_ns, uint64_t tat_ns) {
+   const uint64_t burst = (FRAME_BURST - 1) * FRAME_NS;
+   uint64_t paced = tat_ns > burst ? tat_ns - burst : 0, soonest = last_ns + KEY_FRAME_NS;
+   return paced > soonest ? paced : soonest;
 }
 
 /* A frame soon, but not sooner than tui_frame_due (coalesces floods). */
 static void schedule_frame(Tui* t) {
    if (t->frame_pending || t->stopped) return;
    uint64_t now = util_mono_ns();
-   uint64_t due = tui_frame_due(t->last_frame_ns, t->prev_frame_ns);
+   uint64_t due = tui_frame_due(t->last_frame_ns, t->frame_tat);
    uint64_t delay_ms = due > now ? (due - now + 999999) / 1000000 : 0;
    t->frame_pending = true;
    uv_timer_start(&t->frame, on_frame, delay_ms, 0);

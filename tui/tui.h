@@ -30,9 +30,10 @@ int tui_run(const Project* prj, const TuiConfig* c);
 /* Writes the cells of `c` that differ from `prev` (all of them when `full`) to stdscr, then makes
  * `prev` a copy of `c`. The caller refreshes. */
 void tui_blit(const Canvas* c, Canvas* prev, bool full);
-/* When output may be drawn, given the start of the last frame and of the one before it
- * (CLOCK_MONOTONIC ns): 16 ms after the last frame (a flood gets ~60 frames a second), or 2 ms
- * after it when it followed a quiet spell (the frame before it over 32 ms older). */
-uint64_t tui_frame_due(uint64_t last_ns, uint64_t prev_ns);
+/* The output frame pace (CLOCK_MONOTONIC ns): a frame drawn at frame_ns moves the pace's clock
+ * to tui_frame_tat(clock, frame_ns); output may be drawn from tui_frame_due(last frame, clock):
+ * at most ~60 frames a second under a flood, the first 3 after a quiet spell 2 ms apart. */
+uint64_t tui_frame_tat(uint64_t tat_ns, uint64_t frame_ns);
+uint64_t tui_frame_due(uint64_t last_ns, uint64_t tat_ns);
 
 #endif

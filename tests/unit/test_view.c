@@ -531,26 +531,39 @@ Test(view, sidebar_hidden_and_groups) {
    prj.nscripts = 0;
 }
 
-/* The output frame pace (tui_frame_due): a flood gets at most one frame per 16 ms (one more at its
- * start), and the first output after a quiet spell is drawn 2 ms after the frame before it, not
- * 16: a script's first line right after the first frame, or an answer right after a key's. */
+/* The output frame pace (tui_frame_due, tui_frame_tat): a flood gets one frame per 16 ms (3 at
+ * its start), and after a quiet spell the first frames come 2 ms apart, not 16: a script's first
+ * line right after the first frame and its "running", an answer right after a key's frame. */
+static unsigned frames_drawn(uint64_t from, uint64_t until, uint64_t* tat, uint64_t* last) {
+   unsigned frames = 0;
+   for (uint64_t due; (due = tui_frame_due(*last, *tat)) < until; frames++) {
+      if (due < from) due = from; /* output came at `from` */
+      cr_assert_geq(due, *last + 2000000ull, "frames at least 2 ms apart");
+      *last = due;
+      *tat = tui_frame_tat(*tat, due);
+   }
+   return frames;
+}
+
 Test(pace, a_flood_is_paced_and_quiet_output_is_not) {
    const uint64_t ms = 1000000ull, t0 = 5000 * ms;
-   /* the first frame (nothing drawn before it): output 1 ms later is drawn at t0 + 2 ms */
-   cr_expect_eq(tui_frame_due(t0, 0), t0 + 2 * ms);
-   /* output without end, each frame drawn when due: 1 s holds 62 paced frames and the 2 first */
-   uint64_t prev = 0, last = t0;
-   unsigned frames = 1;
-   for (uint64_t due; (due = tui_frame_due(last, prev)) < t0 + 1000 * ms; frames++) {
-      cr_assert_geq(due, last + 2 * ms);
-      prev = last, last = due;
-   }
-   cr_expect_leq(frames, 64, "%u frames in a second of flood", frames);
-   cr_expect_geq(frames, 62, "%u frames in a second of flood", frames);
-   /* paced: the frame after two 16 ms apart is 16 ms later */
-   cr_expect_eq(tui_frame_due(t0 + 16 * ms, t0), t0 + 32 * ms);
-   /* a key's frame 5 ms after a paced one: the output after it is paced from it */
-   cr_expect_eq(tui_frame_due(t0 + 21 * ms, t0 + 16 * ms), t0 + 37 * ms);
-   /* a key's frame after 40 quiet ms: the process's answer 2 ms after it */
-   cr_expect_eq(tui_frame_due(t0 + 56 * ms, t0 + 16 * ms), t0 + 58 * ms);
+   /* the first frame, then its process's state and first line: 2 ms apart */
+   uint64_t tat = tui_frame_tat(0, t0), last = t0;
+   cr_expect_eq(tui_frame_due(last, tat), t0 + 2 * ms);
+   tat = tui_frame_tat(tat, t0 + 2 * ms), last = t0 + 2 * ms;
+   cr_expect_eq(tui_frame_due(last, tat), t0 + 4 * ms);
+   tat = tui_frame_tat(tat, t0 + 4 * ms), last = t0 + 4 * ms;
+   /* output without end from here: 16 ms apart; a second holds 62 frames and a few */
+   unsigned frames = frames_drawn(last, t0 + 1000 * ms, &tat, &last);
+   cr_expect_geq(frames, 61, "%u frames in a second of flood", frames);
+   cr_expect_leq(frames, 63, "%u frames in a second of flood", frames);
+   cr_expect_eq(tui_frame_due(last, tat), last + 16 * ms, "the flood is paced");
+   /* quiet for 100 ms, then a key's frame: the answer to it 2 ms later */
+   uint64_t key = last + 100 * ms;
+   tat = tui_frame_tat(tat, key), last = key;
+   cr_expect_eq(tui_frame_due(last, tat), key + 2 * ms);
+   /* a second flood after a quiet spell: a burst of 3 (the key's and 2 more), then the pace */
+   frames = frames_drawn(key + 2 * ms, key + 1000 * ms, &tat, &last);
+   cr_expect_geq(frames, 62, "%u frames in a second of the second flood", frames);
+   cr_expect_leq(frames, 64, "%u frames in a second of the second flood", frames);
 }
