@@ -252,9 +252,13 @@ static void on_frame(uv_timer_t* timer) {
  * ahead, and at least KEY_FRAME_NS after the last one. A flood gets one frame per FRAME_NS (and
  * FRAME_BURST at its start); after a quiet spell the first frames come at once: a script's
  * first line right after the first frames (the process list, its state going to running), a
- * process's answer right after the key's frame that asked for it. */
+ * process's answer right after the key's frame that asked for it. Key frames are not held
+ * back by the pace, so the clock stops FRAME_BURST periods ahead of a frame: after a mouse drag
+ * the output's next frame is FRAME_NS after the drag's last, not a period per drag frame. */
 uint64_t tui_frame_tat(uint64_t tat_ns, uint64_t frame_ns) {
-   return (tat_ns > frame_ns ? tat_ns : frame_ns) + FRAME_NS;
+   uint64_t tat = (tat_ns > frame_ns ? tat_ns : frame_ns) + FRAME_NS;
+   uint64_t most = frame_ns + FRAME_BURST * FRAME_NS;
+   return tat < most ? tat : most;
 }
 
 uint64_t tui_frame_due(uint64_t last_ns, uint64_t tat_ns) {

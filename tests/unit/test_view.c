@@ -566,4 +566,11 @@ Test(pace, a_flood_is_paced_and_quiet_output_is_not) {
    frames = frames_drawn(key + 2 * ms, key + 1000 * ms, &tat, &last);
    cr_expect_geq(frames, 62, "%u frames in a second of the second flood", frames);
    cr_expect_leq(frames, 64, "%u frames in a second of the second flood", frames);
+   /* a mouse drag: 500 key frames 2 ms apart (keys are not paced); the output's next frame is
+    * 16 ms after the drag's last, not 500 periods later */
+   for (int i = 0; i < 500; i++) {
+      last += 2 * ms;
+      tat = tui_frame_tat(tat, last);
+   }
+   cr_expect_eq(tui_frame_due(last, tat), last + 16 * ms);
 }
