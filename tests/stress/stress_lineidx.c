@@ -59,31 +59,50 @@ static void* reader(void* arg) {
    return NULL;
 }
 
-static int writer_readers(void) {
+/* Three readers run `read_fn` while one writer pushes value(0..CONC_N) into a fresh index (its
+ * retention shrunk a third of the way, which evicts at once, and restored at two thirds); then
+ * the readers' verdict and the end are checked. The caller checks more, then calls finish. */
+static int drive(Shared* sh, void* (*read_fn)(void*), uint64_t (*value)(uint64_t)) {
    int fails = 0;
-   Shared sh = {.ix = lineidx_new(CONC_MAX)};
-   atomic_init(&sh.done, false);
-   atomic_init(&sh.errors, 0);
-   atomic_init(&sh.checks, 0);
+   sh->ix = lineidx_new(CONC_MAX);
+   atomic_init(&sh->done, false);
+   atomic_init(&sh->errors, 0);
+   atomic_init(&sh->checks, 0);
    pthread_t r[3];
-   for (int i = 0; i < 3; i++) EXPECT(pthread_create(&r[i], NULL, reader, &sh) == 0, "create");
+   for (int i = 0; i < 3; i++) EXPECT(pthread_create(&r[i], NULL, read_fn, sh) == 0, "create");
    for (uint64_t i = 0; i < CONC_N; i++) {
-      lineidx_push(sh.ix, i * 3);
-      if (i == CONC_N / 3) lineidx_set_max(sh.ix, CONC_MAX / 4); /* shrink: evicts at once */
-      if (i == 2 * CONC_N / 3) lineidx_set_max(sh.ix, CONC_MAX);
+      lineidx_push(sh->ix, value(i));
+      if (i == CONC_N / 3) lineidx_set_max(sh->ix, CONC_MAX / 4);
+      if (i == 2 * CONC_N / 3) lineidx_set_max(sh->ix, CONC_MAX);
    }
-   atomic_store(&sh.done, true);
+   atomic_store(&sh->done, true);
    for (int i = 0; i < 3; i++) pthread_join(r[i], NULL);
-   EXPECT(atomic_load(&sh.errors) == 0, "%lu errors", atomic_load(&sh.errors));
-   EXPECT(atomic_load(&sh.checks) > 0, "no checks ran");
+   EXPECT(atomic_load(&sh->errors) == 0, "%lu errors", atomic_load(&sh->errors));
+   EXPECT(atomic_load(&sh->checks) > 0, "no checks ran");
    rcu_read_lock();
-   EXPECT(lineidx_end(sh.ix) == CONC_N, "end %" PRIu64, lineidx_end(sh.ix));
+   EXPECT(lineidx_end(sh->ix) == CONC_N, "end %" PRIu64, lineidx_end(sh->ix));
+   rcu_read_unlock();
+   return fails;
+}
+
+static void finish(Shared* sh, const char* what) {
+   printf("  %s %lu\n", what, atomic_load(&sh->checks));
+   rcu_barrier();
+   lineidx_free(sh->ix);
+}
+
+static uint64_t triple(uint64_t pos) {
+   return pos * 3;
+}
+
+static int writer_readers(void) {
+   Shared sh = {0};
+   int fails = drive(&sh, reader, triple);
+   rcu_read_lock();
    EXPECT(CONC_N - lineidx_begin(sh.ix) >= CONC_MAX, "retained %" PRIu64,
           CONC_N - lineidx_begin(sh.ix));
    rcu_read_unlock();
-   printf("  reader checks %lu\n", atomic_load(&sh.checks));
-   rcu_barrier();
-   lineidx_free(sh.ix);
+   finish(&sh, "reader checks");
    return fails;
 }
 
@@ -143,30 +162,13 @@ static void* run_reader(void* arg) {
 }
 
 static int writer_run_readers(void) {
-   int fails = 0;
-   Shared sh = {.ix = lineidx_new(CONC_MAX)};
-   atomic_init(&sh.done, false);
-   atomic_init(&sh.errors, 0);
-   atomic_init(&sh.checks, 0);
-   pthread_t r[3];
-   for (int i = 0; i < 3; i++) EXPECT(pthread_create(&r[i], NULL, run_reader, &sh) == 0, "create");
-   for (uint64_t i = 0; i < CONC_N; i++) {
-      lineidx_push(sh.ix, gen(i));
-      if (i == CONC_N / 3) lineidx_set_max(sh.ix, CONC_MAX / 4);
-      if (i == 2 * CONC_N / 3) lineidx_set_max(sh.ix, CONC_MAX);
-   }
-   atomic_store(&sh.done, true);
-   for (int i = 0; i < 3; i++) pthread_join(r[i], NULL);
-   EXPECT(atomic_load(&sh.errors) == 0, "%lu errors", atomic_load(&sh.errors));
-   EXPECT(atomic_load(&sh.checks) > 0, "no checks ran");
+   Shared sh = {0};
+   int fails = drive(&sh, run_reader, gen);
    rcu_read_lock();
-   EXPECT(lineidx_end(sh.ix) == CONC_N, "end %" PRIu64, lineidx_end(sh.ix));
    for (uint64_t p = lineidx_begin(sh.ix), v; p < CONC_N; p++)
       EXPECT(lineidx_get(sh.ix, p, &v) && v == gen(p), "pos %" PRIu64, p);
    rcu_read_unlock();
-   printf("  runs checked %lu\n", atomic_load(&sh.checks));
-   rcu_barrier();
-   lineidx_free(sh.ix);
+   finish(&sh, "runs checked");
    return fails;
 }
 
