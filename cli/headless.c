@@ -20,6 +20,7 @@
 typedef struct Headless {
    uv_loop_t* loop;
    uv_async_t wake;
+   uv_timer_t trim; /* gives the output buffer back after a flood (TRIM_MS of calm) */
    uv_signal_t sigs[3];
    Sup* sup;              /* owned */
    CtlServer* ctl;        /* owned, NULL: no control socket */
@@ -53,6 +54,7 @@ typedef struct Headless {
 #define BATCH_LINES 4096u        /* lines per read section, when a filter prints few of them */
 #define OUT_MIN (64u << 10)      /* the output buffer's size between floods */
 #define DRAIN_ROUNDS 8           /* batches before the loop gets a turn */
+#define TRIM_MS 200              /* calm after which a flood's output buffer is given back */
 
 /* Prefix colours, cycled by process index (bright ANSI colours read well on dark and light). */
 static const int prefix_colors[] = {36, 33, 32, 35, 34, 91, 96, 93, 92, 95};
@@ -257,6 +259,13 @@ static bool drain_round(Headless* h) {
    return true;
 }
 
+static void on_trim(uv_timer_t* t) {
+   Headless* h = t->data;
+   if (h->outlen || h->outcap <= OUT_MIN) return;
+   h->out = xrealloc(h->out, OUT_MIN);
+   h->outcap = OUT_MIN;
+}
+
 /* Prints what every process has added. Unless `all`, a few rounds at a time, then the loop gets
  * a turn (signals) and the wakeup is re-armed. */
 static void drain(Headless* h, bool all) {
@@ -267,11 +276,10 @@ static void drain(Headless* h, bool all) {
       }
    }
    /* caught up: a flood grew the buffer to a batch and more (512 KiB, half of it resident for
-    * good), and what comes next may be a line a minute */
-   if (h->outcap > OUT_MIN) {
-      h->out = xrealloc(h->out, OUT_MIN);
-      h->outcap = OUT_MIN;
-   }
+    * good), and what comes next may be a line a minute. Not at once: in a flood the printer
+    * catches up at nearly every wakeup, and shrinking then growing the buffer each time cost it
+    * a third of its time (fresh pages to fault in, mremap) */
+   if (h->outcap > OUT_MIN) uv_timer_start(&h->trim, on_trim, TRIM_MS, 0);
 }
 
 /* Has this run ended for good? (Not while a restart policy will start it again.) */
@@ -691,6 +699,8 @@ int headless_run(const Project* prj, const Options* o, const CtlConfig* ctl) {
    }
    wake_ok = true;
    h.wake.data = &h;
+   uv_timer_init(h.loop, &h.trim); /* (cannot fail) */
+   h.trim.data = &h;
    static const int signums[] = {SIGINT, SIGTERM, SIGHUP};
    for (; nsigs < ARRAY_LEN(signums); nsigs++) {
       if ((err = uv_signal_init(h.loop, &h.sigs[nsigs])) < 0) {
@@ -739,7 +749,10 @@ int headless_run(const Project* prj, const Options* o, const CtlConfig* ctl) {
    rc = exit_status(&h);
 out:
    stdin_stop(&h);
-   if (wake_ok) uv_close((uv_handle_t*)&h.wake, on_close);
+   if (wake_ok) {
+      uv_close((uv_handle_t*)&h.wake, on_close);
+      uv_close((uv_handle_t*)&h.trim, on_close);
+   }
    for (size_t i = 0; i < nsigs; i++) uv_close((uv_handle_t*)&h.sigs[i], on_close);
    uv_run(h.loop, UV_RUN_NOWAIT);
    ctl_server_stop(h.ctl); /* its reads of the supervisor's data end before sup_free */
