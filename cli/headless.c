@@ -22,6 +22,8 @@ typedef struct Headless {
    uv_async_t wake;
    uv_timer_t trim; /* gives the output buffer back after a flood (TRIM_MS of calm) */
    uv_signal_t sigs[3];
+   size_t nsigs;          /* sigs initialised (to be closed) */
+   bool wake_ok;          /* wake and trim initialised (to be closed) */
    Sup* sup;              /* owned */
    CtlServer* ctl;        /* owned, NULL: no control socket */
    uint64_t notice_seq;   /* the newest notice printed */
@@ -672,15 +674,58 @@ static void on_close(uv_handle_t* hd) {
    (void)hd;
 }
 
+/* The loop's handles: the wakeup, the buffer's trim timer, the signals. Reports what failed. */
+static int handles_open(Headless* h) {
+   int err;
+   if ((err = uv_async_init(h->loop, &h->wake, on_wake)) < 0)
+      return util_report("cannot create a wakeup handle", err), -1;
+   h->wake_ok = true;
+   h->wake.data = h;
+   uv_timer_init(h->loop, &h->trim); /* (cannot fail) */
+   h->trim.data = h;
+   static const int signums[] = {SIGINT, SIGTERM, SIGHUP};
+   for (; h->nsigs < ARRAY_LEN(signums); h->nsigs++) {
+      if ((err = uv_signal_init(h->loop, &h->sigs[h->nsigs])) < 0)
+         return util_report("cannot watch signals", err), -1;
+      h->sigs[h->nsigs].data = h;
+      if ((err = uv_signal_start(&h->sigs[h->nsigs], on_signal, signums[h->nsigs])) < 0) {
+         h->nsigs++;
+         return util_report("cannot watch signals", err), -1;
+      }
+   }
+   return 0;
+}
+
+static void handles_close(Headless* h) {
+   if (h->wake_ok) {
+      uv_close((uv_handle_t*)&h->wake, on_close);
+      uv_close((uv_handle_t*)&h->trim, on_close);
+   }
+   for (size_t i = 0; i < h->nsigs; i++) uv_close((uv_handle_t*)&h->sigs[i], on_close);
+   uv_run(h->loop, UV_RUN_NOWAIT);
+}
+
+static void headless_free(Headless* h) {
+   regex_free(h->filter);
+   regex_scratch_free(h->scratch);
+   free(h->next);
+   free(h->touched);
+   free(h->scripts);
+   free(h->target);
+   for (size_t i = 0; h->prefix && i < h->n; i++) free(h->prefix[i]);
+   free(h->prefix);
+   for (size_t i = 0; h->names && i < h->n; i++) free(h->names[i]);
+   free(h->names);
+   free(h->out);
+}
+
 int headless_run(const Project* prj, const Options* o, const CtlConfig* ctl) {
    Headless h = {0};
    h.loop = uv_default_loop();
    if (!h.loop) return (util_report("cannot create the event loop", -EMFILE), 2);
    const char* nc = getenv("NO_COLOR");
    h.color = isatty(STDOUT_FILENO) && !(nc && *nc);
-   int rc = 2, err;
-   size_t nsigs = 0;
-   bool wake_ok = false;
+   int rc = 2;
    if (o->filter) {
       char* cause = NULL;
       if (regex_compile(o->filter, &h.filter, &cause) < 0) {
@@ -693,27 +738,7 @@ int headless_run(const Project* prj, const Options* o, const CtlConfig* ctl) {
       h.scratch = regex_scratch_new();
    }
    signal(SIGPIPE, SIG_IGN);
-   if ((err = uv_async_init(h.loop, &h.wake, on_wake)) < 0) {
-      rc = (util_report("cannot create a wakeup handle", err), 2);
-      goto out;
-   }
-   wake_ok = true;
-   h.wake.data = &h;
-   uv_timer_init(h.loop, &h.trim); /* (cannot fail) */
-   h.trim.data = &h;
-   static const int signums[] = {SIGINT, SIGTERM, SIGHUP};
-   for (; nsigs < ARRAY_LEN(signums); nsigs++) {
-      if ((err = uv_signal_init(h.loop, &h.sigs[nsigs])) < 0) {
-         rc = (util_report("cannot watch signals", err), 2);
-         goto out;
-      }
-      h.sigs[nsigs].data = &h;
-      if ((err = uv_signal_start(&h.sigs[nsigs], on_signal, signums[nsigs])) < 0) {
-         nsigs++;
-         rc = (util_report("cannot watch signals", err), 2);
-         goto out;
-      }
-   }
+   if (handles_open(&h) < 0) goto out;
 
    if (o->stdin_to && !pkg_find(prj, o->stdin_to)) {
       char* n = util_sanitize(o->stdin_to);
@@ -749,24 +774,9 @@ int headless_run(const Project* prj, const Options* o, const CtlConfig* ctl) {
    rc = exit_status(&h);
 out:
    stdin_stop(&h);
-   if (wake_ok) {
-      uv_close((uv_handle_t*)&h.wake, on_close);
-      uv_close((uv_handle_t*)&h.trim, on_close);
-   }
-   for (size_t i = 0; i < nsigs; i++) uv_close((uv_handle_t*)&h.sigs[i], on_close);
-   uv_run(h.loop, UV_RUN_NOWAIT);
+   handles_close(&h);
    ctl_server_stop(h.ctl); /* its reads of the supervisor's data end before sup_free */
    sup_free(h.sup);
-   regex_free(h.filter);
-   regex_scratch_free(h.scratch);
-   free(h.next);
-   free(h.touched);
-   free(h.scripts);
-   free(h.target);
-   for (size_t i = 0; h.prefix && i < h.n; i++) free(h.prefix[i]);
-   free(h.prefix);
-   for (size_t i = 0; h.names && i < h.n; i++) free(h.names[i]);
-   free(h.names);
-   free(h.out);
+   headless_free(&h);
    return rc;
 }
